@@ -1,0 +1,42 @@
+# Two commands for a fresh machine: `make run` and `make test`. Both set up what they need.
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test test-sqlite test-postgres setup messages bench clean
+
+$(STAMP): pyproject.toml
+	@scripts/ensure-python.sh
+	@test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/rinnalla migrate
+	$(BIN)/rinnalla demo
+	@echo "Open http://localhost:$(PORT) and log in with one of the demo logins above."
+	$(BIN)/rinnalla serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	@scripts/ensure-postgres.sh
+	@scripts/run-tests.sh
+
+test-sqlite: $(STAMP)
+	RINNALLA_TEST_DB=sqlite $(BIN)/python -m pytest -q
+
+test-postgres: $(STAMP)
+	@scripts/ensure-postgres.sh
+	RINNALLA_TEST_DB=postgres $(BIN)/python -m pytest -q
+
+# Re-extract translatable strings and merge them into the fi/sv/en catalogues.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -o server/locale/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i server/locale/messages.pot -d server/locale --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) .test-data

@@ -1,0 +1,149 @@
+"""Login, logout, language, the user's own sessions, and the /api/v1/me answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from server.accounts import sessions, throttle
+from server.accounts.services import authenticate
+from server.accounts.tables import User
+from server.i18n import LANGUAGES
+from server.i18n import gettext as _
+from server.settings import get_settings
+from server.web.client_address import client_address
+from server.web.context import LANGUAGE_COOKIE
+from server.web.navigation import safe_next
+
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+@dataclass
+class LoginForm:
+    email: str = ""
+    password: str = ""
+    next: str = ""
+
+
+@dataclass
+class LanguageForm:
+    language: str = ""
+    next: str = ""
+
+
+def _device(request: Request) -> str:
+    return request.headers.get("user-agent", "")[:120]
+
+
+def _login_page(form: LoginForm, error: str | None, status_code: int = 200, headers: dict | None = None) -> Template:
+    return Template(
+        template_name="pages/login.html",
+        context={"email": form.email, "next": safe_next(form.next, ""), "error": error},
+        status_code=status_code,
+        headers=headers or {},
+    )
+
+
+@get("/login", opt={"public": True}, name="login")
+async def login_page(request: Request, next: FromQuery[str] = "") -> Template | Redirect:
+    if request.user is not None:
+        return Redirect(path=safe_next(next), status_code=303)
+    return _login_page(LoginForm(next=next), error=None)
+
+
+@post("/login", opt={"public": True})
+async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Response:
+    address = client_address(request)
+    wait = await throttle.seconds_until_allowed(data.email, address)
+    if wait:
+        return _login_page(data, _("Too many failed attempts. Try again in a few minutes."), 429,
+                           {"Retry-After": str(wait)})
+    user = await authenticate(data.email, data.password)
+    if user is None:
+        await throttle.record_failure(data.email, address)
+        # One message for an unknown email and a wrong password: no account enumeration.
+        return _login_page(data, _("The email or the password is wrong."), 401)
+    await throttle.clear_account(data.email)
+    old_token = request.cookies.get(sessions.cookie_name())
+    if old_token:
+        await sessions.revoke_session(old_token)  # a pre-login token never becomes a session
+    token = await sessions.create_session(user["id"], _device(request))
+    response = Redirect(path=safe_next(data.next), status_code=303)
+    settings = get_settings()
+    response.set_cookie(
+        key=sessions.cookie_name(), value=token, max_age=settings.session_max_hours * 3600, path="/",
+        httponly=True, secure=settings.is_https, samesite="lax",
+    )
+    return response
+
+
+@post("/logout", opt={"public": True})
+async def logout(request: Request) -> Redirect:
+    token = request.cookies.get(sessions.cookie_name())
+    if token:
+        await sessions.revoke_session(token)
+    response = Redirect(path="/login", status_code=303)
+    response.delete_cookie(key=sessions.cookie_name(), path="/")
+    # Cached pages may hold client data; the offline queue (storage) is kept on purpose.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
+
+
+@post("/language", opt={"public": True})
+async def choose_language(request: Request, data: Annotated[LanguageForm, FORM]) -> Redirect:
+    language = data.language if data.language in LANGUAGES else ""
+    if request.user is not None and language:
+        await User.update({User.language: language}).where(User.id == request.user.id)
+    response = Redirect(path=safe_next(data.next, "/"), status_code=303)
+    if language:
+        response.set_cookie(key=LANGUAGE_COOKIE, value=language, max_age=365 * 24 * 3600, path="/",
+                            httponly=True, secure=get_settings().is_https, samesite="lax")
+    return response
+
+
+@get("/settings", name="settings")
+async def settings_page(request: Request) -> Template:
+    rows = await sessions.active_sessions(request.user.id)
+    return Template(
+        template_name="pages/settings.html",
+        context={"sessions": rows, "current_session_id": request.user.session_id},
+    )
+
+
+@post("/settings/sessions/{session_id:int}/end")
+async def end_own_session(request: Request, session_id: FromPath[int]) -> Redirect:
+    ended = await sessions.revoke_sessions(request.user.id, session_id=session_id)
+    if not ended:
+        raise NotFoundException()
+    return Redirect(path="/settings", status_code=303)
+
+
+@post("/settings/sessions/end-others")
+async def end_other_sessions(request: Request) -> Redirect:
+    for row in await sessions.active_sessions(request.user.id):
+        if row["id"] != request.user.session_id:
+            await sessions.revoke_sessions(request.user.id, session_id=row["id"])
+    return Redirect(path="/settings", status_code=303)
+
+
+@get("/api/v1/me")
+async def me(request: Request) -> dict[str, Any]:
+    user = request.user
+    return {
+        "email": user.email,
+        "display_name": user.display_name,
+        "role": user.role,
+        "team": user.team_name,
+        "team_id": user.team_id,
+        "pair": {"id": user.pair_id, "partner": user.partner_name} if user.pair_id else None,
+        "language": user.language or None,
+    }
+
+
+ROUTES = [login_page, login, logout, choose_language, settings_page, end_own_session, end_other_sessions, me]

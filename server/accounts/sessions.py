@@ -1,0 +1,156 @@
+"""Server-side sessions: the cookie holds a random token, the database holds its hash.
+
+A session ends on logout, after SESSION_IDLE_MINUTES without a request, SESSION_MAX_HOURS
+after login, when a lead or admin revokes it (a lost phone), or when the user is disabled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from server.accounts.tables import Pair, Team, User, UserSession
+from server.settings import get_settings
+from server.timeutil import utcnow
+
+# last_seen_at is written at most this often, so reading a page is not a write per request.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    email: str
+    display_name: str
+    role: str
+    team_id: int | None
+    team_name: str | None
+    language: str
+    session_id: int
+    pair_id: int | None = None
+    partner_name: str | None = None
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role in {"lead", "admin"}
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def cookie_name() -> str:
+    # The __Host- prefix makes the browser insist on Secure, Path=/ and no Domain.
+    return "__Host-rinnalla_session" if get_settings().is_https else "rinnalla_session"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def create_session(user_id: int, device: str) -> str:
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    settings = get_settings()
+    await UserSession.insert(
+        UserSession(token_hash=hash_token(token), user=user_id, created_at=now, last_seen_at=now,
+                    expires_at=now + timedelta(hours=settings.session_max_hours), device=device[:120])
+    )
+    return token
+
+
+async def resolve_session(token: str) -> CurrentUser | None:
+    if not token or len(token) > 128:
+        return None
+    settings = get_settings()
+    now = utcnow()
+    row = await (
+        UserSession.select(
+            UserSession.id, UserSession.last_seen_at, UserSession.user.id.as_alias("user_id"),
+            UserSession.user.email.as_alias("email"), UserSession.user.display_name.as_alias("display_name"),
+            UserSession.user.role.as_alias("role"), UserSession.user.team.id.as_alias("team_id"),
+            UserSession.user.team.name.as_alias("team_name"), UserSession.user.language.as_alias("language"),
+        )
+        .where(
+            (UserSession.token_hash == hash_token(token))
+            & UserSession.revoked_at.is_null()
+            & (UserSession.expires_at > now)
+            & (UserSession.last_seen_at > now - timedelta(minutes=settings.session_idle_minutes))
+            & (UserSession.user.is_active.eq(True))
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    if now - row["last_seen_at"] > TOUCH_INTERVAL:
+        await UserSession.update({UserSession.last_seen_at: now}).where(UserSession.id == row["id"])
+    pair = await pair_of(row["user_id"])
+    return CurrentUser(
+        id=row["user_id"], email=row["email"], display_name=row["display_name"], role=row["role"],
+        team_id=row["team_id"], team_name=row["team_name"], language=row["language"] or "",
+        session_id=row["id"], pair_id=pair[0] if pair else None, partner_name=pair[1] if pair else None,
+    )
+
+
+async def pair_of(user_id: int) -> tuple[int, str] | None:
+    """The user's current work pair and the partner's display name."""
+    row = await (
+        Pair.select(Pair.id, Pair.first_member.id.as_alias("first_id"),
+                    Pair.first_member.display_name.as_alias("first_name"),
+                    Pair.second_member.display_name.as_alias("second_name"))
+        .where(Pair.ended_at.is_null() & ((Pair.first_member == user_id) | (Pair.second_member == user_id)))
+        .first()
+    )
+    if row is None:
+        return None
+    partner = row["second_name"] if row["first_id"] == user_id else row["first_name"]
+    return row["id"], partner
+
+
+async def revoke_session(token: str) -> None:
+    await UserSession.update({UserSession.revoked_at: utcnow()}).where(
+        (UserSession.token_hash == hash_token(token)) & UserSession.revoked_at.is_null()
+    )
+
+
+async def revoke_sessions(user_id: int, session_id: int | None = None) -> int:
+    """End one session of a user, or all of them (a lost phone, a disabled account)."""
+    condition = (UserSession.user == user_id) & UserSession.revoked_at.is_null()
+    if session_id is not None:
+        condition &= UserSession.id == session_id
+    ended = await UserSession.update({UserSession.revoked_at: utcnow()}).where(condition).returning(UserSession.id)
+    return len(ended)
+
+
+async def active_sessions(user_id: int) -> list[dict]:
+    settings = get_settings()
+    now = utcnow()
+    return await (
+        UserSession.select(UserSession.id, UserSession.created_at, UserSession.last_seen_at, UserSession.device)
+        .where(
+            (UserSession.user == user_id) & UserSession.revoked_at.is_null() & (UserSession.expires_at > now)
+            & (UserSession.last_seen_at > now - timedelta(minutes=settings.session_idle_minutes))
+        )
+        .order_by(UserSession.last_seen_at, ascending=False)
+    )
+
+
+async def purge_ended_sessions(older_than: datetime) -> int:
+    """Housekeeping for the worker: drop rows of sessions that ended before `older_than`."""
+    gone = await UserSession.delete().where(
+        (UserSession.expires_at < older_than) | (UserSession.revoked_at < older_than)
+    ).returning(UserSession.id)
+    return len(gone)
+
+
+async def team_name(team_id: int | None) -> str | None:
+    if team_id is None:
+        return None
+    row = await Team.select(Team.name).where(Team.id == team_id).first()
+    return row["name"] if row else None
+
+
+async def user_by_email(email: str) -> dict | None:
+    return await User.select().where(User.email == email.strip().lower()).first()

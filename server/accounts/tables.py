@@ -1,0 +1,63 @@
+"""Teams, users, work pairs and the server-side sessions that let a lost phone be locked out."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Role(str, Enum):
+    professional = "professional"
+    experience_expert = "experience_expert"
+    lead = "lead"
+    admin = "admin"
+
+
+class Team(Table, tablename="team"):
+    name = Varchar(length=120, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class User(Table, tablename="app_user"):
+    email = Varchar(length=254, unique=True, help_text="Stored lower-cased; the login name.")
+    display_name = Varchar(length=120)
+    password_hash = Varchar(length=255, help_text="argon2id")
+    role = Varchar(length=32, choices=Role)
+    team = ForeignKey(references=Team, null=True, help_text="Empty only for an admin without a team.")
+    language = Varchar(length=8, default="", help_text="fi, sv or en; empty follows the browser.")
+    is_active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    disabled_at = Timestamptz(null=True, default=None)
+
+
+class Pair(Table, tablename="work_pair"):
+    """Two workers of one team who share their clients (asiakasprosessit pysyvät yhteisinä)."""
+
+    team = ForeignKey(references=Team)
+    first_member = ForeignKey(references=User)
+    second_member = ForeignKey(references=User)
+    created_at = Timestamptz(default=TimestamptzNow())
+    ended_at = Timestamptz(null=True, default=None)
+
+
+class UserSession(Table, tablename="user_session"):
+    """Only a hash of the cookie's token is kept: a database copy cannot be replayed."""
+
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(references=User, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+    device = Varchar(length=120, default="", help_text="Browser and platform, to tell phones apart.")
+
+
+class LoginFailure(Table, tablename="login_failure"):
+    """Failed logins, counted per account and per address for throttling (shared by processes)."""
+
+    account_key = Varchar(length=64, index=True, help_text="sha256 of the lower-cased email")
+    address = Varchar(length=64, index=True)
+    failed_at = Timestamptz(default=TimestamptzNow(), index=True)

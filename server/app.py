@@ -1,0 +1,70 @@
+"""The Litestar application: routes of every domain, sessions, CSRF, headers, templates."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+
+from litestar import Litestar, Request
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+
+from server.accounts import routes as account_routes
+from server.accounts import team_routes
+from server.casework import routes as casework_routes
+from server.db.lifecycle import close_database, open_database
+from server.scope import TeamScope, scope_for
+from server.settings import PROJECT_ROOT, get_settings
+from server.web import system_routes
+from server.web.context import RequestContextMiddleware
+from server.web.errors import EXCEPTION_HANDLERS
+from server.web.guards import requires_login
+from server.web.security_headers import add_security_headers
+from server.web.templating import template_config
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+async def provide_scope(request: Request) -> TeamScope:
+    return await scope_for(request.user)
+
+
+@asynccontextmanager
+async def database_lifespan(_app: Litestar) -> AsyncIterator[None]:
+    await open_database()
+    try:
+        yield
+    finally:
+        await close_database()
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    static = create_static_files_router(
+        path="/static", directories=[PROJECT_ROOT / "web" / "static"], opt={"public": True},
+        cache_control=None, include_in_schema=False,
+    )
+    return Litestar(
+        route_handlers=[*system_routes.ROUTES, *account_routes.ROUTES, *team_routes.ROUTES,
+                        *casework_routes.ROUTES, static],
+        guards=[requires_login],
+        dependencies={"walls": Provide(provide_scope)},
+        middleware=[RequestContextMiddleware()],
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.is_https,
+                               cookie_samesite="lax", cookie_httponly=False),
+        plugins=[HTMXPlugin()],
+        template_config=template_config(),
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        before_send=[add_security_headers],
+        lifespan=[database_lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(title="Rinnalla API", version="1", path="/schema",
+                                     render_plugins=[SwaggerRenderPlugin()]),
+        debug=settings.debug,
+    )

@@ -1,0 +1,212 @@
+"""The `rinnalla` command. Every failure is one clear line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import getpass
+import os
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import click
+
+from server.settings import SettingsError, get_settings
+
+
+class CommandError(click.ClickException):
+    def show(self, file: Any = None) -> None:  # one line, no "Usage:" block
+        click.echo(f"rinnalla: {self.message}", err=True)
+
+
+def run_async(body: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+    """Run a command's coroutine with the database open, and turn failures into one line."""
+
+    @functools.wraps(body)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            get_settings()
+            return asyncio.run(_with_database(body, *args, **kwargs))
+        except click.ClickException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the operator gets a sentence, not a traceback
+            raise CommandError(_describe(exc)) from exc
+
+    return wrapper
+
+
+async def _with_database(body: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+    from server.db.lifecycle import database
+
+    async with database():
+        return await body(*args, **kwargs)
+
+
+def _describe(exc: Exception) -> str:
+    from server.accounts.services import AccountError
+    from server.db.lifecycle import MigrationError
+
+    if isinstance(exc, (AccountError, SettingsError, MigrationError)):
+        return str(exc)
+    if isinstance(exc, (ConnectionError, OSError)):
+        return f"cannot reach the database ({type(exc).__name__}: {exc}); check DATABASE_URL"
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    if "no such table" in text or "does not exist" in text:
+        return f"the database schema is missing or old ({text}); run `rinnalla migrate` first"
+    return f"{type(exc).__name__}: {text}"
+
+
+@click.group()
+def main() -> None:
+    """Rinnalla: the work tool of street-outreach work pairs."""
+
+
+@main.command()
+@run_async
+async def migrate() -> None:
+    """Create or update the database schema."""
+    from server.db.lifecycle import migrate as run_migrations
+
+    await run_migrations()
+    click.echo("Database schema is up to date.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000 or $PORT")
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web app (run `rinnalla migrate` first)."""
+    import uvicorn
+
+    _check_schema()
+    settings = get_settings()
+    click.echo(f"Rinnalla on http://{'localhost' if host in {'127.0.0.1', '0.0.0.0'} else host}:{port} "
+               f"({'SQLite' if settings.is_sqlite else 'PostgreSQL'}, {settings.environment})")
+    uvicorn.run("server.app:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=False, log_level="info", access_log=False)
+
+
+@run_async
+async def _pending() -> int:
+    from server.db.lifecycle import pending_migrations
+
+    return await pending_migrations()
+
+
+def _check_schema() -> None:
+    if _pending():
+        raise CommandError("the database schema is not up to date; run `rinnalla migrate` first")
+
+
+@main.command()
+@run_async
+async def demo() -> None:
+    """Fill the database with demo data (idempotent) and print the demo logins."""
+    from server.demo import DEMO_PASSWORD, seed_demo
+
+    if get_settings().is_production:
+        raise CommandError("demo data is refused in production")
+    logins = await seed_demo()
+    click.echo("Demo logins (password for all: " + DEMO_PASSWORD + "):")
+    for email, description in logins:
+        click.echo(f"  {email:34} {description}")
+
+
+@main.group()
+def team() -> None:
+    """Teams of the organisation."""
+
+
+@team.command("add")
+@click.argument("name")
+@run_async
+async def team_add(name: str) -> None:
+    from server.accounts.services import add_team
+
+    await add_team(name)
+    click.echo(f"Team {name!r} added.")
+
+
+@main.group()
+def user() -> None:
+    """User accounts."""
+
+
+def _read_password(from_stdin: bool) -> tuple[str, bool]:
+    """The password and whether it was generated (then it is printed once)."""
+    if from_stdin:
+        value = sys.stdin.readline().rstrip("\r\n")
+        if not value:
+            raise CommandError("--password-stdin was given but standard input was empty")
+        return value, False
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Password again: "):
+            raise CommandError("the passwords differ")
+        return first, False
+    return secrets.token_urlsafe(12), True
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--team", "team_name", default=None, help="Team name (not needed for an admin).")
+@click.option("--role", required=True, type=click.Choice(["professional", "experience_expert", "lead", "admin"]))
+@click.option("--name", "display_name", default="", help="Name shown to colleagues.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_add(email: str, team_name: str | None, role: str, display_name: str, password_stdin: bool) -> None:
+    """Add a user account."""
+    password, generated = _read_password(password_stdin)
+
+    @run_async
+    async def create() -> None:
+        from server.accounts.services import add_user
+
+        await add_user(email, role, password, team_name, display_name)
+
+    create()
+    click.echo(f"User {email.strip().lower()} added as {role}.")
+    if generated:
+        click.echo(f"Generated password (shown once): {password}")
+
+
+@user.command("disable")
+@click.argument("email")
+@run_async
+async def user_disable(email: str) -> None:
+    """Disable an account and end all its sessions."""
+    from server.accounts.services import disable_user
+
+    ended = await disable_user(email)
+    click.echo(f"User {email.strip().lower()} disabled; {ended} session(s) ended.")
+
+
+@main.group()
+def pair() -> None:
+    """Work pairs."""
+
+
+@pair.command("add")
+@click.argument("first_email")
+@click.argument("second_email")
+@run_async
+async def pair_add(first_email: str, second_email: str) -> None:
+    from server.accounts.services import add_pair
+
+    await add_pair(first_email, second_email)
+    click.echo(f"Pair added: {first_email.strip().lower()} + {second_email.strip().lower()}.")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Do one round and exit.")
+def worker(once: bool) -> None:
+    """Background work: housekeeping now, the reminder dispatcher when push lands."""
+    from server.worker import run_worker
+
+    _check_schema()
+    try:
+        asyncio.run(run_worker(once=once))
+    except Exception as exc:  # noqa: BLE001
+        raise CommandError(_describe(exc)) from exc

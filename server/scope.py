@@ -1,0 +1,65 @@
+"""Team walls in one place: every query of team data goes through a TeamScope.
+
+A worker and a lead see their own team; an admin sees every team of the organisation (one
+installation serves one organisation). A row outside the scope answers 404, exactly like a row
+that does not exist, so ids of other teams cannot even be confirmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from piccolo.columns.combination import Where
+from piccolo.table import Table
+
+from server.accounts.sessions import CurrentUser
+from server.accounts.tables import Team
+
+
+@dataclass(frozen=True)
+class TeamScope:
+    user: CurrentUser
+    team_ids: tuple[int, ...]
+
+    def condition(self, table: type[Table]) -> Where:
+        # An empty scope matches nothing (is_in([]) is refused by Piccolo).
+        return table.team.is_in(list(self.team_ids) or [-1])  # type: ignore[attr-defined]
+
+    def select(self, table: type[Table], *columns: Any):
+        return table.select(*columns).where(self.condition(table))
+
+    def objects(self, table: type[Table]):
+        return table.objects().where(self.condition(table))
+
+    def count(self, table: type[Table]):
+        return table.count().where(self.condition(table))
+
+    async def get(self, table: type[Table], row_id: int, *columns: Any) -> dict:
+        """One row of this scope as a dict, or 404."""
+        row = await self.select(table, *columns).where(table._meta.primary_key == row_id).first()
+        if row is None:
+            raise NotFoundException()
+        return row
+
+    def require_team(self, team_id: int | None) -> int:
+        if team_id not in self.team_ids:
+            raise NotFoundException()
+        return team_id
+
+    @property
+    def own_team_id(self) -> int | None:
+        return self.user.team_id
+
+
+async def scope_for(user: CurrentUser) -> TeamScope:
+    if user.is_admin:
+        rows = await Team.select(Team.id).order_by(Team.id)
+        return TeamScope(user=user, team_ids=tuple(row["id"] for row in rows))
+    return TeamScope(user=user, team_ids=(user.team_id,) if user.team_id is not None else ())
+
+
+# How a handler asks for the scope: `walls: Walls` (provided once, app-wide, in server.app).
+Walls = NamedDependency[TeamScope]

@@ -1,0 +1,150 @@
+"""Settings: everything comes from the environment, with safe defaults for a laptop.
+
+Each field below is documented in the README's configuration table; `tests/test_settings.py`
+checks that the two stay in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or unsafe; the message is one line for the operator."""
+
+
+def _env(name: str, default: str = "") -> str:
+    # NAME_FILE lets a secret come from a mounted file (Docker/systemd credentials).
+    file_path = os.environ.get(f"{name}_FILE")
+    if file_path:
+        return Path(file_path).read_text(encoding="utf-8").strip()
+    return os.environ.get(name, default)
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = _env(name, "1" if default else "0").strip().lower()
+    return value in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _secret_from_data_dir(data_dir: Path) -> str:
+    """Generate the secret once and keep it, so sessions and CSRF survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not each write their own key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    """`sqlite:///path` (default: a file in DATA_DIR) or `postgresql://user:pass@host:port/db`."""
+    data_dir: Path
+    """Where the SQLite file and generated keys live (default `./data`)."""
+    secret_key: str
+    """Signs CSRF tokens; generated once into DATA_DIR when not given."""
+    base_url: str
+    """Public address, e.g. `https://rinnalla.example.fi`; https turns on Secure cookies and HSTS."""
+    timezone: ZoneInfo
+    """Zone for every date a person sees (TZ, default Europe/Helsinki)."""
+    environment: str
+    """`development` (default) or `production`."""
+    debug: bool
+    """Tracebacks in responses; refused in production."""
+    session_idle_minutes: int
+    """A session ends after this long without a request (default 480 = 8 h)."""
+    session_max_hours: int
+    """A session ends this long after login whatever happens (default 24 h)."""
+    login_max_failures_per_account: int
+    """Failed logins per account within the window before 429 (default 5)."""
+    login_max_failures_per_address: int
+    """Failed logins per client address within the window before 429 (default 20)."""
+    login_window_minutes: int
+    """Window for counting failed logins (default 15)."""
+    trusted_proxies: frozenset[str] = field(default_factory=frozenset)
+    """Addresses whose X-Forwarded-For is believed (comma-separated; default none)."""
+
+    @property
+    def is_sqlite(self) -> bool:
+        return not self.database_url.startswith(("postgres://", "postgresql://"))
+
+    @property
+    def is_https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+
+def load_settings() -> Settings:
+    data_dir = Path(_env("DATA_DIR", "./data")).resolve()
+    environment = _env("RINNALLA_ENV", "development").strip().lower()
+    if environment not in {"development", "production"}:
+        raise SettingsError(f"RINNALLA_ENV must be development or production, got {environment!r}")
+    debug = _env_bool("DEBUG", False)
+    secret = _env("SECRET_KEY")
+    if environment == "production":
+        if debug:
+            raise SettingsError("DEBUG is on: production refuses to start with debug enabled")
+        if os.environ.get("RINNALLA_FAST_HASHES") == "1":
+            raise SettingsError("RINNALLA_FAST_HASHES is a test setting: production refuses to start with it")
+        if len(secret) < 32:
+            raise SettingsError("SECRET_KEY is missing or shorter than 32 characters: production refuses to start")
+    if not secret:
+        secret = _secret_from_data_dir(data_dir)
+    tz_name = _env("TZ", "Europe/Helsinki") or "Europe/Helsinki"
+    try:
+        timezone = ZoneInfo(tz_name)
+    except Exception as exc:  # ZoneInfoNotFoundError or a malformed key
+        raise SettingsError(f"TZ names no known time zone: {tz_name!r}") from exc
+    database_url = _env("DATABASE_URL") or f"sqlite:///{data_dir / 'rinnalla.sqlite'}"
+    if not database_url.startswith(("sqlite:///", "postgres://", "postgresql://")):
+        raise SettingsError("DATABASE_URL must start with sqlite:/// or postgresql://")
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key=secret,
+        base_url=_env("BASE_URL", "http://localhost:8000").rstrip("/"),
+        timezone=timezone,
+        environment=environment,
+        debug=debug,
+        session_idle_minutes=_env_int("SESSION_IDLE_MINUTES", 480),
+        session_max_hours=_env_int("SESSION_MAX_HOURS", 24),
+        login_max_failures_per_account=_env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+        login_max_failures_per_address=_env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        login_window_minutes=_env_int("LOGIN_WINDOW_MINUTES", 15),
+        trusted_proxies=frozenset(p.strip() for p in _env("TRUSTED_PROXIES").split(",") if p.strip()),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,36 @@
+"""Jinja: autoescaped templates under web/templates, gettext, and Finnish-style date filters."""
+
+from __future__ import annotations
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from server import i18n
+from server.settings import PROJECT_ROOT
+
+TEMPLATE_DIR = PROJECT_ROOT / "web" / "templates"
+HTMX_VERSION = "2.0.11"
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(datetime=i18n.format_datetime, date=i18n.format_date, time=i18n.format_time)
+    env.globals.update(
+        current_language=i18n.current_language,
+        LANGUAGES=i18n.LANGUAGES,
+        LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
+        HTMX_VERSION=HTMX_VERSION,
+    )
+    return env
+
+
+def template_config() -> TemplateConfig:
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(make_environment()))
