@@ -80,7 +80,7 @@ async def form_token(client: AsyncClient, path: str = "/login") -> str:
 
 
 async def login(client: AsyncClient, email: str, password: str = PASSWORD, **extra):
-    token = await form_token(client)
+    token = client.cookies.get("csrftoken") or await form_token(client)
     return await client.post("/login", data={"email": email, "password": password, "_csrf_token": token, **extra})
 
 

@@ -1,0 +1,186 @@
+"""Logging in and out, sessions that end, throttling, and who the API says you are."""
+
+from datetime import timedelta
+
+import pytest
+
+from server.accounts.sessions import hash_token
+from server.accounts.tables import UserSession
+from server.timeutil import utcnow
+from tests.support.fixtures import PASSWORD, csrf_token, login, post_form
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_login_sets_an_httponly_session_cookie_and_redirects_home(client, world):
+    response = await login(client, "alice@example.org")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("rinnalla_session=")
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie  # http BASE_URL on a laptop
+    home = await client.get("/")
+    assert home.status_code == 200
+    assert "Alice" in home.text
+
+
+async def test_email_is_case_insensitive(client, world):
+    response = await login(client, "  ALICE@Example.org ")
+    assert response.status_code == 303
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_answer(client, world):
+    wrong = await login(client, "alice@example.org", "not the password")
+    unknown = await login(client, "nobody@example.org", "not the password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "rinnalla_session" not in wrong.headers.get("set-cookie", "")
+    message = "Sähköposti tai salasana on väärin"
+    assert (message in wrong.text) == (message in unknown.text)
+    assert wrong.text.replace("alice@example.org", "X") == unknown.text.replace("nobody@example.org", "X")
+
+
+async def test_pages_and_api_need_a_login(client, world):
+    page = await client.get("/settings")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/login?next=%2Fsettings"
+    api = await client.get("/api/v1/me")
+    assert api.status_code == 401
+    htmx = await client.get("/settings", headers={"HX-Request": "true"})
+    assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/login")
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/settings", "/settings"),
+    ("https://evil.example/", "/"),
+    ("//evil.example/x", "/"),
+    ("/\\evil.example", "/"),
+    ("javascript:alert(1)", "/"),
+])
+async def test_login_returns_only_to_pages_of_this_site(client, world, target, expected):
+    response = await login(client, "alice@example.org", next=target)
+    assert response.headers["location"] == expected
+
+
+async def test_api_me_tells_who_is_logged_in(client, world):
+    await login(client, "alice@example.org")
+    me = (await client.get("/api/v1/me")).json()
+    assert me["email"] == "alice@example.org"
+    assert me["role"] == "professional"
+    assert me["team"] == "Team A"
+    assert me["pair"]["partner"] == "Bob"
+
+
+async def test_a_new_session_is_made_at_login_and_the_old_token_dies(client, world):
+    await login(client, "alice@example.org")
+    first = client.cookies["rinnalla_session"]
+    await login(client, "alice@example.org")
+    second = client.cookies["rinnalla_session"]
+    assert first != second and len(second) >= 43  # 32 random bytes
+    row = await UserSession.select(UserSession.revoked_at).where(UserSession.token_hash == hash_token(first)).first()
+    assert row["revoked_at"] is not None
+    client.cookies.set("rinnalla_session", first)
+    assert (await client.get("/api/v1/me")).status_code == 401
+
+
+async def test_logout_ends_the_session_on_the_server(client, world):
+    await login(client, "alice@example.org")
+    token = client.cookies["rinnalla_session"]
+    response = await post_form(client, "/logout")
+    assert response.status_code == 303
+    assert response.headers["clear-site-data"] == '"cache"'
+    client.cookies.set("rinnalla_session", token)  # a copied cookie is worth nothing now
+    assert (await client.get("/api/v1/me")).status_code == 401
+
+
+async def test_logout_is_not_possible_with_get(client, world):
+    await login(client, "alice@example.org")
+    assert (await client.get("/logout")).status_code in {404, 405}
+    assert (await client.get("/api/v1/me")).status_code == 200
+
+
+async def test_only_a_hash_of_the_token_is_stored(client, world):
+    await login(client, "alice@example.org")
+    token = client.cookies["rinnalla_session"]
+    rows = await UserSession.select(UserSession.token_hash)
+    assert [r["token_hash"] for r in rows] == [hash_token(token)]
+
+
+async def _age_session(**changes):
+    await UserSession.update(changes).where(UserSession.revoked_at.is_null())
+
+
+async def test_session_ends_after_the_idle_timeout(client, world):
+    await login(client, "alice@example.org")
+    await _age_session(last_seen_at=utcnow() - timedelta(hours=8, minutes=1))
+    assert (await client.get("/api/v1/me")).status_code == 401
+
+
+async def test_session_survives_a_shorter_pause(client, world):
+    await login(client, "alice@example.org")
+    await _age_session(last_seen_at=utcnow() - timedelta(hours=7, minutes=50))
+    assert (await client.get("/api/v1/me")).status_code == 200
+    row = await UserSession.select(UserSession.last_seen_at).first()
+    assert utcnow() - row["last_seen_at"] < timedelta(minutes=1)  # the request renewed it
+
+
+async def test_session_ends_at_its_absolute_lifetime_even_when_used(client, world):
+    await login(client, "alice@example.org")
+    await _age_session(expires_at=utcnow() - timedelta(seconds=1))
+    assert (await client.get("/api/v1/me")).status_code == 401
+
+
+async def test_a_disabled_user_cannot_log_in_and_loses_live_sessions(client, world):
+    from server.accounts.services import disable_user
+
+    await login(client, "alice@example.org")
+    assert (await client.get("/api/v1/me")).status_code == 200
+    await disable_user("alice@example.org")
+    assert (await client.get("/api/v1/me")).status_code == 401
+    assert (await login(client, "alice@example.org")).status_code == 401
+
+
+async def test_login_is_throttled_per_account_with_retry_after(client, world):
+    for _ in range(5):
+        assert (await login(client, "alice@example.org", "wrong password")).status_code == 401
+    blocked = await login(client, "alice@example.org", PASSWORD)  # even the right password waits
+    assert blocked.status_code == 429
+    assert 0 < int(blocked.headers["retry-after"]) <= 15 * 60
+    # Another account from the same address is not locked by Alice's failures.
+    assert (await login(client, "bob@example.org")).status_code == 303
+
+
+async def test_login_is_throttled_per_address_whatever_x_forwarded_for_says(client, world):
+    for n in range(20):
+        response = await login(client, f"ghost{n}@example.org", "wrong password",)
+        assert response.status_code == 401
+    spoofed = await client.post("/login", headers={"X-Forwarded-For": "203.0.113.9"}, data={
+        "email": "alice@example.org", "password": PASSWORD, "_csrf_token": await csrf_token(client)})
+    assert spoofed.status_code == 429
+
+
+async def test_throttle_lifts_when_the_failures_leave_the_window(client, world):
+    from server.accounts.tables import LoginFailure
+
+    for _ in range(5):
+        await login(client, "alice@example.org", "wrong password")
+    await LoginFailure.update({LoginFailure.failed_at: utcnow() - timedelta(minutes=16)}).where(
+        LoginFailure.id > 0)
+    assert (await login(client, "alice@example.org")).status_code == 303
+
+
+async def test_a_user_can_end_their_other_sessions(client, world):
+    import httpx
+
+    from server.app import create_app
+
+    await login(client, "alice@example.org")
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as phone:
+        await login(phone, "alice@example.org")
+        assert (await phone.get("/api/v1/me")).status_code == 200
+        settings = await client.get("/settings")
+        assert settings.text.count("/settings/sessions/") >= 1
+        await post_form(client, "/settings/sessions/end-others")
+        assert (await phone.get("/api/v1/me")).status_code == 401
+    assert (await client.get("/api/v1/me")).status_code == 200
