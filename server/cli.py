@@ -210,3 +210,7 @@ def worker(once: bool) -> None:
         asyncio.run(run_worker(once=once))
     except Exception as exc:  # noqa: BLE001
         raise CommandError(_describe(exc)) from exc
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,8 @@ import unicodedata
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from server.i18n import N_
+
 # argon2-cffi's defaults are RFC 9106's low-memory profile (argon2id, t=3, m=64 MiB, p=4).
 # The test suite may ask for a cheap argon2id (RINNALLA_FAST_HASHES=1); production refuses it.
 FAST_HASHES = os.environ.get("RINNALLA_FAST_HASHES") == "1"
@@ -49,13 +51,13 @@ def password_problem(password: str, email: str = "") -> str | None:
     """Why a new password is refused (an English msgid for gettext), or None when it is fine."""
     value = normalise(password)
     if len(value) < MIN_LENGTH:
-        return "The password must be at least 10 characters long."
+        return N_("The password must be at least 10 characters long.")
     if len(value) > MAX_LENGTH:
-        return "The password must be at most 256 characters long."
+        return N_("The password must be at most 256 characters long.")
     lowered = value.lower()
     if lowered in _COMMON or len(set(lowered)) < 4:
-        return "This password is too easy to guess. Choose a longer phrase."
+        return N_("This password is too easy to guess. Choose a longer phrase.")
     local_part = email.split("@", 1)[0].lower()
     if len(local_part) >= 4 and local_part in lowered:
-        return "The password must not contain your email address."
+        return N_("The password must not contain your email address.")
     return None

@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
 
+from server.i18n import N_
 from server.i18n import gettext as _
 from server.web.context import language_for
 from server.i18n import set_language
@@ -34,12 +35,12 @@ def _error_page(request: Request, status_code: int, title: str, message: str) ->
 
 
 _TEXTS = {
-    400: ("Something in the request was wrong", "Please go back and try again."),
-    403: ("Not allowed", "Your role does not give access to this page."),
-    404: ("Not found", "This page does not exist, or it is not visible to your team."),
-    405: ("Not allowed", "This address does not accept that kind of request."),
-    413: ("Too much data", "The form was too large to be saved."),
-    429: ("Too many attempts", "Please wait a moment and try again."),
+    400: (N_("Something in the request was wrong"), N_("Please go back and try again.")),
+    403: (N_("Not allowed"), N_("Your role does not give access to this page.")),
+    404: (N_("Not found"), N_("This page does not exist, or it is not visible to your team.")),
+    405: (N_("Not allowed"), N_("This address does not accept that kind of request.")),
+    413: (N_("Too much data"), N_("The form was too large to be saved.")),
+    429: (N_("Too many attempts"), N_("Please wait a moment and try again.")),
 }
 
 
@@ -49,7 +50,7 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     if _wants_json(request):
         return Response({"status_code": status, "detail": _TEXTS.get(status, (exc.detail,))[0]},
                         status_code=status, headers=headers)
-    title, message = _TEXTS.get(status, ("Something went wrong", "Please try again."))
+    title, message = _TEXTS.get(status, (N_("Something went wrong"), N_("Please try again.")))
     response = _error_page(request, status, title, message)
     response.headers.update(headers)
     return response
@@ -84,8 +85,8 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return Response({"status_code": 500, "detail": "Internal error", "error_id": error_id},
                         status_code=HTTP_500_INTERNAL_SERVER_ERROR)
-    response = _error_page(request, 500, "Something went wrong",
-                           "The error has been recorded. Please try again in a moment.")
+    response = _error_page(request, 500, N_("Something went wrong"),
+                           N_("The error has been recorded. Please try again in a moment."))
     response.context["error_id"] = error_id
     return response
 

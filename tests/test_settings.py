@@ -1,0 +1,67 @@
+"""Settings from the environment; every setting is documented in the README."""
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from server.settings import Settings, SettingsError, load_settings
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+# Environment names of the Settings fields (one name per field, as read in load_settings).
+ENVIRONMENT_NAMES = ["DATABASE_URL", "DATA_DIR", "SECRET_KEY", "BASE_URL", "TZ", "RINNALLA_ENV", "DEBUG",
+                     "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                     "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_WINDOW_MINUTES", "TRUSTED_PROXIES"]
+
+
+def test_every_setting_has_an_environment_name():
+    assert len(dataclasses.fields(Settings)) == len(ENVIRONMENT_NAMES)
+
+
+def test_every_setting_is_in_the_readme():
+    text = README.read_text(encoding="utf-8")
+    missing = [name for name in ENVIRONMENT_NAMES if not re.search(rf"`{name}`", text)]
+    assert missing == []
+
+
+def test_the_secret_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = load_settings().secret_key
+    assert len(first) >= 48
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert load_settings().secret_key == first
+
+
+def test_defaults_suit_a_laptop(tmp_path, monkeypatch):
+    for name in ENVIRONMENT_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    settings = load_settings()
+    assert settings.is_sqlite and settings.sqlite_path == tmp_path / "rinnalla.sqlite"
+    assert str(settings.timezone) == "Europe/Helsinki"
+    assert settings.base_url == "http://localhost:8000" and not settings.is_https
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("TZ", "Mars/Olympus", "TZ"),
+    ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
+    ("SESSION_IDLE_MINUTES", "eight hours", "SESSION_IDLE_MINUTES"),
+    ("RINNALLA_ENV", "staging", "RINNALLA_ENV"),
+])
+def test_bad_values_are_named(tmp_path, monkeypatch, name, value, words):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=words):
+        load_settings()
+
+
+def test_production_refuses_fast_test_hashes(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RINNALLA_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("RINNALLA_FAST_HASHES", "1")
+    with pytest.raises(SettingsError, match="RINNALLA_FAST_HASHES"):
+        load_settings()
