@@ -24,6 +24,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@scripts/ensure-postgres.sh
+	@scripts/ensure-chromium.sh
 	@scripts/run-tests.sh
 
 test-sqlite: $(STAMP)

@@ -88,8 +88,12 @@ async def _create_accounts() -> None:
 def _client_row(rng: random.Random, name: str, team_id: int, pair: dict, today: date, index: int) -> Client:
     came_from = rng.choice(["prison", "prison", "probation_office", "adult_social_work", "substance_services",
                             "street", "street", "self"])
-    inside = came_from == "prison" and index % 3 != 0
+    if index < len(PAIRS):  # every pair has a release coming soon: the moment this work is about
+        came_from = "prison"
+    inside = came_from == "prison" and (index < len(PAIRS) or rng.random() < 0.7)
     release = today + timedelta(days=rng.choice([0, 1, 3, 6, 9, 13, 20, 27, 41, 60, 85])) if inside else None
+    if index < len(PAIRS):
+        release = today + timedelta(days=(2, 5, 12)[index])
     status = "active" if index % 11 else rng.choice(["paused", "closed"])
     started = today - timedelta(days=rng.randint(5, 400))
     return Client(
@@ -119,18 +123,19 @@ async def _visit(rng: random.Random, team_id: int, client_id: int | None, pair: 
     await VisitAction.insert(*[VisitAction(visit=visit_id, action=a) for a in rng.sample(VISIT_ACTIONS, rng.randint(1, 2))])
 
 
-async def _fill_client(rng: random.Random, client_id: int, team_id: int, pair: dict, today: date) -> None:
+async def _fill_client(rng: random.Random, client_id: int, team_id: int, pair: dict, today: date,
+                       status_active: bool) -> None:
     await ClientTheme.insert(*[ClientTheme(client=client_id, theme=t) for t in rng.sample(THEMES, rng.randint(1, 4))])
     for _ in range(rng.randint(1, 6)):
         day = today - timedelta(days=rng.randint(0, 60))
         await _visit(rng, team_id, client_id, pair, _at(day, rng.randint(9, 19), rng.choice([0, 15, 30, 45])))
-    for _ in range(rng.randint(0, 2)):
+    for _ in range(rng.randint(0, 2) if status_active else 0):
         due = today + timedelta(days=rng.randint(-5, 10))
         done = utcnow() if due < today and rng.random() < 0.3 else None
         await FollowUp.insert(FollowUp(team=team_id, client=client_id, pair=pair["id"], note=rng.choice(FOLLOWUP_NOTES),
                                        due_at=_at(due, rng.choice([9, 12, 15])), done_at=done,
                                        created_by=pair["first_member"]))
-    if rng.random() < 0.45:
+    if status_active and rng.random() < 0.45:
         day = today + timedelta(days=rng.choice([0, 0, 1, 2, 5, 9, 14]))
         await Appointment.insert(Appointment(team=team_id, client=client_id, pair=pair["id"],
                                              starts_at=_at(day, rng.randint(9, 15), rng.choice([0, 30])),
@@ -146,7 +151,7 @@ async def _create_casework() -> None:
         pair = pairs[index % len(pairs)]
         client = _client_row(rng, name, pair["team"], pair, today, index)
         rows = await Client.insert(client)
-        await _fill_client(rng, rows[0]["id"], pair["team"], pair, today)
+        await _fill_client(rng, rows[0]["id"], pair["team"], pair, today, client.status == "active")
     for pair in pairs:  # anonymous street contacts: counted, never identified
         for days_ago in range(0, 28, 2):
             when = _at(today - timedelta(days=days_ago), rng.randint(18, 22))
