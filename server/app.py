@@ -6,7 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -16,6 +16,8 @@ from litestar.static_files import create_static_files_router
 
 from server.accounts import routes as account_routes
 from server.accounts import team_routes
+from server.casework import api as casework_api
+from server.casework import client_pages, visit_pages
 from server.casework import routes as casework_routes
 from server.db.lifecycle import close_database, open_database
 from server.scope import TeamScope, scope_for
@@ -23,7 +25,7 @@ from server.settings import PROJECT_ROOT, get_settings
 from server.web import system_routes
 from server.web.context import RequestContextMiddleware
 from server.web.errors import EXCEPTION_HANDLERS
-from server.web.guards import requires_login
+from server.web.guards import requires_admin, requires_login
 from server.web.security_headers import add_security_headers
 from server.web.templating import template_config
 
@@ -52,7 +54,8 @@ def create_app() -> Litestar:
     )
     return Litestar(
         route_handlers=[*system_routes.ROUTES, *account_routes.ROUTES, *team_routes.ROUTES,
-                        *casework_routes.ROUTES, static],
+                        *casework_routes.ROUTES, *client_pages.ROUTES, *visit_pages.ROUTES, *casework_api.ROUTES,
+                        static],
         guards=[requires_login],
         dependencies={"walls": Provide(provide_scope)},
         middleware=[RequestContextMiddleware()],
@@ -64,7 +67,10 @@ def create_app() -> Litestar:
         before_send=[add_security_headers],
         lifespan=[database_lifespan],
         request_max_body_size=MAX_BODY_BYTES,
-        openapi_config=OpenAPIConfig(title="Rinnalla API", version="1", path="/schema",
-                                     render_plugins=[SwaggerRenderPlugin()]),
+        # The API description is for logged-in users while developing, for admins in production.
+        openapi_config=OpenAPIConfig(
+            title="Rinnalla API", version="1", path="/schema", render_plugins=[SwaggerRenderPlugin()],
+            openapi_router=Router(path="/schema", route_handlers=[],
+                                  guards=[requires_admin] if settings.is_production else [])),
         debug=settings.debug,
     )

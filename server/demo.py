@@ -94,7 +94,7 @@ def _client_row(rng: random.Random, name: str, team_id: int, pair: dict, today: 
     release = today + timedelta(days=rng.choice([0, 1, 3, 6, 9, 13, 20, 27, 41, 60, 85])) if inside else None
     if index < len(PAIRS):
         release = today + timedelta(days=(2, 5, 12)[index])
-    status = "active" if index % 11 else rng.choice(["paused", "closed"])
+    status = "active" if index % 11 or index < len(PAIRS) else rng.choice(["paused", "closed"])
     started = today - timedelta(days=rng.randint(5, 400))
     return Client(
         team=team_id, pair=pair["id"], pseudonym=name, birth_year=rng.randint(1975, 2006),

@@ -31,27 +31,12 @@ class TeamScope:
     def select(self, table: type[Table], *columns: Any):
         return table.select(*columns).where(self.condition(table))
 
-    def objects(self, table: type[Table]):
-        return table.objects().where(self.condition(table))
-
-    def count(self, table: type[Table]):
-        return table.count().where(self.condition(table))
-
     async def get(self, table: type[Table], row_id: int, *columns: Any) -> dict:
         """One row of this scope as a dict, or 404."""
         row = await self.select(table, *columns).where(table._meta.primary_key == row_id).first()
         if row is None:
             raise NotFoundException()
         return row
-
-    def require_team(self, team_id: int | None) -> int:
-        if team_id not in self.team_ids:
-            raise NotFoundException()
-        return team_id
-
-    @property
-    def own_team_id(self) -> int | None:
-        return self.user.team_id
 
 
 async def scope_for(user: CurrentUser) -> TeamScope:

@@ -77,7 +77,7 @@ class Settings:
     session_idle_minutes: int
     """A session ends after this long without a request (default 480 = 8 h)."""
     session_max_hours: int
-    """A session ends this long after login whatever happens (default 24 h)."""
+    """A session ends this long after login whatever happens (default 12 h: a long shift)."""
     login_max_failures_per_account: int
     """Failed logins per account within the window before 429 (default 5)."""
     login_max_failures_per_address: int
@@ -118,6 +118,8 @@ def load_settings() -> Settings:
             raise SettingsError("RINNALLA_FAST_HASHES is a test setting: production refuses to start with it")
         if len(secret) < 32:
             raise SettingsError("SECRET_KEY is missing or shorter than 32 characters: production refuses to start")
+        if not _env("BASE_URL").startswith("https://"):
+            raise SettingsError("BASE_URL must be an https:// address in production (Secure cookies, HSTS)")
     if not secret:
         secret = _secret_from_data_dir(data_dir)
     tz_name = _env("TZ", "Europe/Helsinki") or "Europe/Helsinki"
@@ -137,7 +139,7 @@ def load_settings() -> Settings:
         environment=environment,
         debug=debug,
         session_idle_minutes=_env_int("SESSION_IDLE_MINUTES", 480),
-        session_max_hours=_env_int("SESSION_MAX_HOURS", 24),
+        session_max_hours=_env_int("SESSION_MAX_HOURS", 12),
         login_max_failures_per_account=_env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
         login_max_failures_per_address=_env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         login_window_minutes=_env_int("LOGIN_WINDOW_MINUTES", 15),

@@ -108,8 +108,12 @@ async def test_production_refuses_to_start_without_a_secret_or_with_debug(db):
     result = rinnalla("migrate", env={"RINNALLA_ENV": "production", "SECRET_KEY": "x" * 40, "DEBUG": "1",
                                       "RINNALLA_FAST_HASHES": "0"})
     assert_one_line_error(result, "DEBUG")
+    result = rinnalla("migrate", env={"RINNALLA_ENV": "production", "SECRET_KEY": "x" * 40, "RINNALLA_FAST_HASHES": "0",
+                                      "BASE_URL": "http://rinnalla.example.fi"})
+    assert_one_line_error(result, "https://")
 
 
 async def test_demo_data_is_refused_in_production(db):
-    result = rinnalla("demo", env={"RINNALLA_ENV": "production", "SECRET_KEY": "x" * 40, "RINNALLA_FAST_HASHES": "0"})
+    result = rinnalla("demo", env={"RINNALLA_ENV": "production", "SECRET_KEY": "x" * 40, "RINNALLA_FAST_HASHES": "0",
+                                   "BASE_URL": "https://rinnalla.example.fi"})
     assert_one_line_error(result, "refused in production")

@@ -118,3 +118,19 @@ async def test_a_second_process_writing_the_same_file_waits_instead_of_failing(t
     assert other.wait(timeout=60) == 0
     assert await Tally.count().where(Tally.task == -2) == 200
     assert await Tally.count().where(Tally.task == -3) == 200
+
+
+@requires_sqlite
+async def test_a_task_that_outlives_its_transaction_cannot_write_outside_the_lock(tally):
+    release = asyncio.Event()
+
+    async def late_writer():
+        await release.wait()
+        await Tally.insert(Tally(task=99, step=1))
+
+    async with engine().transaction():
+        late = asyncio.create_task(late_writer())  # copies the transaction into its context
+    release.set()
+    with pytest.raises(RuntimeError, match="already ended"):
+        await late
+    assert await Tally.count() == 0

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from server.settings import get_settings
-from tests.support.fixtures import login
+from tests.support.fixtures import login, post_form
 
 pytestmark = pytest.mark.anyio
 
@@ -52,6 +52,10 @@ async def test_hsts_and_secure_cookies_when_served_over_https(client, world, mon
     logged_in = await login(client, "alice@example.org")
     cookie = logged_in.headers["set-cookie"]
     assert cookie.startswith("__Host-rinnalla_session=") and "Secure" in cookie
+    logged_out = await post_form(client, "/logout")
+    deletion = [c for c in logged_out.headers.get_list("set-cookie") if c.startswith("__Host-rinnalla_session=")]
+    # A browser ignores the deletion of a __Host- cookie unless it is Secure too.
+    assert deletion and "Secure" in deletion[0] and ("Max-Age=0" in deletion[0] or "max-age=0" in deletion[0])
 
 
 async def test_no_hsts_over_plain_http(client, world):

@@ -180,7 +180,25 @@ async def test_a_user_can_end_their_other_sessions(client, world):
         await login(phone, "alice@example.org")
         assert (await phone.get("/api/v1/me")).status_code == 200
         settings = await client.get("/settings")
-        assert settings.text.count("/settings/sessions/") >= 1
+        # The other phone is listed with its own end button; this device is not.
+        import re
+
+        assert len(re.findall(r'action="/settings/sessions/\d+/end"', settings.text)) == 1
         await post_form(client, "/settings/sessions/end-others")
         assert (await phone.get("/api/v1/me")).status_code == 401
     assert (await client.get("/api/v1/me")).status_code == 200
+
+
+async def test_x_forwarded_for_counts_only_from_a_trusted_proxy(client, world, monkeypatch):
+    import dataclasses
+
+    from server.settings import get_settings
+
+    proxied = dataclasses.replace(get_settings(), trusted_proxies=frozenset({"127.0.0.1"}))
+    monkeypatch.setattr("server.web.client_address.get_settings", lambda: proxied)
+    from server.accounts.tables import LoginFailure
+
+    await client.post("/login", headers={"X-Forwarded-For": "198.51.100.7, 127.0.0.1"}, data={
+        "email": "alice@example.org", "password": "wrong", "_csrf_token": await csrf_token(client)})
+    rows = await LoginFailure.select(LoginFailure.address)
+    assert [r["address"] for r in rows] == ["198.51.100.7"]

@@ -16,8 +16,35 @@ ENVIRONMENT_NAMES = ["DATABASE_URL", "DATA_DIR", "SECRET_KEY", "BASE_URL", "TZ",
                      "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_WINDOW_MINUTES", "TRUSTED_PROXIES"]
 
 
+# One non-default value per environment name, and the field that must take it.
+READ_BACK = [
+    ("DATABASE_URL", "postgresql://u:p@db.example:5433/r", "database_url", "postgresql://u:p@db.example:5433/r"),
+    ("DATA_DIR", "/tmp/rinnalla-settings-probe", "data_dir", Path("/tmp/rinnalla-settings-probe")),
+    ("SECRET_KEY", "k" * 40, "secret_key", "k" * 40),
+    ("BASE_URL", "https://r.example.fi/", "base_url", "https://r.example.fi"),
+    ("TZ", "Europe/Stockholm", "timezone", "Europe/Stockholm"),
+    ("RINNALLA_ENV", "development", "environment", "development"),
+    ("DEBUG", "1", "debug", True),
+    ("SESSION_IDLE_MINUTES", "45", "session_idle_minutes", 45),
+    ("SESSION_MAX_HOURS", "10", "session_max_hours", 10),
+    ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "7", "login_max_failures_per_account", 7),
+    ("LOGIN_MAX_FAILURES_PER_ADDRESS", "30", "login_max_failures_per_address", 30),
+    ("LOGIN_WINDOW_MINUTES", "20", "login_window_minutes", 20),
+    ("TRUSTED_PROXIES", "10.0.0.1, 10.0.0.2", "trusted_proxies", frozenset({"10.0.0.1", "10.0.0.2"})),
+]
+
+
 def test_every_setting_has_an_environment_name():
-    assert len(dataclasses.fields(Settings)) == len(ENVIRONMENT_NAMES)
+    assert sorted(field.name for field in dataclasses.fields(Settings)) == sorted(r[2] for r in READ_BACK)
+    assert [r[0] for r in READ_BACK] == ENVIRONMENT_NAMES
+
+
+@pytest.mark.parametrize("name, value, attribute, expected", READ_BACK)
+def test_each_setting_is_read_from_its_environment_name(monkeypatch, tmp_path, name, value, attribute, expected):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv(name, value)
+    got = getattr(load_settings(), attribute)
+    assert (str(got) if attribute == "timezone" else got) == expected
 
 
 def test_every_setting_is_in_the_readme():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import unicodedata
 
 from argon2 import PasswordHasher
@@ -29,6 +31,24 @@ _COMMON = {
 # A hash of a random password, checked when the account does not exist so that a wrong
 # email and a wrong password take the same time.
 _DUMMY_HASH = _hasher.hash("rinnalla-timing-equaliser")
+
+
+# argon2 takes tens of milliseconds of CPU and 64 MiB: run it beside the event loop (so pages
+# keep answering during logins), at most two at a time (two cores, bounded memory).
+_HASHING_SLOTS = threading.BoundedSemaphore(2)
+
+
+def _limited(function, *args):
+    with _HASHING_SLOTS:
+        return function(*args)
+
+
+async def verify_password_async(password_hash: str | None, password: str) -> bool:
+    return await asyncio.to_thread(_limited, verify_password, password_hash, password)
+
+
+async def hash_password_async(password: str) -> str:
+    return await asyncio.to_thread(_limited, hash_password, password)
 
 
 def normalise(password: str) -> str:

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from server.accounts import sessions, throttle
 from server.accounts.services import authenticate
 from server.accounts.tables import User
+from server.casework import calendar
 from server.i18n import LANGUAGES
 from server.i18n import gettext as _
 from server.settings import get_settings
@@ -59,14 +60,12 @@ async def login_page(request: Request, next: FromQuery[str] = "") -> Template | 
 
 @post("/login", opt={"public": True})
 async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Response:
-    address = client_address(request)
-    wait = await throttle.seconds_until_allowed(data.email, address)
+    wait = await throttle.register_attempt(data.email, client_address(request))
     if wait:
         return _login_page(data, _("Too many failed attempts. Try again in a few minutes."), 429,
                            {"Retry-After": str(wait)})
     user = await authenticate(data.email, data.password)
     if user is None:
-        await throttle.record_failure(data.email, address)
         # One message for an unknown email and a wrong password: no account enumeration.
         return _login_page(data, _("The email or the password is wrong."), 401)
     await throttle.clear_account(data.email)
@@ -89,7 +88,9 @@ async def logout(request: Request) -> Redirect:
     if token:
         await sessions.revoke_session(token)
     response = Redirect(path="/login", status_code=303)
-    response.delete_cookie(key=sessions.cookie_name(), path="/")
+    # Deleting a __Host- cookie needs the same Secure flag it was set with.
+    response.set_cookie(key=sessions.cookie_name(), value="", max_age=0, path="/", httponly=True,
+                        secure=get_settings().is_https, samesite="lax")
     # Cached pages may hold client data; the offline queue (storage) is kept on purpose.
     response.headers["Clear-Site-Data"] = '"cache"'
     return response
@@ -109,11 +110,29 @@ async def choose_language(request: Request, data: Annotated[LanguageForm, FORM])
 
 @get("/settings", name="settings")
 async def settings_page(request: Request) -> Template:
+    return await _settings(request)
+
+
+async def _settings(request: Request, feed_url: str | None = None) -> Template:
     rows = await sessions.active_sessions(request.user.id)
     return Template(
         template_name="pages/settings.html",
-        context={"sessions": rows, "current_session_id": request.user.session_id},
+        context={"sessions": rows, "current_session_id": request.user.session_id, "feed_url": feed_url,
+                 "has_feed": await calendar.has_feed(request.user.id)},
     )
+
+
+@post("/settings/calendar")
+async def new_calendar_feed(request: Request) -> Template:
+    """A new private calendar address, shown once (only its hash is kept)."""
+    token = await calendar.new_feed_token(request.user.id)
+    return await _settings(request, feed_url=f"{get_settings().base_url}/calendar/{token}.ics")
+
+
+@post("/settings/calendar/revoke")
+async def revoke_calendar_feed(request: Request) -> Redirect:
+    await calendar.revoke_feeds(request.user.id)
+    return Redirect(path="/settings", status_code=303)
 
 
 @post("/settings/sessions/{session_id:int}/end")
@@ -126,9 +145,7 @@ async def end_own_session(request: Request, session_id: FromPath[int]) -> Redire
 
 @post("/settings/sessions/end-others")
 async def end_other_sessions(request: Request) -> Redirect:
-    for row in await sessions.active_sessions(request.user.id):
-        if row["id"] != request.user.session_id:
-            await sessions.revoke_sessions(request.user.id, session_id=row["id"])
+    await sessions.revoke_sessions(request.user.id, keep_session_id=request.user.session_id)
     return Redirect(path="/settings", status_code=303)
 
 
@@ -146,4 +163,5 @@ async def me(request: Request) -> dict[str, Any]:
     }
 
 
-ROUTES = [login_page, login, logout, choose_language, settings_page, end_own_session, end_other_sessions, me]
+ROUTES = [login_page, login, logout, choose_language, settings_page, new_calendar_feed, revoke_calendar_feed,
+          end_own_session, end_other_sessions, me]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from server.accounts.passwords import hash_password, password_problem, verify_password
+from server.accounts.passwords import hash_password_async, password_problem, verify_password_async
 from server.accounts.sessions import revoke_sessions, user_by_email
 from server.accounts.tables import Pair, Role, Team, User
 from server.timeutil import utcnow
@@ -53,7 +53,7 @@ async def add_user(email: str, role: str, password: str, team: str | None, displ
     if await User.exists().where(User.email == email):
         raise AccountError(f"User {email} already exists")
     name = display_name.strip() or email.split("@", 1)[0].replace(".", " ").title()
-    rows = await User.insert(User(email=email, role=role, team=team_id, password_hash=hash_password(password),
+    rows = await User.insert(User(email=email, role=role, team=team_id, password_hash=await hash_password_async(password),
                                   display_name=name[:120]))
     return rows[0]["id"]
 
@@ -88,10 +88,14 @@ async def disable_user(email: str) -> int:
     return await revoke_sessions(user["id"])
 
 
+def _plausible_email(email: str) -> bool:
+    return len(email) <= 254 and not any(ord(ch) < 32 for ch in email)
+
+
 async def authenticate(email: str, password: str) -> dict | None:
     """The user row when email and password match an active account; same work either way."""
-    user = await user_by_email(email) if len(email) <= 254 else None
-    ok = verify_password(user["password_hash"] if user else None, password[:1024])
+    user = await user_by_email(email) if _plausible_email(email) else None
+    ok = await verify_password_async(user["password_hash"] if user else None, password[:1024])
     if not ok or user is None or not user["is_active"]:
         return None
     return user

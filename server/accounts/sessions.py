@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from server.accounts.tables import Pair, Team, User, UserSession
+from server.accounts.tables import Pair, User, UserSession
 from server.settings import get_settings
 from server.timeutil import utcnow
 
@@ -61,10 +61,15 @@ async def create_session(user_id: int, device: str) -> str:
     return token
 
 
+def live_sessions(now: datetime):
+    """Sessions that still let their cookie in: not revoked, not expired, not idle too long."""
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    return UserSession.revoked_at.is_null() & (UserSession.expires_at > now) & (UserSession.last_seen_at > now - idle)
+
+
 async def resolve_session(token: str) -> CurrentUser | None:
     if not token or len(token) > 128:
         return None
-    settings = get_settings()
     now = utcnow()
     row = await (
         UserSession.select(
@@ -73,13 +78,7 @@ async def resolve_session(token: str) -> CurrentUser | None:
             UserSession.user.role.as_alias("role"), UserSession.user.team.id.as_alias("team_id"),
             UserSession.user.team.name.as_alias("team_name"), UserSession.user.language.as_alias("language"),
         )
-        .where(
-            (UserSession.token_hash == hash_token(token))
-            & UserSession.revoked_at.is_null()
-            & (UserSession.expires_at > now)
-            & (UserSession.last_seen_at > now - timedelta(minutes=settings.session_idle_minutes))
-            & (UserSession.user.is_active.eq(True))
-        )
+        .where((UserSession.token_hash == hash_token(token)) & live_sessions(now) & UserSession.user.is_active.eq(True))
         .first()
     )
     if row is None:
@@ -115,26 +114,32 @@ async def revoke_session(token: str) -> None:
     )
 
 
-async def revoke_sessions(user_id: int, session_id: int | None = None) -> int:
-    """End one session of a user, or all of them (a lost phone, a disabled account)."""
+async def revoke_sessions(user_id: int, session_id: int | None = None, keep_session_id: int | None = None) -> int:
+    """End one session of a user, all of them (a lost phone, a disabled account), or all but one."""
     condition = (UserSession.user == user_id) & UserSession.revoked_at.is_null()
     if session_id is not None:
         condition &= UserSession.id == session_id
+    if keep_session_id is not None:
+        condition &= UserSession.id != keep_session_id
     ended = await UserSession.update({UserSession.revoked_at: utcnow()}).where(condition).returning(UserSession.id)
     return len(ended)
 
 
 async def active_sessions(user_id: int) -> list[dict]:
-    settings = get_settings()
-    now = utcnow()
     return await (
         UserSession.select(UserSession.id, UserSession.created_at, UserSession.last_seen_at, UserSession.device)
-        .where(
-            (UserSession.user == user_id) & UserSession.revoked_at.is_null() & (UserSession.expires_at > now)
-            & (UserSession.last_seen_at > now - timedelta(minutes=settings.session_idle_minutes))
-        )
+        .where((UserSession.user == user_id) & live_sessions(utcnow()))
         .order_by(UserSession.last_seen_at, ascending=False)
     )
+
+
+async def live_session_counts(user_ids: list[int]) -> dict[int, int]:
+    rows = await UserSession.select(UserSession.user).where(UserSession.user.is_in(user_ids or [-1])
+                                                            & live_sessions(utcnow()))
+    counts: dict[int, int] = {}
+    for row in rows:
+        counts[row["user"]] = counts.get(row["user"], 0) + 1
+    return counts
 
 
 async def purge_ended_sessions(older_than: datetime) -> int:
@@ -143,13 +148,6 @@ async def purge_ended_sessions(older_than: datetime) -> int:
         (UserSession.expires_at < older_than) | (UserSession.revoked_at < older_than)
     ).returning(UserSession.id)
     return len(gone)
-
-
-async def team_name(team_id: int | None) -> str | None:
-    if team_id is None:
-        return None
-    row = await Team.select(Team.name).where(Team.id == team_id).first()
-    return row["name"] if row else None
 
 
 async def user_by_email(email: str) -> dict | None:

@@ -15,8 +15,13 @@ def account_key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
 
 
-async def seconds_until_allowed(email: str, address: str) -> int:
-    """0 when a login may be tried now, else how long the caller should wait."""
+async def register_attempt(email: str, address: str) -> int:
+    """Count this attempt first, then check: concurrent guesses cannot all slip under the limit.
+
+    Returns 0 when the password may be checked now, else how many seconds to wait. A successful
+    login clears the account's rows (clear_account), so only failures keep counting.
+    """
+    await LoginFailure.insert(LoginFailure(account_key=account_key(email), address=address[:64], failed_at=utcnow()))
     settings = get_settings()
     window = timedelta(minutes=settings.login_window_minutes)
     since = utcnow() - window
@@ -26,6 +31,7 @@ async def seconds_until_allowed(email: str, address: str) -> int:
     )
     wait = 0
     for condition, limit in checks:
+        limit += 1  # the attempt being made now is not yet a failure
         rows = await (
             LoginFailure.select(LoginFailure.failed_at)
             .where(condition & (LoginFailure.failed_at > since))
@@ -33,14 +39,10 @@ async def seconds_until_allowed(email: str, address: str) -> int:
             .limit(limit)
         )
         if len(rows) >= limit:
-            # Allowed again when the oldest of the last `limit` failures leaves the window.
+            # Allowed again when the oldest of these attempts leaves the window.
             oldest = rows[-1]["failed_at"]
             wait = max(wait, int((oldest + window - utcnow()).total_seconds()) + 1)
     return wait
-
-
-async def record_failure(email: str, address: str) -> None:
-    await LoginFailure.insert(LoginFailure(account_key=account_key(email), address=address[:64], failed_at=utcnow()))
 
 
 async def clear_account(email: str) -> None:

@@ -7,8 +7,19 @@ from server.scope import TeamScope
 from server.timeutil import utcnow
 
 
-async def log_client_read(scope: TeamScope, client_id: int, team_id: int, what: str) -> None:
+async def log_client_read(walls: TeamScope, client_id: int, team_id: int, what: str, action: str = "read") -> None:
     await AccessLog.insert(
-        AccessLog(at=utcnow(), user=scope.user.id, role=scope.user.role, team=team_id, client=client_id,
-                  action="read", what=what)
+        AccessLog(at=utcnow(), user=walls.user.id, role=walls.user.role, team=team_id, client=client_id,
+                  action=action, what=what)
     )
+
+
+async def access_log_rows(client_id: int, limit: int, offset: int) -> tuple[list[dict], int]:
+    condition = AccessLog.client == client_id
+    total = await AccessLog.count().where(condition)
+    rows = await (AccessLog.select(AccessLog.at, AccessLog.user.email.as_alias("user"),
+                                   AccessLog.user.display_name.as_alias("user_name"), AccessLog.role,
+                                   AccessLog.action, AccessLog.what)
+                  .where(condition).order_by(AccessLog.at, ascending=False).order_by(AccessLog.id, ascending=False)
+                  .limit(limit).offset(offset))
+    return rows, total

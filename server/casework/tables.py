@@ -146,3 +146,12 @@ class AccessLog(Table, tablename="access_log"):
     client = ForeignKey(references=Client, index=True)
     action = Varchar(length=16, default="read")
     what = Varchar(length=64, help_text="Which view or API read it, e.g. client_page.")
+
+
+class CalendarFeed(Table, tablename="calendar_feed"):
+    """A worker's private calendar address; only the token's hash is kept, and it can be revoked."""
+
+    user = ForeignKey(references=User, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)

@@ -23,7 +23,7 @@ class Today:
 def _mine(scope: TeamScope, table):
     """A worker in a pair sees the pair's share; leads and admins see the whole scope."""
     condition = scope.condition(table)
-    if scope.user.pair_id is not None:
+    if scope.user.pair_id is not None and not scope.user.is_lead:
         condition &= table.pair == scope.user.pair_id
     return condition
 
@@ -32,7 +32,7 @@ async def todays_work(scope: TeamScope) -> Today:
     today = local_today()
     day_start, day_end = local_day_bounds(today)
     followups = await (
-        FollowUp.select(FollowUp.id, FollowUp.due_at, FollowUp.note, FollowUp.client.id.as_alias("client_id"),
+        FollowUp.select(FollowUp.id, FollowUp.due_at, FollowUp.note, FollowUp.done_at, FollowUp.client,
                         FollowUp.client.pseudonym.as_alias("pseudonym"))
         .where(_mine(scope, FollowUp) & FollowUp.done_at.is_null() & (FollowUp.due_at < day_end))
         .order_by(FollowUp.due_at)

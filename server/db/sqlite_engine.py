@@ -63,6 +63,9 @@ class KeptSQLiteTransaction(SQLiteTransaction):
             clean = True
         finally:
             self.engine.current_transaction.reset(self.context)
+            # A task created inside this block still carries it in its context: without the
+            # connection it cannot slip statements onto the writer after the lock is gone.
+            self.connection = None
             # Never close the shared writer; if COMMIT/ROLLBACK did not finish, the next
             # holder rolls the half-open transaction back first.
             self.engine.release_writer(clean=clean)
@@ -183,6 +186,9 @@ class KeptSQLiteEngine(SQLiteEngine):
     async def _route(self, query: str, args: list[Any]) -> list[dict[str, Any]]:
         transaction = self.current_transaction.get()
         if transaction is not None:
+            if transaction.connection is None:
+                raise RuntimeError("a query ran in a transaction that had already ended "
+                                   "(a task outlived the `async with transaction()` that created it)")
             return list(await transaction.connection.execute_fetchall(query, args))
         if _SELECT.match(query):
             return await self._on_reader(query, args)

@@ -31,6 +31,5 @@ class RequestContextMiddleware(ASGIMiddleware):
         token = connection.cookies.get(cookie_name(), "")
         user = await resolve_session(token) if token else None
         scope["user"] = user
-        scope["auth"] = token if user else None
         set_language(language_for(connection, user))
         await next_app(scope, receive, send)

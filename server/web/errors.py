@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
 
+from server.casework.validation import InvalidInput
 from server.i18n import N_
 from server.i18n import gettext as _
 from server.web.context import language_for
@@ -91,7 +92,18 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
     return response
 
 
+def invalid_input_handler(request: Request, exc: InvalidInput) -> Response:
+    """Field errors: JSON for the API; pages that have a form catch InvalidInput themselves."""
+    errors = [{"field": name, "message": _(message)} for name, message in exc.errors.items()]
+    if _wants_json(request):
+        return Response({"status_code": 422, "detail": "Invalid input", "errors": errors},
+                        status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+    return _error_page(request, 422, N_("Something in the form was wrong"),
+                       "; ".join(f"{e['field']}: {e['message']}" for e in errors))
+
+
 EXCEPTION_HANDLERS = {
+    InvalidInput: invalid_input_handler,
     NotAuthorizedException: not_authorized_handler,
     ValidationException: validation_handler,
     HTTPException: http_exception_handler,

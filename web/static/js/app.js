@@ -12,3 +12,14 @@ document.addEventListener("htmx:configRequest", (event) => {
   const token = csrfToken();
   if (token) event.detail.headers["x-csrftoken"] = token;
 });
+
+document.documentElement.classList.add("js");
+
+// A visit's id is made here, when the form is sent: never rendered by the server, so a cached
+// copy of the form cannot give two visits one id. A second tap on Save reuses it (one visit).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-visit-form")) return;
+  const id = form.querySelector("input[name=id]");
+  if (id && !id.value && crypto.randomUUID) id.value = crypto.randomUUID();
+});

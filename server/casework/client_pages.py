@@ -1,0 +1,147 @@
+"""HTML pages for clients: caseload, search, new and edit forms, the client page, access log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.plugins.htmx import HTMXTemplate
+from litestar.response import Redirect, Template
+
+from server.accounts.tables import Pair
+from server.casework.access_log import access_log_rows, log_client_read
+from server.casework.clients import (
+    CAME_FROM, RELEASE_TYPES, STATUSES, client_detail, create_client, list_clients, update_client,
+)
+from server.casework.planning import client_appointments, client_followups
+from server.casework.tables import THEMES
+from server.casework.validation import InvalidInput
+from server.casework.visits import list_visits
+from server.scope import TeamScope, Walls
+from server.timeutil import local_today
+from server.web.forms import form_dict
+from server.web.guards import requires_lead
+
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+@dataclass
+class SearchForm:
+    q: str = ""
+    theme: str = ""
+    status: str = ""
+
+
+async def _pairs(walls: TeamScope) -> list[dict[str, Any]]:
+    return await (walls.select(Pair, Pair.id, Pair.first_member.display_name.as_alias("first"),
+                               Pair.second_member.display_name.as_alias("second"))
+                  .where(Pair.ended_at.is_null()).order_by(Pair.id))
+
+
+def _caseload_context(rows, total, query="", theme="", status="") -> dict[str, Any]:
+    return {"clients": rows, "total": total, "query": query, "theme": theme, "status": status,
+            "THEMES": THEMES, "STATUSES": STATUSES}
+
+
+@get("/clients", name="clients")
+async def caseload(walls: Walls, theme: FromQuery[str] = "", status: FromQuery[str] = "active") -> Template:
+    rows, total = await list_clients(walls, theme=theme, status=status, limit=200)
+    return Template("pages/clients.html", context=_caseload_context(rows, total, "", theme, status))
+
+
+@post("/clients/search")
+async def search_clients(request: Request, walls: Walls, data: Annotated[SearchForm, FORM]) -> Template:
+    """Search by pseudonym with POST: the name stays out of URLs, history and proxy logs."""
+    rows, total = await list_clients(walls, query=data.q[:80], theme=data.theme, status=data.status, limit=200)
+    context = _caseload_context(rows, total, data.q[:80], data.theme, data.status)
+    if request.htmx:
+        return HTMXTemplate(template_name="partials/_client_list.html", context=context)
+    return Template("pages/clients.html", context=context)
+
+
+def _client_form(walls: TeamScope, values: dict, errors: dict, pairs: list, client_id: int | None,
+                 status_code: int = 200) -> Template:
+    return Template("pages/client_form.html", status_code=status_code, context={
+        "values": values, "errors": errors, "pairs": pairs, "client_id": client_id, "THEMES": THEMES,
+        "STATUSES": STATUSES, "CAME_FROM": CAME_FROM, "RELEASE_TYPES": RELEASE_TYPES,
+        "default_pair": walls.user.pair_id})
+
+
+@get("/clients/new")
+async def new_client_page(walls: Walls) -> Template:
+    return _client_form(walls, {"status": "active", "came_from": "street", "pair_id": walls.user.pair_id,
+                                "consent_data": True}, {}, await _pairs(walls), None)
+
+
+@post("/clients/new")
+async def new_client(request: Request, walls: Walls) -> Template | Redirect:
+    raw = await form_dict(request)
+    try:
+        client_id = await create_client(walls, raw)
+    except InvalidInput as problem:
+        return _client_form(walls, raw, problem.errors, await _pairs(walls), None, status_code=422)
+    await log_client_read(walls, client_id, (await client_detail(walls, client_id))["team"], "client_create",
+                          action="create")
+    return Redirect(f"/clients/{client_id}?saved=client", status_code=303)
+
+
+def _form_values(client: dict[str, Any]) -> dict[str, Any]:
+    values = {key: client[key] for key in ("pseudonym", "legal_name", "birth_year", "phone", "status", "came_from",
+                                           "institution", "release_date", "release_type", "themes")}
+    values.update(pair_id=client["pair"], consent_data=client["consent_data_at"] is not None,
+                  consent_reminders=client["consent_reminders_at"] is not None)
+    return values
+
+
+@get("/clients/{client_id:int}/edit")
+async def edit_client_page(walls: Walls, client_id: FromPath[int]) -> Template:
+    client = await client_detail(walls, client_id)
+    await log_client_read(walls, client_id, client["team"], "client_edit_form")
+    return _client_form(walls, _form_values(client), {}, await _pairs(walls), client_id)
+
+
+@post("/clients/{client_id:int}/edit")
+async def edit_client(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
+    raw = await form_dict(request)
+    # Checkboxes that are not ticked are not sent at all: an edit form means "no theme, no consent".
+    raw.setdefault("themes", [])
+    raw.setdefault("consent_data", "")
+    raw.setdefault("consent_reminders", "")
+    try:
+        await update_client(walls, client_id, raw)
+    except InvalidInput as problem:
+        return _client_form(walls, raw, problem.errors, await _pairs(walls), client_id, status_code=422)
+    client = await client_detail(walls, client_id)
+    await log_client_read(walls, client_id, client["team"], "client_update", action="update")
+    return Redirect(f"/clients/{client_id}?saved=client", status_code=303)
+
+
+@get("/clients/{client_id:int}", name="client")
+async def client_page(walls: Walls, client_id: FromPath[int], saved: FromQuery[str] = "") -> Template:
+    client = await client_detail(walls, client_id)
+    await log_client_read(walls, client_id, client["team"], "client_page")
+    visits, _total = await list_visits(walls, client_id, limit=30, offset=0)
+    followups = await client_followups(walls, client_id)
+    appointments = await client_appointments(walls, client_id)
+    days_to_release = (client["release_date"] - local_today()).days if client["release_date"] else None
+    return Template("pages/client.html", context={
+        "client": client, "visits": visits, "followups": followups, "appointments": appointments,
+        "open_followups": [f for f in followups if f["done_at"] is None],
+        "done_followups": [f for f in followups if f["done_at"] is not None],
+        "days_to_release": days_to_release, "saved": saved, "errors": {}, "values": {}})
+
+
+@get("/clients/{client_id:int}/access-log", guards=[requires_lead])
+async def access_log_page(walls: Walls, client_id: FromPath[int], offset: FromQuery[int] = 0) -> Template:
+    client = await client_detail(walls, client_id)
+    await log_client_read(walls, client_id, client["team"], "access_log_page")
+    rows, total = await access_log_rows(client_id, 100, max(offset, 0))
+    return Template("pages/access_log.html", context={"client": client, "rows": rows, "total": total,
+                                                       "offset": max(offset, 0)})
+
+
+ROUTES = [caseload, search_clients, new_client_page, new_client, edit_client_page, edit_client, client_page,
+          access_log_page]

@@ -1,0 +1,19 @@
+"""Helpers for casework tests: clients and JSON calls with the CSRF header."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from server.casework.tables import Client
+from tests.support.fixtures import csrf_token
+
+
+async def make_client(team_id: int, pseudonym: str, pair_id: int | None = None, **extra) -> int:
+    rows = await Client.insert(Client(team=team_id, pair=pair_id, pseudonym=pseudonym, started_on=date.today(),
+                                      status_changed_on=date.today(), **extra))
+    return rows[0]["id"]
+
+
+async def api(client, method: str, path: str, body=None, **kwargs):
+    headers = {"x-csrftoken": await csrf_token(client), **kwargs.pop("headers", {})}
+    return await client.request(method, path, json=body, headers=headers, **kwargs)
