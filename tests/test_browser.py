@@ -62,3 +62,53 @@ async def test_the_login_form_works_without_javascript(world):
         await page.wait_for_url(f"{base_url}/")
         assert await page.get_attribute("html", "lang") == "sv"
         await context.close()
+
+
+async def test_an_anonymous_street_contact_takes_two_taps_from_home(world):
+    from server.casework.tables import Visit
+
+    async with live_server() as (base_url, _process), chromium() as browser:
+        context = await browser.new_context(**PHONE, locale="fi-FI")
+        page = await context.new_page()
+        await page.goto(f"{base_url}/login")
+        await page.get_by_label("Sähköposti").fill("bob@example.org")
+        await page.get_by_label("Salasana").fill(PASSWORD)
+        await page.get_by_role("button", name="Kirjaudu sisään").click()
+        await page.wait_for_url(f"{base_url}/")
+        await page.get_by_role("link", name="Anonyymi kohtaaminen").click()          # tap 1
+        await page.get_by_role("button", name="Tallenna kohtaaminen").click()         # tap 2
+        await page.wait_for_url(f"{base_url}/?saved=visit")
+        assert "Kohtaaminen tallennettu" in await page.locator("[role=status]").inner_text()
+        await shot(page, "anonymous-saved-fi")
+        await context.close()
+    rows = await Visit.select(Visit.uuid, Visit.anonymous_count, Visit.client, Visit.kind)
+    assert len(rows) == 1 and rows[0]["anonymous_count"] == 1 and rows[0]["client"] is None
+    assert rows[0]["kind"] == "street"
+
+
+async def test_a_double_tap_on_save_stores_one_visit_with_the_browsers_id(world):
+    from server.casework.tables import Client, Visit
+
+    pair_client = await Client.insert(Client(team=world.team_a, pseudonym="Make", started_on=__import__("datetime").date.today(),
+                                             status_changed_on=__import__("datetime").date.today()))
+    client_id = pair_client[0]["id"]
+    async with live_server() as (base_url, _process), chromium() as browser:
+        context = await browser.new_context(**PHONE, locale="fi-FI")
+        page = await context.new_page()
+        await page.goto(f"{base_url}/login")
+        await page.get_by_label("Sähköposti").fill("alice@example.org")
+        await page.get_by_label("Salasana").fill(PASSWORD)
+        await page.get_by_role("button", name="Kirjaudu sisään").click()
+        await page.wait_for_url(f"{base_url}/")
+        await page.goto(f"{base_url}/visits/new?client_id={client_id}")
+        await page.get_by_text("Asuminen", exact=True).click()
+        await page.get_by_label("Muistiinpanot", exact=True).fill("Käytiin läpi asuntohakemus.")
+        await shot(page, "visit-form-fi")
+        # Two taps on Save before the first answer arrives.
+        await page.evaluate("""() => { const b = document.querySelector('form[data-visit-form] button[type=submit]');
+                                        b.click(); b.click(); }""")
+        await page.wait_for_url(f"{base_url}/clients/{client_id}?saved=visit")
+        await shot(page, "client-after-visit-fi")
+        await context.close()
+    rows = await Visit.select(Visit.uuid, Visit.notes)
+    assert len(rows) == 1 and rows[0]["notes"] == "Käytiin läpi asuntohakemus."

@@ -13,6 +13,7 @@ from server.casework.validation import InvalidInput, Reader
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.scope import TeamScope
+from server.settings import get_settings
 from server.timeutil import local_today, utcnow
 
 STATUSES = tuple(s.value for s in ClientStatus)
@@ -153,7 +154,9 @@ async def list_clients(walls: TeamScope, query: str = "", theme: str = "", statu
     # differently, and pseudonyms do not contain them).
     query = "".join(ch for ch in query if ch not in "%_\\")
     if query:
-        condition &= Client.pseudonym.ilike(f"%{query}%")
+        # ILIKE on PostgreSQL; SQLite's LIKE is already case-insensitive (for ASCII letters).
+        pattern = f"%{query}%"
+        condition &= Client.pseudonym.like(pattern) if get_settings().is_sqlite else Client.pseudonym.ilike(pattern)
     if status in STATUSES:
         condition &= Client.status == status
     if theme in THEMES:
