@@ -30,6 +30,7 @@ class CurrentUser:
     language: str
     session_id: int
     pair_id: int | None = None
+    partner_id: int | None = None
     partner_name: str | None = None
 
     @property
@@ -67,29 +68,41 @@ def live_sessions(now: datetime):
     return UserSession.revoked_at.is_null() & (UserSession.expires_at > now) & (UserSession.last_seen_at > now - idle)
 
 
+# One query per request for who is logged in (user, team, current pair and partner): this runs
+# before every page and API call, so it is written as plain SQL rather than four ORM joins.
+_RESOLVE_SQL = """
+SELECT s.id AS session_id, s.last_seen_at, u.id AS user_id, u.email, u.display_name, u.role, u.language,
+       t.id AS team_id, t.name AS team_name, p.id AS pair_id, partner.id AS partner_id,
+       partner.display_name AS partner_name
+FROM user_session s
+JOIN app_user u ON u.id = s."user"
+LEFT JOIN team t ON t.id = u.team
+LEFT JOIN work_pair p ON p.ended_at IS NULL AND (p.first_member = u.id OR p.second_member = u.id)
+LEFT JOIN app_user partner
+       ON partner.id = CASE WHEN p.first_member = u.id THEN p.second_member ELSE p.first_member END
+WHERE s.token_hash = {} AND s.revoked_at IS NULL AND s.expires_at > {} AND s.last_seen_at > {}
+      AND u.is_active = {}
+ORDER BY p.id
+LIMIT 1
+"""
+
+
 async def resolve_session(token: str) -> CurrentUser | None:
     if not token or len(token) > 128:
         return None
     now = utcnow()
-    row = await (
-        UserSession.select(
-            UserSession.id, UserSession.last_seen_at, UserSession.user.id.as_alias("user_id"),
-            UserSession.user.email.as_alias("email"), UserSession.user.display_name.as_alias("display_name"),
-            UserSession.user.role.as_alias("role"), UserSession.user.team.id.as_alias("team_id"),
-            UserSession.user.team.name.as_alias("team_name"), UserSession.user.language.as_alias("language"),
-        )
-        .where((UserSession.token_hash == hash_token(token)) & live_sessions(now) & UserSession.user.is_active.eq(True))
-        .first()
-    )
-    if row is None:
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    rows = await UserSession.raw(_RESOLVE_SQL, hash_token(token), now, now - idle, True)
+    if not rows:
         return None
+    row = rows[0]
     if now - row["last_seen_at"] > TOUCH_INTERVAL:
-        await UserSession.update({UserSession.last_seen_at: now}).where(UserSession.id == row["id"])
-    pair = await pair_of(row["user_id"])
+        await UserSession.update({UserSession.last_seen_at: now}).where(UserSession.id == row["session_id"])
     return CurrentUser(
         id=row["user_id"], email=row["email"], display_name=row["display_name"], role=row["role"],
         team_id=row["team_id"], team_name=row["team_name"], language=row["language"] or "",
-        session_id=row["id"], pair_id=pair[0] if pair else None, partner_name=pair[1] if pair else None,
+        session_id=row["session_id"], pair_id=row["pair_id"], partner_id=row["partner_id"],
+        partner_name=row["partner_name"],
     )
 
 

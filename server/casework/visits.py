@@ -16,7 +16,7 @@ from typing import Any
 
 from litestar.exceptions import HTTPException, NotFoundException
 
-from server.accounts.tables import Pair, User
+from server.accounts.tables import User
 from server.casework.clients import require_client
 from server.casework.tables import (
     THEMES, VISIT_ACTIONS, FollowUp, Visit, VisitAction, VisitKind, VisitTheme, VisitWorker,
@@ -96,10 +96,7 @@ async def _team_and_pair(walls: TeamScope, visit: VisitInput) -> tuple[int, int 
 async def _workers(walls: TeamScope, team_id: int, requested: list[int]) -> list[int]:
     """Who was there: by default the user's pair (either may have been alone)."""
     if not requested:
-        if walls.user.pair_id is None:
-            return [walls.user.id]
-        pair = await Pair.select(Pair.first_member, Pair.second_member).where(Pair.id == walls.user.pair_id).first()
-        return sorted({pair["first_member"], pair["second_member"]}) if pair else [walls.user.id]
+        return sorted({walls.user.id, walls.user.partner_id} - {None})  # type: ignore[arg-type]
     rows = await User.select(User.id).where(User.id.is_in(requested) & (User.team == team_id) & User.is_active.eq(True))
     if len(rows) != len(requested):
         raise InvalidInput({"workers": N_("Not one of the allowed choices.")})
@@ -110,22 +107,25 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
     """Store the visit once; (stored visit, True) the first time, (stored visit, False) on replays."""
     team_id, pair_id = await _team_and_pair(walls, visit)
     workers = await _workers(walls, team_id, visit.worker_ids)
+    row = Visit(uuid=visit.visit_id, team=team_id, client=visit.client_id, anonymous_count=visit.anonymous_count,
+                occurred_at=visit.occurred_at, place=visit.place, kind=visit.kind, notes=visit.notes,
+                together_with_client=visit.together_with_client, created_by=walls.user.id, received_at=utcnow())
     async with engine().transaction():
-        inserted = await Visit.insert(Visit(
-            uuid=visit.visit_id, team=team_id, client=visit.client_id, anonymous_count=visit.anonymous_count,
-            occurred_at=visit.occurred_at, place=visit.place, kind=visit.kind, notes=visit.notes,
-            together_with_client=visit.together_with_client, created_by=walls.user.id, received_at=utcnow(),
-        )).on_conflict(target=Visit.uuid, action="DO NOTHING").returning(Visit.id)
-        if inserted:
-            await _store_parts(inserted[0]["id"], visit, workers, team_id, pair_id, walls.user.id)
-    stored = await Visit.select(Visit.id, Visit.created_by, Visit.team).where(Visit.uuid == visit.visit_id).first()
+        inserted = await Visit.insert(row).on_conflict(target=Visit.uuid, action="DO NOTHING").returning(Visit.id)
+        followup_id = await _store_parts(inserted[0]["id"], visit, workers, team_id, pair_id, walls.user.id) \
+            if inserted else None
+    if inserted:  # the first delivery: answer from what was just stored, without reading it back
+        parts = {"themes": visit.themes, "actions": visit.actions, "workers": workers}
+        return public_visit({**row.to_dict(), "id": inserted[0]["id"]}, parts, followup_id), True
+    stored = await Visit.select(Visit.created_by, Visit.team).where(Visit.uuid == visit.visit_id).first()
     if stored is None or stored["created_by"] != walls.user.id or stored["team"] not in walls.team_ids:
         raise VisitIdTaken()
-    return await visit_detail(walls, visit.visit_id), bool(inserted)
+    return await visit_detail(walls, visit.visit_id), False
 
 
 async def _store_parts(visit_pk: int, visit: VisitInput, workers: list[int], team_id: int, pair_id: int | None,
-                       author: int) -> None:
+                       author: int) -> int | None:
+    """Workers, themes, actions and the follow-up of a new visit; returns the follow-up's id."""
     await VisitWorker.insert(*[VisitWorker(visit=visit_pk, user=user_id) for user_id in workers])
     if visit.themes:
         await VisitTheme.insert(*[VisitTheme(visit=visit_pk, theme=theme) for theme in visit.themes])
@@ -133,8 +133,10 @@ async def _store_parts(visit_pk: int, visit: VisitInput, workers: list[int], tea
         await VisitAction.insert(*[VisitAction(visit=visit_pk, action=action) for action in visit.actions])
     if visit.followup_on is not None and visit.client_id is not None:
         due = datetime.combine(visit.followup_on, time(FOLLOWUP_HOUR), tzinfo=local_zone())
-        await FollowUp.insert(FollowUp(team=team_id, client=visit.client_id, pair=pair_id, visit=visit_pk, due_at=due,
-                                       note=visit.followup_note or "", created_by=author))
+        rows = await FollowUp.insert(FollowUp(team=team_id, client=visit.client_id, pair=pair_id, visit=visit_pk,
+                                              due_at=due, note=visit.followup_note or "", created_by=author))
+        return rows[0]["id"]
+    return None
 
 
 _VISIT_COLUMNS = (Visit.id, Visit.uuid, Visit.client, Visit.anonymous_count, Visit.occurred_at, Visit.place,
