@@ -7,6 +7,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from server import i18n
+from server.web import labels
 from server.settings import PROJECT_ROOT
 
 TEMPLATE_DIR = PROJECT_ROOT / "web" / "templates"
@@ -28,6 +29,7 @@ def make_environment() -> Environment:
         LANGUAGES=i18n.LANGUAGES,
         LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
         HTMX_VERSION=HTMX_VERSION,
+        **labels.template_globals(),
     )
     return env
 

@@ -1,0 +1,49 @@
+"""Translated labels for stored slugs (themes, statuses, kinds…), in one place for every page.
+
+Msgids are marked with N_ so extraction finds them; `label(kind, slug)` translates at render time
+into the request's language. Unknown slugs are shown as they are.
+"""
+
+from __future__ import annotations
+
+from server.i18n import N_
+from server.i18n import gettext as _
+
+LABELS: dict[str, dict[str, str]] = {
+    "theme": {
+        "housing": N_("Housing"), "finances": N_("Finances and debt"), "substances": N_("Substance use"),
+        "gambling": N_("Gambling"), "crime": N_("Crime and desistance"), "mental_health": N_("Mental health"),
+        "independent_living": N_("Independent living"), "learning": N_("Learning difficulties"),
+        "authorities": N_("Dealing with authorities"), "peer_support": N_("Peer support"),
+        "employment": N_("Work and study"), "health": N_("Health"),
+    },
+    "status": {"active": N_("Active"), "paused": N_("Paused"), "closed": N_("Closed")},
+    "release_type": {"full_release": N_("Full release"),
+                     "supervised_probationary_freedom": N_("Supervised probationary freedom"),
+                     "parole": N_("Parole")},
+    "visit_kind": {"street": N_("Street outreach"), "office": N_("Office"), "home": N_("Home visit"),
+                   "prison": N_("Prison"), "accompanying": N_("Accompanying to an authority"),
+                   "remote": N_("Phone or online")},
+    "role": {"professional": N_("Professional"), "experience_expert": N_("Experience expert"),
+             "lead": N_("Team lead"), "admin": N_("Administrator")},
+    "action": {"peer_support": N_("Peer support"), "service_guidance": N_("Service guidance"),
+               "accompanying": N_("Accompanying"), "practical_help": N_("Practical help"),
+               "crisis": N_("Crisis work")},
+    "came_from": {"prison": N_("Prison"), "probation_office": N_("Probation office"),
+                  "adult_social_work": N_("Adult social work"), "substance_services": N_("Substance services"),
+                  "street": N_("Street"), "self": N_("Came by themselves")},
+    "saved": {"visit": N_("Visit saved."), "client": N_("Client saved."), "followup": N_("Follow-up added."),
+              "appointment": N_("Appointment added."),
+              "followup_error": N_("The follow-up was not saved: give a time and a note."),
+              "appointment_error": N_("The appointment was not saved: give a valid time.")},
+}
+
+
+def label(kind: str, slug: str | None) -> str:
+    msgid = LABELS[kind].get(slug or "")
+    return _(msgid) if msgid else (slug or "")
+
+
+def template_globals() -> dict:
+    """`theme_label(slug)`, `status_label(slug)`, … for the templates."""
+    return {f"{kind}_label": (lambda slug, kind=kind: label(kind, slug)) for kind in LABELS}
