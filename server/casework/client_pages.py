@@ -41,21 +41,26 @@ async def _pairs(walls: TeamScope) -> list[dict[str, Any]]:
                   .where(Pair.ended_at.is_null()).order_by(Pair.id))
 
 
-def _caseload_context(rows, total, query="", theme="", status="") -> dict[str, Any]:
-    return {"clients": rows, "total": total, "query": query, "theme": theme, "status": status,
-            "THEMES": THEMES, "STATUSES": STATUSES}
+PAGE = 50
+
+
+def _caseload_context(rows, total, query="", theme="", status="", offset=0) -> dict[str, Any]:
+    return {"clients": rows, "total": total, "query": query, "theme": theme, "status": status, "offset": offset,
+            "page_size": PAGE, "THEMES": THEMES, "STATUSES": STATUSES}
 
 
 @get("/clients", name="clients")
-async def caseload(walls: Walls, theme: FromQuery[str] = "", status: FromQuery[str] = "active") -> Template:
-    rows, total = await list_clients(walls, theme=theme, status=status, limit=200)
-    return Template("pages/clients.html", context=_caseload_context(rows, total, "", theme, status))
+async def caseload(walls: Walls, theme: FromQuery[str] = "", status: FromQuery[str] = "active",
+                   offset: FromQuery[int] = 0) -> Template:
+    offset = min(max(offset, 0), 10**6)
+    rows, total = await list_clients(walls, theme=theme, status=status, limit=PAGE, offset=offset)
+    return Template("pages/clients.html", context=_caseload_context(rows, total, "", theme, status, offset))
 
 
 @post("/clients/search")
 async def search_clients(request: Request, walls: Walls, data: Annotated[SearchForm, FORM]) -> Template:
     """Search by pseudonym with POST: the name stays out of URLs, history and proxy logs."""
-    rows, total = await list_clients(walls, query=data.q[:80], theme=data.theme, status=data.status, limit=200)
+    rows, total = await list_clients(walls, query=data.q[:80], theme=data.theme, status=data.status, limit=PAGE)
     context = _caseload_context(rows, total, data.q[:80], data.theme, data.status)
     if request.htmx:
         return HTMXTemplate(template_name="partials/_client_list.html", context=context)
