@@ -70,12 +70,12 @@ async def test_what_a_person_typed_is_escaped_everywhere(client, world):
     await login(client, "alice@example.org")
     created = (await api(client, "POST", "/api/v1/clients", {"pseudonym": XSS[:80]})).json()
     assert created["pseudonym"] == XSS[:80]  # stored verbatim
-    for path in (f"/clients/{created['id']}", "/clients"):
+    for path in (f"/clients/{created['id']}", "/clients?who=team"):
         html = (await client.get(path)).text
         assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
         assert "{{7*7}}" in html and "49" not in html.split("&lt;script&gt;")[1][:80]
-    partial = await post_form(client, "/clients/search", {"q": "script"})
+    partial = await post_form(client, "/clients/search", {"q": "script", "who": "team"})
     assert "&lt;script&gt;" in partial.text and "<script>alert" not in partial.text
 
 
@@ -90,9 +90,9 @@ async def test_search_is_a_post_and_finds_by_part_of_the_name(client, world):
     await make_client(world.team_a, "Tupu")
     await make_client(world.team_b, "Janina")
     await login(client, "alice@example.org")
-    response = await post_form(client, "/clients/search", {"q": "jani"})
+    response = await post_form(client, "/clients/search", {"q": "jani", "who": "team"})
     assert "Rööperin Jani" in response.text and "Tupu" not in response.text and "Janina" not in response.text
-    htmx = await client.post("/clients/search", data={"q": "tup", "_csrf_token": client.cookies["csrftoken"]},
+    htmx = await client.post("/clients/search", data={"q": "tup", "who": "team", "_csrf_token": client.cookies["csrftoken"]},
                              headers={"HX-Request": "true"})
     assert htmx.text.lstrip().startswith('<div id="client-list">') and "Tupu" in htmx.text
     assert "<html" not in htmx.text
@@ -164,3 +164,19 @@ async def test_the_page_form_creates_and_edits_a_client(client, world):
     row = await Client.select(Client.pseudonym, Client.consent_data_at).where(Client.id == client_id).first()
     assert row["pseudonym"] == "Tupu K." and row["consent_data_at"] is None  # unticked: withdrawn
     assert await ClientTheme.count() == 0
+
+
+async def test_a_worker_starts_from_the_pairs_caseload_and_can_see_the_whole_team(client, world):
+    pair = await Pair.select(Pair.id).first()
+    await make_client(world.team_a, "Parin Pete", pair["id"])
+    await make_client(world.team_a, "Tiimin Tiina")
+    await make_client(world.team_b, "Toisen Tero")
+    await login(client, "alice@example.org")
+    ours = (await client.get("/clients")).text
+    assert "Parin Pete" in ours and "Tiimin Tiina" not in ours
+    team = (await client.get("/clients?who=team")).text
+    assert "Parin Pete" in team and "Tiimin Tiina" in team and "Toisen Tero" not in team
+    await post_form(client, "/logout")
+    await login(client, "lena@example.org")  # a lead without a pair sees the team
+    lead = (await client.get("/clients")).text
+    assert "Parin Pete" in lead and "Tiimin Tiina" in lead

@@ -33,6 +33,7 @@ class SearchForm:
     q: str = ""
     theme: str = ""
     status: str = ""
+    who: str = "pair"
 
 
 async def _pairs(walls: TeamScope) -> list[dict[str, Any]]:
@@ -44,24 +45,35 @@ async def _pairs(walls: TeamScope) -> list[dict[str, Any]]:
 PAGE = 50
 
 
-def _caseload_context(rows, total, query="", theme="", status="", offset=0) -> dict[str, Any]:
+def _caseload_context(rows, total, query="", theme="", status="", offset=0, who="pair") -> dict[str, Any]:
     return {"clients": rows, "total": total, "query": query, "theme": theme, "status": status, "offset": offset,
-            "page_size": PAGE, "THEMES": THEMES, "STATUSES": STATUSES}
+            "who": who, "page_size": PAGE, "THEMES": THEMES, "STATUSES": STATUSES}
+
+
+def _who(walls: TeamScope, who: str) -> str:
+    """A worker in a pair starts from the pair's own caseload; leads start from the team."""
+    if who in {"pair", "team"} and walls.user.pair_id is not None:
+        return who
+    return "team"
 
 
 @get("/clients", name="clients")
 async def caseload(walls: Walls, theme: FromQuery[str] = "", status: FromQuery[str] = "active",
-                   offset: FromQuery[int] = 0) -> Template:
+                   offset: FromQuery[int] = 0, who: FromQuery[str] = "") -> Template:
     offset = min(max(offset, 0), 10**6)
-    rows, total = await list_clients(walls, theme=theme, status=status, limit=PAGE, offset=offset)
-    return Template("pages/clients.html", context=_caseload_context(rows, total, "", theme, status, offset))
+    who = _who(walls, who or ("team" if walls.user.is_lead else "pair"))
+    rows, total = await list_clients(walls, theme=theme, status=status, mine_only=who == "pair", limit=PAGE,
+                                     offset=offset)
+    return Template("pages/clients.html", context=_caseload_context(rows, total, "", theme, status, offset, who))
 
 
 @post("/clients/search")
 async def search_clients(request: Request, walls: Walls, data: Annotated[SearchForm, FORM]) -> Template:
     """Search by pseudonym with POST: the name stays out of URLs, history and proxy logs."""
-    rows, total = await list_clients(walls, query=data.q[:80], theme=data.theme, status=data.status, limit=PAGE)
-    context = _caseload_context(rows, total, data.q[:80], data.theme, data.status)
+    who = _who(walls, data.who)
+    rows, total = await list_clients(walls, query=data.q[:80], theme=data.theme, status=data.status,
+                                     mine_only=who == "pair", limit=PAGE)
+    context = _caseload_context(rows, total, data.q[:80], data.theme, data.status, who=who)
     if request.htmx:
         return HTMXTemplate(template_name="partials/_client_list.html", context=context)
     return Template("pages/clients.html", context=context)
