@@ -16,6 +16,7 @@ from server.accounts.tables import Pair, Team, User
 from server.casework.tables import (
     THEMES, VISIT_ACTIONS, Appointment, Client, ClientTheme, FollowUp, Visit, VisitAction, VisitTheme, VisitWorker,
 )
+from server.casework.clients import search_key
 from server.db.lifecycle import engine
 from server.timeutil import local_today, local_zone, utcnow
 
@@ -97,7 +98,7 @@ def _client_row(rng: random.Random, name: str, team_id: int, pair: dict, today: 
     status = "active" if index % 11 or index < len(PAIRS) else rng.choice(["paused", "closed"])
     started = today - timedelta(days=rng.randint(5, 400))
     return Client(
-        team=team_id, pair=pair["id"], pseudonym=name, birth_year=rng.randint(1975, 2006),
+        team=team_id, pair=pair["id"], pseudonym=name, search_key=search_key(name), birth_year=rng.randint(1975, 2006),
         phone=f"040 {rng.randint(100, 999)} {rng.randint(1000, 9999)}" if rng.random() < 0.6 else "",
         status=status, started_on=started, status_changed_on=started, came_from=came_from,
         institution=rng.choice(PRISONS) if inside else "", release_date=release,

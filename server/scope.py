@@ -18,6 +18,8 @@ from piccolo.table import Table
 from server.accounts.sessions import CurrentUser
 from server.accounts.tables import Team
 
+MAX_ID = 2**31 - 1  # PostgreSQL serial ids are 32-bit
+
 
 @dataclass(frozen=True)
 class TeamScope:
@@ -32,7 +34,9 @@ class TeamScope:
         return table.select(*columns).where(self.condition(table))
 
     async def get(self, table: type[Table], row_id: int, *columns: Any) -> dict:
-        """One row of this scope as a dict, or 404."""
+        """One row of this scope as a dict, or 404 (also for ids no database row can have)."""
+        if not 1 <= row_id <= MAX_ID:
+            raise NotFoundException()
         row = await self.select(table, *columns).where(table._meta.primary_key == row_id).first()
         if row is None:
             raise NotFoundException()

@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -86,12 +87,14 @@ async def test_an_anonymous_street_contact_takes_two_taps_from_home(world):
     assert rows[0]["kind"] == "street"
 
 
-async def test_a_double_tap_on_save_stores_one_visit_with_the_browsers_id(world):
+async def test_the_browser_makes_the_visit_id_and_a_resend_stores_nothing_new(world):
+    from datetime import date
+
     from server.casework.tables import Client, Visit
 
-    pair_client = await Client.insert(Client(team=world.team_a, pseudonym="Make", started_on=__import__("datetime").date.today(),
-                                             status_changed_on=__import__("datetime").date.today()))
-    client_id = pair_client[0]["id"]
+    rows = await Client.insert(Client(team=world.team_a, pseudonym="Make", started_on=date.today(),
+                                      status_changed_on=date.today()))
+    client_id = rows[0]["id"]
     async with live_server() as (base_url, _process), chromium() as browser:
         context = await browser.new_context(**PHONE, locale="fi-FI")
         page = await context.new_page()
@@ -101,14 +104,24 @@ async def test_a_double_tap_on_save_stores_one_visit_with_the_browsers_id(world)
         await page.get_by_role("button", name="Kirjaudu sisään").click()
         await page.wait_for_url(f"{base_url}/")
         await page.goto(f"{base_url}/visits/new?client_id={client_id}")
+        assert await page.locator("input[name=id]").input_value() == ""  # never rendered by the server
         await page.get_by_text("Asuminen", exact=True).click()
         await page.get_by_label("Muistiinpanot", exact=True).fill("Käytiin läpi asuntohakemus.")
         await shot(page, "visit-form-fi")
-        # Two taps on Save before the first answer arrives.
-        await page.evaluate("""() => { const b = document.querySelector('form[data-visit-form] button[type=submit]');
-                                        b.click(); b.click(); }""")
+        posts = []
+        page.on("request", lambda r: posts.append(r.post_data) if r.method == "POST" and r.url.endswith("/visits")
+                else None)
+        await page.get_by_role("button", name="Tallenna kohtaaminen").click()
         await page.wait_for_url(f"{base_url}/clients/{client_id}?saved=visit")
         await shot(page, "client-after-visit-fi")
+        assert len(posts) == 1
+        sent = dict(parse_qsl(posts[0]))
+        assert len(sent["id"]) == 36
+        # The same form body sent again (a retry after a lost answer) finds the stored visit.
+        again = await page.request.post(f"{base_url}/visits", data=posts[0], max_redirects=0,
+                                        headers={"content-type": "application/x-www-form-urlencoded"})
+        assert again.status == 303
         await context.close()
-    rows = await Visit.select(Visit.uuid, Visit.notes)
-    assert len(rows) == 1 and rows[0]["notes"] == "Käytiin läpi asuntohakemus."
+    stored = await Visit.select(Visit.uuid, Visit.notes)
+    assert len(stored) == 1 and str(stored[0]["uuid"]) == sent["id"]
+    assert stored[0]["notes"] == "Käytiin läpi asuntohakemus."

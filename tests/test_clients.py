@@ -88,6 +88,7 @@ async def test_bidi_overrides_are_removed_and_names_are_nfc(client, world):
 async def test_search_is_a_post_and_finds_by_part_of_the_name(client, world):
     await make_client(world.team_a, "Rööperin Jani")
     await make_client(world.team_a, "Tupu")
+    await make_client(world.team_a, "Äijä")
     await make_client(world.team_b, "Janina")
     await login(client, "alice@example.org")
     response = await post_form(client, "/clients/search", {"q": "jani", "who": "team"})
@@ -96,8 +97,12 @@ async def test_search_is_a_post_and_finds_by_part_of_the_name(client, world):
                              headers={"HX-Request": "true"})
     assert htmx.text.lstrip().startswith('<div id="client-list">') and "Tupu" in htmx.text
     assert "<html" not in htmx.text
-    api_search = await api(client, "POST", "/api/v1/clients/search", {"q": "%"})
-    assert api_search.status_code == 200 and api_search.json()["total"] == 2  # % is not a wildcard
+    api_search = await api(client, "POST", "/api/v1/clients/search", {"q": "%up%"})
+    assert api_search.status_code == 200 and [c["pseudonym"] for c in api_search.json()["items"]] == ["Tupu"]
+    umlauts = await api(client, "POST", "/api/v1/clients/search", {"q": "a\u0308ija\u0308"})  # decomposed, lower
+    assert [c["pseudonym"] for c in umlauts.json()["items"]] == ["Äijä"]
+    nul = await post_form(client, "/clients/search", {"q": "a\x00", "who": "team"})
+    assert nul.status_code == 200
 
 
 async def test_lists_are_items_with_paging_and_filters(client, world):
@@ -180,3 +185,35 @@ async def test_a_worker_starts_from_the_pairs_caseload_and_can_see_the_whole_tea
     await login(client, "lena@example.org")  # a lead without a pair sees the team
     lead = (await client.get("/clients")).text
     assert "Parin Pete" in lead and "Tiimin Tiina" in lead
+
+
+@pytest.mark.parametrize("path", ["/clients/3000000000", "/clients/9223372036854775808/edit",
+                                  "/api/v1/clients/3000000000", "/api/v1/visits?client_id=3000000000",
+                                  "/clients/1/access-log?offset=100000000000000000000000"])
+async def test_ids_beyond_any_database_row_answer_404_or_422_not_500(client, world, path):
+    await login(client, "lena@example.org")
+    assert (await client.get(path)).status_code in {404, 422}
+
+
+async def test_moving_a_client_to_another_pair_moves_their_followups(client, world):
+    from server.accounts.services import add_pair, add_user
+    from server.casework.tables import FollowUp
+
+    pair = await Pair.select(Pair.id).first()
+    client_id = await make_client(world.team_a, "Make", pair["id"])
+    await add_user("sari@example.org", "professional", "correct horse battery staple", "Team A", "Sari")
+    await add_user("jari@example.org", "experience_expert", "correct horse battery staple", "Team A", "Jari")
+    other_pair = await add_pair("sari@example.org", "jari@example.org")
+    await login(client, "alice@example.org")
+    await api(client, "POST", "/api/v1/followups", {"client_id": client_id, "due_at": "2026-11-20T09:00", "note": "x"})
+    moved = await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"pair_id": other_pair})
+    assert moved.status_code == 200 and moved.json()["pair_id"] == other_pair
+    assert (await FollowUp.select(FollowUp.pair).first())["pair"] == other_pair
+
+
+async def test_a_patch_cannot_blank_the_status(client, world):
+    client_id = await make_client(world.team_a, "Make", status="paused")
+    await login(client, "alice@example.org")
+    response = await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"status": None})
+    assert response.status_code == 422
+    assert (await Client.select(Client.status).first())["status"] == "paused"

@@ -79,9 +79,13 @@ async def test_an_appointment_downloads_as_ics_without_the_clients_name(client, 
 
 
 async def test_the_private_calendar_feed_shows_the_pairs_appointments_until_revoked(client, world, make):
-    other = await make_client(world.team_b, "Vantaan Ville")
-    await Appointment.insert(Appointment(team=world.team_b, client=other, starts_at=datetime.now(timezone.utc)
-                                         + timedelta(days=1)))
+    from server.accounts.services import add_pair, add_user
+
+    await add_user("dan@example.org", "experience_expert", "correct horse battery staple", "Team B", "Dan")
+    team_b_pair = await add_pair("dave@example.org", "dan@example.org")
+    other = await make_client(world.team_b, "Vantaan Ville", team_b_pair)
+    await Appointment.insert(Appointment(team=world.team_b, client=other, pair=team_b_pair,
+                                         starts_at=datetime.now(timezone.utc) + timedelta(days=1)))
     await login(client, "bob@example.org")
     await api(client, "POST", "/api/v1/appointments", {"client_id": make, "starts_at": "2026-12-02T12:00"})
     page = await post_form(client, "/settings/calendar")

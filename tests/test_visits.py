@@ -89,6 +89,10 @@ async def test_an_anonymous_street_contact_needs_no_client(client, world):
     ({"kind": "teleport"}, "kind"),
     ({"client_id": 2**70}, "client_id"),
     ({"workers": ["abc"]}, "workers"),
+    ({"workers": [3000000000]}, "workers"),
+    ({"client_id": 3000000000}, "client_id"),
+    ({"client_id": None, "anonymous_count": 2, "next_followup_on": "2026-12-01"}, "next_followup_on"),
+    ({"notes": ["a", "list"]}, "notes"),
 ])
 async def test_bad_input_gets_field_errors_and_stores_nothing(client, world, alice_client, changes, field):
     await login(client, "alice@example.org")
@@ -193,3 +197,15 @@ async def test_visits_of_a_client_are_listed_with_paging(client, world, alice_cl
     assert listed["items"][0]["occurred_at"] == "2026-11-20T10:00:00Z"
     one = await client.get(f"/api/v1/visits/{listed['items'][1]['id']}")
     assert one.status_code == 200 and one.json()["client_id"] == alice_client
+
+
+async def test_replays_and_lists_of_visits_are_in_the_access_log(client, world, alice_client):
+    from server.casework.tables import AccessLog
+
+    await login(client, "alice@example.org")
+    body = visit_body(alice_client)
+    await api(client, "POST", "/api/v1/visits", body)
+    await api(client, "POST", "/api/v1/visits", body)
+    await client.get("/api/v1/visits")
+    whats = [r["what"] for r in await AccessLog.select(AccessLog.what).order_by(AccessLog.id)]
+    assert whats == ["api_visit_create", "api_visit_replay", "api_visits"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.casework.tables import AccessLog
+from server.casework.tables import AccessLog, Client
 from server.scope import TeamScope
 from server.timeutil import utcnow
 
@@ -12,6 +12,17 @@ async def log_client_read(walls: TeamScope, client_id: int, team_id: int, what: 
         AccessLog(at=utcnow(), user=walls.user.id, role=walls.user.role, team=team_id, client=client_id,
                   action=action, what=what)
     )
+
+
+async def log_client_reads(walls: TeamScope, client_ids: list[int | None], what: str) -> None:
+    """One row per client whose data a list, search or download showed."""
+    ids = sorted({client_id for client_id in client_ids if client_id is not None})
+    if not ids:
+        return
+    teams = await Client.select(Client.id, Client.team).where(Client.id.is_in(ids))
+    now = utcnow()
+    await AccessLog.insert(*[AccessLog(at=now, user=walls.user.id, role=walls.user.role, team=row["team"],
+                                       client=row["id"], action="read", what=what) for row in teams])
 
 
 async def access_log_rows(client_id: int, limit: int, offset: int) -> tuple[list[dict], int]:

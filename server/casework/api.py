@@ -14,7 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from server.casework import calendar
-from server.casework.access_log import access_log_rows, log_client_read
+from server.casework.access_log import access_log_rows, log_client_read, log_client_reads
 from server.casework.clients import client_detail, create_client, list_clients, require_client, update_client
 from server.casework.planning import create_appointment, create_followup, set_followup_done
 from server.casework.validation import InvalidInput, Reader
@@ -60,6 +60,11 @@ def _client_json(row: dict[str, Any]) -> dict[str, Any]:
             "consent_data_at": row["consent_data_at"], "consent_reminders_at": row["consent_reminders_at"]}
 
 
+def _client_summary(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["id"], "pseudonym": row["pseudonym"], "status": row["status"], "themes": row["themes"],
+            "release_date": row["release_date"], "pair_id": row["pair"]}
+
+
 @post("/api/v1/clients", status_code=201)
 async def api_create_client(request: Request, walls: Walls) -> Response:
     client_id = await create_client(walls, await json_object(request))
@@ -73,9 +78,7 @@ async def api_list_clients(walls: Walls, theme: FromQuery[str] = "", status: Fro
                            limit: FromQuery[int] = 50, offset: FromQuery[int] = 0) -> dict[str, Any]:
     limit, offset = paging(limit, offset)
     rows, total = await list_clients(walls, theme=theme, status=status, limit=limit, offset=offset)
-    items = [{"id": r["id"], "pseudonym": r["pseudonym"], "status": r["status"], "themes": r["themes"],
-              "release_date": r["release_date"], "pair_id": r["pair"]} for r in rows]
-    return page(items, total, limit, offset)
+    return page([_client_summary(r) for r in rows], total, limit, offset)
 
 
 @post("/api/v1/clients/search", status_code=200)
@@ -87,9 +90,7 @@ async def api_search_clients(request: Request, walls: Walls) -> dict[str, Any]:
     reader.done()
     limit, offset = paging(body.get("limit", 50), body.get("offset", 0))
     rows, total = await list_clients(walls, query=query, limit=limit, offset=offset)
-    items = [{"id": r["id"], "pseudonym": r["pseudonym"], "status": r["status"], "themes": r["themes"],
-              "release_date": r["release_date"], "pair_id": r["pair"]} for r in rows]
-    return page(items, total, limit, offset)
+    return page([_client_summary(r) for r in rows], total, limit, offset)
 
 
 @get("/api/v1/clients/{client_id:int}")
@@ -111,6 +112,7 @@ async def api_update_client(request: Request, walls: Walls, client_id: FromPath[
 @post("/api/v1/visits")
 async def api_create_visit(request: Request, walls: Walls) -> Response:
     visit, created = await record_visit(walls, read_visit(await json_object(request), require_id=True))
+    await log_client_reads(walls, [visit["client_id"]], "api_visit_create" if created else "api_visit_replay")
     return Response(visit, status_code=201 if created else 200)
 
 
@@ -119,9 +121,7 @@ async def api_list_visits(walls: Walls, client_id: FromQuery[int | None] = None,
                           offset: FromQuery[int] = 0) -> dict[str, Any]:
     limit, offset = paging(limit, offset)
     items, total = await list_visits(walls, client_id, limit, offset)
-    if client_id is not None:
-        client = await require_client(walls, client_id)
-        await log_client_read(walls, client_id, client["team"], "api_visits")
+    await log_client_reads(walls, [item["client_id"] for item in items], "api_visits")
     return page(items, total, limit, offset)
 
 
@@ -132,9 +132,7 @@ async def api_get_visit(walls: Walls, visit_id: FromPath[str]) -> dict[str, Any]
     except ValueError:
         raise NotFoundException() from None
     visit = await visit_detail(walls, key)
-    if visit["client_id"] is not None:
-        client = await require_client(walls, visit["client_id"])
-        await log_client_read(walls, visit["client_id"], client["team"], "api_visit")
+    await log_client_reads(walls, [visit["client_id"]], "api_visit")
     return visit
 
 

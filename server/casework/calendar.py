@@ -15,6 +15,7 @@ from icalendar import Calendar, Event
 from litestar import Response
 from litestar.exceptions import NotFoundException
 
+from server.casework.access_log import log_client_reads
 from server.casework.planning import appointment
 from server.casework.tables import Appointment, CalendarFeed
 from server.i18n import gettext as _
@@ -60,6 +61,7 @@ async def appointment_file(walls: TeamScope, file_name: str) -> Response:
     if not file_name.endswith(".ics") or not number.isdigit() or len(number) > 18:
         raise NotFoundException()
     row = await appointment(walls, int(number))
+    await log_client_reads(walls, [row["client"]], "appointment_ics")
     return Response(appointment_ics(row), media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="appointment-{int(number)}.ics"'})
 

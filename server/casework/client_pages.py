@@ -14,11 +14,12 @@ from litestar.response import Redirect, Template
 from server.accounts.tables import Pair
 from server.casework.access_log import access_log_rows, log_client_read
 from server.casework.clients import (
-    CAME_FROM, RELEASE_TYPES, STATUSES, client_detail, create_client, list_clients, update_client,
+    CAME_FROM, PAGE_SIZE, RELEASE_TYPES, STATUSES, client_detail, create_client, list_clients, require_client,
+    update_client,
 )
 from server.casework.planning import client_appointments, client_followups
 from server.casework.tables import THEMES
-from server.casework.validation import InvalidInput
+from server.casework.validation import InvalidInput, search_text
 from server.casework.visits import list_visits
 from server.scope import TeamScope, Walls
 from server.timeutil import local_today
@@ -42,12 +43,12 @@ async def _pairs(walls: TeamScope) -> list[dict[str, Any]]:
                   .where(Pair.ended_at.is_null()).order_by(Pair.id))
 
 
-PAGE = 50
+
 
 
 def _caseload_context(rows, total, query="", theme="", status="", offset=0, who="pair") -> dict[str, Any]:
     return {"clients": rows, "total": total, "query": query, "theme": theme, "status": status, "offset": offset,
-            "who": who, "page_size": PAGE, "THEMES": THEMES, "STATUSES": STATUSES}
+            "who": who, "page_size": PAGE_SIZE, "THEMES": THEMES, "STATUSES": STATUSES}
 
 
 def _who(walls: TeamScope, who: str) -> str:
@@ -62,7 +63,7 @@ async def caseload(walls: Walls, theme: FromQuery[str] = "", status: FromQuery[s
                    offset: FromQuery[int] = 0, who: FromQuery[str] = "") -> Template:
     offset = min(max(offset, 0), 10**6)
     who = _who(walls, who or ("team" if walls.user.is_lead else "pair"))
-    rows, total = await list_clients(walls, theme=theme, status=status, mine_only=who == "pair", limit=PAGE,
+    rows, total = await list_clients(walls, theme=theme, status=status, mine_only=who == "pair", limit=PAGE_SIZE,
                                      offset=offset)
     return Template("pages/clients.html", context=_caseload_context(rows, total, "", theme, status, offset, who))
 
@@ -71,9 +72,9 @@ async def caseload(walls: Walls, theme: FromQuery[str] = "", status: FromQuery[s
 async def search_clients(request: Request, walls: Walls, data: Annotated[SearchForm, FORM]) -> Template:
     """Search by pseudonym with POST: the name stays out of URLs, history and proxy logs."""
     who = _who(walls, data.who)
-    rows, total = await list_clients(walls, query=data.q[:80], theme=data.theme, status=data.status,
-                                     mine_only=who == "pair", limit=PAGE)
-    context = _caseload_context(rows, total, data.q[:80], data.theme, data.status, who=who)
+    rows, total = await list_clients(walls, query=search_text(data.q), theme=data.theme, status=data.status,
+                                     mine_only=who == "pair", limit=PAGE_SIZE)
+    context = _caseload_context(rows, total, search_text(data.q), data.theme, data.status, who=who)
     if request.htmx:
         return HTMXTemplate(template_name="partials/_client_list.html", context=context)
     return Template("pages/clients.html", context=context)
@@ -100,7 +101,7 @@ async def new_client(request: Request, walls: Walls) -> Template | Redirect:
         client_id = await create_client(walls, raw)
     except InvalidInput as problem:
         return _client_form(walls, raw, problem.errors, await _pairs(walls), None, status_code=422)
-    await log_client_read(walls, client_id, (await client_detail(walls, client_id))["team"], "client_create",
+    await log_client_read(walls, client_id, (await require_client(walls, client_id))["team"], "client_create",
                           action="create")
     return Redirect(f"/clients/{client_id}?saved=client", status_code=303)
 
@@ -155,9 +156,10 @@ async def client_page(walls: Walls, client_id: FromPath[int], saved: FromQuery[s
 async def access_log_page(walls: Walls, client_id: FromPath[int], offset: FromQuery[int] = 0) -> Template:
     client = await client_detail(walls, client_id)
     await log_client_read(walls, client_id, client["team"], "access_log_page")
-    rows, total = await access_log_rows(client_id, 100, max(offset, 0))
+    offset = min(max(offset, 0), 10**6)
+    rows, total = await access_log_rows(client_id, 100, offset)
     return Template("pages/access_log.html", context={"client": client, "rows": rows, "total": total,
-                                                       "offset": max(offset, 0)})
+                                                       "offset": offset})
 
 
 ROUTES = [caseload, search_clients, new_client_page, new_client, edit_client_page, edit_client, client_page,

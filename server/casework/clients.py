@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from litestar.exceptions import NotFoundException
-
 from server.accounts.tables import Pair
-from server.casework.tables import THEMES, CameFrom, Client, ClientStatus, ClientTheme, ReleaseType
+from server.casework.tables import (
+    THEMES, Appointment, CameFrom, Client, ClientStatus, ClientTheme, FollowUp, ReleaseType,
+)
 from server.casework.validation import InvalidInput, Reader
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.scope import TeamScope
-from server.settings import get_settings
 from server.timeutil import local_today, utcnow
 
 STATUSES = tuple(s.value for s in ClientStatus)
 CAME_FROM = tuple(c.value for c in CameFrom)
 RELEASE_TYPES = tuple(r.value for r in ReleaseType if r.value)
-PAGE_SIZE = 50
+PAGE_SIZE = 50  # rows per page of a list, on pages and in the API
 
 # Columns a person may set; everything else (team, author, timestamps) comes from the server.
 _PUBLIC_COLUMNS = (Client.id, Client.team, Client.pair, Client.pseudonym, Client.legal_name, Client.birth_year,
@@ -36,13 +36,21 @@ class ClientChanges:
     pair_given: bool
 
 
+def search_key(pseudonym: str) -> str:
+    return unicodedata.normalize("NFC", pseudonym).casefold()[:80]
+
+
 def read_client(raw: dict[str, Any], partial: bool) -> ClientChanges:
     """Clean values for the fields present in `raw` (all fields when not `partial`)."""
     reader = Reader(raw)
     wanted = (lambda name: name in raw) if partial else (lambda name: True)
+    for name in ("status", "came_from"):  # a PATCH may change these, never blank them
+        if partial and name in raw and raw[name] in (None, ""):
+            reader.fail(name, N_("Not one of the allowed choices."))
     values: dict[Any, Any] = {}
     if wanted("pseudonym"):
         values[Client.pseudonym] = reader.text("pseudonym", 80, required=True)
+        values[Client.search_key] = search_key(values[Client.pseudonym])
     if wanted("legal_name"):
         values[Client.legal_name] = reader.text("legal_name", 160)
     if wanted("birth_year"):
@@ -63,7 +71,7 @@ def read_client(raw: dict[str, Any], partial: bool) -> ClientChanges:
         values[Client.release_type] = reader.choice("release_type", ("", *RELEASE_TYPES), default="")
     themes = reader.choices("themes", THEMES) if wanted("themes") else None
     pair_given = "pair_id" in raw and raw.get("pair_id") not in (None, "")
-    pair_id = reader.integer("pair_id", 1, 2**63 - 1) if pair_given else None
+    pair_id = reader.row_id("pair_id") if pair_given else None
     reader.done()
     return ClientChanges(values=values, themes=themes, pair_id=pair_id, pair_given=pair_given)
 
@@ -122,6 +130,10 @@ async def update_client(walls: TeamScope, client_id: int, raw: dict[str, Any]) -
         await Client.update(values).where((Client.id == client_id) & walls.condition(Client))
         if changes.themes is not None:
             await _replace_themes(client_id, changes.themes)
+        if Client.pair in values and values[Client.pair] != current["pair"]:
+            # The client's follow-ups and appointments move with them to the new pair.
+            for table in (FollowUp, Appointment):
+                await table.update({table.pair: values[Client.pair]}).where(table.client == client_id)
 
 
 async def _replace_themes(client_id: int, themes: list[str]) -> None:
@@ -150,13 +162,11 @@ async def client_detail(walls: TeamScope, client_id: int) -> dict[str, Any]:
 async def list_clients(walls: TeamScope, query: str = "", theme: str = "", status: str = "",
                        mine_only: bool = False, limit: int = PAGE_SIZE, offset: int = 0) -> tuple[list[dict], int]:
     condition = walls.condition(Client)
-    # Parameterised; LIKE wildcards a person typed are dropped (SQLite and PostgreSQL escape
-    # differently, and pseudonyms do not contain them).
-    query = "".join(ch for ch in query if ch not in "%_\\")
-    if query:
-        # ILIKE on PostgreSQL; SQLite's LIKE is already case-insensitive (for ASCII letters).
-        pattern = f"%{query}%"
-        condition &= Client.pseudonym.like(pattern) if get_settings().is_sqlite else Client.pseudonym.ilike(pattern)
+    # Matched against the case-folded key, so "äijä" finds "Äijä" on SQLite too. LIKE wildcards a
+    # person typed are dropped (the databases escape them differently; pseudonyms lack them).
+    key = "".join(ch for ch in search_key(query) if ch not in "%_\\")
+    if key:
+        condition &= Client.search_key.like(f"%{key}%")
     if status in STATUSES:
         condition &= Client.status == status
     if theme in THEMES:
@@ -174,7 +184,4 @@ async def list_clients(walls: TeamScope, query: str = "", theme: str = "", statu
 
 async def require_client(walls: TeamScope, client_id: int) -> dict[str, Any]:
     """The client's team and pair, or 404: the wall in front of everything attached to a client."""
-    row = await walls.select(Client, Client.id, Client.team, Client.pair).where(Client.id == client_id).first()
-    if row is None:
-        raise NotFoundException()
-    return row
+    return await walls.get(Client, client_id, Client.id, Client.team, Client.pair)

@@ -31,7 +31,7 @@ def public_appointment(row: dict[str, Any]) -> dict[str, Any]:
 
 async def create_followup(walls: TeamScope, raw: dict[str, Any]) -> dict[str, Any]:
     reader = Reader(raw)
-    client_id = reader.integer("client_id", 1, 2**63 - 1)
+    client_id = reader.row_id("client_id")
     if client_id is None and "client_id" not in reader.errors:
         reader.fail("client_id", N_("This field is required."))
     due_at = reader.moment("due_at", required=True)
@@ -62,7 +62,7 @@ async def followup_with_client(walls: TeamScope, followup_id: int) -> dict[str, 
 
 async def create_appointment(walls: TeamScope, raw: dict[str, Any]) -> dict[str, Any]:
     reader = Reader(raw)
-    client_id = reader.integer("client_id", 1, 2**63 - 1)
+    client_id = reader.row_id("client_id")
     if client_id is None and "client_id" not in reader.errors:
         reader.fail("client_id", N_("This field is required."))
     starts_at = reader.moment("starts_at", required=True)

@@ -56,6 +56,7 @@ class Client(Table, tablename="client"):
     team = ForeignKey(references=Team, index=True)
     pair = ForeignKey(references=Pair, null=True, index=True)
     pseudonym = Varchar(length=80, help_text="The name used in the street; required.")
+    search_key = Varchar(length=80, default="", help_text="The pseudonym case-folded, for search on any database.")
     legal_name = Varchar(length=160, default="")
     birth_year = Integer(null=True, default=None)
     phone = Varchar(length=40, default="")

@@ -13,9 +13,11 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from server.i18n import N_
+from server.scope import MAX_ID
 from server.timeutil import local_zone
 
 MAX_NOTES = 4000
+
 MAX_SHORT = 200
 MAX_ANONYMOUS = 500
 
@@ -81,6 +83,10 @@ class Reader:
             self.fail(name, N_("The number is out of range."))
             return default
         return number
+
+    def row_id(self, name: str) -> int | None:
+        """The id of a row: a whole number that a database id can be."""
+        return self.integer(name, 1, MAX_ID)
 
     def day(self, name: str, required: bool = False) -> date | None:
         if not self.present(name):
@@ -155,7 +161,7 @@ class Reader:
             except (TypeError, ValueError):
                 self.fail(name, N_("Not one of the allowed choices."))
                 return []
-            if not 1 <= number <= 2**63 - 1:
+            if not 1 <= number <= MAX_ID:
                 self.fail(name, N_("Not one of the allowed choices."))
                 return []
             result.append(number)
@@ -169,6 +175,12 @@ class Reader:
         except ValueError:
             self.fail(name, N_("Not a valid id."))
             return None
+
+
+def search_text(value: str) -> str:
+    """A search box's text: cleaned like any input; a NUL or an over-long query finds nothing."""
+    text = clean_text(value or "")
+    return "" if "\x00" in text else text[:80]
 
 
 def clean_text(value: str, multiline: bool = False) -> str:

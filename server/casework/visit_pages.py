@@ -10,11 +10,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from server.accounts.tables import Pair, User
+from server.casework.access_log import log_client_reads
 from server.casework.calendar import appointment_file, feed_ics, feed_owner
-from server.casework.clients import list_clients, require_client
+from server.casework.clients import list_clients
 from server.casework.planning import create_appointment, create_followup, followup_with_client, set_followup_done
 from server.casework.tables import THEMES, VISIT_ACTIONS, Client
-from server.casework.validation import InvalidInput
+from server.casework.validation import InvalidInput, Reader
 from server.casework.visits import KINDS, read_visit, record_visit
 from server.accounts.sessions import pair_of
 from server.scope import TeamScope, Walls
@@ -39,12 +40,10 @@ async def _workers_to_choose(walls: TeamScope) -> list[dict[str, Any]]:
 async def _visit_form(walls: TeamScope, values: dict[str, Any], errors: dict[str, str], anonymous: bool,
                       status_code: int = 200) -> Template:
     client = None
-    if values.get("client_id"):
-        try:
-            client_row = await require_client(walls, int(values["client_id"]))
-            client = await Client.select(Client.id, Client.pseudonym).where(Client.id == client_row["id"]).first()
-        except (ValueError, NotFoundException):
-            client = None
+    client_id = Reader({"client_id": values.get("client_id")}).row_id("client_id") \
+        if isinstance(values.get("client_id"), (str, int)) else None
+    if client_id is not None:
+        client = await walls.select(Client, Client.id, Client.pseudonym).where(Client.id == client_id).first()
     choices: list[dict] = []
     if not anonymous and client is None:
         choices, _total = await list_clients(walls, status="active", mine_only=True, limit=500)
@@ -95,6 +94,7 @@ async def mark_followup(request: Request, walls: Walls, followup_id: FromPath[in
     form = await form_dict(request)
     if request.htmx:
         row = await followup_with_client(walls, followup_id)
+        await log_client_reads(walls, [row["client"]], "followup_row")
         return Template("partials/_followup_row.html", context={"f": row, "show_client": bool(form.get("show_client"))})
     return Redirect(safe_next(form.get("next"), "/"), status_code=303)
 

@@ -61,12 +61,14 @@ def read_visit(raw: dict[str, Any], require_id: bool) -> VisitInput:
         if require_id:
             reader.fail("id", N_("This field is required."))
         visit_id = uuid.uuid4()  # a plain HTML form without JavaScript: one submit, one visit
-    client_id = reader.integer("client_id", 1, 2**63 - 1)
+    client_id = reader.row_id("client_id")
     anonymous = reader.integer("anonymous_count", 0, MAX_ANONYMOUS, default=0) or 0
     if client_id is None and anonymous == 0 and not reader.errors.keys() & {"client_id", "anonymous_count"}:
         reader.fail("client_id", N_("Choose a client, or give the number of people met anonymously."))
     if client_id is not None and anonymous:
         reader.fail("anonymous_count", N_("A visit is either with a known client or anonymous, not both."))
+    if client_id is None and reader.present("next_followup_on"):
+        reader.fail("next_followup_on", N_("A follow-up needs a known client."))
     occurred_at = reader.moment("occurred_at", default=utcnow())
     if occurred_at is not None and occurred_at > utcnow() + FUTURE_TOLERANCE:
         reader.fail("occurred_at", N_("A visit cannot be in the future."))

@@ -23,3 +23,10 @@ document.addEventListener("submit", (event) => {
   const id = form.querySelector("input[name=id]");
   if (id && !id.value && crypto.randomUUID) id.value = crypto.randomUUID();
 });
+
+// A page restored from the back-forward cache still holds the id of the visit it sent: clear it,
+// or the next visit typed into that page would be taken for a replay of the first.
+window.addEventListener("pageshow", (event) => {
+  if (!event.persisted) return;
+  for (const id of document.querySelectorAll("form[data-visit-form] input[name=id]")) id.value = "";
+});
