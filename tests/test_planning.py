@@ -132,3 +132,13 @@ async def test_everything_of_another_teams_client_answers_404(client, world, mak
     assert await FollowUp.count() == 1 and await Appointment.count() == 1
     row = await FollowUp.select(FollowUp.done_at).first()
     assert row["done_at"] is None
+
+
+async def test_a_bad_followup_on_the_client_page_shows_the_error_and_keeps_the_text(client, world, make):
+    await login(client, "alice@example.org")
+    response = await post_form(client, f"/clients/{make}/followups", {"due_at": "", "note": "Soita <Kelaan>"})
+    assert response.status_code == 422
+    assert "Tämä kenttä on pakollinen" in response.text and 'value="Soita &lt;Kelaan&gt;"' in response.text
+    assert await FollowUp.count() == 0
+    ok = await post_form(client, f"/clients/{make}/followups", {"due_at": "2026-11-25T09:00", "note": "Soita"})
+    assert ok.status_code == 303 and await FollowUp.count() == 1

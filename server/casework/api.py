@@ -57,7 +57,8 @@ def _client_json(row: dict[str, Any]) -> dict[str, Any]:
             "started_on": row["started_on"], "status_changed_on": row["status_changed_on"],
             "came_from": row["came_from"], "institution": row["institution"], "release_date": row["release_date"],
             "release_type": row["release_type"] or None, "pair_id": row["pair"], "team_id": row["team"],
-            "consent_data_at": row["consent_data_at"], "consent_reminders_at": row["consent_reminders_at"]}
+            "consent_data_at": row["consent_data_at"], "consent_data_by": row["consent_data_by"],
+            "consent_reminders_at": row["consent_reminders_at"], "consent_reminders_by": row["consent_reminders_by"]}
 
 
 def _client_summary(row: dict[str, Any]) -> dict[str, Any]:

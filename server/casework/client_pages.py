@@ -17,7 +17,7 @@ from server.casework.clients import (
     CAME_FROM, PAGE_SIZE, RELEASE_TYPES, STATUSES, client_detail, create_client, list_clients, require_client,
     update_client,
 )
-from server.casework.planning import client_appointments, client_followups
+from server.casework.planning import client_appointments, client_followups, create_appointment, create_followup
 from server.casework.tables import THEMES
 from server.casework.validation import InvalidInput, search_text
 from server.casework.visits import list_visits
@@ -137,19 +137,48 @@ async def edit_client(request: Request, walls: Walls, client_id: FromPath[int]) 
     return Redirect(f"/clients/{client_id}?saved=client", status_code=303)
 
 
-@get("/clients/{client_id:int}", name="client")
-async def client_page(walls: Walls, client_id: FromPath[int], saved: FromQuery[str] = "") -> Template:
+async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: str = "",
+                       errors: dict | None = None, values: dict | None = None, status_code: int = 200) -> Template:
+    """The client page; `form` names the add-form to show open with its errors and typed values."""
     client = await client_detail(walls, client_id)
     await log_client_read(walls, client_id, client["team"], "client_page")
     visits, _total = await list_visits(walls, client_id, limit=30, offset=0)
     followups = await client_followups(walls, client_id)
     appointments = await client_appointments(walls, client_id)
     days_to_release = (client["release_date"] - local_today()).days if client["release_date"] else None
-    return Template("pages/client.html", context={
+    return Template("pages/client.html", status_code=status_code, context={
         "client": client, "visits": visits, "followups": followups, "appointments": appointments,
         "open_followups": [f for f in followups if f["done_at"] is None],
         "done_followups": [f for f in followups if f["done_at"] is not None],
-        "days_to_release": days_to_release, "saved": saved, "errors": {}, "values": {}})
+        "days_to_release": days_to_release, "saved": saved, "form": form, "errors": errors or {},
+        "values": values or {}})
+
+
+@get("/clients/{client_id:int}", name="client")
+async def client_page(walls: Walls, client_id: FromPath[int], saved: FromQuery[str] = "") -> Template:
+    return await _client_page(walls, client_id, saved=saved)
+
+
+@post("/clients/{client_id:int}/followups")
+async def add_followup(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
+    raw = {**await form_dict(request), "client_id": client_id}
+    try:
+        await create_followup(walls, raw)
+    except InvalidInput as problem:
+        return await _client_page(walls, client_id, form="followup", errors=problem.errors, values=raw,
+                                  status_code=422)
+    return Redirect(f"/clients/{client_id}?saved=followup#followups", status_code=303)
+
+
+@post("/clients/{client_id:int}/appointments")
+async def add_appointment(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
+    raw = {**await form_dict(request), "client_id": client_id}
+    try:
+        await create_appointment(walls, raw)
+    except InvalidInput as problem:
+        return await _client_page(walls, client_id, form="appointment", errors=problem.errors, values=raw,
+                                  status_code=422)
+    return Redirect(f"/clients/{client_id}?saved=appointment#appointments", status_code=303)
 
 
 @get("/clients/{client_id:int}/access-log", guards=[requires_lead])
@@ -163,4 +192,4 @@ async def access_log_page(walls: Walls, client_id: FromPath[int], offset: FromQu
 
 
 ROUTES = [caseload, search_clients, new_client_page, new_client, edit_client_page, edit_client, client_page,
-          access_log_page]
+          add_followup, add_appointment, access_log_page]

@@ -154,7 +154,9 @@ async def themes_of(client_ids: list[int]) -> dict[int, list[str]]:
 
 
 async def client_detail(walls: TeamScope, client_id: int) -> dict[str, Any]:
-    row = await walls.get(Client, client_id, *_PUBLIC_COLUMNS)
+    row = await walls.get(Client, client_id, *_PUBLIC_COLUMNS, Client.consent_data_by, Client.consent_reminders_by,
+                          Client.consent_data_by.display_name.as_alias("consent_data_by_name"),
+                          Client.consent_reminders_by.display_name.as_alias("consent_reminders_by_name"))
     row["themes"] = (await themes_of([client_id]))[client_id]
     return row
 

@@ -11,7 +11,7 @@ from server.casework.tables import Appointment, FollowUp
 from server.casework.validation import MAX_NOTES, Reader
 from server.i18n import N_
 from server.scope import TeamScope
-from server.timeutil import utcnow
+from server.timeutil import local_day_bounds, local_today, utcnow
 
 _FOLLOWUP_COLUMNS = (FollowUp.id, FollowUp.client, FollowUp.due_at, FollowUp.note, FollowUp.done_at, FollowUp.visit)
 _APPOINTMENT_COLUMNS = (Appointment.id, Appointment.client, Appointment.starts_at, Appointment.place,
@@ -57,6 +57,7 @@ async def followup_with_client(walls: TeamScope, followup_id: int) -> dict[str, 
         FollowUp.id == followup_id).first()
     if row is None:
         raise NotFoundException()
+    row["overdue"] = row["due_at"] < local_day_bounds(local_today())[0]
     return row
 
 

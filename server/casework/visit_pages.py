@@ -13,7 +13,7 @@ from server.accounts.tables import Pair, User
 from server.casework.access_log import log_client_reads
 from server.casework.calendar import appointment_file, feed_ics, feed_owner
 from server.casework.clients import list_clients
-from server.casework.planning import create_appointment, create_followup, followup_with_client, set_followup_done
+from server.casework.planning import followup_with_client, set_followup_done
 from server.casework.tables import THEMES, VISIT_ACTIONS, Client
 from server.casework.validation import InvalidInput, Reader
 from server.casework.visits import KINDS, read_visit, record_visit
@@ -75,16 +75,6 @@ async def create_visit(request: Request, walls: Walls) -> Template | Redirect:
     return Redirect("/?saved=visit", status_code=303)
 
 
-@post("/clients/{client_id:int}/followups")
-async def add_followup(request: Request, walls: Walls, client_id: FromPath[int]) -> Redirect | Response:
-    raw = {**await form_dict(request), "client_id": client_id}
-    try:
-        await create_followup(walls, raw)
-    except InvalidInput:
-        return Redirect(f"/clients/{client_id}?saved=followup_error#followups", status_code=303)
-    return Redirect(f"/clients/{client_id}?saved=followup#followups", status_code=303)
-
-
 @post("/followups/{followup_id:int}/{change:str}")
 async def mark_followup(request: Request, walls: Walls, followup_id: FromPath[int],
                        change: FromPath[str]) -> Template | Redirect:
@@ -97,16 +87,6 @@ async def mark_followup(request: Request, walls: Walls, followup_id: FromPath[in
         await log_client_reads(walls, [row["client"]], "followup_row")
         return Template("partials/_followup_row.html", context={"f": row, "show_client": bool(form.get("show_client"))})
     return Redirect(safe_next(form.get("next"), "/"), status_code=303)
-
-
-@post("/clients/{client_id:int}/appointments")
-async def add_appointment(request: Request, walls: Walls, client_id: FromPath[int]) -> Redirect:
-    raw = {**await form_dict(request), "client_id": client_id}
-    try:
-        await create_appointment(walls, raw)
-    except InvalidInput:
-        return Redirect(f"/clients/{client_id}?saved=appointment_error#appointments", status_code=303)
-    return Redirect(f"/clients/{client_id}?saved=appointment#appointments", status_code=303)
 
 
 @get("/appointments/{file_name:str}")
@@ -124,5 +104,4 @@ async def calendar_feed(file_name: FromPath[str]) -> Response:
     return Response(await feed_ics(pair[0] if pair else None, user_id), media_type="text/calendar; charset=utf-8")
 
 
-ROUTES = [new_visit_page, create_visit, add_followup, mark_followup, add_appointment, appointment_download,
-          calendar_feed]
+ROUTES = [new_visit_page, create_visit, mark_followup, appointment_download, calendar_feed]

@@ -33,9 +33,7 @@ LABELS: dict[str, dict[str, str]] = {
                   "adult_social_work": N_("Adult social work"), "substance_services": N_("Substance services"),
                   "street": N_("Street"), "self": N_("Came by themselves")},
     "saved": {"visit": N_("Visit saved."), "client": N_("Client saved."), "followup": N_("Follow-up added."),
-              "appointment": N_("Appointment added."),
-              "followup_error": N_("The follow-up was not saved: give a time and a note."),
-              "appointment_error": N_("The appointment was not saved: give a valid time.")},
+              "appointment": N_("Appointment added.")},
 }
 
 
