@@ -142,3 +142,20 @@ async def test_a_bad_followup_on_the_client_page_shows_the_error_and_keeps_the_t
     assert await FollowUp.count() == 0
     ok = await post_form(client, f"/clients/{make}/followups", {"due_at": "2026-11-25T09:00", "note": "Soita"})
     assert ok.status_code == 303 and await FollowUp.count() == 1
+
+
+async def test_followups_and_appointments_are_listed_within_the_walls(client, world, make):
+    other = await make_client(world.team_b, "Vantaan Ville")
+    await FollowUp.insert(FollowUp(team=world.team_b, client=other, due_at=datetime.now(timezone.utc), note="B"))
+    await login(client, "alice@example.org")
+    await api(client, "POST", "/api/v1/followups", {"client_id": make, "due_at": "2026-11-24T09:00", "note": "A1"})
+    done = (await api(client, "POST", "/api/v1/followups",
+                      {"client_id": make, "due_at": "2026-11-25T09:00", "note": "A2"})).json()
+    await api(client, "PATCH", f"/api/v1/followups/{done['id']}", {"done": True})
+    await api(client, "POST", "/api/v1/appointments", {"client_id": make, "starts_at": "2026-12-01T10:30"})
+    listed = (await client.get("/api/v1/followups")).json()
+    assert [f["note"] for f in listed["items"]] == ["A1", "A2"]
+    open_only = (await client.get(f"/api/v1/followups?client_id={make}&done=false")).json()
+    assert [f["note"] for f in open_only["items"]] == ["A1"]
+    assert (await client.get("/api/v1/appointments")).json()["total"] == 1
+    assert (await client.get(f"/api/v1/followups?client_id={other}")).status_code == 404

@@ -16,7 +16,9 @@ from litestar.params import FromPath, FromQuery
 from server.casework import calendar
 from server.casework.access_log import access_log_rows, log_client_read, log_client_reads
 from server.casework.clients import client_detail, create_client, list_clients, require_client, update_client
-from server.casework.planning import create_appointment, create_followup, set_followup_done
+from server.casework.planning import (
+    create_appointment, create_followup, list_appointments, list_followups, set_followup_done,
+)
 from server.casework.validation import InvalidInput, Reader
 from server.casework.visits import list_visits, read_visit, record_visit, visit_detail
 from server.i18n import N_
@@ -142,6 +144,24 @@ async def api_create_followup(request: Request, walls: Walls) -> dict[str, Any]:
     return await create_followup(walls, await json_object(request))
 
 
+@get("/api/v1/followups")
+async def api_list_followups(walls: Walls, client_id: FromQuery[int | None] = None, done: FromQuery[bool | None] = None,
+                             limit: FromQuery[int] = 50, offset: FromQuery[int] = 0) -> dict[str, Any]:
+    limit, offset = paging(limit, offset)
+    items, total = await list_followups(walls, client_id, done, limit, offset)
+    await log_client_reads(walls, [item["client_id"] for item in items], "api_followups")
+    return page(items, total, limit, offset)
+
+
+@get("/api/v1/appointments")
+async def api_list_appointments(walls: Walls, client_id: FromQuery[int | None] = None, limit: FromQuery[int] = 50,
+                                offset: FromQuery[int] = 0) -> dict[str, Any]:
+    limit, offset = paging(limit, offset)
+    items, total = await list_appointments(walls, client_id, limit, offset)
+    await log_client_reads(walls, [item["client_id"] for item in items], "api_appointments")
+    return page(items, total, limit, offset)
+
+
 @patch("/api/v1/followups/{followup_id:int}")
 async def api_update_followup(request: Request, walls: Walls, followup_id: FromPath[int]) -> dict[str, Any]:
     body = await json_object(request)
@@ -171,5 +191,5 @@ async def api_access_log(walls: Walls, client_id: FromPath[int], limit: FromQuer
 
 
 ROUTES = [api_create_client, api_list_clients, api_search_clients, api_get_client, api_update_client,
-          api_create_visit, api_list_visits, api_get_visit, api_create_followup, api_update_followup,
-          api_create_appointment, api_appointment_ics, api_access_log]
+          api_create_visit, api_list_visits, api_get_visit, api_create_followup, api_list_followups,
+          api_update_followup, api_create_appointment, api_list_appointments, api_appointment_ics, api_access_log]

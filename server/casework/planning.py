@@ -93,3 +93,29 @@ async def client_appointments(walls: TeamScope, client_id: int) -> list[dict[str
     return await (walls.select(Appointment, *_APPOINTMENT_COLUMNS)
                   .where((Appointment.client == client_id) & Appointment.cancelled_at.is_null())
                   .order_by(Appointment.starts_at, ascending=False).limit(50))
+
+
+async def list_followups(walls: TeamScope, client_id: int | None, done: bool | None, limit: int,
+                         offset: int) -> tuple[list[dict[str, Any]], int]:
+    condition = walls.condition(FollowUp)
+    if client_id is not None:
+        await require_client(walls, client_id)
+        condition &= FollowUp.client == client_id
+    if done is not None:
+        condition &= FollowUp.done_at.is_not_null() if done else FollowUp.done_at.is_null()
+    total = await FollowUp.count().where(condition)
+    rows = await (FollowUp.select(*_FOLLOWUP_COLUMNS).where(condition).order_by(FollowUp.due_at)
+                  .limit(limit).offset(offset))
+    return [public_followup(row) for row in rows], total
+
+
+async def list_appointments(walls: TeamScope, client_id: int | None, limit: int,
+                            offset: int) -> tuple[list[dict[str, Any]], int]:
+    condition = walls.condition(Appointment) & Appointment.cancelled_at.is_null()
+    if client_id is not None:
+        await require_client(walls, client_id)
+        condition &= Appointment.client == client_id
+    total = await Appointment.count().where(condition)
+    rows = await (Appointment.select(*_APPOINTMENT_COLUMNS).where(condition).order_by(Appointment.starts_at)
+                  .limit(limit).offset(offset))
+    return [public_appointment(row) for row in rows], total
