@@ -14,6 +14,14 @@ pytestmark = pytest.mark.anyio
 SCREENSHOTS = os.environ.get("RINNALLA_SCREENSHOTS")
 
 
+async def log_in(page, base_url: str, email: str) -> None:
+    await page.goto(f"{base_url}/login")
+    await page.get_by_label("Sähköposti").fill(email)
+    await page.get_by_label("Salasana").fill(PASSWORD)
+    await page.get_by_role("button", name="Kirjaudu sisään").click()
+    await page.wait_for_url(f"{base_url}/")
+
+
 async def shot(page, name: str) -> None:
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
@@ -71,11 +79,7 @@ async def test_an_anonymous_street_contact_takes_two_taps_from_home(world):
     async with live_server() as (base_url, _process), chromium() as browser:
         context = await browser.new_context(**PHONE, locale="fi-FI")
         page = await context.new_page()
-        await page.goto(f"{base_url}/login")
-        await page.get_by_label("Sähköposti").fill("bob@example.org")
-        await page.get_by_label("Salasana").fill(PASSWORD)
-        await page.get_by_role("button", name="Kirjaudu sisään").click()
-        await page.wait_for_url(f"{base_url}/")
+        await log_in(page, base_url, "bob@example.org")
         await page.get_by_role("link", name="Anonyymi kohtaaminen").click()          # tap 1
         await page.get_by_role("button", name="Tallenna kohtaaminen").click()         # tap 2
         await page.wait_for_url(f"{base_url}/?saved=visit")
@@ -98,11 +102,7 @@ async def test_the_browser_makes_the_visit_id_and_a_resend_stores_nothing_new(wo
     async with live_server() as (base_url, _process), chromium() as browser:
         context = await browser.new_context(**PHONE, locale="fi-FI")
         page = await context.new_page()
-        await page.goto(f"{base_url}/login")
-        await page.get_by_label("Sähköposti").fill("alice@example.org")
-        await page.get_by_label("Salasana").fill(PASSWORD)
-        await page.get_by_role("button", name="Kirjaudu sisään").click()
-        await page.wait_for_url(f"{base_url}/")
+        await log_in(page, base_url, "alice@example.org")
         await page.goto(f"{base_url}/visits/new?client_id={client_id}")
         assert await page.locator("input[name=id]").input_value() == ""  # never rendered by the server
         await page.get_by_text("Asuminen", exact=True).click()
