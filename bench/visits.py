@@ -3,9 +3,11 @@
 usage: .venv/bin/python bench/visits.py [--clients 2000] [--visits 20000] [--seconds 10] [--runs 3]
                                         [--databases sqlite,postgres] [--connections 50]
 
-Method (as in shared/research/perf-anchors.md): one uvicorn worker pinned to CPU 0, wrk pinned
-to CPU 1 on loopback, a warm-up run, then N runs per row and their medians. A fresh uuid per
-visit POST (first delivery); a second row replays 1,000 stored ids (the offline queue resending).
+Method (as in shared/research/perf-anchors.md): one uvicorn worker pinned to CPU 0, the load
+generator pinned to CPU 1 on loopback, a warm-up run, then N runs per row and their medians.
+Closed loop (wrk, saturating): a fresh uuid per visit POST (first delivery); replays of 1,000
+stored ids (the offline queue resending); the caseload page. Open loop: 50 phones each sending a
+visit at a fixed rate, latency counted from when each request was due.
 The database is seeded with N clients and M visits first. PostgreSQL: a scratch database on
 127.0.0.1:5432 (TEST_POSTGRES_URL), dropped afterwards.
 """
@@ -110,6 +112,48 @@ def wrk(url: str, seconds: int, connections: int, script: Path, env: dict) -> di
     return parse_wrk(out)
 
 
+OPEN_LOOP = r'''
+import asyncio, json, random, sys, time, uuid
+import httpx
+
+async def main(base_url, cookie, csrf, client_id, clients, interval, seconds):
+    latencies, errors = [], 0
+    headers = {"Cookie": cookie, "x-csrftoken": csrf, "Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=30) as http:
+        start = time.perf_counter() + 0.5
+        async def one_client(k):
+            nonlocal errors
+            due = start + random.random() * interval  # spread the clients over one interval
+            while due < start + seconds:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                body = {"id": str(uuid.uuid4()), "client_id": client_id, "kind": "street",
+                        "themes": ["housing"], "notes": "Kerrottiin asunnosta."}
+                answer = await http.post("/api/v1/visits", content=json.dumps(body))
+                # Latency from the moment the request was due: a late start counts (no coordinated omission).
+                latencies.append((time.perf_counter() - due) * 1000)
+                errors += answer.status_code != 201
+                due += interval
+        await asyncio.gather(*[one_client(k) for k in range(clients)])
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+    print(json.dumps({"rps": len(latencies) / seconds, "p50": pick(0.5), "p99": pick(0.99), "errors": errors}))
+
+asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]),
+                 float(sys.argv[7])))
+'''
+
+
+def open_loop(base_url: str, env: dict, clients: int, interval: float, seconds: int) -> dict:
+    """`clients` phones each sending a visit every `interval` seconds, whatever the answers."""
+    import json
+
+    out = subprocess.run(["taskset", "-c", "1", PY, "-c", OPEN_LOOP, base_url, env["BENCH_COOKIE"], env["BENCH_CSRF"],
+                          env["BENCH_CLIENT"], str(clients), str(interval), str(seconds)],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def wait_port(port: int, process: subprocess.Popen) -> None:
     import socket
 
@@ -182,6 +226,17 @@ def bench_database(kind: str, args: argparse.Namespace, work: Path) -> list[dict
             cases = [("visit POST, fresh id", f"{base_url}/api/v1/visits", post_lua, {"BENCH_MODE": "fresh"}),
                      ("visit POST, replayed id", f"{base_url}/api/v1/visits", post_lua, {"BENCH_MODE": "replay"}),
                      ("caseload page GET /clients", f"{base_url}/clients", get_lua, {})]
+            for rate in args.open_loop_rates:
+                interval = args.connections / rate
+                open_loop(base_url, wrk_env, args.connections, interval, 3)  # warm-up
+                runs = [open_loop(base_url, wrk_env, args.connections, interval, args.seconds)
+                        for _ in range(args.runs)]
+                label = f"visit POST, {args.connections} phones, {rate} req/s offered"
+                rows.append({"database": kind, "case": label, "runs": runs,
+                             **{k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")},
+                             "errors": sum(r["errors"] for r in runs)})
+                print(f"  {kind:8} {label:28} {rows[-1]['rps']:8.0f} req/s  p50 {rows[-1]['p50']:6.1f} ms  "
+                      f"p99 {rows[-1]['p99']:6.1f} ms  non-201 {rows[-1]['errors']}", file=sys.stderr, flush=True)
             for label, url_, script, extra in cases:
                 wrk(url_, 3, args.connections, script, {**wrk_env, **extra})  # warm-up
                 runs = [wrk(url_, args.seconds, args.connections, script, {**wrk_env, **extra})
@@ -208,6 +263,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--open-loop-rates", default="50,100", type=lambda v: [int(x) for x in v.split(",") if x],
+                        help="offered visit POSTs per second, spread over --connections phones (open loop)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
