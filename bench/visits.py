@@ -129,10 +129,13 @@ async def main(base_url, cookie, csrf, client_id, clients, interval, seconds):
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 body = {"id": str(uuid.uuid4()), "client_id": client_id, "kind": "street",
                         "themes": ["housing"], "notes": "Kerrottiin asunnosta."}
-                answer = await http.post("/api/v1/visits", content=json.dumps(body))
+                try:
+                    answer = await http.post("/api/v1/visits", content=json.dumps(body))
+                    errors += answer.status_code != 201
+                except httpx.HTTPError:
+                    errors += 1
                 # Latency from the moment the request was due: a late start counts (no coordinated omission).
                 latencies.append((time.perf_counter() - due) * 1000)
-                errors += answer.status_code != 201
                 due += interval
         await asyncio.gather(*[one_client(k) for k in range(clients)])
     latencies.sort()
