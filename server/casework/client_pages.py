@@ -159,26 +159,24 @@ async def client_page(walls: Walls, client_id: FromPath[int], saved: FromQuery[s
     return await _client_page(walls, client_id, saved=saved)
 
 
-@post("/clients/{client_id:int}/followups")
-async def add_followup(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
+async def _add_to_client(request: Request, walls: TeamScope, client_id: int, create, form: str) -> Template | Redirect:
+    """A follow-up or appointment form of the client page: saved, or the page again with its errors."""
     raw = {**await form_dict(request), "client_id": client_id}
     try:
-        await create_followup(walls, raw)
+        await create(walls, raw)
     except InvalidInput as problem:
-        return await _client_page(walls, client_id, form="followup", errors=problem.errors, values=raw,
-                                  status_code=422)
-    return Redirect(f"/clients/{client_id}?saved=followup#followups", status_code=303)
+        return await _client_page(walls, client_id, form=form, errors=problem.errors, values=raw, status_code=422)
+    return Redirect(f"/clients/{client_id}?saved={form}#{form}s", status_code=303)
+
+
+@post("/clients/{client_id:int}/followups")
+async def add_followup(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
+    return await _add_to_client(request, walls, client_id, create_followup, "followup")
 
 
 @post("/clients/{client_id:int}/appointments")
 async def add_appointment(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
-    raw = {**await form_dict(request), "client_id": client_id}
-    try:
-        await create_appointment(walls, raw)
-    except InvalidInput as problem:
-        return await _client_page(walls, client_id, form="appointment", errors=problem.errors, values=raw,
-                                  status_code=422)
-    return Redirect(f"/clients/{client_id}?saved=appointment#appointments", status_code=303)
+    return await _add_to_client(request, walls, client_id, create_appointment, "appointment")
 
 
 @get("/clients/{client_id:int}/access-log", guards=[requires_lead])
