@@ -1,4 +1,4 @@
-"""HTML pages for logging a visit, and the follow-up and appointment forms of the client page."""
+"""HTML pages for logging a visit, ticking follow-ups, and the calendar files."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
-from server.accounts.tables import Pair, User
+from server.accounts.tables import User
 from server.casework.access_log import log_client_reads
 from server.casework.calendar import appointment_file, feed_ics, feed_owner
 from server.casework.clients import list_clients
@@ -30,9 +30,7 @@ async def _workers_to_choose(walls: TeamScope) -> list[dict[str, Any]]:
         return []
     rows = await (User.select(User.id, User.display_name)
                   .where((User.team == walls.user.team_id) & User.is_active.eq(True)).order_by(User.display_name))
-    pair = await Pair.select(Pair.first_member, Pair.second_member).where(Pair.id == walls.user.pair_id).first() \
-        if walls.user.pair_id else None
-    mine = {walls.user.id} | ({pair["first_member"], pair["second_member"]} if pair else set())
+    mine = {walls.user.id, walls.user.partner_id}
     ordered = sorted(rows, key=lambda r: (r["id"] not in mine, r["display_name"]))
     return [{**r, "default": r["id"] in mine} for r in ordered]
 
