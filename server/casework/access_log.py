@@ -19,7 +19,10 @@ async def log_client_reads(walls: TeamScope, client_ids: list[int | None], what:
     ids = sorted({client_id for client_id in client_ids if client_id is not None})
     if not ids:
         return
-    teams = await Client.select(Client.id, Client.team).where(Client.id.is_in(ids))
+    if len(walls.team_ids) == 1:  # every client shown passed the wall, so this is their team
+        teams = [{"id": client_id, "team": walls.team_ids[0]} for client_id in ids]
+    else:
+        teams = await Client.select(Client.id, Client.team).where(Client.id.is_in(ids))
     now = utcnow()
     await AccessLog.insert(*[AccessLog(at=now, user=walls.user.id, role=walls.user.role, team=row["team"],
                                        client=row["id"], action="read", what=what) for row in teams])
