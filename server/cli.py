@@ -83,9 +83,6 @@ def serve(host: str, port: int, workers: int) -> None:
 
     _check_schema()
     settings = get_settings()
-    # Database calls return from helper threads (aiosqlite); a shorter GIL switch interval lets
-    # them hand their results back sooner while the event loop is busy (default 5 ms).
-    sys.setswitchinterval(0.0005)
     click.echo(f"Rinnalla on http://{'localhost' if host in {'127.0.0.1', '0.0.0.0'} else host}:{port} "
                f"({'SQLite' if settings.is_sqlite else 'PostgreSQL'}, {settings.environment})")
     uvicorn.run("server.app:create_app", factory=True, host=host, port=port, workers=workers,

@@ -128,6 +128,8 @@ class KeptSQLiteEngine(SQLiteEngine):
         self._readers: asyncio.Queue[InlineConnection] | None = None
         self._all_readers: list[InlineConnection] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._checkpointer: asyncio.Task | None = None
+        self._stop_checkpoints = asyncio.Event()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -139,7 +141,9 @@ class KeptSQLiteEngine(SQLiteEngine):
         if reader:
             pragmas.append("PRAGMA query_only = ON")
         else:
-            pragmas.insert(0, "PRAGMA journal_mode = WAL")  # persistent in the file
+            # WAL is persistent in the file. Checkpoints (which fsync) run in a helper thread, not
+            # inside a commit on the event loop, where they would stall every request.
+            pragmas[:0] = ["PRAGMA journal_mode = WAL", "PRAGMA wal_autocheckpoint = 0"]
         for pragma in pragmas:
             await connection.execute(pragma)
         return connection
@@ -161,19 +165,40 @@ class KeptSQLiteEngine(SQLiteEngine):
             queue.put_nowait(connection)
         self._write_lock = asyncio.Lock()
         self._readers, self._all_readers, self._writer = queue, readers, writer
+        self._stop_checkpoints = asyncio.Event()
+        self._checkpointer = loop.create_task(self._checkpoint_now_and_then(self._stop_checkpoints))
+
+    async def _checkpoint_now_and_then(self, stop: asyncio.Event, every_seconds: float = 1.0) -> None:
+        """Copy the WAL back into the database file beside the writer (PASSIVE never blocks it).
+
+        Stopped by `stop`, never cancelled: a checkpoint running in its thread must finish before
+        its connection is closed.
+        """
+        connection = sqlite3.connect(self.connection_kwargs["database"], check_same_thread=False)
+        try:
+            while not stop.is_set():
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=every_seconds)
+                except asyncio.TimeoutError:
+                    await asyncio.to_thread(connection.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            connection.close()
 
     async def close_connection_pool(self) -> None:
         if self._writer is None or self._loop is not asyncio.get_running_loop():
             return
         assert self._write_lock is not None
+        if self._checkpointer is not None:
+            self._stop_checkpoints.set()
+            await self._checkpointer
         async with self._write_lock:  # let a running transaction finish first
             for connection in [self._writer, *self._all_readers]:
-                await connection.close()
+                await connection.close()  # the last close checkpoints what is left in the WAL
             self._forget_connections()
 
     def _forget_connections(self) -> None:
         self._writer, self._readers, self._all_readers, self._write_lock = None, None, [], None
-        self._writer_dirty = False
+        self._writer_dirty, self._checkpointer = False, None
 
     async def _ensure_open(self) -> None:
         if self._writer is None or self._loop is not asyncio.get_running_loop():
