@@ -117,3 +117,25 @@ async def test_demo_data_is_refused_in_production(db):
     result = rinnalla("demo", env={"RINNALLA_ENV": "production", "SECRET_KEY": "x" * 40, "RINNALLA_FAST_HASHES": "0",
                                    "BASE_URL": "https://rinnalla.example.fi"})
     assert_one_line_error(result, "refused in production")
+
+
+async def test_the_worker_round_removes_long_ended_sessions_and_old_login_failures(db):
+    from datetime import timedelta
+
+    from server.accounts.sessions import create_session, revoke_sessions
+    from server.accounts.tables import LoginFailure, UserSession
+    from server.timeutil import utcnow
+
+    rinnalla("team", "add", "A")
+    rinnalla("user", "add", "a@example.org", "--team", "A", "--role", "professional", "--password-stdin",
+             stdin="a long enough passphrase\n")
+    user = await User.select(User.id).first()
+    await create_session(user["id"], "old phone")
+    await revoke_sessions(user["id"])
+    await UserSession.update({UserSession.revoked_at: utcnow() - timedelta(days=31)}).where(UserSession.id > 0)
+    await create_session(user["id"], "this phone")
+    await LoginFailure.insert(LoginFailure(account_key="x", address="1.2.3.4", failed_at=utcnow() - timedelta(hours=1)))
+    result = rinnalla("worker", "--once")
+    assert result.returncode == 0, result.stderr
+    assert [r["device"] for r in await UserSession.select(UserSession.device)] == ["this phone"]
+    assert await LoginFailure.count() == 0
