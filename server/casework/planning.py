@@ -9,7 +9,6 @@ from litestar.exceptions import NotFoundException
 from server.casework.clients import require_client
 from server.casework.tables import Appointment, FollowUp
 from server.casework.validation import MAX_NOTES, Reader
-from server.i18n import N_
 from server.scope import TeamScope
 from server.timeutil import local_day_bounds, local_today, utcnow
 
@@ -31,9 +30,7 @@ def public_appointment(row: dict[str, Any]) -> dict[str, Any]:
 
 async def create_followup(walls: TeamScope, raw: dict[str, Any]) -> dict[str, Any]:
     reader = Reader(raw)
-    client_id = reader.row_id("client_id")
-    if client_id is None and "client_id" not in reader.errors:
-        reader.fail("client_id", N_("This field is required."))
+    client_id = reader.row_id("client_id", required=True)
     due_at = reader.moment("due_at", required=True)
     note = reader.text("note", MAX_NOTES, required=True, multiline=True)
     reader.done()
@@ -63,9 +60,7 @@ async def followup_with_client(walls: TeamScope, followup_id: int) -> dict[str, 
 
 async def create_appointment(walls: TeamScope, raw: dict[str, Any]) -> dict[str, Any]:
     reader = Reader(raw)
-    client_id = reader.row_id("client_id")
-    if client_id is None and "client_id" not in reader.errors:
-        reader.fail("client_id", N_("This field is required."))
+    client_id = reader.row_id("client_id", required=True)
     starts_at = reader.moment("starts_at", required=True)
     place = reader.text("place")
     with_whom = reader.text("with_whom")

@@ -84,9 +84,12 @@ class Reader:
             return default
         return number
 
-    def row_id(self, name: str) -> int | None:
+    def row_id(self, name: str, required: bool = False) -> int | None:
         """The id of a row: a whole number that a database id can be."""
-        return self.integer(name, 1, MAX_ID)
+        value = self.integer(name, 1, MAX_ID)
+        if required and value is None and name not in self.errors:
+            self.fail(name, N_("This field is required."))
+        return value
 
     def day(self, name: str, required: bool = False) -> date | None:
         if not self.present(name):
