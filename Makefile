@@ -36,7 +36,7 @@ test-postgres: $(STAMP)
 
 # Re-extract translatable strings and merge them into the fi/sv/en catalogues.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -o server/locale/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _plural:1,2 -o server/locale/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i server/locale/messages.pot -d server/locale --no-fuzzy-matching --ignore-obsolete
 
 clean:

@@ -10,7 +10,7 @@ ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   echo "PostgreSQL is not installed: installing it from Debian's packages..."
   $SUDO apt-get update -qq
-  $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 
 if ! ready; then

@@ -22,7 +22,8 @@ from server.casework import routes as casework_routes
 from server.db.lifecycle import close_database, open_database
 from server.scope import TeamScope, scope_for
 from server.settings import PROJECT_ROOT, get_settings
-from server.web import system_routes
+from server.offline import routes as offline_routes
+from server.web import assets, system_routes
 from server.web.context import RequestContextMiddleware
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.guards import requires_admin, requires_login
@@ -55,7 +56,7 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[*system_routes.ROUTES, *account_routes.ROUTES, *team_routes.ROUTES,
                         *casework_routes.ROUTES, *client_pages.ROUTES, *visit_pages.ROUTES, *casework_api.ROUTES,
-                        static],
+                        *offline_routes.ROUTES, *assets.ROUTES, static],
         guards=[requires_login],
         dependencies={"walls": Provide(provide_scope)},
         middleware=[RequestContextMiddleware()],

@@ -86,6 +86,9 @@ class Settings:
     """Window for counting failed logins (default 15)."""
     trusted_proxies: frozenset[str] = field(default_factory=frozenset)
     """Addresses whose X-Forwarded-For is believed (comma-separated; default none)."""
+    release: str = ""
+    """A label of the deployed release (RINNALLA_RELEASE, e.g. a git commit); a new label makes
+    phones take a new app version even when no static file changed (default empty)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -144,6 +147,7 @@ def load_settings() -> Settings:
         login_max_failures_per_address=_env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         login_window_minutes=_env_int("LOGIN_WINDOW_MINUTES", 15),
         trusted_proxies=frozenset(p.strip() for p in _env("TRUSTED_PROXIES").split(",") if p.strip()),
+        release=_env("RINNALLA_RELEASE").strip(),
     )
 
 

@@ -13,7 +13,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 # Environment names of the Settings fields (one name per field, as read in load_settings).
 ENVIRONMENT_NAMES = ["DATABASE_URL", "DATA_DIR", "SECRET_KEY", "BASE_URL", "TZ", "RINNALLA_ENV", "DEBUG",
                      "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "LOGIN_MAX_FAILURES_PER_ACCOUNT",
-                     "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_WINDOW_MINUTES", "TRUSTED_PROXIES"]
+                     "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_WINDOW_MINUTES", "TRUSTED_PROXIES",
+                     "RINNALLA_RELEASE"]
 
 
 # One non-default value per environment name, and the field that must take it.
@@ -31,6 +32,7 @@ READ_BACK = [
     ("LOGIN_MAX_FAILURES_PER_ADDRESS", "30", "login_max_failures_per_address", 30),
     ("LOGIN_WINDOW_MINUTES", "20", "login_window_minutes", 20),
     ("TRUSTED_PROXIES", "10.0.0.1, 10.0.0.2", "trusted_proxies", frozenset({"10.0.0.1", "10.0.0.2"})),
+    ("RINNALLA_RELEASE", " 4f2a9c1 ", "release", "4f2a9c1"),
 ]
 
 

@@ -3,17 +3,19 @@
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = [("server/**.py", "python"), ("web/templates/**.html", "jinja2")]
 OPTIONS = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+# server/offline/texts.py hands plurals to the scripts through `_plural` (see Makefile `messages`).
+KEYWORDS = {**DEFAULT_KEYWORDS, "_plural": (1, 2)}
 
 
 def source_msgids() -> set[str]:
     found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), METHODS, OPTIONS):
+    for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), METHODS, OPTIONS, keywords=KEYWORDS):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found
 

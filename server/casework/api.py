@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, get, patch, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from server.casework import calendar
@@ -114,6 +114,11 @@ async def api_update_client(request: Request, walls: Walls, client_id: FromPath[
 
 @post("/api/v1/visits")
 async def api_create_visit(request: Request, walls: Walls) -> Response:
+    # A phone's queue names the user each waiting visit belongs to: if someone else is logged in
+    # on that phone now, the visit waits for its own user instead of being stored as theirs.
+    owner = request.headers.get("x-rinnalla-user")
+    if owner is not None and owner != str(walls.user.id):
+        raise NotAuthorizedException()
     visit, created = await record_visit(walls, read_visit(await json_object(request), require_id=True))
     await log_client_reads(walls, [visit["client_id"]], "api_visit_create" if created else "api_visit_replay")
     return Response(visit, status_code=201 if created else 200)

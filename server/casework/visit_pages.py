@@ -24,7 +24,7 @@ from server.web.forms import form_dict
 from server.web.navigation import safe_next
 
 
-async def _workers_to_choose(walls: TeamScope) -> list[dict[str, Any]]:
+async def workers_to_choose(walls: TeamScope) -> list[dict[str, Any]]:
     """The user and their partner first; the rest of the team can be ticked too."""
     if walls.user.team_id is None:
         return []
@@ -47,7 +47,7 @@ async def _visit_form(walls: TeamScope, values: dict[str, Any], errors: dict[str
         choices, _total = await list_clients(walls, status="active", mine_only=True, limit=500)
     return Template("pages/visit_form.html", status_code=status_code, context={
         "values": values, "errors": errors, "anonymous": anonymous, "client": client, "client_choices": choices,
-        "workers": await _workers_to_choose(walls), "THEMES": THEMES, "ACTIONS": VISIT_ACTIONS, "KINDS": KINDS,
+        "workers": await workers_to_choose(walls), "THEMES": THEMES, "ACTIONS": VISIT_ACTIONS, "KINDS": KINDS,
         "now_local": to_local(utcnow()).strftime("%Y-%m-%dT%H:%M")})
 
 

@@ -24,7 +24,7 @@ def language_for(connection: ASGIConnection, user: CurrentUser | None) -> str:
 class RequestContextMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
     # Static files need neither a session lookup nor a language.
-    should_bypass_for_scope = staticmethod(lambda scope: scope["path"].startswith("/static/"))
+    should_bypass_for_scope = staticmethod(lambda scope: scope["path"].startswith(("/static/", "/assets/")))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection: ASGIConnection = ASGIConnection(scope)

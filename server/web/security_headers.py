@@ -28,7 +28,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
 def _is_private_page(scope: Scope, headers: MutableScopeHeaders) -> bool:
     path = scope.get("path", "")
     content_type = headers.get("content-type", "")
-    return not path.startswith("/static/") and (content_type.startswith("text/html") or path.startswith("/api/"))
+    return not path.startswith(("/static/", "/assets/")) and (content_type.startswith("text/html") or path.startswith("/api/"))
 
 
 async def add_security_headers(message: Message, scope: Scope) -> None:

@@ -7,6 +7,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from server import i18n
+from server.offline.texts import script_texts
+from server.web.assets import asset_url
 from server.web import labels
 from server.settings import PROJECT_ROOT
 
@@ -29,6 +31,8 @@ def make_environment() -> Environment:
         LANGUAGES=i18n.LANGUAGES,
         LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
         HTMX_VERSION=HTMX_VERSION,
+        asset=asset_url,
+        script_texts=script_texts,
         **labels.template_globals(),
     )
     return env

@@ -1,27 +1,24 @@
-// Rinnalla page script (ES module, no build step). Everything here is an enhancement:
-// every form also works as a plain HTML form without JavaScript.
+// Rinnalla page script (ES modules, no build step). Everything here is an enhancement: every
+// form also works as a plain HTML form without JavaScript.
 
-// htmx requests that are not form posts (hx-post on a button) carry the CSRF token in the
-// header Litestar reads; the token comes from the csrftoken cookie (not HttpOnly by design).
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
+import { CHANNEL, counts, drain, nextRetryAt } from "./outbox.js";
+import { enhanceOutboxPage, showOutbox } from "./outbox-page.js";
+import { refreshPicklist } from "./picklist.js";
+import { keyOf } from "./seal.js";
+import { offerInstall, registerServiceWorker } from "./pwa.js";
+import { forgetUser, pageUserId, queueUser, rememberLanguage, rememberUser, tokens } from "./session.js";
+import { plural } from "./texts.js";
+import { enhanceVisitForm } from "./visit-form.js";
 
-document.addEventListener("htmx:configRequest", (event) => {
-  const token = csrfToken();
-  if (token) event.detail.headers["x-csrftoken"] = token;
-});
+const TIMER_MS = 30 * 1000;
 
 document.documentElement.classList.add("js");
 
-// A visit's id is made here, when the form is sent: never rendered by the server, so a cached
-// copy of the form cannot give two visits one id. A second tap on Save reuses it (one visit).
-document.addEventListener("submit", (event) => {
-  const form = event.target;
-  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-visit-form")) return;
-  const id = form.querySelector("input[name=id]");
-  if (id && !id.value && crypto.randomUUID) id.value = crypto.randomUUID();
+// htmx requests that are not form posts (hx-post on a button) carry the CSRF token in the
+// header Litestar reads; the token comes from the csrftoken cookie (not HttpOnly by design).
+document.addEventListener("htmx:configRequest", (event) => {
+  const token = tokens.cookie();
+  if (token) event.detail.headers["x-csrftoken"] = token;
 });
 
 // A page restored from the back-forward cache still holds the id of the visit it sent: clear it,
@@ -30,3 +27,80 @@ window.addEventListener("pageshow", (event) => {
   if (!event.persisted) return;
   for (const id of document.querySelectorAll("form[data-visit-form] input[name=id]")) id.value = "";
 });
+
+async function showQueueStatus(userId) {
+  const status = document.getElementById("outbox-status");
+  if (!status) return;
+  const { waiting, attention } = userId ? await counts(userId) : { waiting: 0, attention: 0 };
+  status.textContent = attention ? plural("attention", attention) : plural("waiting", waiting);
+  status.classList.toggle("outbox-status--alert", attention > 0);
+  status.hidden = waiting + attention === 0;
+}
+
+// Sending waiting visits: on load, when the network returns, when the app comes to the front,
+// on a timer while open, and when a paused retry falls due (whoever's attempt paused it).
+function keepSending(userId, channel) {
+  let retryTimer = null;
+  const scheduleRetry = async () => {
+    clearTimeout(retryTimer);
+    const due = await nextRetryAt(userId);
+    if (due) retryTimer = setTimeout(send, Math.max(due - Date.now(), 0) + 50);
+  };
+  const send = async () => {
+    await drain(userId, tokens).catch(() => null);
+    await scheduleRetry();
+  };
+  channel.addEventListener("message", scheduleRetry);
+  send();
+  window.addEventListener("online", send);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") send();
+  });
+  setInterval(send, TIMER_MS);
+}
+
+function confirmLogout(userId) {
+  for (const form of document.querySelectorAll("form[data-logout-form]")) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const { total } = await counts(userId);
+      if (total && !confirm(plural("logout_confirm", total))) return;
+      await forgetUser(userId);
+      HTMLFormElement.prototype.submit.call(form);
+    });
+  }
+}
+
+// Marks the page once this phone can log visits with no network: the app shell is stored,
+// and the user's key and pick list are on the phone (styles and tests can rely on it).
+async function markReadyForOffline(registration, userId) {
+  if (!registration || !userId) return;
+  await navigator.serviceWorker.ready;
+  if (await keyOf(userId)) document.documentElement.dataset.offlineReady = "true";
+}
+
+async function main() {
+  const registration = registerServiceWorker();
+  offerInstall();
+  await rememberLanguage();
+  const loggedIn = pageUserId();
+  if (loggedIn) await rememberUser(loggedIn);
+  const userId = await queueUser();
+  const outboxList = enhanceOutboxPage();
+  const channel = new BroadcastChannel(CHANNEL);
+  channel.addEventListener("message", () => {
+    showQueueStatus(userId);
+    if (outboxList) showOutbox(outboxList);
+  });
+  await showQueueStatus(userId);
+  for (const form of document.querySelectorAll("form[data-visit-form]")) await enhanceVisitForm(form);
+  if (!userId) return;
+  if (loggedIn) {
+    confirmLogout(loggedIn);
+    await refreshPicklist(loggedIn);
+  }
+  markReadyForOffline(await registration, userId);
+  keepSending(userId, channel);
+}
+
+main();

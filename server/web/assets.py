@@ -1,0 +1,68 @@
+"""Versioned static files: one version for the whole set, so a page never mixes two releases.
+
+Pages load everything from `/assets/<version>/...`, where the version is a hash of every file
+under web/static. JS modules import each other by relative URL, so a page of one release
+loads only that release's modules; the service worker precaches the same URLs in a cache
+named after the version. A new release is a new URL space: nothing is half-applied, and the
+files can be cached for a year.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from litestar import get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import File
+
+from server.settings import PROJECT_ROOT, get_settings
+
+STATIC_DIR = PROJECT_ROOT / "web" / "static"
+IMMUTABLE = "public, max-age=31536000, immutable"
+# Files the phone needs with no network: the shell's styles, scripts and icons.
+MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".png": "image/png",
+               ".svg": "image/svg+xml", ".woff2": "font/woff2"}
+OFFLINE_SUFFIXES = tuple(MEDIA_TYPES)
+
+
+@lru_cache(maxsize=1)
+def asset_version() -> str:
+    digest = hashlib.sha256(get_settings().release.encode())
+    for path in sorted(STATIC_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(STATIC_DIR).as_posix().encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:12]
+
+
+def asset_url(relative: str) -> str:
+    return f"/assets/{asset_version()}/{relative.lstrip('/')}"
+
+
+def offline_assets() -> list[str]:
+    """URLs of every static file the service worker keeps for offline use."""
+    return [asset_url(path.relative_to(STATIC_DIR).as_posix()) for path in sorted(STATIC_DIR.rglob("*"))
+            if path.is_file() and path.suffix in OFFLINE_SUFFIXES]
+
+
+def _static_file(relative: str) -> Path:
+    candidate = (STATIC_DIR / relative.lstrip("/")).resolve()
+    if not candidate.is_relative_to(STATIC_DIR.resolve()) or not candidate.is_file():
+        raise NotFoundException()
+    return candidate
+
+
+@get("/assets/{version:str}/{file_path:path}", opt={"public": True}, include_in_schema=False)
+async def asset(version: FromPath[str], file_path: FromPath[Path]) -> File:
+    # An older page may still ask for its release's files during a deploy: it gets today's
+    # files, which must then not be cached as if they were that release's.
+    cache = IMMUTABLE if version == asset_version() else "no-cache"
+    path = _static_file(file_path.as_posix())
+    return File(path=path, media_type=MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
+                headers={"Cache-Control": cache}, content_disposition_type="inline")
+
+
+ROUTES = [asset]

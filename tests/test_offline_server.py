@@ -1,0 +1,144 @@
+"""The server side of the installable app: manifest, service worker, shell pages, device API."""
+
+import json
+import re
+import uuid
+
+import pytest
+
+from server.accounts.tables import Pair
+from server.casework.tables import Visit
+from server.web.assets import STATIC_DIR, asset_version
+from tests.support.casework import api, make_client
+from tests.support.fixtures import login
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_manifest_makes_the_app_installable_in_the_users_language(client, world):
+    response = await client.get("/manifest.webmanifest", headers={"accept-language": "sv-FI"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/manifest+json")
+    manifest = response.json()
+    assert manifest["display"] == "standalone" and manifest["start_url"] == "/" and manifest["scope"] == "/"
+    assert manifest["lang"] == "sv" and manifest["short_name"] == "Rinnalla" and manifest["theme_color"]
+    sizes = {(icon["sizes"], icon["purpose"]) for icon in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in manifest["icons"]:
+        image = await client.get(icon["src"])
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+        width, height = int.from_bytes(image.content[16:20], "big"), int.from_bytes(image.content[20:24], "big")
+        assert f"{width}x{height}" == icon["sizes"]
+
+
+async def test_service_worker_is_served_from_the_root_and_precaches_a_working_shell(client, world):
+    response = await client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["cache-control"] == "no-cache"  # an update is seen at the next check
+    script = response.text
+    assert f'"rinnalla-" + "{asset_version()}"' in script
+    assets = json.loads(re.search(r"const ASSETS = (\[.*?\]);", script).group(1))
+    shell = json.loads(re.search(r"const SHELL = (\{.*?\});\n", script).group(1))
+    assert {f"/assets/{asset_version()}/js/app.js", f"/assets/{asset_version()}/css/app.css",
+            f"/assets/{asset_version()}/vendor/htmx-2.0.11.min.js"} <= set(assets)
+    assert set(shell) == {"fi", "sv", "en"}
+    for url in assets + [page for pages in shell.values() for page in pages.values()]:
+        fetched = await client.get(url)  # logged out: the install must not depend on a session
+        assert fetched.status_code == 200, url
+
+
+async def test_shell_pages_hold_no_personal_data(client, world):
+    pair = await Pair.select(Pair.id).first()
+    await make_client(world.team_a, "Salainen Sami", pair["id"])
+    await login(client, "alice@example.org")
+    page = await client.get("/shell/fi/visit")
+    assert page.status_code == 200
+    assert "Salainen Sami" not in page.text and "Alice" not in page.text and "Bob" not in page.text
+    assert 'name="rinnalla-user"' not in page.text
+    assert 'data-picklist="clients"' in page.text  # filled on the phone from its sealed copy
+    assert (await client.get("/shell/xx/visit")).status_code == 404
+    assert (await client.get("/shell/fi/clients")).status_code == 404
+    swedish = await client.get("/shell/sv/offline")
+    assert '<html lang="sv">' in swedish.text
+
+
+async def test_pages_with_client_data_are_never_stored_by_the_browser(client, world):
+    await login(client, "alice@example.org")
+    for path in ["/", "/clients", "/visits/new", "/outbox", "/api/v1/device/picklist"]:
+        response = await client.get(path)
+        assert response.headers["cache-control"] == "no-store", path
+
+
+async def test_assets_of_the_current_release_are_immutable_and_others_are_not(client, world):
+    current = await client.get(f"/assets/{asset_version()}/js/app.js")
+    assert current.status_code == 200
+    assert current.headers["content-type"].startswith("text/javascript")
+    assert "immutable" in current.headers["cache-control"]
+    assert current.content == (STATIC_DIR / "js" / "app.js").read_bytes()
+    older = await client.get("/assets/0123456789ab/js/app.js")
+    assert older.status_code == 200 and older.headers["cache-control"] == "no-cache"
+    for probe in ["/assets/x/../../server/settings.py", "/assets/x/%2e%2e/%2e%2e/pyproject.toml",
+                  "/assets/x/js/missing.js", "/assets/x/js"]:
+        assert (await client.get(probe)).status_code == 404, probe
+
+
+async def test_device_key_is_the_same_for_one_user_on_one_device_and_differs_otherwise(client, world):
+    device = str(uuid.uuid4())
+    assert (await api(client, "POST", "/api/v1/device/key", {"device_id": device})).status_code == 401
+    await login(client, "alice@example.org")
+    first = await api(client, "POST", "/api/v1/device/key", {"device_id": device})
+    again = await api(client, "POST", "/api/v1/device/key", {"device_id": device})
+    other_device = await api(client, "POST", "/api/v1/device/key", {"device_id": str(uuid.uuid4())})
+    assert first.status_code == 200 and first.json() == again.json()
+    assert first.json() != other_device.json()
+    assert len(first.json()["key"]) == 43  # 32 bytes, base64url without padding
+    await client.post("/logout", headers={"x-csrftoken": client.cookies["csrftoken"]})
+    await login(client, "bob@example.org")
+    bobs = await api(client, "POST", "/api/v1/device/key", {"device_id": device})
+    assert bobs.json() != first.json()
+
+
+async def test_device_key_refuses_bad_input_and_requests_without_csrf(client, world):
+    await login(client, "alice@example.org")
+    bad = await api(client, "POST", "/api/v1/device/key", {"device_id": "not-an-id"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "device_id"
+    missing = await api(client, "POST", "/api/v1/device/key", {})
+    assert missing.status_code == 422
+    no_csrf = await client.post("/api/v1/device/key", json={"device_id": str(uuid.uuid4())})
+    assert no_csrf.status_code == 403
+
+
+async def test_picklist_holds_only_pseudonyms_of_the_pairs_active_clients(client, world):
+    pair = await Pair.select(Pair.id).first()
+    mine = await make_client(world.team_a, "Make", pair["id"], legal_name="Markku Esimerkki", phone="0401234567")
+    await make_client(world.team_a, "Suljettu", pair["id"], status="closed")
+    await make_client(world.team_a, "Toisen parin", None)
+    await make_client(world.team_b, "Toisen tiimin", None)
+    assert (await client.get("/api/v1/device/picklist")).status_code == 401
+    await login(client, "alice@example.org")
+    picklist = (await client.get("/api/v1/device/picklist")).json()
+    assert picklist["clients"] == [{"id": mine, "pseudonym": "Make"}]
+    assert "Markku" not in json.dumps(picklist) and "0401234567" not in json.dumps(picklist)
+    names = {(worker["display_name"], worker["default"]) for worker in picklist["workers"]}
+    assert {("Alice", True), ("Bob", True), ("Lena", False)} <= names
+
+
+async def test_session_endpoint_gives_the_service_worker_user_and_csrf_token(client, world):
+    assert (await client.get("/api/v1/device/session")).status_code == 401
+    await login(client, "alice@example.org")
+    session = (await client.get("/api/v1/device/session")).json()
+    assert session["user_id"] == world.alice
+    ok = await client.post("/api/v1/device/key", json={"device_id": str(uuid.uuid4())},
+                           headers={"x-csrftoken": session["csrf_token"]})
+    assert ok.status_code == 200
+
+
+async def test_a_queued_visit_of_another_user_is_not_stored_as_the_logged_in_users(client, world):
+    await login(client, "alice@example.org")
+    body = {"id": str(uuid.uuid4()), "anonymous_count": 2, "kind": "street"}
+    refused = await api(client, "POST", "/api/v1/visits", body, headers={"x-rinnalla-user": str(world.bob)})
+    assert refused.status_code == 401
+    assert await Visit.count() == 0
+    accepted = await api(client, "POST", "/api/v1/visits", body, headers={"x-rinnalla-user": str(world.alice)})
+    assert accepted.status_code == 201 and await Visit.count() == 1

@@ -1,0 +1,168 @@
+// The queue of visits waiting on the phone, and sending them: used by the pages and by the
+// service worker (Background Sync). Every visit carries the id the phone made for it, and the
+// server stores an id once, so sending again after any failure can never make a second visit.
+//
+// What each answer means for a waiting visit:
+//   201/200          stored (or already stored): removed from the phone
+//   network error    kept; tried again on the next trigger
+//   5xx, 408, 429    kept; tried again after a growing pause
+//   401              kept until the same user logs in again
+//   403              the CSRF token is stale: one retry with a fresh token, then kept and shown
+//   422              kept and shown with the server's words, for the user to fix
+//   404, 409, other  kept and shown (e.g. the client moved to another team)
+
+import * as store from "./store.js";
+import { keyOf, open, seal } from "./seal.js";
+
+export const CHANNEL = "rinnalla-outbox";
+export const SYNC_TAG = "rinnalla-outbox";
+const FIRST_RETRY_MS = 2000;
+const MAX_RETRY_MS = 5 * 60 * 1000;
+const RETRY_STATUSES = new Set([408, 429]);
+
+function announce() {
+  const channel = new BroadcastChannel(CHANNEL);
+  channel.postMessage("changed");
+  channel.close();
+}
+
+export async function enqueue(userId, key, payload) {
+  const previous = await store.get("outbox", payload.id);
+  await store.put("outbox", {
+    id: payload.id, user_id: userId, created_at: previous?.created_at ?? Date.now(),
+    sealed: await seal(key, userId, payload.id, payload),
+    state: "waiting", attempts: 0, next_try_at: 0, status: null, errors: [],
+  });
+  announce();
+}
+
+export async function itemsOf(userId) {
+  return (await store.byUser(userId)).sort((a, b) => a.created_at - b.created_at);
+}
+
+export async function counts(userId) {
+  const items = await itemsOf(userId);
+  const waiting = items.filter((item) => item.state === "waiting").length;
+  return { waiting, attention: items.length - waiting, total: items.length };
+}
+
+export async function openItem(userId, item) {
+  const key = await keyOf(userId);
+  if (!key) return null;
+  try {
+    return await open(key, userId, item.id, item.sealed);
+  } catch {
+    return null; // sealed under a key this phone no longer has
+  }
+}
+
+export async function discard(id) {
+  await store.remove("outbox", id);
+  announce();
+}
+
+async function change(item, fields) {
+  const current = await store.get("outbox", item.id);
+  if (current) await store.put("outbox", { ...current, ...fields });
+}
+
+async function retryLater(item, status) {
+  const attempts = item.attempts + 1;
+  const pause = Math.min(FIRST_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS);
+  await change(item, { attempts, status, next_try_at: Date.now() + pause });
+}
+
+function post(payload, userId, csrfToken) {
+  return fetch("/api/v1/visits", {
+    method: "POST", credentials: "same-origin", cache: "no-store",
+    headers: { "content-type": "application/json", "x-csrftoken": csrfToken, "x-rinnalla-user": String(userId) },
+    body: JSON.stringify(payload),
+  });
+}
+
+// One attempt at one visit; the outcome says what the drain should do next.
+async function sendOne(item, userId, csrfToken) {
+  const payload = await openItem(userId, item);
+  if (!payload) {
+    if (await keyOf(userId)) await change(item, { state: "sealed" });
+    return { outcome: "login" };
+  }
+  let response;
+  try {
+    response = await post(payload, userId, csrfToken);
+  } catch {
+    return { outcome: "offline" }; // fetch rejects only when no answer came at all
+  }
+  const { status } = response;
+  if (status === 200 || status === 201) {
+    const visit = await response.json().catch(() => null);
+    await store.remove("outbox", item.id);
+    return { outcome: "sent", visit };
+  }
+  if (status === 401) return { outcome: "login" };
+  if (status === 403) return { outcome: "forbidden" };
+  if (status >= 500 || RETRY_STATUSES.has(status)) {
+    await retryLater(item, status);
+    return { outcome: "retry" };
+  }
+  const body = await response.json().catch(() => ({}));
+  const state = status === 422 ? "needs_fix" : "blocked";
+  await change(item, { state, status, errors: Array.isArray(body.errors) ? body.errors : [] });
+  return { outcome: "kept", status };
+}
+
+async function sendWithFreshTokenOnce(item, userId, tokens, state) {
+  let result = await sendOne(item, userId, state.token);
+  if (result.outcome === "forbidden" && !state.refreshed) {
+    state.refreshed = true;
+    state.token = await tokens.fresh();
+    if (!state.token) return { outcome: "login" };
+    result = await sendOne(item, userId, state.token);
+  }
+  if (result.outcome === "forbidden") {
+    await change(item, { state: "blocked", status: 403, errors: [] });
+    return { outcome: "kept", status: 403 };
+  }
+  return result;
+}
+
+function exclusively(task) {
+  // One sender at a time across tabs and the service worker: fewer requests, tidy counts.
+  // (The server's unique visit id is what makes a second sender harmless.)
+  if (self.navigator?.locks) return self.navigator.locks.request("rinnalla-outbox", task);
+  return task();
+}
+
+// Sends every waiting visit of this user that is due, oldest first.
+// `tokens.current()` / `tokens.fresh()` give the CSRF token to send with.
+// Returns { sent, visits, stopped: null | "offline" | "login", retry: bool }.
+export function drain(userId, tokens) {
+  return exclusively(async () => {
+    const summary = { sent: 0, visits: [], stopped: null, retry: false, kept: [] };
+    const state = { token: await tokens.current(), refreshed: false };
+    for (const item of await itemsOf(userId)) {
+      if (item.state !== "waiting" || item.next_try_at > Date.now()) continue;
+      const result = await sendWithFreshTokenOnce(item, userId, tokens, state);
+      if (result.outcome === "sent") {
+        summary.sent += 1;
+        summary.visits.push({ id: item.id, visit: result.visit });
+      } else if (result.outcome === "offline" || result.outcome === "login") {
+        summary.stopped = result.outcome;
+        break;
+      } else if (result.outcome === "retry") {
+        summary.retry = true;
+      } else if (result.outcome === "kept") {
+        summary.kept.push({ id: item.id, status: result.status });
+      }
+    }
+    announce();
+    return summary;
+  });
+}
+
+// When the next visit held back by a pause may be tried again (null: none is held back).
+export async function nextRetryAt(userId) {
+  const due = (await itemsOf(userId)).filter((item) => item.state === "waiting" && item.next_try_at > 0)
+    .map((item) => item.next_try_at);
+  return due.length ? Math.min(...due) : null;
+}

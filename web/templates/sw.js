@@ -1,0 +1,84 @@
+// Rinnalla service worker, release {{ version }} (rendered by server/offline/routes.py).
+//
+// - The app shell (styles, scripts, icons and shell pages without personal data) is kept in a
+//   cache named after the release; a new release installs beside it and takes over only when
+//   the user accepts the update (see static/js/pwa.js), then the old cache is deleted.
+// - Pages: network first; with no network the matching shell page answers, so the home
+//   screen icon opens the app and the visit form works. Pages with client data are never
+//   stored (the server marks them no-store and nothing here keeps them).
+// - Background Sync (Chromium) sends waiting visits even when no page is open; the pages
+//   themselves send on load, on `online`, when shown, and on a timer (Safari, Firefox).
+
+import { drain, SYNC_TAG } from {{ asset("js/outbox.js") | tojson }};
+import * as store from {{ asset("js/store.js") | tojson }};
+
+const CACHE = "rinnalla-" + {{ version | tojson }};
+const ASSETS = {{ assets | tojson }};
+const SHELL = {{ shell | tojson }};
+
+self.addEventListener("install", (event) => {
+  const urls = [...ASSETS, ...Object.values(SHELL).flatMap((pages) => Object.values(pages))];
+  // `reload`: past the HTTP cache, so the release's files are the ones stored.
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(urls.map((url) => new Request(url, { cache: "reload" })))));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith("rinnalla-") && name !== CACHE) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data?.type === "skip-waiting") self.skipWaiting();
+});
+
+async function shellPageFor(url) {
+  const language = (await store.get("state", "lang").catch(() => null)) || "fi";
+  const pages = SHELL[language] || SHELL.fi;
+  let page = "offline";
+  if (url.pathname === "/visits/new") page = url.searchParams.get("anonymous") === "true" ? "anonymous" : "visit";
+  else if (url.pathname === "/outbox") page = "outbox";
+  const cache = await caches.open(CACHE);
+  return (await cache.match(pages[page])) || Response.error();
+}
+
+async function networkFirst(request) {
+  try {
+    return await fetch(request);
+  } catch {
+    return shellPageFor(new URL(request.url));
+  }
+}
+
+async function cacheFirst(request) {
+  const cache = await caches.open(CACHE);
+  return (await cache.match(request)) || fetch(request);
+}
+
+self.addEventListener("fetch", (event) => {
+  const { request } = event;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (request.mode === "navigate") event.respondWith(networkFirst(request));
+  else if (url.pathname.startsWith("/assets/")) event.respondWith(cacheFirst(request));
+});
+
+async function sessionForSync() {
+  const response = await fetch("/api/v1/device/session", { credentials: "same-origin", cache: "no-store" });
+  return response.ok ? response.json() : null;
+}
+
+async function sendWaitingVisits() {
+  const session = await sessionForSync(); // throws with no network: the browser retries later
+  if (!session) return; // logged out: the visits wait for their user
+  const fresh = async () => (await sessionForSync().catch(() => null))?.csrf_token ?? null;
+  const summary = await drain(session.user_id, { current: async () => session.csrf_token, fresh });
+  if (summary.stopped === "offline" || summary.retry) throw new Error("visits still waiting");
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === SYNC_TAG) event.waitUntil(sendWaitingVisits());
+});
