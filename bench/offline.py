@@ -19,6 +19,7 @@ import asyncio
 import gzip
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -199,7 +200,8 @@ async def main() -> None:
             sizes = await page_bytes(browser, base)
             print("\n| visit form and its files | bytes | gzipped |\n|---|---:|---:|")
             for url, raw, packed in sizes:
-                print(f"| `{url.split('?')[0][-48:]}` | {raw:,} | {packed:,} |")
+                name = re.sub(r"^/assets/\w+/", "", url)  # the release hash says nothing here
+                print(f"| `{name}` | {raw:,} | {packed:,} |")
             print(f"| **total** | **{sum(s[1] for s in sizes):,}** | **{sum(s[2] for s in sizes):,}** |")
 
             loads = [await slow_3g_loads(browser, base) for _ in range(args.runs)]

@@ -76,6 +76,11 @@ async def test_assets_of_the_current_release_are_immutable_and_others_are_not(cl
     assert current.headers["content-type"].startswith("text/javascript")
     assert "immutable" in current.headers["cache-control"]
     assert current.content == (STATIC_DIR / "js" / "app.js").read_bytes()
+    assert current.headers["content-encoding"] == "gzip"  # httpx asked for it, and unpacked it
+    plain = await client.get(f"/assets/{asset_version()}/js/app.js", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == current.content
+    page = await client.get("/login")
+    assert "content-encoding" not in page.headers  # pages are never compressed (BREACH)
     older = await client.get("/assets/0123456789ab/js/app.js")
     assert older.status_code == 200 and older.headers["cache-control"] == "no-cache"
     for probe in ["/assets/x/../../server/settings.py", "/assets/x/%2e%2e/%2e%2e/pyproject.toml",

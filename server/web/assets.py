@@ -9,11 +9,12 @@ files can be cached for a year.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from litestar import get
+from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import File
@@ -26,6 +27,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".png": "image/png",
                ".svg": "image/svg+xml", ".woff2": "font/woff2"}
 OFFLINE_SUFFIXES = tuple(MEDIA_TYPES)
+TEXT_SUFFIXES = (".css", ".js", ".svg")
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +50,12 @@ def offline_assets() -> list[str]:
             if path.is_file() and path.suffix in OFFLINE_SUFFIXES]
 
 
+def script_modules() -> list[str]:
+    """Our ES modules besides app.js: preloaded together, so a slow network pays one round trip
+    for them instead of one per level of imports."""
+    return [asset_url(f"js/{path.name}") for path in sorted((STATIC_DIR / "js").glob("*.js")) if path.name != "app.js"]
+
+
 def _static_file(relative: str) -> Path:
     candidate = (STATIC_DIR / relative.lstrip("/")).resolve()
     if not candidate.is_relative_to(STATIC_DIR.resolve()) or not candidate.is_file():
@@ -55,14 +63,25 @@ def _static_file(relative: str) -> Path:
     return candidate
 
 
+@lru_cache(maxsize=128)
+def _gzipped(path: Path, modified: float) -> bytes:
+    return gzip.compress(path.read_bytes(), 6)
+
+
 @get("/assets/{version:str}/{file_path:path}", opt={"public": True}, include_in_schema=False)
-async def asset(version: FromPath[str], file_path: FromPath[Path]) -> File:
+async def asset(request: Request, version: FromPath[str], file_path: FromPath[Path]) -> Response | File:
     # An older page may still ask for its release's files during a deploy: it gets today's
     # files, which must then not be cached as if they were that release's.
     cache = IMMUTABLE if version == asset_version() else "no-cache"
     path = _static_file(file_path.as_posix())
-    return File(path=path, media_type=MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
-                headers={"Cache-Control": cache}, content_disposition_type="inline")
+    media_type = MEDIA_TYPES.get(path.suffix, "application/octet-stream")
+    headers = {"Cache-Control": cache, "Vary": "Accept-Encoding"}
+    # Text files go gzipped (a third of the bytes on a slow phone network). Only these: pages,
+    # which carry tokens next to what a person typed, stay uncompressed (BREACH).
+    if path.suffix in TEXT_SUFFIXES and "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(_gzipped(path, path.stat().st_mtime), media_type=media_type,
+                        headers={**headers, "Content-Encoding": "gzip"})
+    return File(path=path, media_type=media_type, headers=headers, content_disposition_type="inline")
 
 
 ROUTES = [asset]

@@ -8,7 +8,7 @@ from litestar.template.config import TemplateConfig
 
 from server import i18n
 from server.offline.texts import script_texts
-from server.web.assets import asset_url
+from server.web.assets import asset_url, script_modules
 from server.web import labels
 from server.settings import PROJECT_ROOT
 
@@ -32,6 +32,7 @@ def make_environment() -> Environment:
         LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
         HTMX_VERSION=HTMX_VERSION,
         asset=asset_url,
+        script_modules=script_modules,
         script_texts=script_texts,
         **labels.template_globals(),
     )
