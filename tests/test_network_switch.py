@@ -200,20 +200,26 @@ def test_going_offline_resets_idle_connections_at_once(net: NetworkSwitch):
             idle.recv(1)  # reset already: recv neither waits nor sees a polite end of stream
 
 
-def test_going_offline_kills_a_request_in_flight(net: NetworkSwitch, upstream: Upstream):
+def request_in_thread(net: NetworkSwitch, method: str, path: str, **kwargs) -> tuple[list, threading.Event]:
+    """Sends one request from a thread; its response or exception lands in the list, then the event."""
     outcome: list[BaseException | httpx.Response] = []
     done = threading.Event()
 
     def call() -> None:
         try:
             with fresh_client(net) as http:
-                outcome.append(http.get("/hold"))
+                outcome.append(http.request(method, path, **kwargs))
         except BaseException as exc:
             outcome.append(exc)
         finally:
             done.set()
 
     threading.Thread(target=call, daemon=True).start()
+    return outcome, done
+
+
+def test_going_offline_kills_a_request_in_flight(net: NetworkSwitch, upstream: Upstream):
+    outcome, done = request_in_thread(net, "GET", "/hold")
     assert upstream.held.wait(FAST)
     net.go_offline()
     assert done.wait(FAST), "the client still waits although its connection was killed"
@@ -259,19 +265,7 @@ def test_a_cut_request_is_stored_upstream_but_the_client_gets_no_answer(net: Net
 
 def test_a_cut_waits_until_the_server_has_answered(net: NetworkSwitch, upstream: Upstream):
     cut = net.cut_response_once("/hold")
-    outcome: list[BaseException | httpx.Response] = []
-    done = threading.Event()
-
-    def call() -> None:
-        try:
-            with fresh_client(net) as http:
-                outcome.append(http.post("/hold", json={}))
-        except BaseException as exc:
-            outcome.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=call, daemon=True).start()
+    outcome, done = request_in_thread(net, "POST", "/hold", json={})
     assert upstream.held.wait(FAST)
     # The server is still busy with the request: the phone must not have heard anything yet,
     # else a test could look in the database before the server wrote to it.

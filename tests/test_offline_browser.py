@@ -139,7 +139,9 @@ async def expect_waiting(page, count: int) -> None:
         await expect(status).to_be_visible()
 
 
-async def log_visit(page, net, client: str | None = None, place: str = "") -> None:
+async def log_visit(page, net, client: str | None = None, place: str = "", **fields: str) -> None:
+    """Logs a visit through the form: with a client chosen by pseudonym, or anonymous (None).
+    `fields` fills more inputs by id, e.g. notes=… or occurred_at=…."""
     if client is None:
         await page.goto(f"{net.base_url}/visits/new?anonymous=true")
     else:
@@ -150,7 +152,15 @@ async def log_visit(page, net, client: str | None = None, place: str = "") -> No
         if await details.get_attribute("open") is None:
             await details.locator("summary").click()
         await page.fill("#place", place)
+    for field_id, value in fields.items():
+        await page.fill(f"#{field_id}", value)
     await page.locator("form[data-visit-form] button[type=submit]").click()
+
+
+async def offline_after_login(page, net, context) -> None:
+    await log_in(page, net)
+    await ready_for_offline(page)
+    await go_offline(net, context)
 
 
 async def visits_of(user_id: int) -> list[dict]:
@@ -159,9 +169,7 @@ async def visits_of(user_id: int) -> list[dict]:
 
 async def test_three_visits_logged_offline_reach_the_server_exactly_once(world, make):
     async with phone() as (net, context, page):
-        await log_in(page, net)
-        await ready_for_offline(page)
-        await go_offline(net, context)
+        await offline_after_login(page, net, context)
 
         await log_visit(page, net, "Make", place="Rappukäytävä")
         await page.locator("#visit-queued").wait_for()
@@ -189,13 +197,8 @@ async def test_three_visits_logged_offline_reach_the_server_exactly_once(world, 
 
 async def test_waiting_visits_are_sealed_on_the_phone(world, make):
     async with phone() as (net, context, page):
-        await log_in(page, net)
-        await ready_for_offline(page)
-        await go_offline(net, context)
-        await page.goto(f"{net.base_url}/visits/new")
-        await page.select_option("#client_id", label="Make")
-        await page.fill("#notes", "Salainen muistiinpano")
-        await page.locator("form[data-visit-form] button[type=submit]").click()
+        await offline_after_login(page, net, context)
+        await log_visit(page, net, "Make", notes="Salainen muistiinpano")
         await expect_waiting(page, 1)
         raw = await js(page, """async () => {
           const db = await new Promise((r) => { const q = indexedDB.open("rinnalla"); q.onsuccess = () => r(q.result); });
@@ -243,13 +246,8 @@ async def test_a_server_error_keeps_the_visit_and_it_is_sent_after_a_pause(world
 
 async def test_a_visit_the_server_refuses_is_kept_shown_and_fixed(world, make):
     async with phone() as (net, context, page):
-        await log_in(page, net)
-        await ready_for_offline(page)
-        await go_offline(net, context)
-        await page.goto(f"{net.base_url}/visits/new")
-        await page.select_option("#client_id", label="Make")
-        await page.fill("#occurred_at", "2099-01-01T10:00")  # a phone with a wrong clock
-        await page.locator("form[data-visit-form] button[type=submit]").click()
+        await offline_after_login(page, net, context)
+        await log_visit(page, net, "Make", occurred_at="2099-01-01T10:00")  # a phone with a wrong clock
         await expect_waiting(page, 1)
 
         await go_online(net, context)
@@ -274,9 +272,7 @@ async def test_a_visit_the_server_refuses_is_kept_shown_and_fixed(world, make):
 
 async def test_visits_wait_through_an_expired_session_and_go_after_the_same_user_logs_in(world, make):
     async with phone() as (net, context, page):
-        await log_in(page, net)
-        await ready_for_offline(page)
-        await go_offline(net, context)
+        await offline_after_login(page, net, context)
         await log_visit(page, net, "Make", place="Ennen")
         await expect_waiting(page, 1)
         await UserSession.update({UserSession.revoked_at: utcnow()}).where(UserSession.user == world.alice)
@@ -297,9 +293,7 @@ async def test_visits_wait_through_an_expired_session_and_go_after_the_same_user
 
 async def test_another_user_on_the_same_phone_can_neither_see_nor_send_the_queue(world, make):
     async with phone() as (net, context, page):
-        await log_in(page, net)
-        await ready_for_offline(page)
-        await go_offline(net, context)
+        await offline_after_login(page, net, context)
         await log_visit(page, net, "Make", place="Alicen")
         await expect_waiting(page, 1)
         # Alice's session ends while she is offline; Bob picks up the same phone.
@@ -329,13 +323,8 @@ async def test_another_user_on_the_same_phone_can_neither_see_nor_send_the_queue
 
 async def test_logging_out_asks_first_and_keeps_the_waiting_visit_sealed(world, make):
     async with phone() as (net, context, page):
-        await log_in(page, net)
-        await ready_for_offline(page)
-        await go_offline(net, context)
-        await page.goto(f"{net.base_url}/visits/new")
-        await page.select_option("#client_id", label="Make")
-        await page.fill("#occurred_at", "2099-01-01T10:00")
-        await page.locator("form[data-visit-form] button[type=submit]").click()
+        await offline_after_login(page, net, context)
+        await log_visit(page, net, "Make", occurred_at="2099-01-01T10:00")
         await expect_waiting(page, 1)
         await go_online(net, context)
         await page.goto(f"{net.base_url}/settings")
