@@ -23,6 +23,8 @@ from server.db.lifecycle import close_database, open_database
 from server.scope import TeamScope, scope_for
 from server.settings import PROJECT_ROOT, get_settings
 from server.offline import routes as offline_routes
+from server.services import api as service_api
+from server.services import routes as service_routes
 from server.web import assets, system_routes
 from server.web.context import RequestContextMiddleware
 from server.web.errors import EXCEPTION_HANDLERS
@@ -56,12 +58,15 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[*system_routes.ROUTES, *account_routes.ROUTES, *team_routes.ROUTES,
                         *casework_routes.ROUTES, *client_pages.ROUTES, *visit_pages.ROUTES, *casework_api.ROUTES,
-                        *offline_routes.ROUTES, *assets.ROUTES, static],
+                        *offline_routes.ROUTES, *service_routes.ROUTES, *service_api.ROUTES, *assets.ROUTES,
+                        static],
         guards=[requires_login],
         dependencies={"walls": Provide(provide_scope)},
         middleware=[RequestContextMiddleware()],
+        # Files and the worker script carry no form: no CSRF cookie on responses that caches share.
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.is_https,
-                               cookie_samesite="lax", cookie_httponly=False),
+                               cookie_samesite="lax", cookie_httponly=False,
+                               exclude=["/assets/", "/static/", "/sw.js", "/manifest.webmanifest"]),
         plugins=[HTMXPlugin()],
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -68,9 +68,12 @@ def main() -> None:
 async def migrate() -> None:
     """Create or update the database schema."""
     from server.db.lifecycle import migrate as run_migrations
+    from server.services.directory import load_national_services
 
     await run_migrations()
-    click.echo("Database schema is up to date.")
+    counts = await load_national_services()  # every installation gets the national directory
+    click.echo("Database schema is up to date. National services: "
+               f"{counts['added']} added, {counts['updated']} updated, {counts['retired']} retired.")
 
 
 @main.command()

@@ -11,5 +11,6 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "server.accounts.piccolo_app",
         "server.casework.piccolo_app",
+        "server.services.piccolo_app",
     ]
 )

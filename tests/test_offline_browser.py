@@ -397,3 +397,27 @@ async def test_a_new_version_is_announced_and_taken_whole_on_update(world, make)
                 assert [v["place"] for v in await visits_of(world.alice)] == ["Päivityksen yli"]
             await context.close()
             assert net.errors == []
+
+
+async def test_the_service_directory_works_with_no_network(world, make):
+    from server.services.directory import load_national_services
+    from server.services.tables import Service
+
+    await load_national_services()
+    async with phone() as (net, context, page):
+        await log_in(page, net)
+        await ready_for_offline(page)
+        # Added after the app was installed: the next online visit to the directory keeps it too.
+        await Service.insert(Service(name_fi="Kallion iltapäivystys", category="crisis", phone="09 123 4567"))
+        await page.goto(f"{net.base_url}/services")
+        await expect(page.get_by_text("Kallion iltapäivystys")).to_be_visible()
+        await page.locator("html[data-services-kept]").wait_for(state="attached")
+        await go_offline(net, context)
+        await page.goto(f"{net.base_url}/services")
+        services = page.locator("[data-service]:visible")
+        assert await services.count() > 15
+        await page.fill("#q", "myrkytys")
+        await expect(services).to_have_count(1)
+        assert await services.locator("a[href^='tel:']").first.get_attribute("href") == "tel:0800147111"
+        await page.fill("#q", "kallion")
+        await expect(services).to_have_count(1)

@@ -8,13 +8,15 @@ from litestar.response import Template
 
 from server.casework.today import todays_work
 from server.scope import Walls
+from server.services.directory import list_services
 from server.timeutil import local_today
 
 
 @get("/", name="home")
 async def home(walls: Walls, saved: FromQuery[str] = "") -> Template:
     return Template(template_name="pages/home.html",
-                    context={"today": await todays_work(walls), "today_date": local_today(), "saved": saved})
+                    context={"today": await todays_work(walls), "today_date": local_today(), "saved": saved,
+                             "quick_services": [s for s in await list_services() if s["quick_link"] and s["phone"]]})
 
 
 ROUTES = [home]

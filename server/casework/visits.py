@@ -107,8 +107,16 @@ async def _workers(walls: TeamScope, team_id: int, requested: list[int]) -> list
 
 async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, Any], bool]:
     """Store the visit once; (stored visit, True) the first time, (stored visit, False) on replays."""
-    team_id, pair_id = await _team_and_pair(walls, visit)
-    workers = await _workers(walls, team_id, visit.worker_ids)
+    try:
+        team_id, pair_id = await _team_and_pair(walls, visit)
+        workers = await _workers(walls, team_id, visit.worker_ids)
+    except (InvalidInput, NotFoundException):
+        # A resend whose first answer was lost, after the client or a worker moved: the visit is
+        # already stored, and saying so beats asking the phone to fix (and so duplicate) it.
+        stored = await _own_stored_visit(walls, visit.visit_id)
+        if stored is None:
+            raise
+        return stored, False
     row = Visit(uuid=visit.visit_id, team=team_id, client=visit.client_id, anonymous_count=visit.anonymous_count,
                 occurred_at=visit.occurred_at, place=visit.place, kind=visit.kind, notes=visit.notes,
                 together_with_client=visit.together_with_client, created_by=walls.user.id, received_at=utcnow())
@@ -123,6 +131,16 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
     if stored is None or stored["created_by"] != walls.user.id or stored["team"] not in walls.team_ids:
         raise VisitIdTaken()
     return await visit_detail(walls, visit.visit_id), False
+
+
+async def _own_stored_visit(walls: TeamScope, visit_id: uuid.UUID) -> dict[str, Any] | None:
+    stored = await Visit.select(Visit.created_by).where(Visit.uuid == visit_id).first()
+    if stored is None or stored["created_by"] != walls.user.id:
+        return None
+    try:
+        return await visit_detail(walls, visit_id)
+    except NotFoundException:
+        return None
 
 
 async def _store_parts(visit_pk: int, visit: VisitInput, workers: list[int], team_id: int, pair_id: int | None,

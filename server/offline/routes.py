@@ -26,10 +26,11 @@ from server.i18n import LANGUAGES, N_, current_language, set_language
 from server.i18n import gettext as _
 from server.offline.device_keys import queue_key
 from server.scope import Walls
+from server.services.routes import directory_context
 from server.web.assets import asset_version, offline_assets
 
 NO_CACHE = {"Cache-Control": "no-cache"}
-SHELL_PAGES = ("offline", "visit", "anonymous", "outbox")
+SHELL_PAGES = ("offline", "visit", "anonymous", "outbox", "services")
 MAX_PICKLIST = 500
 THEME_COLOUR = "#00005e"
 
@@ -71,7 +72,8 @@ def _shell_context(page: str) -> dict[str, Any]:
 
 
 SHELL_TEMPLATES = {"offline": "pages/offline.html", "visit": "pages/visit_form.html",
-                   "anonymous": "pages/visit_form.html", "outbox": "pages/outbox.html"}
+                   "anonymous": "pages/visit_form.html", "outbox": "pages/outbox.html",
+                   "services": "pages/services.html"}
 
 
 @get("/shell/{lang:str}/{page:str}", opt={"public": True}, include_in_schema=False)
@@ -80,7 +82,10 @@ async def shell_page(lang: FromPath[str], page: FromPath[str]) -> Template:
     if lang not in LANGUAGES or page not in SHELL_PAGES:
         raise NotFoundException()
     set_language(lang)
-    return Template(SHELL_TEMPLATES[page], context=_shell_context(page), headers=NO_CACHE)
+    context = _shell_context(page)
+    if page == "services":  # the whole directory, filtered on the phone
+        context.update(await directory_context("", ""))
+    return Template(SHELL_TEMPLATES[page], context=context, headers=NO_CACHE)
 
 
 @get("/outbox")

@@ -70,9 +70,11 @@ def _gzipped(path: Path, modified: float) -> bytes:
 
 @get("/assets/{version:str}/{file_path:path}", opt={"public": True}, include_in_schema=False)
 async def asset(request: Request, version: FromPath[str], file_path: FromPath[Path]) -> Response | File:
-    # An older page may still ask for its release's files during a deploy: it gets today's
-    # files, which must then not be cached as if they were that release's.
-    cache = IMMUTABLE if version == asset_version() else "no-cache"
+    # Another release's URL gets nothing rather than today's files under its name: a service
+    # worker installing during a rolling deploy must not store a mix of two releases.
+    if version != asset_version():
+        raise NotFoundException()
+    cache = IMMUTABLE
     path = _static_file(file_path.as_posix())
     media_type = MEDIA_TYPES.get(path.suffix, "application/octet-stream")
     headers = {"Cache-Control": cache, "Vary": "Accept-Encoding"}

@@ -32,6 +32,12 @@ LABELS: dict[str, dict[str, str]] = {
     "came_from": {"prison": N_("Prison"), "probation_office": N_("Probation office"),
                   "adult_social_work": N_("Adult social work"), "substance_services": N_("Substance services"),
                   "street": N_("Street"), "self": N_("Came by themselves")},
+    "service_category": {
+        "housing": N_("Housing"), "substances": N_("Substance use"), "mental_health": N_("Mental health"),
+        "benefits": N_("Benefits"), "debt": N_("Debt"), "criminal_sanctions": N_("Criminal sanctions"),
+        "health": N_("Health"), "employment": N_("Work and study"), "crisis": N_("Crisis help"),
+        "food_and_shelter": N_("Food and shelter"), "peer_support": N_("Peer support"), "youth": N_("Young people"),
+    },
     "saved": {"visit": N_("Visit saved."), "client": N_("Client saved."), "followup": N_("Follow-up added."),
               "appointment": N_("Appointment added.")},
 }

@@ -8,7 +8,7 @@ from litestar.template.config import TemplateConfig
 
 from server import i18n
 from server.offline.texts import script_texts
-from server.web.assets import asset_url, script_modules
+from server.web.assets import asset_url, asset_version, script_modules
 from server.web import labels
 from server.settings import PROJECT_ROOT
 
@@ -33,6 +33,7 @@ def make_environment() -> Environment:
         HTMX_VERSION=HTMX_VERSION,
         asset=asset_url,
         script_modules=script_modules,
+        asset_version=asset_version,
         script_texts=script_texts,
         **labels.template_globals(),
     )

@@ -9,7 +9,7 @@
 // - Background Sync (Chromium) sends waiting visits even when no page is open; the pages
 //   themselves send on load, on `online`, when shown, and on a timer (Safari, Firefox).
 
-import { drain, SYNC_TAG } from {{ asset("js/outbox.js") | tojson }};
+import { counts, drain, SYNC_TAG } from {{ asset("js/outbox.js") | tojson }};
 import * as store from {{ asset("js/store.js") | tojson }};
 
 const CACHE = "rinnalla-" + {{ version | tojson }};
@@ -41,6 +41,7 @@ async function shellPageFor(url) {
   let page = "offline";
   if (url.pathname === "/visits/new") page = url.searchParams.get("anonymous") === "true" ? "anonymous" : "visit";
   else if (url.pathname === "/outbox") page = "outbox";
+  else if (url.pathname === "/services") page = "services";
   const cache = await caches.open(CACHE);
   return (await cache.match(pages[page])) || Response.error();
 }
@@ -76,7 +77,10 @@ async function sendWaitingVisits() {
   if (!session) return; // logged out: the visits wait for their user
   const fresh = async () => (await sessionForSync().catch(() => null))?.csrf_token ?? null;
   const summary = await drain(session.user_id, { current: async () => session.csrf_token, fresh });
-  if (summary.stopped === "offline" || summary.retry) throw new Error("visits still waiting");
+  // Still waiting (no network, a pause, a retry): fail, so the browser tries this sync again.
+  if (summary.stopped || summary.retry || (await counts(session.user_id)).waiting > 0) {
+    throw new Error("visits still waiting");
+  }
 }
 
 self.addEventListener("sync", (event) => {

@@ -7,6 +7,7 @@ import { refreshPicklist } from "./picklist.js";
 import { keyOf } from "./seal.js";
 import { offerInstall, registerServiceWorker } from "./pwa.js";
 import { forgetUser, pageUserId, queueUser, rememberLanguage, rememberUser, tokens } from "./session.js";
+import { enhanceServices } from "./services.js";
 import { plural } from "./texts.js";
 import { enhanceVisitForm } from "./visit-form.js";
 
@@ -79,25 +80,37 @@ async function markReadyForOffline(registration, userId) {
   if (await keyOf(userId)) document.documentElement.dataset.offlineReady = "true";
 }
 
+// A step that needs the network or storage may fail; the steps after it must still run.
+async function tryStep(step) {
+  try {
+    return await step();
+  } catch {
+    return null;
+  }
+}
+
 async function main() {
   const registration = registerServiceWorker();
   offerInstall();
-  await rememberLanguage();
+  await tryStep(rememberLanguage);
   const loggedIn = pageUserId();
-  if (loggedIn) await rememberUser(loggedIn);
-  const userId = await queueUser();
+  if (loggedIn) await tryStep(() => rememberUser(loggedIn));
+  const userId = await tryStep(queueUser);
+  // Forms first: a visit typed here must reach the queue even if a later step fails.
+  for (const form of document.querySelectorAll("form[data-visit-form]")) await tryStep(() => enhanceVisitForm(form));
   const outboxList = enhanceOutboxPage();
+  enhanceServices();
+  if (typeof BroadcastChannel === "undefined") return;
   const channel = new BroadcastChannel(CHANNEL);
   channel.addEventListener("message", () => {
     showQueueStatus(userId);
     if (outboxList) showOutbox(outboxList);
   });
-  await showQueueStatus(userId);
-  for (const form of document.querySelectorAll("form[data-visit-form]")) await enhanceVisitForm(form);
+  await tryStep(() => showQueueStatus(userId));
   if (!userId) return;
   if (loggedIn) {
     confirmLogout(loggedIn);
-    await refreshPicklist(loggedIn);
+    await tryStep(() => refreshPicklist(loggedIn));
   }
   markReadyForOffline(await registration, userId);
   keepSending(userId, channel);

@@ -19,8 +19,14 @@ export const SYNC_TAG = "rinnalla-outbox";
 const FIRST_RETRY_MS = 2000;
 const MAX_RETRY_MS = 5 * 60 * 1000;
 const RETRY_STATUSES = new Set([408, 429]);
+const SEND_TIMEOUT_MS = 15000; // a hung request on a weak signal must not hold the queue
+
+function timeoutSignal() {
+  return typeof AbortSignal !== "undefined" && AbortSignal.timeout ? AbortSignal.timeout(SEND_TIMEOUT_MS) : undefined;
+}
 
 function announce() {
+  if (typeof BroadcastChannel === "undefined") return;
   const channel = new BroadcastChannel(CHANNEL);
   channel.postMessage("changed");
   channel.close();
@@ -56,6 +62,11 @@ export async function openItem(userId, item) {
   }
 }
 
+export async function itemById(userId, id) {
+  const item = await store.get("outbox", id);
+  return item && item.user_id === userId ? item : null;
+}
+
 export async function discard(id) {
   await store.remove("outbox", id);
   announce();
@@ -76,7 +87,7 @@ function post(payload, userId, csrfToken) {
   return fetch("/api/v1/visits", {
     method: "POST", credentials: "same-origin", cache: "no-store",
     headers: { "content-type": "application/json", "x-csrftoken": csrfToken, "x-rinnalla-user": String(userId) },
-    body: JSON.stringify(payload),
+    body: JSON.stringify(payload), signal: timeoutSignal(),
   });
 }
 
@@ -91,7 +102,7 @@ async function sendOne(item, userId, csrfToken) {
   try {
     response = await post(payload, userId, csrfToken);
   } catch {
-    return { outcome: "offline" }; // fetch rejects only when no answer came at all
+    return { outcome: "offline" }; // no answer at all (or none in time): the server may have it, resend later
   }
   const { status } = response;
   if (status === 200 || status === 201) {
@@ -160,9 +171,11 @@ export function drain(userId, tokens) {
   });
 }
 
-// When the next visit held back by a pause may be tried again (null: none is held back).
+// When the next visit held back by a pause may be tried again (null: none is held back now).
+// Pauses already over are left to the other triggers: rescheduling them at once would spin.
 export async function nextRetryAt(userId) {
-  const due = (await itemsOf(userId)).filter((item) => item.state === "waiting" && item.next_try_at > 0)
+  const now = Date.now();
+  const due = (await itemsOf(userId)).filter((item) => item.state === "waiting" && item.next_try_at > now)
     .map((item) => item.next_try_at);
   return due.length ? Math.min(...due) : null;
 }

@@ -43,6 +43,8 @@ export async function queueUser() {
 // A logged-in page: this user is now the phone's user. Another user's key and pick list go
 // (their sealed visits stay, unreadable until they log in here again).
 export async function rememberUser(userId) {
+  // Ask the browser not to evict the queue when space runs low (best effort, no prompt).
+  navigator.storage?.persist?.().catch(() => {});
   await store.put("state", userId, "user");
   for (const row of await store.all("keys")) {
     if (row.user_id !== userId) await forgetKey(row.user_id);

@@ -3,7 +3,7 @@
 // stairwell can swallow. Online, the server's answer comes at once (saved, or what to fix);
 // offline, the visit waits and the form is ready for the next one.
 
-import { drain, enqueue, itemsOf, openItem, SYNC_TAG } from "./outbox.js";
+import { drain, enqueue, itemById, openItem, SYNC_TAG } from "./outbox.js";
 import { loadPicklist } from "./picklist.js";
 import { keyOf } from "./seal.js";
 import { isShell, queueUser, tokens } from "./session.js";
@@ -113,36 +113,55 @@ function submitWithoutScripts(form) {
   HTMLFormElement.prototype.submit.call(form);
 }
 
+function newVisitId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16)); // RFC 4122 version 4, for older Safari
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 // Seals the visit into the phone's queue; null when this phone has no key for anyone yet.
 async function queueVisit(form) {
   const idField = form.querySelector("input[name=id]");
-  if (!idField.value) idField.value = crypto.randomUUID(); // made now, never by the server
+  if (!idField.value) idField.value = newVisitId(); // made now, never by the server
   const userId = await queueUser();
   const key = userId && (await keyOf(userId));
   if (!key) return null;
-  await enqueue(userId, key, payloadOf(form));
-  requestBackgroundSync();
-  return { userId, id: idField.value };
+  const payload = payloadOf(form);
+  await enqueue(userId, key, payload);
+  return { userId, id: idField.value, payload };
 }
 
-async function sendAndReport(form, { userId, id }) {
+// Sends the queue now and tells what became of this visit, reading it back from the phone:
+// the service worker may have sent it meanwhile, which is as good.
+async function sendAndReport(form, { userId, id, payload }) {
   const summary = await drain(userId, tokens);
   const sent = summary.visits.find((entry) => entry.id === id);
-  if (sent) {
-    location.assign(destination(sent.visit));
+  const item = await itemById(userId, id);
+  if (sent || !item) {
+    location.assign(destination(sent?.visit ?? { client_id: payload.client_id }));
     return;
   }
-  const kept = summary.kept.find((entry) => entry.id === id);
-  if (kept) {
-    const item = (await itemsOf(userId)).find((entry) => entry.id === id);
+  if (item.state !== "waiting") {
     showMessage(form, "");
-    showProblems(form, problemOf(kept.status), item?.errors ?? []);
+    showProblems(form, problemOf(item.status), item.errors ?? []);
     return;
   }
+  requestBackgroundSync(); // Chromium sends it even if this page is closed first
   const why = summary.stopped === "login" ? "saved_login" : summary.stopped === "offline" ? "saved_offline" : "saved_retry";
   showProblems(form, "", []);
   readyForNext(form);
   showMessage(form, text(why));
+}
+
+async function serverAnswers() {
+  try {
+    return (await fetch("/healthz", { cache: "no-store", signal: AbortSignal.timeout?.(5000) })).ok;
+  } catch {
+    return false;
+  }
 }
 
 async function save(form) {
@@ -153,7 +172,9 @@ async function save(form) {
     queued = null; // no IndexedDB here (a private window): the plain route still works online
   }
   if (queued) return sendAndReport(form, queued);
-  if (navigator.onLine) submitWithoutScripts(form);
+  // No key on this phone: only the plain route can take the visit, and only if the server is
+  // really there (navigator.onLine is true on a network without data).
+  if (await serverAnswers()) submitWithoutScripts(form);
   else showMessage(form, text("no_user"));
 }
 
@@ -184,7 +205,7 @@ async function fillFromPicklist(form, userId) {
 async function openDraft(form, userId) {
   const id = new URLSearchParams(location.search).get("draft");
   if (!id || !userId) return;
-  const item = (await itemsOf(userId)).find((entry) => entry.id === id);
+  const item = await itemById(userId, id);
   const payload = item && (await openItem(userId, item));
   if (!payload) return;
   fill(form, payload);

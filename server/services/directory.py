@@ -1,0 +1,99 @@
+"""The service directory: the national part shipped with the app, and reading it back.
+
+`load_national_services()` runs with every `rinnalla migrate`: a national service is matched by
+its stable key, so loading again changes nothing, and an update of the data file reaches every
+installation. A service dropped from the file is marked inactive, never deleted (referrals
+point to it).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from server.i18n import current_language
+from server.services.tables import CATEGORIES, Service
+from server.timeutil import utcnow
+
+NATIONAL_FILE = Path(__file__).with_name("national_services.json")
+TRANSLATED = ("name", "phone_note", "opening_hours", "description")
+
+
+def _row(entry: dict[str, Any]) -> dict[str, Any]:
+    if entry["category"] not in CATEGORIES:
+        raise ValueError(f"{entry['key']}: unknown category {entry['category']!r}")
+    row: dict[str, Any] = {
+        "key": entry["key"], "category": entry["category"], "phone": entry.get("phone") or "",
+        "web": entry.get("web") or "", "street_address": entry.get("street_address") or "",
+        "municipality": entry.get("municipality") or "", "languages": ",".join(entry.get("languages") or []),
+        "quick_link": bool(entry.get("quick_link")), "source": entry.get("source") or "",
+        "confidence": entry.get("confidence") or "", "verify": entry.get("verify") or "", "active": True,
+    }
+    for field in TRANSLATED:
+        texts = entry.get(field) or {}
+        for language in ("fi", "sv", "en"):
+            row[f"{field}_{language}"] = texts.get(language) or ""
+    return row
+
+
+async def load_national_services(path: Path = NATIONAL_FILE) -> dict[str, int]:
+    """Insert new national services, update changed ones, retire removed ones; counts of each."""
+    entries = [_row(entry) for entry in json.loads(path.read_text(encoding="utf-8"))["services"]]
+    existing = {row["key"]: row for row in await Service.select().where(Service.key.is_not_null())}
+    counts = {"added": 0, "updated": 0, "retired": 0}
+    async with Service._meta.db.transaction():
+        for entry in entries:
+            current = existing.get(entry["key"])
+            if current is None:
+                await Service.insert(Service(**entry, updated_at=utcnow()))
+                counts["added"] += 1
+            elif any(current[name] != value for name, value in entry.items()):
+                await Service.update({**entry, "updated_at": utcnow()}).where(Service.id == current["id"])
+                counts["updated"] += 1
+        gone = [key for key, row in existing.items() if row["active"] and key not in {e["key"] for e in entries}]
+        if gone:
+            await Service.update({Service.active: False, Service.updated_at: utcnow()}).where(Service.key.is_in(gone))
+            counts["retired"] = len(gone)
+    return counts
+
+
+def localized(row: dict[str, Any]) -> dict[str, Any]:
+    """A service as a person reads it: texts in the current language, Finnish where missing."""
+    language = current_language()
+    result = {key: value for key, value in row.items() if not key.endswith(("_fi", "_sv", "_en"))}
+    for field in TRANSLATED:
+        result[field] = row.get(f"{field}_{language}") or row.get(f"{field}_fi") or ""
+    result["languages"] = [code for code in (row.get("languages") or "").split(",") if code]
+    result["links"] = links_of(result)
+    return result
+
+
+def links_of(service: dict[str, Any]) -> dict[str, str]:
+    """tel:, map and web links of a service (empty when the fact is not known)."""
+    place = ", ".join(part for part in (service["street_address"], service["municipality"]) if part)
+    phone = "".join(ch for ch in service["phone"] if ch.isdigit() or ch == "+")
+    return {
+        "call": f"tel:{phone}" if phone else "",
+        # geo: opens the phone's own map app; the query form works on Android and iOS alike.
+        "map": f"geo:0,0?q={quote(place)}" if service["street_address"] else "",
+        "web": service["web"],
+    }
+
+
+async def list_services(query: str = "", category: str = "") -> list[dict[str, Any]]:
+    condition = Service.active.eq(True)
+    if category in CATEGORIES:
+        condition &= Service.category == category
+    rows = [localized(row) for row in await Service.select().where(condition)]
+    needle = query.casefold().strip()
+    if needle:  # a few hundred rows at most: matched here, in every language's name and text
+        rows = [row for row in rows if needle in " ".join(
+            [row["name"], row["description"], row["municipality"], row["category"]]).casefold()]
+    return sorted(rows, key=lambda row: (not row["quick_link"], row["name"].casefold()))
+
+
+async def get_service(service_id: int) -> dict[str, Any] | None:
+    row = await Service.select().where((Service.id == service_id) & Service.active.eq(True)).first()
+    return localized(row) if row else None
