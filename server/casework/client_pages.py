@@ -11,6 +11,8 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.plugins.htmx import HTMXTemplate
 from litestar.response import Redirect, Template
 
+from server.services.directory import list_services
+from server.services.referrals import create_referral, referrals_of_client, set_referral_status
 from server.accounts.tables import Pair
 from server.casework.access_log import access_log_rows, log_client_read
 from server.casework.clients import (
@@ -148,6 +150,7 @@ async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: 
     days_to_release = (client["release_date"] - local_today()).days if client["release_date"] else None
     return Template("pages/client.html", status_code=status_code, context={
         "client": client, "visits": visits, "followups": followups, "appointments": appointments,
+        "referrals": await referrals_of_client(walls, client_id), "services_to_choose": await list_services(),
         "open_followups": [f for f in followups if f["done_at"] is None],
         "done_followups": [f for f in followups if f["done_at"] is not None],
         "days_to_release": days_to_release, "saved": saved, "form": form, "errors": errors or {},
@@ -179,6 +182,17 @@ async def add_appointment(request: Request, walls: Walls, client_id: FromPath[in
     return await _add_to_client(request, walls, client_id, create_appointment, "appointment")
 
 
+@post("/clients/{client_id:int}/referrals")
+async def add_referral(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
+    return await _add_to_client(request, walls, client_id, create_referral, "referral")
+
+
+@post("/referrals/{referral_id:int}/status")
+async def move_referral(request: Request, walls: Walls, referral_id: FromPath[int]) -> Redirect:
+    referral = await set_referral_status(walls, referral_id, await form_dict(request))
+    return Redirect(f"/clients/{referral['client_id']}?saved=referral#referrals", status_code=303)
+
+
 @get("/clients/{client_id:int}/access-log", guards=[requires_lead])
 async def access_log_page(walls: Walls, client_id: FromPath[int], offset: FromQuery[int] = 0) -> Template:
     client = await client_detail(walls, client_id)
@@ -190,4 +204,4 @@ async def access_log_page(walls: Walls, client_id: FromPath[int], offset: FromQu
 
 
 ROUTES = [caseload, search_clients, new_client_page, new_client, edit_client_page, edit_client, client_page,
-          add_followup, add_appointment, access_log_page]
+          add_followup, add_appointment, add_referral, move_referral, access_log_page]

@@ -38,7 +38,13 @@ LABELS: dict[str, dict[str, str]] = {
         "health": N_("Health"), "employment": N_("Work and study"), "crisis": N_("Crisis help"),
         "food_and_shelter": N_("Food and shelter"), "peer_support": N_("Peer support"), "youth": N_("Young people"),
     },
-    "saved": {"visit": N_("Visit saved."), "client": N_("Client saved."), "followup": N_("Follow-up added."),
+    "referral_status": {"referred": N_("Referred"), "contacted": N_("In contact with the service"),
+                        "attended": N_("Got there"), "not_attended": N_("Did not get there"),
+                        "cancelled": N_("Cancelled")},
+    # A button that moves a referral to the status: what the worker says happened.
+    "referral_step": {"contacted": N_("Contact made"), "attended": N_("Got there"),
+                      "not_attended": N_("Did not get there"), "cancelled": N_("Cancel")},
+    "saved": {"referral": N_("Referral saved."), "visit": N_("Visit saved."), "client": N_("Client saved."), "followup": N_("Follow-up added."),
               "appointment": N_("Appointment added.")},
 }
 

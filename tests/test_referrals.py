@@ -1,0 +1,104 @@
+"""Referrals: forward-only statuses, the week-later follow-up, team walls, the client page."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from server.accounts.tables import Pair
+from server.casework.tables import FollowUp
+from server.services.directory import load_national_services
+from server.services.tables import Referral, Service
+from server.timeutil import local_today, to_local
+from tests.support.casework import api, make_client
+from tests.support.fixtures import login, post_form
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def setting(world):
+    await load_national_services()
+    pair = await Pair.select(Pair.id).first()
+    client_id = await make_client(world.team_a, "Make", pair["id"])
+    service = await Service.select(Service.id).where(Service.key == "ehyt-paihdeneuvonta").first()
+    return client_id, service["id"]
+
+
+async def refer(client, client_id, service_id, **extra):
+    return await api(client, "POST", "/api/v1/referrals", {"client_id": client_id, "service_id": service_id, **extra})
+
+
+async def test_a_referral_comes_with_a_follow_up_a_week_later(client, world, setting):
+    client_id, service_id = setting
+    await login(client, "alice@example.org")
+    created = await refer(client, client_id, service_id, note="Soittaa maanantaina")
+    assert created.status_code == 201
+    body = created.json()
+    assert body["status"] == "referred" and body["service_name"].startswith("EHYT")
+    assert body["next_steps"] == ["contacted", "attended", "not_attended", "cancelled"]
+    followup = await FollowUp.select().where(FollowUp.id == body["followup_id"]).first()
+    due = to_local(followup["due_at"])
+    assert due.date() == local_today() + timedelta(days=7) and due.hour == 9
+    assert followup["client"] == client_id and followup["done_at"] is None
+
+
+async def test_statuses_move_forward_only_and_an_outcome_answers_the_follow_up(client, world, setting):
+    client_id, service_id = setting
+    await login(client, "alice@example.org")
+    referral = (await refer(client, client_id, service_id)).json()
+    path = f"/api/v1/referrals/{referral['id']}"
+    assert (await api(client, "PATCH", path, {"status": "visited"})).status_code == 422
+    assert (await api(client, "PATCH", path, {"status": "referred"})).status_code == 409
+    attended = await api(client, "PATCH", path, {"status": "attended"})  # may skip `contacted`
+    assert attended.status_code == 200 and attended.json()["closed_on"] == str(local_today())
+    assert attended.json()["next_steps"] == []
+    for back in ("contacted", "not_attended", "cancelled"):
+        refused = await api(client, "PATCH", path, {"status": back})
+        assert refused.status_code == 409, back
+    followup = await FollowUp.select(FollowUp.done_at).where(FollowUp.id == referral["followup_id"]).first()
+    assert followup["done_at"] is not None
+
+
+async def test_unknown_services_clients_and_foreign_visits_are_refused(client, world, setting):
+    client_id, service_id = setting
+    await login(client, "alice@example.org")
+    unknown = await refer(client, client_id, 999999)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "service_id"
+    assert (await refer(client, 999999, service_id)).status_code == 404
+    other = await make_client(world.team_a, "Toinen", None)
+    visit = {"id": str(uuid.uuid4()), "client_id": other, "kind": "street"}
+    assert (await api(client, "POST", "/api/v1/visits", visit)).status_code == 201
+    wrong_visit = await refer(client, client_id, service_id, visit_id=visit["id"])
+    assert wrong_visit.status_code == 422 and wrong_visit.json()["errors"][0]["field"] == "visit_id"
+    assert await Referral.count() == 0 and await FollowUp.count() == 0  # nothing half-stored
+
+
+async def test_another_teams_referrals_are_behind_the_wall(client, world, setting):
+    client_id, service_id = setting
+    await login(client, "alice@example.org")
+    referral = (await refer(client, client_id, service_id)).json()
+    await client.post("/logout", headers={"x-csrftoken": client.cookies["csrftoken"]})
+    await login(client, "dave@example.org")
+    assert (await client.get(f"/api/v1/referrals/{referral['id']}")).status_code == 404
+    assert (await api(client, "PATCH", f"/api/v1/referrals/{referral['id']}", {"status": "cancelled"})).status_code \
+        == 404
+    assert (await refer(client, client_id, service_id)).status_code == 404
+    assert (await client.get("/api/v1/referrals", params={"client_id": client_id})).status_code == 404
+
+
+async def test_client_page_refers_and_moves_a_referral_without_scripts(client, world, setting):
+    client_id, service_id = setting
+    await login(client, "alice@example.org")
+    bad = await post_form(client, f"/clients/{client_id}/referrals", {"service_id": ""})
+    assert bad.status_code == 422 and 'id="service_id"' in bad.text
+    made = await post_form(client, f"/clients/{client_id}/referrals", {"service_id": service_id, "note": "<b>x</b>"})
+    assert made.status_code == 303
+    page = await client.get(f"/clients/{client_id}")
+    assert "EHYT" in page.text and "&lt;b&gt;x&lt;/b&gt;" in page.text
+    referral = await Referral.select(Referral.id).first()
+    moved = await post_form(client, f"/referrals/{referral['id']}/status", {"status": "contacted"})
+    assert moved.status_code == 303
+    assert (await Referral.select(Referral.status).first())["status"] == "contacted"
+    open_list = (await client.get("/api/v1/referrals", params={"client_id": client_id, "open_only": "true"})).json()
+    assert [item["status"] for item in open_list["items"]] == ["contacted"]
