@@ -1,6 +1,7 @@
 """The service directory: national data loaded idempotently, search, filters, one-tap links."""
 
 import json
+import re
 
 import pytest
 
@@ -89,3 +90,28 @@ async def test_home_shows_the_quick_links_to_call(client, world, directory):
     await login(client, "alice@example.org")
     home = await client.get("/")
     assert 'href="tel:112"' in home.text and 'href="tel:0800147111"' in home.text
+
+
+async def test_leads_add_and_remove_local_services_workers_cannot(client, world, directory):
+    from tests.support.fixtures import post_form
+
+    await login(client, "alice@example.org")
+    assert (await post_form(client, "/services", {"name": "Oma", "category": "crisis"})).status_code == 403
+    await client.post("/logout", headers={"x-csrftoken": client.cookies["csrftoken"]})
+    await login(client, "lena@example.org")
+    bad = await post_form(client, "/services", {"name": "", "category": "nope", "web": "javascript:alert(1)",
+                                                "phone": "call me"})
+    assert bad.status_code == 422
+    assert {"name", "category", "web", "phone"} <= set(re.findall(r'id="([a-z_]+)-error"', bad.text))
+    before = await Service.count()
+    assert await Service.count() == before  # nothing half-stored
+    made = await post_form(client, "/services", {"name": "Kallion ilta", "category": "food_and_shelter",
+                                                 "phone": "09 123 4567", "quick_link": "1"})
+    assert made.status_code == 303
+    local = await Service.select().where(Service.name_fi == "Kallion ilta").first()
+    assert local["key"] is None and local["created_by"] == world.lena and local["quick_link"] is True
+    assert "Kallion ilta" in (await client.get("/services")).text
+    national = await Service.select(Service.id).where(Service.key.is_not_null()).first()
+    assert (await post_form(client, f"/services/{national['id']}/retire")).status_code == 404
+    assert (await post_form(client, f"/services/{local['id']}/retire")).status_code == 303
+    assert "Kallion ilta" not in (await client.get("/services")).text

@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from server.i18n import current_language
+from litestar.exceptions import NotFoundException
+
+from server.casework.validation import Reader
+from server.i18n import N_, current_language
 from server.services.tables import CATEGORIES, Service
 from server.timeutil import utcnow
 
@@ -97,3 +100,42 @@ async def list_services(query: str = "", category: str = "") -> list[dict[str, A
 async def get_service(service_id: int) -> dict[str, Any] | None:
     row = await Service.select().where((Service.id == service_id) & Service.active.eq(True)).first()
     return localized(row) if row else None
+
+
+def _web_address(reader: Reader) -> str:
+    web = reader.text("web", 300)
+    if web and not web.lower().startswith(("https://", "http://")):
+        reader.fail("web", N_("Give a web address starting with https://."))
+    return web
+
+
+def _phone(reader: Reader) -> str:
+    phone = reader.text("phone", 40)
+    if phone and not all(ch.isdigit() or ch in " +-()" for ch in phone):
+        reader.fail("phone", N_("A phone number has only digits, spaces and +."))
+    return phone
+
+
+async def add_local_service(user_id: int, raw: dict[str, Any]) -> int:
+    """A service of the organisation's own area, added by a lead or an admin (texts in one language:
+    shown to everyone, whatever their language)."""
+    reader = Reader(raw)
+    values = {
+        "name_fi": reader.text("name", required=True), "category": reader.choice("category", CATEGORIES),
+        "phone": _phone(reader), "web": _web_address(reader), "street_address": reader.text("street_address"),
+        "municipality": reader.text("municipality", 100), "opening_hours_fi": reader.text("opening_hours", 500),
+        "description_fi": reader.text("description", 1000, multiline=True), "quick_link": reader.flag("quick_link"),
+    }
+    reader.done()
+    rows = await Service.insert(Service(**values, key=None, created_by=user_id, updated_at=utcnow(),
+                                        source="local", confidence="local")).returning(Service.id)
+    return rows[0]["id"]
+
+
+async def retire_local_service(service_id: int) -> None:
+    """Local services leave the list but stay for the referrals that point to them; national ones
+    come and go with the data file only."""
+    rows = await Service.update({Service.active: False, Service.updated_at: utcnow()}).where(
+        (Service.id == service_id) & Service.key.is_null() & Service.active.eq(True)).returning(Service.id)
+    if not rows:
+        raise NotFoundException()

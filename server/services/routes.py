@@ -6,12 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import segno
-from litestar import get
+from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
-from server.services.directory import get_service, list_services
+from server.casework.validation import InvalidInput
+from server.services.directory import add_local_service, get_service, list_services, retire_local_service
+from server.web.forms import form_dict
+from server.web.guards import requires_lead
 from server.services.tables import CATEGORIES
 
 
@@ -23,6 +26,23 @@ async def directory_context(query: str, category: str) -> dict[str, Any]:
 @get("/services")
 async def services_page(q: FromQuery[str] = "", category: FromQuery[str] = "") -> Template:
     return Template("pages/services.html", context=await directory_context(q[:100], category))
+
+
+@post("/services", guards=[requires_lead])
+async def add_service(request: Request) -> Template | Redirect:
+    raw = await form_dict(request)
+    try:
+        service_id = await add_local_service(request.user.id, raw)
+    except InvalidInput as problem:
+        context = {**await directory_context("", ""), "errors": problem.errors, "values": raw, "adding": True}
+        return Template("pages/services.html", context=context, status_code=422)
+    return Redirect(f"/services#service-{service_id}", status_code=303)
+
+
+@post("/services/{service_id:int}/retire", guards=[requires_lead])
+async def retire_service(service_id: FromPath[int]) -> Redirect:
+    await retire_local_service(service_id)
+    return Redirect("/services", status_code=303)
 
 
 @get("/services/{service_id:int}")
@@ -37,4 +57,4 @@ async def service_card(service_id: FromPath[int]) -> Template:
     return Template("pages/service_card.html", context={"service": service, "links": links, "qr": qr})
 
 
-ROUTES = [services_page, service_card]
+ROUTES = [services_page, add_service, retire_service, service_card]
