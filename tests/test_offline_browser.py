@@ -410,14 +410,21 @@ async def test_the_service_directory_works_with_no_network(world, make):
         # Added after the app was installed: the next online visit to the directory keeps it too.
         await Service.insert(Service(name_fi="Kallion iltapäivystys", category="crisis", phone="09 123 4567"))
         await page.goto(f"{net.base_url}/services")
-        await expect(page.get_by_text("Kallion iltapäivystys")).to_be_visible()
+        await expect(page.locator(".list-item__title", has_text="Kallion iltapäivystys")).to_be_visible()
         await page.locator("html[data-services-kept]").wait_for(state="attached")
         await go_offline(net, context)
         await page.goto(f"{net.base_url}/services")
         services = page.locator("[data-service]:visible")
         assert await services.count() > 15
+        assert await js(page, "document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
         await page.fill("#q", "myrkytys")
         await expect(services).to_have_count(1)
         assert await services.locator("a[href^='tel:']").first.get_attribute("href") == "tel:0800147111"
+        await services.get_by_role("link", name="Näytä asiakkaalle").click()  # large type, no network needed
+        card = page.get_by_role("dialog", name="Myrkytystietokeskus (HUS)")
+        await expect(card).to_be_visible()
+        assert "0800 147 111" in await card.inner_text()
+        await card.get_by_role("link", name="Sulje").click()
+        await expect(card).to_be_hidden()
         await page.fill("#q", "kallion")
         await expect(services).to_have_count(1)
