@@ -43,13 +43,13 @@ SLOW_3G = {"offline": False, "latency": 2000, "downloadThroughput": 400 * 1024 /
 # Fills the phone's queue the way the visit form does (the app's own modules, its own key).
 FILL_QUEUE = """async ([count, assetBase]) => {
   const { enqueue } = await import(assetBase + "js/outbox.js");
-  const { keyOf } = await import(assetBase + "js/seal.js");
+  const { keysOf } = await import(assetBase + "js/seal.js");
   const userId = Number(document.querySelector('meta[name="rinnalla-user"]').content);
-  const key = await keyOf(userId);
+  const keys = await keysOf(userId);
   const when = new Date(Date.now() - 3600 * 1000);
   when.setMinutes(when.getMinutes() - when.getTimezoneOffset());
   for (let i = 0; i < count; i++) {
-    await enqueue(userId, key, { id: crypto.randomUUID(), anonymous_count: String(1 + (i % 3)), kind: "street",
+    await enqueue(userId, keys, { id: crypto.randomUUID(), anonymous_count: String(1 + (i % 3)), kind: "street",
       occurred_at: when.toISOString().slice(0, 16), place: "Bench " + i, themes: ["housing"], actions: [],
       workers: [], together_with_client: false });
   }
@@ -59,6 +59,8 @@ FILL_QUEUE = """async ([count, assetBase]) => {
 DRAIN = """async ([userId, assetBase]) => {
   const { drain } = await import(assetBase + "js/outbox.js");
   const { tokens } = await import(assetBase + "js/session.js");
+  const { unlock } = await import(assetBase + "js/seal.js");
+  await unlock(userId, await tokens.current()); // as the page does at start-up: the content opens only then
   const started = performance.now();
   let sent = 0;
   for (;;) {

@@ -206,14 +206,29 @@ async def test_waiting_visits_are_sealed_on_the_phone(world, make):
           const keys = await new Promise((r) => { const q = db.transaction("keys").objectStore("keys").getAll(); q.onsuccess = () => r(q.result); });
           let exported = "refused";
           try { await crypto.subtle.exportKey("raw", keys[0].key); exported = "exported"; } catch (e) {}
-          return { rows: rows.map((row) => ({ user: row.user_id, buffer: row.sealed.data instanceof ArrayBuffer,
-                                             bytes: Array.from(new Uint8Array(row.sealed.data)) })),
-                   extractable: keys[0].key.extractable, exported };
+          const bytes = (buffer) => Array.from(new Uint8Array(buffer));
+          return { rows: rows.map((row) => ({ user: row.user_id, content: bytes(row.sealed.data),
+                                             summary: bytes(row.summary.data) })),
+                   deviceKeyExtractable: keys[0].key.extractable, exported,
+                   privateKeyStored: Object.values(keys[0]).some((value) => value instanceof CryptoKey && value.type === "private"),
+                   wrapped: keys[0].wrapped_private instanceof ArrayBuffer };
         }""")
-        assert len(raw["rows"]) == 1 and raw["rows"][0]["user"] == world.alice and raw["rows"][0]["buffer"]
-        sealed = bytes(raw["rows"][0]["bytes"])
-        assert b"Salainen" not in sealed and b"notes" not in sealed and b"client_id" not in sealed
-        assert raw["extractable"] is False and raw["exported"] == "refused"
+        assert len(raw["rows"]) == 1 and raw["rows"][0]["user"] == world.alice
+        for sealed in (bytes(raw["rows"][0]["content"]), bytes(raw["rows"][0]["summary"])):
+            assert b"Salainen" not in sealed and b"notes" not in sealed and b"client_id" not in sealed
+        assert raw["deviceKeyExtractable"] is False and raw["exported"] == "refused"
+        assert raw["wrapped"] and not raw["privateKeyStored"]  # the private key only ever wrapped
+
+
+# Opens a waiting visit with the app's own modules, as the outbox page would.
+OPEN_FIRST_ITEM = """async () => {
+  const base = document.querySelector("script[type=module]").src.replace("js/app.js", "");
+  const { itemsOf, openItem, summaryOf } = await import(base + "js/outbox.js");
+  const { queueUser } = await import(base + "js/session.js");
+  const user = await queueUser();
+  const [item] = await itemsOf(user);
+  return { content: await openItem(user, item), summary: await summaryOf(user, item) };
+}"""
 
 
 async def test_network_dropping_mid_send_still_stores_the_visit_once(world, make):
@@ -279,11 +294,16 @@ async def test_visits_wait_through_an_expired_session_and_go_after_the_same_user
         await log_visit(page, net, "Make", place="Jälkeen")  # the phone cannot know yet
         await expect_waiting(page, 2)
 
+        # Whoever holds the phone now can see when and whom, but not what was written.
+        await page.goto(f"{net.base_url}/outbox")
+        opened = await js(page, OPEN_FIRST_ITEM)
+        assert opened["content"] is None and opened["summary"]["client_id"] is not None
+
         await go_online(net, context)
         await page.reload()  # the server sends the ended session to the login page
         await page.wait_for_url(re.compile("/login"))
-        await expect_waiting(page, 2)  # tried, answered 401, kept
-        assert net.requests_seen("POST", VISITS) >= 1
+        await expect_waiting(page, 2)  # kept: without a session they cannot even be opened to send
+        assert net.requests_seen("POST", VISITS) == 0
         assert await visits_of(world.alice) == []
 
         await log_in(page, net)
@@ -307,7 +327,8 @@ async def test_another_user_on_the_same_phone_can_neither_see_nor_send_the_queue
         await page.goto(f"{net.base_url}/outbox")
         await page.locator("#outbox-empty").wait_for()
         assert await page.locator(".outbox-item").count() == 0
-        assert [key["user_id"] for key in await js(page, READ_STORE, ["keys"])] == [world.bob]
+        keys = {row["user_id"]: row for row in await js(page, READ_STORE, ["keys"])}
+        assert "key" in keys[world.bob] and "key" not in keys[world.alice]  # Alice's device key is gone
         assert len(await js(page, READ_STORE, ["outbox"])) == 1  # still there, sealed for Alice
         assert net.requests_seen("POST", VISITS) == tried_before_bob  # Bob's pages never send Alice's
         assert await visits_of(world.alice) == [] and await visits_of(world.bob) == []
@@ -344,7 +365,7 @@ async def test_logging_out_asks_first_and_keeps_the_waiting_visit_sealed(world, 
         await (await asyncio.wait_for(dialogs.get(), 10)).accept()
         await click
         await page.wait_for_url(re.compile("/login"))
-        assert await js(page, READ_STORE, ["keys"]) == []
+        assert all("key" not in row for row in await js(page, READ_STORE, ["keys"]))  # device key gone
         state_keys = await js(page, """async () => {
           const db = await new Promise((r) => { const q = indexedDB.open("rinnalla"); q.onsuccess = () => r(q.result); });
           return new Promise((r) => { const q = db.transaction("state").objectStore("state").getAllKeys(); q.onsuccess = () => r(q.result); });

@@ -99,7 +99,8 @@ async def test_device_key_is_the_same_for_one_user_on_one_device_and_differs_oth
     other_device = await api(client, "POST", "/api/v1/device/key", {"device_id": str(uuid.uuid4())})
     assert first.status_code == 200 and first.json() == again.json()
     assert first.json() != other_device.json()
-    assert len(first.json()["key"]) == 43  # 32 bytes, base64url without padding
+    assert len(first.json()["key"]) == len(first.json()["unwrap"]) == 43  # 32 bytes, base64url without padding
+    assert first.json()["key"] != first.json()["unwrap"]
     await client.post("/logout", headers={"x-csrftoken": client.cookies["csrftoken"]})
     await login(client, "bob@example.org")
     bobs = await api(client, "POST", "/api/v1/device/key", {"device_id": device})

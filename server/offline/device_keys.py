@@ -1,12 +1,13 @@
-"""The key that seals a user's waiting visits on one device.
+"""The secrets that seal a user's waiting visits on one device (see web/static/js/seal.js).
 
-Visits logged without network wait in the phone's IndexedDB, encrypted with AES-GCM under a
-non-extractable WebCrypto key. The key's bytes come from here, derived from the server secret,
-the user and a random id the device made for itself; so the same user on the same device gets
-the same key back after logging out and in again (and the sealed visits open again), while
-another user of the phone, or a thief after logout, can never get it: only the user's own
-session is answered. Nothing is stored: rotating SECRET_KEY makes queues sealed before the
-rotation unreadable, which the phone shows as such.
+Two, both derived from the server secret, the user and a random id the device made for itself:
+the *device key* (kept on the phone, non-extractable: pseudonyms and visit summaries) and the
+*unwrap key* (never stored on the phone: it unwraps the private key that opens the visits'
+content, so that content opens only while the user's session is alive). The same user on the
+same device gets the same secrets back after logging out and in again, so their sealed visits
+open again; another user of the phone, or someone holding it after the session ended, cannot
+get them: only the user's own session is answered. Nothing is stored here: rotating SECRET_KEY
+makes queues sealed before the rotation unreadable, which the phone shows as such.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import uuid
 
 from server.settings import get_settings
 
-_LABEL = b"rinnalla visit queue key v1"
+DEVICE_KEY = b"rinnalla visit queue key v1"
+UNWRAP_KEY = b"rinnalla visit unwrap key v1"
 
 
-def queue_key(user_id: int, device_id: uuid.UUID) -> str:
-    """32 key bytes as base64url, for this user on this device."""
-    message = b"\0".join([_LABEL, str(user_id).encode(), str(device_id).encode()])
+def derived_key(label: bytes, user_id: int, device_id: uuid.UUID) -> str:
+    """32 key bytes as base64url, for this purpose, user and device."""
+    message = b"\0".join([label, str(user_id).encode(), str(device_id).encode()])
     digest = hmac.new(get_settings().secret_key.encode(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

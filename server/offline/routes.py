@@ -24,7 +24,7 @@ from server.casework.visit_pages import workers_to_choose
 from server.casework.visits import KINDS
 from server.i18n import LANGUAGES, N_, current_language, set_language
 from server.i18n import gettext as _
-from server.offline.device_keys import queue_key
+from server.offline.device_keys import DEVICE_KEY, UNWRAP_KEY, derived_key
 from server.scope import Walls
 from server.services.routes import directory_context
 from server.web.assets import asset_version, offline_assets
@@ -108,7 +108,8 @@ async def device_key(request: Request) -> dict[str, str]:
     if device_id is None and "device_id" not in reader.errors:
         reader.fail("device_id", N_("This field is required."))
     reader.done()
-    return {"key": queue_key(request.user.id, device_id)}  # type: ignore[arg-type]
+    return {"key": derived_key(DEVICE_KEY, request.user.id, device_id),  # type: ignore[arg-type]
+            "unwrap": derived_key(UNWRAP_KEY, request.user.id, device_id)}  # type: ignore[arg-type]
 
 
 @get("/api/v1/device/picklist")

@@ -38,6 +38,7 @@ def script_texts() -> dict[str, object]:
         "state_needs_fix": _("Needs fixing"),
         "state_blocked": _("Could not be sent"),
         "state_sealed": _("Cannot be opened on this phone any more"),
+        "state_locked": _("Log in to see this visit"),
         "blocked_404": _("The client is not in your team's lists any more. Check the client, then fix or delete "
                          "the visit."),
         "blocked_409": _("This visit's id belongs to another visit. Delete it and log the visit again."),

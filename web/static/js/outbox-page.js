@@ -2,7 +2,7 @@
 // Visits the server objected to are shown with its words, to be fixed or deleted by hand:
 // nothing is ever dropped without the user saying so.
 
-import { discard, drain, itemsOf, openItem } from "./outbox.js";
+import { discard, drain, itemsOf, summaryOf } from "./outbox.js";
 import { loadPicklist } from "./picklist.js";
 import { queueUser, tokens } from "./session.js";
 import { plural, text } from "./texts.js";
@@ -11,7 +11,7 @@ const STATE_TEXT = { waiting: "state_waiting", needs_fix: "state_needs_fix", blo
   sealed: "state_sealed" };
 
 function who(payload, clients) {
-  if (!payload) return text("state_sealed");
+  if (!payload) return text("state_locked");
   if (!payload.client_id) return plural("anonymous", Number(payload.anonymous_count || 0));
   const client = clients.find((entry) => String(entry.id) === String(payload.client_id));
   return client ? client.pseudonym : text("client_unknown", Number(payload.client_id));
@@ -54,7 +54,7 @@ function renderItem(template, item, payload, clients, onDelete) {
     const fix = row.querySelector("[data-fix]");
     const anonymous = payload && !payload.client_id ? "&anonymous=true" : "";
     fix.href = `/visits/new?draft=${encodeURIComponent(item.id)}${anonymous}`;
-    fix.hidden = !payload;
+    fix.hidden = item.state === "sealed";
     row.querySelector("[data-delete]").addEventListener("click", () => onDelete(item.id));
   }
   return row;
@@ -68,7 +68,7 @@ export async function showOutbox(list) {
   const { clients } = userId ? await loadPicklist(userId) : { clients: [] };
   const rows = [];
   for (const item of items) {
-    const payload = await openItem(userId, item);
+    const payload = await summaryOf(userId, item);
     rows.push(renderItem(template, item, payload, clients, async (id) => {
       if (!confirm(text("delete_confirm"))) return;
       await discard(id);

@@ -12,7 +12,7 @@
 //   404, 409, other  kept and shown (e.g. the client moved to another team)
 
 import * as store from "./store.js";
-import { keyOf, open, seal } from "./seal.js";
+import { isUnlocked, keysOf, open, openAsUser, seal, sealToUser } from "./seal.js";
 
 export const CHANNEL = "rinnalla-outbox";
 export const SYNC_TAG = "rinnalla-outbox";
@@ -32,11 +32,16 @@ function announce() {
   channel.close();
 }
 
-export async function enqueue(userId, key, payload) {
+// `keys` from seal.keysOf: the content is sealed to the user's public key (opens only with a
+// live session), the summary (when, whom) under the device key (opens offline, for the list).
+export async function enqueue(userId, keys, payload) {
   const previous = await store.get("outbox", payload.id);
+  const summary = { occurred_at: payload.occurred_at ?? null, client_id: payload.client_id ?? null,
+    anonymous_count: payload.anonymous_count ?? null };
   await store.put("outbox", {
     id: payload.id, user_id: userId, created_at: previous?.created_at ?? Date.now(),
-    sealed: await seal(key, userId, payload.id, payload),
+    sealed: await sealToUser(keys, userId, payload.id, payload),
+    summary: await seal(keys.key, userId, `${payload.id}/summary`, summary),
     state: "waiting", attempts: 0, next_try_at: 0, status: null, errors: [],
   });
   announce();
@@ -52,13 +57,25 @@ export async function counts(userId) {
   return { waiting, attention: items.length - waiting, total: items.length };
 }
 
+// The whole visit: only while the user's session has unlocked this page or worker.
 export async function openItem(userId, item) {
-  const key = await keyOf(userId);
-  if (!key) return null;
+  const keys = await keysOf(userId);
+  if (!keys?.public_key || !isUnlocked(userId)) return null;
   try {
-    return await open(key, userId, item.id, item.sealed);
+    return await openAsUser(keys, userId, item.id, item.sealed);
   } catch {
     return null; // sealed under a key this phone no longer has
+  }
+}
+
+// When and whom, for the list: opens with no network while the device key is on the phone.
+export async function summaryOf(userId, item) {
+  const keys = await keysOf(userId);
+  if (!keys?.key || !item.summary) return null;
+  try {
+    return await open(keys.key, userId, `${item.id}/summary`, item.summary);
+  } catch {
+    return null;
   }
 }
 
@@ -93,10 +110,11 @@ function post(payload, userId, csrfToken) {
 
 // One attempt at one visit; the outcome says what the drain should do next.
 async function sendOne(item, userId, csrfToken) {
+  if (!isUnlocked(userId)) return { outcome: "login" }; // no live session here: the visit waits
   const payload = await openItem(userId, item);
   if (!payload) {
-    if (await keyOf(userId)) await change(item, { state: "sealed" });
-    return { outcome: "login" };
+    await change(item, { state: "sealed" });
+    return { outcome: "kept", status: null };
   }
   let response;
   try {

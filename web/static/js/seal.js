@@ -1,12 +1,22 @@
-// Sealing what is kept on the phone: AES-GCM under a non-extractable key of one user on this
-// device. The key's bytes come from the server (only to that user's session, see
-// server/offline/device_keys.py) and are imported so that no script can read them back.
-// Logging out deletes the key but keeps the sealed visits: they open again only after the
-// same user logs in, and another user of the phone can neither read nor send them.
+// Sealing what is kept on the phone, in two layers.
+//
+// - The user's *device key* (AES-GCM, non-extractable, kept in IndexedDB) seals what must open
+//   with no network: the pick list of pseudonyms and each waiting visit's summary (when, whom).
+// - A waiting visit's content (notes, themes, everything sent) is sealed to the user's *public
+//   key* (ECDH P-256 with a fresh key per visit), which needs no secret: visits can be sealed
+//   offline even after the session has ended. The matching private key is kept only wrapped,
+//   under an *unwrap key* the server gives to that user's live session and that is never
+//   stored: so the content opens only while the user is logged in. A lost phone, whose session
+//   the lead ends, holds nothing readable but pseudonyms and times.
+//
+// Both secrets come from the server (server/offline/device_keys.py) only to the user's own
+// session. Logging out deletes the device key too; the sealed visits stay, for that user alone.
 
 import * as store from "./store.js";
 
 const encoder = new TextEncoder();
+const ECDH = { name: "ECDH", namedCurve: "P-256" };
+const unwrapKeys = new Map(); // user id → unwrap key: in memory only, for this page or worker
 
 function binding(userId, id) {
   // Ties a sealed value to its owner and row: a row copied under another user will not open.
@@ -22,9 +32,12 @@ export async function deviceId() {
   return id;
 }
 
+export async function keysOf(userId) {
+  return (await store.get("keys", userId)) ?? null;
+}
+
 export async function keyOf(userId) {
-  const row = await store.get("keys", userId);
-  return row ? row.key : null;
+  return (await keysOf(userId))?.key ?? null;
 }
 
 function fromBase64Url(text) {
@@ -32,24 +45,48 @@ function fromBase64Url(text) {
   return Uint8Array.from(atob(padded), (ch) => ch.charCodeAt(0));
 }
 
-// Fetches this user's key for this device, unless the phone already holds it.
-export async function ensureKey(userId, csrfToken) {
-  const existing = await keyOf(userId);
-  if (existing) return existing;
+function importAesKey(raw) {
+  return crypto.subtle.importKey("raw", fromBase64Url(raw), "AES-GCM", false, ["encrypt", "decrypt"]);
+}
+
+async function newKeyPair(userId, unwrapKey) {
+  const pair = await crypto.subtle.generateKey(ECDH, true, ["deriveKey"]);
+  const wrapIv = crypto.getRandomValues(new Uint8Array(12));
+  const wrapped = await crypto.subtle.wrapKey("pkcs8", pair.privateKey, unwrapKey,
+    { name: "AES-GCM", iv: wrapIv, additionalData: binding(userId, "private") });
+  return { public_key: pair.publicKey, wrapped_private: wrapped, wrap_iv: wrapIv };
+}
+
+// With the user's live session: fetches both secrets, keeps the device key (and on first use
+// makes the key pair), and holds the unwrap key in memory. Returns the stored keys, or null.
+export async function unlock(userId, csrfToken) {
   const response = await fetch("/api/v1/device/key", {
     method: "POST", credentials: "same-origin", cache: "no-store",
     headers: { "content-type": "application/json", "x-csrftoken": csrfToken },
     body: JSON.stringify({ device_id: await deviceId() }),
   });
   if (!response.ok) return null;
-  const { key: raw } = await response.json();
-  const key = await crypto.subtle.importKey("raw", fromBase64Url(raw), "AES-GCM", false, ["encrypt", "decrypt"]);
-  await store.put("keys", { user_id: userId, key });
-  return key;
+  const material = await response.json();
+  const unwrapKey = await crypto.subtle.importKey("raw", fromBase64Url(material.unwrap), "AES-GCM", false,
+    ["wrapKey", "unwrapKey"]);
+  unwrapKeys.set(userId, unwrapKey);
+  const kept = await keysOf(userId);
+  // The key pair is made once per user and device: waiting visits are sealed to it.
+  const pair = kept?.public_key ? kept : await newKeyPair(userId, unwrapKey);
+  const keys = { user_id: userId, key: kept?.key ?? (await importAesKey(material.key)),
+    public_key: pair.public_key, wrapped_private: pair.wrapped_private, wrap_iv: pair.wrap_iv };
+  if (!kept?.key || !kept?.public_key) await store.put("keys", keys);
+  return keys;
 }
 
+// Logging out, or another user on the phone: the device key goes (pseudonyms and summaries no
+// longer open); the key pair stays, wrapped, so the waiting visits open again for the same user.
 export async function forgetKey(userId) {
-  await store.remove("keys", userId);
+  unwrapKeys.delete(userId);
+  const kept = await keysOf(userId);
+  if (!kept) return;
+  const { key: _deviceKey, ...pairOnly } = kept;
+  await store.put("keys", pairOnly);
 }
 
 export async function seal(key, userId, id, value) {
@@ -63,4 +100,30 @@ export async function open(key, userId, id, sealed) {
   const plain = await crypto.subtle.decrypt(
     { name: "AES-GCM", iv: sealed.iv, additionalData: binding(userId, id) }, key, sealed.data);
   return JSON.parse(new TextDecoder().decode(plain));
+}
+
+function contentKey(privateKey, publicKey) {
+  return crypto.subtle.deriveKey({ name: "ECDH", public: publicKey }, privateKey,
+    { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+}
+
+// Seals to the user's public key: works with no session and no network.
+export async function sealToUser(keys, userId, id, value) {
+  const ephemeral = await crypto.subtle.generateKey(ECDH, true, ["deriveKey"]);
+  const sealed = await seal(await contentKey(ephemeral.privateKey, keys.public_key), userId, id, value);
+  return { ...sealed, epk: await crypto.subtle.exportKey("raw", ephemeral.publicKey) };
+}
+
+export function isUnlocked(userId) {
+  return unwrapKeys.has(userId);
+}
+
+// Opens what sealToUser sealed; only after unlock() in this page or worker. Throws if the
+// content cannot be opened with the keys there are.
+export async function openAsUser(keys, userId, id, sealed) {
+  const unwrapKey = unwrapKeys.get(userId);
+  const privateKey = await crypto.subtle.unwrapKey("pkcs8", keys.wrapped_private, unwrapKey,
+    { name: "AES-GCM", iv: keys.wrap_iv, additionalData: binding(userId, "private") }, ECDH, false, ["deriveKey"]);
+  const publicKey = await crypto.subtle.importKey("raw", sealed.epk, ECDH, false, []);
+  return open(await contentKey(privateKey, publicKey), userId, id, sealed);
 }

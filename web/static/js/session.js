@@ -5,7 +5,7 @@
 // phone and did not log out (a session may have expired meanwhile: their visits still wait).
 
 import * as store from "./store.js";
-import { ensureKey, forgetKey } from "./seal.js";
+import { forgetKey, unlock } from "./seal.js";
 
 export function pageUserId() {
   const meta = document.querySelector('meta[name="rinnalla-user"]');
@@ -51,7 +51,7 @@ export async function rememberUser(userId) {
   }
   const picklist = await store.get("state", "picklist");
   if (picklist && picklist.user_id !== userId) await store.remove("state", "picklist");
-  return ensureKey(userId, await tokens.current());
+  return unlock(userId, await tokens.current());
 }
 
 // Logging out: personal data goes, the sealed queue stays for this user alone.

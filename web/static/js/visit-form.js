@@ -5,7 +5,7 @@
 
 import { drain, enqueue, itemById, openItem, SYNC_TAG } from "./outbox.js";
 import { loadPicklist } from "./picklist.js";
-import { keyOf } from "./seal.js";
+import { keysOf } from "./seal.js";
 import { isShell, queueUser, tokens } from "./session.js";
 import { text } from "./texts.js";
 
@@ -127,10 +127,10 @@ async function queueVisit(form) {
   const idField = form.querySelector("input[name=id]");
   if (!idField.value) idField.value = newVisitId(); // made now, never by the server
   const userId = await queueUser();
-  const key = userId && (await keyOf(userId));
-  if (!key) return null;
+  const keys = userId && (await keysOf(userId));
+  if (!keys?.key || !keys.public_key) return null;
   const payload = payloadOf(form);
-  await enqueue(userId, key, payload);
+  await enqueue(userId, keys, payload);
   return { userId, id: idField.value, payload };
 }
 
