@@ -102,3 +102,31 @@ async def test_client_page_refers_and_moves_a_referral_without_scripts(client, w
     assert (await Referral.select(Referral.status).first())["status"] == "contacted"
     open_list = (await client.get("/api/v1/referrals", params={"client_id": client_id, "open_only": "true"})).json()
     assert [item["status"] for item in open_list["items"]] == ["contacted"]
+
+
+async def test_a_visit_can_refer_once_even_when_it_is_sent_again(client, world, setting):
+    client_id, service_id = setting
+    await login(client, "alice@example.org")
+    visit = {"id": str(uuid.uuid4()), "client_id": client_id, "kind": "street",
+             "refer_service_id": service_id, "referral_note": "Lähtee huomenna"}
+    assert (await api(client, "POST", "/api/v1/visits", visit)).status_code == 201
+    assert (await api(client, "POST", "/api/v1/visits", visit)).status_code == 200  # a resend
+    referrals = (await client.get("/api/v1/referrals", params={"client_id": client_id})).json()["items"]
+    assert len(referrals) == 1
+    assert referrals[0]["visit_id"] == visit["id"] and referrals[0]["note"] == "Lähtee huomenna"
+    assert await FollowUp.count() == 1
+
+
+async def test_a_visit_referring_to_an_unknown_service_stores_nothing(client, world, setting):
+    client_id, _service_id = setting
+    await login(client, "alice@example.org")
+    from server.casework.tables import Visit
+
+    bad = {"id": str(uuid.uuid4()), "client_id": client_id, "refer_service_id": 999999}
+    answer = await api(client, "POST", "/api/v1/visits", bad)
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "refer_service_id"
+    anonymous = {"id": str(uuid.uuid4()), "anonymous_count": 2, "refer_service_id": _service_id}
+    assert (await api(client, "POST", "/api/v1/visits", anonymous)).status_code == 422
+    assert await Visit.count() == 0 and await Referral.count() == 0
+    malformed = await refer(client, client_id, _service_id, visit_id="not-a-uuid")
+    assert malformed.status_code == 422 and malformed.json()["errors"][0]["field"] == "visit_id"

@@ -25,6 +25,7 @@ from server.casework.validation import MAX_ANONYMOUS, MAX_NOTES, InvalidInput, R
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.scope import TeamScope
+from server.services.referrals import insert_referral, require_service
 from server.timeutil import local_zone, utcnow
 
 KINDS = tuple(k.value for k in VisitKind)
@@ -52,6 +53,8 @@ class VisitInput:
     together_with_client: bool
     followup_on: Any
     followup_note: str
+    refer_service_id: int | None = None
+    referral_note: str = ""
 
 
 def read_visit(raw: dict[str, Any], require_id: bool) -> VisitInput:
@@ -80,7 +83,10 @@ def read_visit(raw: dict[str, Any], require_id: bool) -> VisitInput:
         notes=reader.text("notes", MAX_NOTES, multiline=True),
         together_with_client=reader.flag("together_with_client"),
         followup_on=reader.day("next_followup_on"), followup_note=reader.text("followup_note"),
+        refer_service_id=reader.row_id("refer_service_id"), referral_note=reader.text("referral_note", 500),
     )
+    if visit.refer_service_id is not None and client_id is None:
+        reader.fail("refer_service_id", N_("A referral needs a known client."))
     reader.done()
     return visit
 
@@ -110,6 +116,8 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
     try:
         team_id, pair_id = await _team_and_pair(walls, visit)
         workers = await _workers(walls, team_id, visit.worker_ids)
+        if visit.refer_service_id is not None:
+            await require_service(visit.refer_service_id, "refer_service_id")
     except (InvalidInput, NotFoundException):
         # A resend whose first answer was lost, after the client or a worker moved: the visit is
         # already stored, and saying so beats asking the phone to fix (and so duplicate) it.
@@ -151,6 +159,9 @@ async def _store_parts(visit_pk: int, visit: VisitInput, workers: list[int], tea
         await VisitTheme.insert(*[VisitTheme(visit=visit_pk, theme=theme) for theme in visit.themes])
     if visit.actions:
         await VisitAction.insert(*[VisitAction(visit=visit_pk, action=action) for action in visit.actions])
+    if visit.refer_service_id is not None and visit.client_id is not None:  # "referred during the visit"
+        client = {"id": visit.client_id, "team": team_id, "pair": pair_id}
+        await insert_referral(client, visit.refer_service_id, visit.referral_note, visit_pk, author)
     if visit.followup_on is not None and visit.client_id is not None:
         due = datetime.combine(visit.followup_on, time(FOLLOWUP_HOUR), tzinfo=local_zone())
         rows = await FollowUp.insert(FollowUp(team=team_id, client=visit.client_id, pair=pair_id, visit=visit_pk,

@@ -30,7 +30,8 @@ MAX_NOTE = 500
 _COLUMNS = (Referral.id, Referral.client, Referral.service, Referral.visit, Referral.followup, Referral.note,
             Referral.status, Referral.referred_on, Referral.contacted_on, Referral.closed_on, Referral.created_by,
             Referral.service.name_fi.as_alias("service_name_fi"), Referral.service.name_sv.as_alias("service_name_sv"),
-            Referral.service.name_en.as_alias("service_name_en"), Referral.service.phone.as_alias("service_phone"))
+            Referral.service.name_en.as_alias("service_name_en"), Referral.service.phone.as_alias("service_phone"),
+            Referral.visit.uuid.as_alias("visit_uuid"))
 
 
 class StepNotAllowed(HTTPException):
@@ -46,15 +47,15 @@ def public_referral(row: dict[str, Any], language: str = "fi") -> dict[str, Any]
     return {
         "id": row["id"], "client_id": row["client"], "service_id": row["service"],
         "service_name": row.get(f"service_name_{language}") or row.get("service_name_fi"),
-        "service_phone": row.get("service_phone") or "", "visit_id": row.get("visit_uuid"),
+        "service_phone": row.get("service_phone") or "",
+        "visit_id": str(row["visit_uuid"]) if row.get("visit_uuid") else None,
         "followup_id": row["followup"], "note": row["note"], "status": row["status"],
         "referred_on": row["referred_on"], "contacted_on": row["contacted_on"], "closed_on": row["closed_on"],
         "next_steps": list(next_steps(row["status"])), "created_by": row["created_by"],
     }
 
 
-async def _visit_of_client(walls: TeamScope, reader: Reader, client_id: int) -> int | None:
-    visit_uuid = reader.uuid("visit_id")
+async def _visit_of_client(walls: TeamScope, visit_uuid: Any, client_id: int) -> int | None:
     if visit_uuid is None:
         return None
     visit = await walls.select(Visit, Visit.id, Visit.client).where(Visit.uuid == visit_uuid).first()
@@ -63,35 +64,43 @@ async def _visit_of_client(walls: TeamScope, reader: Reader, client_id: int) -> 
     return visit["id"]
 
 
+async def require_service(service_id: int, field: str = "service_id") -> dict[str, Any]:
+    service = await Service.select(Service.id).where((Service.id == service_id) & Service.active.eq(True)).first()
+    if service is None:
+        raise InvalidInput({field: N_("No such service in the directory.")})
+    return service
+
+
+async def insert_referral(client: dict[str, Any], service_id: int, note: str, visit_pk: int | None,
+                          author: int) -> int:
+    """The referral and its week-later follow-up; inside the caller's transaction."""
+    due = datetime.combine(local_today() + FOLLOW_UP_AFTER, time(FOLLOW_UP_HOUR), tzinfo=local_zone())
+    followup = await FollowUp.insert(FollowUp(
+        team=client["team"], client=client["id"], pair=client["pair"], due_at=due, created_by=author,
+        note=_("Did the client get to the service? (referral)"), visit=visit_pk)).returning(FollowUp.id)
+    rows = await Referral.insert(Referral(
+        team=client["team"], client=client["id"], service=service_id, visit=visit_pk, followup=followup[0]["id"],
+        note=note, status="referred", referred_on=local_today(), created_by=author)).returning(Referral.id)
+    return rows[0]["id"]
+
+
 async def create_referral(walls: TeamScope, raw: dict[str, Any]) -> dict[str, Any]:
     reader = Reader(raw)
     client_id = reader.row_id("client_id", required=True)
     service_id = reader.row_id("service_id", required=True)
     note = reader.text("note", MAX_NOTE, multiline=True)
+    visit_uuid = reader.uuid("visit_id")
     reader.done()
     client = await require_client(walls, client_id)  # type: ignore[arg-type]
-    service = await Service.select(Service.id, Service.name_fi).where(
-        (Service.id == service_id) & Service.active.eq(True)).first()
-    if service is None:
-        raise InvalidInput({"service_id": N_("No such service in the directory.")})
-    visit_pk = await _visit_of_client(walls, Reader(raw), client["id"])
-    due = datetime.combine(local_today() + FOLLOW_UP_AFTER, time(FOLLOW_UP_HOUR), tzinfo=local_zone())
+    await require_service(service_id)  # type: ignore[arg-type]
+    visit_pk = await _visit_of_client(walls, visit_uuid, client["id"])
     async with engine().transaction():
-        followup = await FollowUp.insert(FollowUp(
-            team=client["team"], client=client["id"], pair=client["pair"], due_at=due, created_by=walls.user.id,
-            note=_("Did the client get to the service? (referral)"), visit=visit_pk)).returning(FollowUp.id)
-        rows = await Referral.insert(Referral(
-            team=client["team"], client=client["id"], service=service["id"], visit=visit_pk,
-            followup=followup[0]["id"], note=note, status="referred", referred_on=local_today(),
-            created_by=walls.user.id)).returning(Referral.id)
-    return await referral_detail(walls, rows[0]["id"])
+        referral_id = await insert_referral(client, service_id, note, visit_pk, walls.user.id)  # type: ignore[arg-type]
+    return await referral_detail(walls, referral_id)
 
 
 async def referral_detail(walls: TeamScope, referral_id: int) -> dict[str, Any]:
     row = await walls.get(Referral, referral_id, *_COLUMNS)
-    if row["visit"] is not None:
-        visit = await Visit.select(Visit.uuid).where(Visit.id == row["visit"]).first()
-        row["visit_uuid"] = str(visit["uuid"]) if visit else None
     return public_referral(row, current_language())
 
 

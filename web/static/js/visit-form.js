@@ -10,7 +10,7 @@ import { isShell, queueUser, tokens } from "./session.js";
 import { text } from "./texts.js";
 
 const SINGLE = ["client_id", "anonymous_count", "kind", "occurred_at", "place", "notes", "next_followup_on",
-  "followup_note"];
+  "followup_note", "refer_service_id", "referral_note"];
 const MANY = ["themes", "actions", "workers"];
 
 export function payloadOf(form) {
