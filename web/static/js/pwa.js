@@ -4,14 +4,20 @@ const HINT_DISMISSED = "rinnalla-install-hint-dismissed";
 const HINT_PAUSE_MS = 30 * 24 * 3600 * 1000;
 
 // A new version installs in the background and waits; the page offers it, and takes it with
-// one reload when the user taps: never half of one version and half of another.
+// one reload when the user taps: never half of one version and half of another. Other open tabs
+// are not reloaded under the user's thumb (a visit may be half typed there): they offer a reload.
 function offerUpdates(registration) {
   const banner = document.getElementById("update-banner");
+  const button = document.getElementById("update-now");
   const hadController = Boolean(navigator.serviceWorker.controller);
+  let requestedHere = false;
   const offer = (worker) => {
     if (!hadController || !banner) return; // the first install: nothing to update
     banner.hidden = false;
-    document.getElementById("update-now").onclick = () => worker.postMessage({ type: "skip-waiting" });
+    button.onclick = () => {
+      requestedHere = true;
+      worker.postMessage({ type: "skip-waiting" });
+    };
   };
   if (registration.waiting) offer(registration.waiting);
   registration.addEventListener("updatefound", () => {
@@ -23,6 +29,11 @@ function offerUpdates(registration) {
   let reloading = false;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (!hadController || reloading) return;
+    if (!requestedHere && banner) {
+      banner.hidden = false;
+      button.onclick = () => location.reload();
+      return;
+    }
     reloading = true;
     location.reload();
   });
