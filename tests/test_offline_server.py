@@ -40,7 +40,7 @@ async def test_service_worker_is_served_from_the_root_and_precaches_a_working_sh
     assert f'"rinnalla-" + "{asset_version()}"' in script
     assets = json.loads(re.search(r"const ASSETS = (\[.*?\]);", script).group(1))
     shell = json.loads(re.search(r"const SHELL = (\{.*?\});\n", script).group(1))
-    assert {f"/assets/{asset_version()}/js/app.js", f"/assets/{asset_version()}/css/app.css",
+    assert {f"/assets/{asset_version()}/js/app.js", f"/assets/{asset_version()}/styles.css",
             f"/assets/{asset_version()}/vendor/htmx-2.0.11.min.js"} <= set(assets)
     assert set(shell) == {"fi", "sv", "en"}
     for url in assets + [page for pages in shell.values() for page in pages.values()]:
@@ -82,6 +82,10 @@ async def test_assets_of_the_current_release_are_immutable_and_others_are_not(cl
     page = await client.get("/login")
     assert "content-encoding" not in page.headers  # pages are never compressed (BREACH)
     assert "set-cookie" not in current.headers  # shared caches may keep it: no CSRF cookie in it
+    styles = await client.get(f"/assets/{asset_version()}/styles.css")
+    assert styles.headers["content-type"].startswith("text/css") and "immutable" in styles.headers["cache-control"]
+    for name in ("vendor/hds-core-5.2.2/base.min.css", "css/app.css"):  # every part, in order
+        assert (STATIC_DIR / name).read_text() in styles.text
     older = await client.get("/assets/0123456789ab/js/app.js")
     assert older.status_code == 404  # never another release's name on today's files
     version = asset_version()

@@ -46,14 +46,29 @@ def asset_url(relative: str) -> str:
 
 def offline_assets() -> list[str]:
     """URLs of every static file the service worker keeps for offline use."""
-    return [asset_url(path.relative_to(STATIC_DIR).as_posix()) for path in sorted(STATIC_DIR.rglob("*"))
-            if path.is_file() and path.suffix in OFFLINE_SUFFIXES]
+    return [asset_url(STYLES_BUNDLE)] + [
+        asset_url(path.relative_to(STATIC_DIR).as_posix()) for path in sorted(STATIC_DIR.rglob("*"))
+        if path.is_file() and path.suffix in OFFLINE_SUFFIXES and path.suffix != ".css"]
 
 
 def script_modules() -> list[str]:
     """Our ES modules besides app.js: preloaded together, so a slow network pays one round trip
     for them instead of one per level of imports."""
     return [asset_url(f"js/{path.name}") for path in sorted((STATIC_DIR / "js").glob("*.js")) if path.name != "app.js"]
+
+
+# One stylesheet for the page, joined from these in this order (the HDS files stay vendored
+# as they are, with their licence beside them): one request instead of five on a slow network.
+STYLESHEETS = ("vendor/hds-core-5.2.2/base.min.css", "vendor/hds-core-5.2.2/button.min.css",
+               "vendor/hds-core-5.2.2/text-input.min.css", "vendor/hds-core-5.2.2/notification.min.css",
+               "css/app.css")
+STYLES_BUNDLE = "styles.css"
+
+
+@lru_cache(maxsize=1)
+def _styles(version: str) -> tuple[bytes, bytes]:
+    joined = b"\n".join(b"/* %s */\n" % name.encode() + (STATIC_DIR / name).read_bytes() for name in STYLESHEETS)
+    return joined, gzip.compress(joined, 6)
 
 
 def _static_file(relative: str) -> Path:
@@ -75,12 +90,17 @@ async def asset(request: Request, version: FromPath[str], file_path: FromPath[Pa
     if version != asset_version():
         raise NotFoundException()
     cache = IMMUTABLE
+    headers = {"Cache-Control": cache, "Vary": "Accept-Encoding"}
+    gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
+    if file_path.as_posix().lstrip("/") == STYLES_BUNDLE:
+        plain, packed = _styles(version)
+        return Response(packed if gzip_ok else plain, media_type=MEDIA_TYPES[".css"],
+                        headers={**headers, **({"Content-Encoding": "gzip"} if gzip_ok else {})})
     path = _static_file(file_path.as_posix())
     media_type = MEDIA_TYPES.get(path.suffix, "application/octet-stream")
-    headers = {"Cache-Control": cache, "Vary": "Accept-Encoding"}
     # Text files go gzipped (a third of the bytes on a slow phone network). Only these: pages,
     # which carry tokens next to what a person typed, stay uncompressed (BREACH).
-    if path.suffix in TEXT_SUFFIXES and "gzip" in request.headers.get("accept-encoding", ""):
+    if path.suffix in TEXT_SUFFIXES and gzip_ok:
         return Response(_gzipped(path, path.stat().st_mtime), media_type=media_type,
                         headers={**headers, "Content-Encoding": "gzip"})
     return File(path=path, media_type=media_type, headers=headers, content_disposition_type="inline")
