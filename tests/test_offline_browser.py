@@ -173,6 +173,7 @@ async def test_three_visits_logged_offline_reach_the_server_exactly_once(world, 
 
         await log_visit(page, net, "Make", place="Rappukäytävä")
         await page.locator("#visit-queued").wait_for()
+        assert "Ei verkkoa" in await page.locator("#visit-queued").inner_text()  # said as it is: no network
         await log_visit(page, net, None)
         await page.locator("#visit-queued").wait_for()
         await log_visit(page, net, "Make", place="Tunneli")

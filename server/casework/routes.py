@@ -16,7 +16,7 @@ from server.timeutil import local_today
 async def home(walls: Walls, saved: FromQuery[str] = "") -> Template:
     return Template(template_name="pages/home.html",
                     context={"today": await todays_work(walls), "today_date": local_today(), "saved": saved,
-                             "quick_services": [s for s in await list_services() if s["quick_link"] and s["phone"]]})
+                             "quick_services": [s for s in await list_services(quick_only=True) if s["phone"]]})
 
 
 ROUTES = [home]

@@ -85,8 +85,10 @@ def links_of(service: dict[str, Any]) -> dict[str, str]:
     }
 
 
-async def list_services(query: str = "", category: str = "") -> list[dict[str, Any]]:
+async def list_services(query: str = "", category: str = "", quick_only: bool = False) -> list[dict[str, Any]]:
     condition = Service.active.eq(True)
+    if quick_only:
+        condition &= Service.quick_link.eq(True)
     if category in CATEGORIES:
         condition &= Service.category == category
     rows = [localized(row) for row in await Service.select().where(condition)]

@@ -11,7 +11,6 @@
 
 import { counts, drain, SYNC_TAG } from {{ asset("js/outbox.js") | tojson }};
 import * as store from {{ asset("js/store.js") | tojson }};
-import { unlock } from {{ asset("js/seal.js") | tojson }};
 
 const CACHE = "rinnalla-" + {{ version | tojson }};
 const ASSETS = {{ assets | tojson }};
@@ -76,7 +75,6 @@ async function sessionForSync() {
 async function sendWaitingVisits() {
   const session = await sessionForSync(); // throws with no network: the browser retries later
   if (!session) return; // logged out: the visits wait for their user
-  await unlock(session.user_id, session.csrf_token); // the visits' content opens only now
   const fresh = async () => (await sessionForSync().catch(() => null))?.csrf_token ?? null;
   const summary = await drain(session.user_id, { current: async () => session.csrf_token, fresh });
   // Still waiting (no network, a pause, a retry): fail, so the browser tries this sync again.

@@ -12,7 +12,7 @@
 //   404, 409, other  kept and shown (e.g. the client moved to another team)
 
 import * as store from "./store.js";
-import { isUnlocked, keysOf, open, openAsUser, seal, sealToUser } from "./seal.js";
+import { isUnlocked, keysOf, open, openAsUser, seal, sealToUser, unlock } from "./seal.js";
 
 export const CHANNEL = "rinnalla-outbox";
 export const SYNC_TAG = "rinnalla-outbox";
@@ -162,15 +162,29 @@ function exclusively(task) {
   return task();
 }
 
+// The visits' content opens only with the user's live session: ask for it once per drain.
+// No answer means no network (the visits wait quietly); a refusal means the session ended.
+async function unlockForSending(userId, token) {
+  if (isUnlocked(userId)) return null;
+  try {
+    return (await unlock(userId, token)) ? null : "login";
+  } catch {
+    return "offline";
+  }
+}
+
 // Sends every waiting visit of this user that is due, oldest first.
 // `tokens.current()` / `tokens.fresh()` give the CSRF token to send with.
 // Returns { sent, visits, stopped: null | "offline" | "login", retry: bool }.
 export function drain(userId, tokens) {
   return exclusively(async () => {
     const summary = { sent: 0, visits: [], stopped: null, retry: false, kept: [] };
+    const due = (await itemsOf(userId)).filter((item) => item.state === "waiting" && item.next_try_at <= Date.now());
+    if (!due.length) return summary;
     const state = { token: await tokens.current(), refreshed: false };
-    for (const item of await itemsOf(userId)) {
-      if (item.state !== "waiting" || item.next_try_at > Date.now()) continue;
+    summary.stopped = await unlockForSending(userId, state.token);
+    if (summary.stopped) return summary;
+    for (const item of due) {
       const result = await sendWithFreshTokenOnce(item, userId, tokens, state);
       if (result.outcome === "sent") {
         summary.sent += 1;
