@@ -6,7 +6,8 @@
 //   key* (ECDH P-256 with a fresh key per visit), which needs no secret: visits can be sealed
 //   offline even after the session has ended. The matching private key is kept only wrapped,
 //   under an *unwrap key* the server gives to that user's live session and that is never
-//   stored: so the content opens only while the user is logged in. A lost phone, whose session
+//   stored (the unwrapped key lives in this page's or worker's memory, non-extractable): so the
+//   content opens only while the user is logged in. A lost phone, whose session
 //   the lead ends, holds nothing readable but pseudonyms and times.
 //
 // Both secrets come from the server (server/offline/device_keys.py) only to the user's own
@@ -16,7 +17,7 @@ import * as store from "./store.js";
 
 const encoder = new TextEncoder();
 const ECDH = { name: "ECDH", namedCurve: "P-256" };
-const unwrapKeys = new Map(); // user id → unwrap key: in memory only, for this page or worker
+const privateKeys = new Map(); // user id → unwrapped private key: in memory only, for this page or worker
 
 function binding(userId, id) {
   // Ties a sealed value to its owner and row: a row copied under another user will not open.
@@ -69,20 +70,21 @@ export async function unlock(userId, csrfToken) {
   const material = await response.json();
   const unwrapKey = await crypto.subtle.importKey("raw", fromBase64Url(material.unwrap), "AES-GCM", false,
     ["wrapKey", "unwrapKey"]);
-  unwrapKeys.set(userId, unwrapKey);
   const kept = await keysOf(userId);
   // The key pair is made once per user and device: waiting visits are sealed to it.
   const pair = kept?.public_key ? kept : await newKeyPair(userId, unwrapKey);
   const keys = { user_id: userId, key: kept?.key ?? (await importAesKey(material.key)),
     public_key: pair.public_key, wrapped_private: pair.wrapped_private, wrap_iv: pair.wrap_iv };
   if (!kept?.key || !kept?.public_key) await store.put("keys", keys);
+  privateKeys.set(userId, await crypto.subtle.unwrapKey("pkcs8", keys.wrapped_private, unwrapKey,
+    { name: "AES-GCM", iv: keys.wrap_iv, additionalData: binding(userId, "private") }, ECDH, false, ["deriveKey"]));
   return keys;
 }
 
 // Logging out, or another user on the phone: the device key goes (pseudonyms and summaries no
 // longer open); the key pair stays, wrapped, so the waiting visits open again for the same user.
 export async function forgetKey(userId) {
-  unwrapKeys.delete(userId);
+  privateKeys.delete(userId);
   const kept = await keysOf(userId);
   if (!kept) return;
   const { key: _deviceKey, ...pairOnly } = kept;
@@ -115,15 +117,13 @@ export async function sealToUser(keys, userId, id, value) {
 }
 
 export function isUnlocked(userId) {
-  return unwrapKeys.has(userId);
+  return privateKeys.has(userId);
 }
 
 // Opens what sealToUser sealed; only after unlock() in this page or worker. Throws if the
 // content cannot be opened with the keys there are.
 export async function openAsUser(keys, userId, id, sealed) {
-  const unwrapKey = unwrapKeys.get(userId);
-  const privateKey = await crypto.subtle.unwrapKey("pkcs8", keys.wrapped_private, unwrapKey,
-    { name: "AES-GCM", iv: keys.wrap_iv, additionalData: binding(userId, "private") }, ECDH, false, ["deriveKey"]);
+  const privateKey = privateKeys.get(userId);
   const publicKey = await crypto.subtle.importKey("raw", sealed.epk, ECDH, false, []);
   return open(await contentKey(privateKey, publicKey), userId, id, sealed);
 }
