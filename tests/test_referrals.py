@@ -49,8 +49,11 @@ async def test_statuses_move_forward_only_and_an_outcome_answers_the_follow_up(c
     referral = (await refer(client, client_id, service_id)).json()
     path = f"/api/v1/referrals/{referral['id']}"
     assert (await api(client, "PATCH", path, {"status": "visited"})).status_code == 422
+    contacted = await api(client, "PATCH", path, {"status": "contacted"})
+    again = await api(client, "PATCH", path, {"status": "contacted"})  # a double tap, a resent request
+    assert contacted.status_code == again.status_code == 200 and again.json() == contacted.json()
     assert (await api(client, "PATCH", path, {"status": "referred"})).status_code == 409
-    attended = await api(client, "PATCH", path, {"status": "attended"})  # may skip `contacted`
+    attended = await api(client, "PATCH", path, {"status": "attended"})
     assert attended.status_code == 200 and attended.json()["closed_on"] == str(local_today())
     assert attended.json()["next_steps"] == []
     for back in ("contacted", "not_attended", "cancelled"):
@@ -130,3 +133,24 @@ async def test_a_visit_referring_to_an_unknown_service_stores_nothing(client, wo
     assert await Visit.count() == 0 and await Referral.count() == 0
     malformed = await refer(client, client_id, _service_id, visit_id="not-a-uuid")
     assert malformed.status_code == 422 and malformed.json()["errors"][0]["field"] == "visit_id"
+
+
+async def test_a_visit_with_a_referral_and_a_follow_up_names_its_own_follow_up(client, world, setting):
+    client_id, service_id = setting
+    await login(client, "alice@example.org")
+    visit = {"id": str(uuid.uuid4()), "client_id": client_id, "refer_service_id": service_id,
+             "next_followup_on": str(local_today() + timedelta(days=2)), "followup_note": "Soita"}
+    first = await api(client, "POST", "/api/v1/visits", visit)
+    again = await api(client, "POST", "/api/v1/visits", visit)
+    assert first.json()["followup_id"] == again.json()["followup_id"]
+    own = await FollowUp.select(FollowUp.note).where(FollowUp.id == first.json()["followup_id"]).first()
+    assert own["note"] == "Soita"
+    assert await FollowUp.count() == 2  # the visit's own, and the referral's week-later question
+
+
+async def test_a_referral_note_without_a_service_is_refused_not_dropped(client, world, setting):
+    client_id, _service_id = setting
+    await login(client, "alice@example.org")
+    visit = {"id": str(uuid.uuid4()), "client_id": client_id, "referral_note": "Huomenna klo 10"}
+    answer = await api(client, "POST", "/api/v1/visits", visit)
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "refer_service_id"

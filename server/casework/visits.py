@@ -87,6 +87,8 @@ def read_visit(raw: dict[str, Any], require_id: bool) -> VisitInput:
     )
     if visit.refer_service_id is not None and client_id is None:
         reader.fail("refer_service_id", N_("A referral needs a known client."))
+    if visit.referral_note and visit.refer_service_id is None and "refer_service_id" not in reader.errors:
+        reader.fail("refer_service_id", N_("Choose the service the note is about."))
     reader.done()
     return visit
 

@@ -77,7 +77,8 @@ async def insert_referral(client: dict[str, Any], service_id: int, note: str, vi
     due = datetime.combine(local_today() + FOLLOW_UP_AFTER, time(FOLLOW_UP_HOUR), tzinfo=local_zone())
     followup = await FollowUp.insert(FollowUp(
         team=client["team"], client=client["id"], pair=client["pair"], due_at=due, created_by=author,
-        note=_("Did the client get to the service? (referral)"), visit=visit_pk)).returning(FollowUp.id)
+        # Not tied to the visit: the visit's own follow-up is the one its `followup_id` names.
+        note=_("Did the client get to the service? (referral)"))).returning(FollowUp.id)
     rows = await Referral.insert(Referral(
         team=client["team"], client=client["id"], service=service_id, visit=visit_pk, followup=followup[0]["id"],
         note=note, status="referred", referred_on=local_today(), created_by=author)).returning(Referral.id)
@@ -111,6 +112,8 @@ async def set_referral_status(walls: TeamScope, referral_id: int, raw: dict[str,
         reader.fail("status", N_("This field is required."))
     reader.done()
     current = await walls.get(Referral, referral_id, Referral.status, Referral.followup)
+    if status == current["status"]:  # the same step sent twice (a double tap, a resent request)
+        return await referral_detail(walls, referral_id)
     if status not in next_steps(current["status"]):
         raise StepNotAllowed()
     values: dict[Any, Any] = {Referral.status: status}
@@ -119,10 +122,15 @@ async def set_referral_status(walls: TeamScope, referral_id: int, raw: dict[str,
     else:
         values[Referral.closed_on] = local_today()
     async with engine().transaction():
-        await Referral.update(values).where((Referral.id == referral_id) & walls.condition(Referral))
+        # Only from the status just read: two people setting an outcome at once cannot both win.
+        moved = await Referral.update(values).where(
+            (Referral.id == referral_id) & walls.condition(Referral) & (Referral.status == current["status"])
+        ).returning(Referral.id)
+        if not moved:
+            raise StepNotAllowed()
         if status in OUTCOMES and current["followup"] is not None:  # the question has its answer
             await FollowUp.update({FollowUp.done_at: utcnow(), FollowUp.done_by: walls.user.id}).where(
-                (FollowUp.id == current["followup"]) & FollowUp.done_at.is_null())
+                (FollowUp.id == current["followup"]) & walls.condition(FollowUp) & FollowUp.done_at.is_null())
     return await referral_detail(walls, referral_id)
 
 

@@ -12,7 +12,7 @@
 //   404, 409, other  kept and shown (e.g. the client moved to another team)
 
 import * as store from "./store.js";
-import { isUnlocked, keysOf, open, openAsUser, seal, sealToUser, unlock } from "./seal.js";
+import { isUnlocked, keysOf, lock, open, openAsUser, seal, sealToUser, unlock } from "./seal.js";
 
 export const CHANNEL = "rinnalla-outbox";
 export const SYNC_TAG = "rinnalla-outbox";
@@ -128,7 +128,10 @@ async function sendOne(item, userId, csrfToken) {
     await store.remove("outbox", item.id);
     return { outcome: "sent", visit };
   }
-  if (status === 401) return { outcome: "login" };
+  if (status === 401) {
+    lock(userId); // the session ended: nothing here opens the content any more
+    return { outcome: "login" };
+  }
   if (status === 403) return { outcome: "forbidden" };
   if (status >= 500 || RETRY_STATUSES.has(status)) {
     await retryLater(item, status);

@@ -58,27 +58,59 @@ async function newKeyPair(userId, unwrapKey) {
   return { public_key: pair.publicKey, wrapped_private: wrapped, wrap_iv: wrapIv };
 }
 
+function unwrapPrivate(keys, userId, unwrapKey) {
+  return crypto.subtle.unwrapKey("pkcs8", keys.wrapped_private, unwrapKey,
+    { name: "AES-GCM", iv: keys.wrap_iv, additionalData: binding(userId, "private") }, ECDH, false, ["deriveKey"]);
+}
+
+function exclusively(name, task) {
+  return self.navigator?.locks ? self.navigator.locks.request(name, task) : task();
+}
+
+// The stored keys with a key pair that this unwrap key opens: made once per user and device
+// (under a lock, so two tabs or a tab and the worker cannot make two), and made anew only if
+// the server's secret changed (the old pair's visits then show as unreadable, never as "no
+// network" forever, and new visits are sealed to a pair that opens).
+async function keysWithPair(userId, material, unwrapKey) {
+  return exclusively(`rinnalla-keys-${userId}`, async () => {
+    const kept = await keysOf(userId);
+    let pair = kept?.public_key ? kept : null;
+    let privateKey = pair ? await unwrapPrivate(pair, userId, unwrapKey).catch(() => null) : null;
+    if (!privateKey) {
+      pair = await newKeyPair(userId, unwrapKey);
+      privateKey = await unwrapPrivate(pair, userId, unwrapKey);
+    }
+    const keys = { user_id: userId, key: kept?.key ?? (await importAesKey(material.key)),
+      public_key: pair.public_key, wrapped_private: pair.wrapped_private, wrap_iv: pair.wrap_iv };
+    if (!kept?.key || kept.public_key !== pair.public_key) await store.put("keys", keys);
+    return { keys, privateKey };
+  });
+}
+
 // With the user's live session: fetches both secrets, keeps the device key (and on first use
-// makes the key pair), and holds the unwrap key in memory. Returns the stored keys, or null.
+// makes the key pair), and holds the private key in memory. Returns the stored keys, or null
+// when the server refuses (no session). Throws only when there is no answer (no network).
 export async function unlock(userId, csrfToken) {
   const response = await fetch("/api/v1/device/key", {
     method: "POST", credentials: "same-origin", cache: "no-store",
     headers: { "content-type": "application/json", "x-csrftoken": csrfToken },
     body: JSON.stringify({ device_id: await deviceId() }),
   });
-  if (!response.ok) return null;
+  if (!response.ok) {
+    lock(userId);
+    return null;
+  }
   const material = await response.json();
   const unwrapKey = await crypto.subtle.importKey("raw", fromBase64Url(material.unwrap), "AES-GCM", false,
     ["wrapKey", "unwrapKey"]);
-  const kept = await keysOf(userId);
-  // The key pair is made once per user and device: waiting visits are sealed to it.
-  const pair = kept?.public_key ? kept : await newKeyPair(userId, unwrapKey);
-  const keys = { user_id: userId, key: kept?.key ?? (await importAesKey(material.key)),
-    public_key: pair.public_key, wrapped_private: pair.wrapped_private, wrap_iv: pair.wrap_iv };
-  if (!kept?.key || !kept?.public_key) await store.put("keys", keys);
-  privateKeys.set(userId, await crypto.subtle.unwrapKey("pkcs8", keys.wrapped_private, unwrapKey,
-    { name: "AES-GCM", iv: keys.wrap_iv, additionalData: binding(userId, "private") }, ECDH, false, ["deriveKey"]));
+  const { keys, privateKey } = await keysWithPair(userId, material, unwrapKey);
+  privateKeys.set(userId, privateKey);
   return keys;
+}
+
+// The session is gone: the content closes again in this page or worker.
+export function lock(userId) {
+  privateKeys.delete(userId);
 }
 
 // Logging out, or another user on the phone: the device key goes (pseudonyms and summaries no
