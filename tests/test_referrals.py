@@ -154,3 +154,14 @@ async def test_a_referral_note_without_a_service_is_refused_not_dropped(client, 
     visit = {"id": str(uuid.uuid4()), "client_id": client_id, "referral_note": "Huomenna klo 10"}
     answer = await api(client, "POST", "/api/v1/visits", visit)
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "refer_service_id"
+
+
+async def test_the_same_referral_sent_twice_is_made_once(client, world, setting):
+    client_id, service_id = setting
+    await login(client, "alice@example.org")
+    form = {"service_id": service_id, "note": "Huomenna"}
+    for _ in range(2):  # a double tap on a weak signal
+        assert (await post_form(client, f"/clients/{client_id}/referrals", form)).status_code == 303
+    assert await Referral.count() == 1 and await FollowUp.count() == 1
+    other_note = await post_form(client, f"/clients/{client_id}/referrals", {**form, "note": "Toinen asia"})
+    assert other_note.status_code == 303 and await Referral.count() == 2  # a different referral is made

@@ -95,6 +95,13 @@ async def create_referral(walls: TeamScope, raw: dict[str, Any]) -> dict[str, An
     client = await require_client(walls, client_id)  # type: ignore[arg-type]
     await require_service(service_id)  # type: ignore[arg-type]
     visit_pk = await _visit_of_client(walls, visit_uuid, client["id"])
+    # A form sent twice on a weak signal: the same open referral made today is the one meant.
+    same = await walls.select(Referral, Referral.id).where(
+        (Referral.client == client["id"]) & (Referral.service == service_id) & (Referral.status == "referred")
+        & (Referral.referred_on == local_today()) & (Referral.created_by == walls.user.id)
+        & (Referral.note == note)).first()
+    if same is not None:
+        return await referral_detail(walls, same["id"])
     async with engine().transaction():
         referral_id = await insert_referral(client, service_id, note, visit_pk, walls.user.id)  # type: ignore[arg-type]
     return await referral_detail(walls, referral_id)
