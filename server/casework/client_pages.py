@@ -11,7 +11,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.plugins.htmx import HTMXTemplate
 from litestar.response import Redirect, Template
 
-from server.services.directory import list_services
+from server.services.directory import service_choices
 from server.services.referrals import create_referral, referrals_of_client, set_referral_status
 from server.accounts.tables import Pair
 from server.casework.access_log import access_log_rows, log_client_read
@@ -150,7 +150,7 @@ async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: 
     days_to_release = (client["release_date"] - local_today()).days if client["release_date"] else None
     return Template("pages/client.html", status_code=status_code, context={
         "client": client, "visits": visits, "followups": followups, "appointments": appointments,
-        "referrals": await referrals_of_client(walls, client_id), "services_to_choose": await list_services(),
+        "referrals": await referrals_of_client(walls, client_id), "service_choices": await service_choices(),
         "open_followups": [f for f in followups if f["done_at"] is None],
         "done_followups": [f for f in followups if f["done_at"] is not None],
         "days_to_release": days_to_release, "saved": saved, "form": form, "errors": errors or {},

@@ -19,7 +19,7 @@ from server.casework.validation import InvalidInput, Reader
 from server.casework.visits import KINDS, read_visit, record_visit
 from server.accounts.sessions import pair_of
 from server.scope import TeamScope, Walls
-from server.services.directory import list_services
+from server.services.directory import service_choices
 from server.timeutil import to_local, utcnow
 from server.web.forms import form_dict
 from server.web.navigation import safe_next
@@ -48,7 +48,7 @@ async def _visit_form(walls: TeamScope, values: dict[str, Any], errors: dict[str
         choices, _total = await list_clients(walls, status="active", mine_only=True, limit=500)
     return Template("pages/visit_form.html", status_code=status_code, context={
         "values": values, "errors": errors, "anonymous": anonymous, "client": client, "client_choices": choices,
-        "workers": await workers_to_choose(walls), "services_to_choose": await list_services(), "THEMES": THEMES, "ACTIONS": VISIT_ACTIONS, "KINDS": KINDS,
+        "workers": await workers_to_choose(walls), "service_choices": await service_choices(), "THEMES": THEMES, "ACTIONS": VISIT_ACTIONS, "KINDS": KINDS,
         "now_local": to_local(utcnow()).strftime("%Y-%m-%dT%H:%M")})
 
 

@@ -26,7 +26,7 @@ from server.i18n import LANGUAGES, N_, current_language, set_language
 from server.i18n import gettext as _
 from server.offline.device_keys import DEVICE_KEY, UNWRAP_KEY, derived_key
 from server.scope import Walls
-from server.services.directory import list_services
+from server.services.directory import service_choices
 from server.services.routes import directory_context
 from server.web.assets import asset_version, offline_assets
 
@@ -68,7 +68,7 @@ def _shell_context(page: str) -> dict[str, Any]:
     anonymous = page == "anonymous"
     values = {"kind": "street", **({"anonymous_count": "1"} if anonymous else {})}  # as /visits/new gives
     return {"shell": True, "page": page, "anonymous": anonymous, "values": values,
-            "errors": {}, "client": None, "client_choices": [], "workers": [], "services_to_choose": [], "THEMES": THEMES,
+            "errors": {}, "client": None, "client_choices": [], "workers": [], "service_choices": [], "THEMES": THEMES,
             "ACTIONS": VISIT_ACTIONS, "KINDS": KINDS, "now_local": ""}
 
 
@@ -87,7 +87,7 @@ async def shell_page(lang: FromPath[str], page: FromPath[str]) -> Template:
     if page == "services":  # the whole directory, filtered on the phone
         context.update(await directory_context("", ""))
     if page == "visit":  # a referral can be made offline too: the directory is public
-        context["services_to_choose"] = await list_services()
+        context["service_choices"] = await service_choices()
     return Template(SHELL_TEMPLATES[page], context=context, headers=NO_CACHE)
 
 

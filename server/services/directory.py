@@ -19,6 +19,7 @@ from server.casework.validation import Reader
 from server.i18n import N_, current_language
 from server.services.tables import CATEGORIES, Service
 from server.timeutil import utcnow
+from server.web.labels import label
 
 NATIONAL_FILE = Path(__file__).with_name("national_services.json")
 TRANSLATED = ("name", "phone_note", "opening_hours", "description")
@@ -97,6 +98,15 @@ async def list_services(query: str = "", category: str = "", quick_only: bool = 
         rows = [row for row in rows if needle in " ".join(
             [row["name"], row["description"], row["municipality"], row["category"]]).casefold()]
     return sorted(rows, key=lambda row: (not row["quick_link"], row["name"].casefold()))
+
+
+async def service_choices() -> list[tuple[int, str]]:
+    """(id, name) of every active service, for a form's select."""
+    return [(row["id"], row["name"]) for row in await list_services()]
+
+
+def category_choices() -> list[tuple[str, str]]:
+    return [(slug, label("service_category", slug)) for slug in CATEGORIES]
 
 
 async def get_service(service_id: int) -> dict[str, Any] | None:

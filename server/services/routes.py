@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.casework.validation import InvalidInput
-from server.services.directory import add_local_service, get_service, list_services, retire_local_service
+from server.services.directory import add_local_service, category_choices, get_service, list_services, retire_local_service
 from server.web.forms import form_dict
 from server.web.guards import requires_lead
 from server.services.tables import CATEGORIES
@@ -20,7 +20,7 @@ from server.services.tables import CATEGORIES
 
 async def directory_context(query: str, category: str) -> dict[str, Any]:
     return {"services": await list_services(query, category), "query": query,
-            "category": category if category in CATEGORIES else "", "CATEGORIES": CATEGORIES}
+            "category": category if category in CATEGORIES else "", "category_choices": category_choices()}
 
 
 @get("/services")
