@@ -119,6 +119,21 @@ async def demo() -> None:
 
 
 @main.group()
+def reminders() -> None:
+    """Reminders (push)."""
+
+
+@reminders.command("plan")
+@run_async
+async def reminders_plan() -> None:
+    """Plan the reminders of every open client (after an upgrade or a bulk import; idempotent)."""
+    from server.push.planner import plan_all_clients
+
+    count = await plan_all_clients()
+    click.echo(f"Reminders planned for {count} clients.")
+
+
+@main.group()
 def team() -> None:
     """Teams of the organisation."""
 
@@ -203,9 +218,9 @@ async def pair_add(first_email: str, second_email: str) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Do one round and exit.")
+@click.option("--once", is_flag=True, help="Send what is due, do the housekeeping, and exit.")
 def worker(once: bool) -> None:
-    """Background work: housekeeping now, the reminder dispatcher when push lands."""
+    """The reminder dispatcher and housekeeping (the Procfile's worker)."""
     from server.worker import run_worker
 
     _check_schema()

@@ -18,6 +18,7 @@ from server.casework.tables import (
 )
 from server.casework.clients import search_key
 from server.db.lifecycle import engine
+from server.push.planner import plan_all_clients
 from server.timeutil import local_today, local_zone, utcnow
 
 DEMO_PASSWORD = "rinnalla-demo-2026"
@@ -165,6 +166,7 @@ async def seed_demo() -> list[tuple[str, str]]:
         async with engine().transaction():
             await _create_accounts()
             await _create_casework()
+            await plan_all_clients()
     rows = await User.select(User.email, User.role, User.team.name.as_alias("team")).where(
         User.email.like("%@demo.rinnalla.fi")).order_by(User.id)
     return [(row["email"], f"{row['role']}" + (f", {row['team']}" if row["team"] else "")) for row in rows]

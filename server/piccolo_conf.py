@@ -12,5 +12,6 @@ APP_REGISTRY = AppRegistry(
         "server.accounts.piccolo_app",
         "server.casework.piccolo_app",
         "server.services.piccolo_app",
+        "server.push.piccolo_app",
     ]
 )

@@ -89,6 +89,15 @@ class Settings:
     release: str = ""
     """A label of the deployed release (RINNALLA_RELEASE, e.g. a git commit); a new label makes
     phones take a new app version even when no static file changed (default empty)."""
+    vapid_private_key: str = ""
+    """The Web Push (VAPID) private key, base64url; generated once into DATA_DIR when not given.
+    Every web and worker process must share it: phones subscribe to its public key."""
+    push_subject: str = ""
+    """The `sub` claim of Web Push: `mailto:` or `https:` (default BASE_URL when it is https)."""
+    push_endpoint_allowlist: tuple[str, ...] = ()
+    """Push service host names the server may POST to; `.example.com` also allows subdomains."""
+    quiet_hours: tuple[int, int] | None = (21, 8)
+    """Local hours (start, end) when non-urgent reminders to workers wait; None for none."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -105,6 +114,32 @@ class Settings:
     @property
     def sqlite_path(self) -> Path:
         return Path(self.database_url.removeprefix("sqlite:///"))
+
+
+# Google (FCM), Mozilla, Apple and Microsoft (WNS): the push services browsers use.
+DEFAULT_PUSH_HOSTS = ("fcm.googleapis.com", "updates.push.services.mozilla.com", ".push.apple.com",
+                      ".notify.windows.com")
+
+
+def _quiet_hours(raw: str) -> tuple[int, int] | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    start, sep, end = raw.partition("-")
+    if not sep or not start.strip().isdigit() or not end.strip().isdigit() \
+            or not (0 <= int(start) <= 23 and 0 <= int(end) <= 23) or int(start) == int(end):
+        raise SettingsError(f"REMINDER_QUIET_HOURS must look like 21-08 (start-end, hours 0-23), got {raw!r}")
+    return int(start), int(end)
+
+
+def _push_subject(raw: str, base_url: str, production: bool) -> str:
+    subject = raw.strip() or (base_url if base_url.startswith("https://") else "mailto:rinnalla@example.org")
+    if not subject.startswith(("mailto:", "https:")):
+        raise SettingsError("PUSH_SUBJECT must start with mailto: or https:")
+    if production and ("localhost" in subject or subject.endswith(("example.org", ".invalid"))):
+        # Apple refuses a subject it cannot resolve (403 BadJwtToken).
+        raise SettingsError("PUSH_SUBJECT must be a real mailto: or https: address in production")
+    return subject
 
 
 def load_settings() -> Settings:
@@ -148,6 +183,13 @@ def load_settings() -> Settings:
         login_window_minutes=_env_int("LOGIN_WINDOW_MINUTES", 15),
         trusted_proxies=frozenset(p.strip() for p in _env("TRUSTED_PROXIES").split(",") if p.strip()),
         release=_env("RINNALLA_RELEASE").strip(),
+        vapid_private_key=_env("VAPID_PRIVATE_KEY").strip(),
+        push_subject=_push_subject(_env("PUSH_SUBJECT"), _env("BASE_URL", "http://localhost:8000"),
+                                   environment == "production"),
+        push_endpoint_allowlist=tuple(h.strip().lower() for h in
+                                      _env("PUSH_ENDPOINT_ALLOWLIST", ",".join(DEFAULT_PUSH_HOSTS)).split(",")
+                                      if h.strip()),
+        quiet_hours=_quiet_hours(_env("REMINDER_QUIET_HOURS", "21-08")),
     )
 
 

@@ -1,6 +1,9 @@
-"""The background worker (Procfile `worker:`): housekeeping today; reminders join it later.
+"""The background worker (Procfile `worker:`): the reminder dispatcher, and housekeeping.
 
-It stops cleanly on SIGTERM/SIGINT: the round in progress finishes, then the loop ends.
+It sends what is due, then sleeps until the next reminder falls due (at most POLL_SECONDS, so
+reminders planned by the web processes meanwhile go out within that). On SIGTERM/SIGINT the batch
+in progress finishes and is recorded, then the loop ends; a worker killed harder leaves its batch
+leased, and the next dispatcher takes it up when the lease runs out.
 """
 
 from __future__ import annotations
@@ -8,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from datetime import timedelta
 
 from server.accounts.sessions import purge_ended_sessions
 from server.accounts.throttle import purge_old_failures
 from server.db.lifecycle import database
+from server.push.dispatcher import dispatch_due, http_session, next_due_in
 from server.timeutil import utcnow
 
 log = logging.getLogger("rinnalla.worker")
-ROUND_SECONDS = 60
+HOUSEKEEPING_SECONDS = 60
+POLL_SECONDS = 15
 # Ended sessions stay visible this long (who was logged in where), then their rows go.
 SESSION_ROWS_KEPT = timedelta(days=30)
 
@@ -28,21 +34,30 @@ async def housekeeping() -> None:
         log.info("removed %d ended sessions", removed)
 
 
+async def _sleep_until_due(stop: asyncio.Event) -> None:
+    due_in = await next_due_in()
+    wait = POLL_SECONDS if due_in is None else min(POLL_SECONDS, max(0.2, due_in))
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=wait)
+    except asyncio.TimeoutError:
+        pass
+
+
 async def run_worker(once: bool = False) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with database():
+    async with database(), http_session() as session:
         log.info("worker started")
-        while True:
-            await housekeeping()
+        last_housekeeping = 0.0
+        while not stop.is_set():
+            if time.monotonic() - last_housekeeping >= HOUSEKEEPING_SECONDS:
+                await housekeeping()
+                last_housekeeping = time.monotonic()
+            await dispatch_due(session, stop)
             if once:
                 break
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=ROUND_SECONDS)
-                break
-            except asyncio.TimeoutError:
-                continue
+            await _sleep_until_due(stop)
     log.info("worker stopped")

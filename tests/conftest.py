@@ -25,6 +25,11 @@ os.environ["RINNALLA_FAST_HASHES"] = "1"
 os.environ.pop("BASE_URL", None)
 os.environ.pop("RINNALLA_ENV", None)
 os.environ.pop("SECRET_KEY", None)
+# The known push services, and the loopback one the tests run (tests/support/push_service.py).
+os.environ["PUSH_ENDPOINT_ALLOWLIST"] = ("127.0.0.1,fcm.googleapis.com,updates.push.services.mozilla.com,"
+                                         ".push.apple.com,.notify.windows.com")
+os.environ.pop("REMINDER_QUIET_HOURS", None)
+os.environ.pop("VAPID_PRIVATE_KEY", None)
 
 
 async def _recreate_postgres_database(name: str) -> None:

@@ -14,7 +14,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 ENVIRONMENT_NAMES = ["DATABASE_URL", "DATA_DIR", "SECRET_KEY", "BASE_URL", "TZ", "RINNALLA_ENV", "DEBUG",
                      "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "LOGIN_MAX_FAILURES_PER_ACCOUNT",
                      "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_WINDOW_MINUTES", "TRUSTED_PROXIES",
-                     "RINNALLA_RELEASE"]
+                     "RINNALLA_RELEASE", "VAPID_PRIVATE_KEY", "PUSH_SUBJECT", "PUSH_ENDPOINT_ALLOWLIST",
+                     "REMINDER_QUIET_HOURS"]
 
 
 # One non-default value per environment name, and the field that must take it.
@@ -33,6 +34,11 @@ READ_BACK = [
     ("LOGIN_WINDOW_MINUTES", "20", "login_window_minutes", 20),
     ("TRUSTED_PROXIES", "10.0.0.1, 10.0.0.2", "trusted_proxies", frozenset({"10.0.0.1", "10.0.0.2"})),
     ("RINNALLA_RELEASE", " 4f2a9c1 ", "release", "4f2a9c1"),
+    ("VAPID_PRIVATE_KEY", "abc", "vapid_private_key", "abc"),
+    ("PUSH_SUBJECT", "mailto:ops@r.example.fi", "push_subject", "mailto:ops@r.example.fi"),
+    ("PUSH_ENDPOINT_ALLOWLIST", "Push.Example.org, .push.test", "push_endpoint_allowlist",
+     ("push.example.org", ".push.test")),
+    ("REMINDER_QUIET_HOURS", "22-07", "quiet_hours", (22, 7)),
 ]
 
 

@@ -15,6 +15,7 @@ from server.accounts import sessions, throttle
 from server.accounts.services import authenticate
 from server.accounts.tables import User
 from server.casework import calendar
+from server.push.subscriptions import user_devices
 from server.i18n import LANGUAGES
 from server.i18n import gettext as _
 from server.settings import get_settings
@@ -109,16 +110,17 @@ async def choose_language(request: Request, data: Annotated[LanguageForm, FORM])
 
 
 @get("/settings", name="settings")
-async def settings_page(request: Request) -> Template:
-    return await _settings(request)
+async def settings_page(request: Request, push_test: FromQuery[int | None] = None) -> Template:
+    return await _settings(request, push_test=push_test)
 
 
-async def _settings(request: Request, feed_url: str | None = None) -> Template:
+async def _settings(request: Request, feed_url: str | None = None, push_test: int | None = None) -> Template:
     rows = await sessions.active_sessions(request.user.id)
     return Template(
         template_name="pages/settings.html",
         context={"sessions": rows, "current_session_id": request.user.session_id, "feed_url": feed_url,
-                 "has_feed": await calendar.has_feed(request.user.id)},
+                 "has_feed": await calendar.has_feed(request.user.id),
+                 "devices": await user_devices(request.user.id), "push_test": push_test},
     )
 
 

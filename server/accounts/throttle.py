@@ -52,3 +52,23 @@ async def clear_account(email: str) -> None:
 async def purge_old_failures() -> None:
     window = timedelta(minutes=get_settings().login_window_minutes)
     await LoginFailure.delete().where(LoginFailure.failed_at < utcnow() - window)
+
+
+async def guessing_wait(scope: str, address: str, limit: int) -> int:
+    """Seconds an address must wait after `limit` wrong guesses at a secret link (0: go on).
+
+    The failures share the login failures' table (so every web process counts them) under a
+    scope name in place of an account.
+    """
+    window = timedelta(minutes=get_settings().login_window_minutes)
+    rows = await (LoginFailure.select(LoginFailure.failed_at)
+                  .where((LoginFailure.account_key == scope) & (LoginFailure.address == address[:64])
+                         & (LoginFailure.failed_at > utcnow() - window))
+                  .order_by(LoginFailure.failed_at, ascending=False).limit(limit))
+    if len(rows) < limit:
+        return 0
+    return max(1, int((rows[-1]["failed_at"] + window - utcnow()).total_seconds()) + 1)
+
+
+async def register_wrong_guess(scope: str, address: str) -> None:
+    await LoginFailure.insert(LoginFailure(account_key=scope, address=address[:64], failed_at=utcnow()))

@@ -49,6 +49,21 @@ def _event(row: dict[str, Any]) -> Event:
     return event
 
 
+def client_appointment_ics(row: dict[str, Any]) -> bytes:
+    """For the client's own calendar: their place and whom they meet (their data, their choice),
+    never the workers' notes; icalendar escapes what was typed (no injected properties)."""
+    event = _event(row)
+    event.pop("url")
+    event["summary"] = _("Appointment")
+    if row.get("place"):
+        event.add("location", row["place"])
+    if row.get("with_whom"):
+        event.add("description", row["with_whom"])
+    calendar = _calendar()
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
 def appointment_ics(row: dict[str, Any]) -> bytes:
     calendar = _calendar()
     calendar.add_component(_event(row))

@@ -21,6 +21,7 @@ from server.casework.clients import (
 )
 from server.casework.planning import client_appointments, client_followups, create_appointment, create_followup
 from server.casework.tables import THEMES
+from server.push.links import client_links
 from server.casework.validation import InvalidInput, search_text
 from server.casework.visits import list_visits
 from server.scope import TeamScope, Walls
@@ -151,6 +152,7 @@ async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: 
     return Template("pages/client.html", status_code=status_code, context={
         "client": client, "visits": visits, "followups": followups, "appointments": appointments,
         "referrals": await referrals_of_client(walls, client_id), "service_choices": await service_choices(),
+        "reminder_links": await client_links(walls, client_id),
         "open_followups": [f for f in followups if f["done_at"] is None],
         "done_followups": [f for f in followups if f["done_at"] is not None],
         "days_to_release": days_to_release, "saved": saved, "form": form, "errors": errors or {},

@@ -12,6 +12,7 @@ from server.casework.tables import (
 )
 from server.casework.validation import InvalidInput, Reader
 from server.db.lifecycle import engine
+from server.push.planner import plan_client
 from server.i18n import N_
 from server.scope import TeamScope
 from server.timeutil import local_today, utcnow
@@ -114,6 +115,7 @@ async def create_client(walls: TeamScope, raw: dict[str, Any]) -> int:
     async with engine().transaction():
         client_id = (await Client.insert(row))[0]["id"]
         await _replace_themes(client_id, changes.themes or [])
+        await plan_client(client_id)
     return client_id
 
 
@@ -134,6 +136,7 @@ async def update_client(walls: TeamScope, client_id: int, raw: dict[str, Any]) -
             # The client's follow-ups and appointments move with them to the new pair.
             for table in (FollowUp, Appointment):
                 await table.update({table.pair: values[Client.pair]}).where(table.client == client_id)
+        await plan_client(client_id)  # a new release date or status changes the reminders
 
 
 async def _replace_themes(client_id: int, themes: list[str]) -> None:

@@ -9,6 +9,8 @@ from litestar.exceptions import NotFoundException
 from server.casework.clients import require_client
 from server.casework.tables import Appointment, FollowUp
 from server.casework.validation import MAX_NOTES, Reader
+from server.db.lifecycle import engine
+from server.push.planner import plan_client
 from server.scope import TeamScope
 from server.timeutil import local_day_bounds, local_today, utcnow
 
@@ -35,8 +37,11 @@ async def create_followup(walls: TeamScope, raw: dict[str, Any]) -> dict[str, An
     note = reader.text("note", MAX_NOTES, required=True, multiline=True)
     reader.done()
     client = await require_client(walls, client_id)  # type: ignore[arg-type]
-    rows = await FollowUp.insert(FollowUp(team=client["team"], client=client["id"], pair=client["pair"], due_at=due_at,
-                                          note=note, created_by=walls.user.id)).returning(*_FOLLOWUP_COLUMNS)
+    async with engine().transaction():
+        rows = await FollowUp.insert(FollowUp(team=client["team"], client=client["id"], pair=client["pair"],
+                                              due_at=due_at, note=note, created_by=walls.user.id)
+                                     ).returning(*_FOLLOWUP_COLUMNS)
+        await plan_client(client["id"])
     return public_followup(rows[0])
 
 
@@ -44,8 +49,10 @@ async def set_followup_done(walls: TeamScope, followup_id: int, done: bool) -> d
     await walls.get(FollowUp, followup_id, FollowUp.id)
     values = {FollowUp.done_at: utcnow(), FollowUp.done_by: walls.user.id} if done else \
         {FollowUp.done_at: None, FollowUp.done_by: None}
-    rows = await FollowUp.update(values).where((FollowUp.id == followup_id) & walls.condition(FollowUp)).returning(
-        *_FOLLOWUP_COLUMNS)
+    async with engine().transaction():
+        rows = await FollowUp.update(values).where((FollowUp.id == followup_id) & walls.condition(FollowUp)
+                                                   ).returning(*_FOLLOWUP_COLUMNS)
+        await plan_client(rows[0]["client"])  # a done follow-up is not reminded; undone, it is again
     return public_followup(rows[0])
 
 
@@ -68,10 +75,12 @@ async def create_appointment(walls: TeamScope, raw: dict[str, Any]) -> dict[str,
     remind_client = reader.flag("remind_client")
     reader.done()
     client = await require_client(walls, client_id)  # type: ignore[arg-type]
-    rows = await Appointment.insert(Appointment(
-        team=client["team"], client=client["id"], pair=client["pair"], starts_at=starts_at, place=place,
-        with_whom=with_whom, remind_client=remind_client, note=note, created_by=walls.user.id,
-    )).returning(*_APPOINTMENT_COLUMNS)
+    async with engine().transaction():
+        rows = await Appointment.insert(Appointment(
+            team=client["team"], client=client["id"], pair=client["pair"], starts_at=starts_at, place=place,
+            with_whom=with_whom, remind_client=remind_client, note=note, created_by=walls.user.id,
+        )).returning(*_APPOINTMENT_COLUMNS)
+        await plan_client(client["id"])
     return public_appointment(rows[0])
 
 

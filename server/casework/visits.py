@@ -24,6 +24,7 @@ from server.casework.tables import (
 from server.casework.validation import MAX_ANONYMOUS, MAX_NOTES, InvalidInput, Reader
 from server.db.lifecycle import engine
 from server.i18n import N_
+from server.push.planner import plan_client
 from server.scope import TeamScope
 from server.services.referrals import insert_referral, require_service
 from server.timeutil import local_zone, utcnow
@@ -134,6 +135,9 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
         inserted = await Visit.insert(row).on_conflict(target=Visit.uuid, action="DO NOTHING").returning(Visit.id)
         followup_id = await _store_parts(inserted[0]["id"], visit, workers, team_id, pair_id, walls.user.id) \
             if inserted else None
+        if inserted and visit.client_id is not None and (visit.followup_on or visit.refer_service_id):
+            # Reminders also for what arrived late by sync (a passed moment is sent once, not never).
+            await plan_client(visit.client_id)
     if inserted:  # the first delivery: answer from what was just stored, without reading it back
         parts = {"themes": visit.themes, "actions": visit.actions, "workers": workers}
         return public_visit({**row.to_dict(), "id": inserted[0]["id"]}, parts, followup_id), True

@@ -44,4 +44,11 @@ def script_texts() -> dict[str, object]:
         "blocked_409": _("This visit's id belongs to another visit. Delete it and log the visit again."),
         "blocked_other": _("The server refused this visit."),
         "draft_errors": _("Fix these and save again:"),
+        "push_on": _("Reminders are on for this phone."),
+        "push_off": _("Reminders are off on this phone."),
+        "push_denied": _("Notifications are blocked for Rinnalla in this phone's settings. Allow them there, then "
+                         "try again."),
+        "push_unsupported": _("This browser cannot show reminders. On an iPhone, add Rinnalla to the Home Screen "
+                              "first and open it from there."),
+        "push_failed": _("Turning reminders on did not work. Check the network and try again."),
     }

@@ -18,6 +18,7 @@ from server.casework.validation import MAX_NOTES, InvalidInput, Reader
 from server.db.lifecycle import engine
 from server.i18n import N_, current_language
 from server.i18n import gettext as _
+from server.push.planner import plan_client
 from server.scope import TeamScope
 from server.services.tables import OUTCOMES, REFERRAL_STATUSES, Referral, Service
 from server.timeutil import local_today, local_zone, utcnow
@@ -104,6 +105,7 @@ async def create_referral(walls: TeamScope, raw: dict[str, Any]) -> dict[str, An
         return await referral_detail(walls, same["id"])
     async with engine().transaction():
         referral_id = await insert_referral(client, service_id, note, visit_pk, walls.user.id)  # type: ignore[arg-type]
+        await plan_client(client["id"])
     return await referral_detail(walls, referral_id)
 
 
@@ -118,7 +120,8 @@ async def set_referral_status(walls: TeamScope, referral_id: int, raw: dict[str,
     if not status and "status" not in reader.errors:
         reader.fail("status", N_("This field is required."))
     reader.done()
-    current = await walls.get(Referral, referral_id, Referral.status, Referral.followup)
+    current = await walls.get(Referral, referral_id, Referral.status, Referral.followup, Referral.client)
+    moved_client = current["client"]
     if status == current["status"]:  # the same step sent twice (a double tap, a resent request)
         return await referral_detail(walls, referral_id)
     if status not in next_steps(current["status"]):
@@ -138,6 +141,7 @@ async def set_referral_status(walls: TeamScope, referral_id: int, raw: dict[str,
         if status in OUTCOMES and current["followup"] is not None:  # the question has its answer
             await FollowUp.update({FollowUp.done_at: utcnow(), FollowUp.done_by: walls.user.id}).where(
                 (FollowUp.id == current["followup"]) & walls.condition(FollowUp) & FollowUp.done_at.is_null())
+            await plan_client(moved_client)  # the outcome is known: no check reminder
     return await referral_detail(walls, referral_id)
 
 

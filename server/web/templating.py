@@ -8,6 +8,7 @@ from litestar.template.config import TemplateConfig
 
 from server import i18n
 from server.offline.texts import script_texts
+from server.push.vapid import public_key as push_public_key
 from server.web.assets import asset_url, asset_version, script_modules
 from server.web import labels
 from server.settings import PROJECT_ROOT
@@ -35,6 +36,7 @@ def make_environment() -> Environment:
         script_modules=script_modules,
         asset_version=asset_version,
         script_texts=script_texts,
+        push_public_key=push_public_key,
         **labels.template_globals(),
     )
     return env

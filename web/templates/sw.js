@@ -86,3 +86,44 @@ async function sendWaitingVisits() {
 self.addEventListener("sync", (event) => {
   if (event.tag === SYNC_TAG) event.waitUntil(sendWaitingVisits());
 });
+
+// A reminder: always shown (iOS drops a subscription whose pushes show nothing). The payload
+// names no one; the tag makes a repeated delivery replace the first instead of piling up.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = {};
+  }
+  const options = {
+    body: data.body || "",
+    tag: data.tag || "rinnalla",
+    icon: "/static/icons/icon-192.png",
+    badge: "/static/icons/icon-192.png",
+    data: { url: data.url || "/" },
+  };
+  event.waitUntil(self.registration.showNotification(data.title || "Rinnalla", options));
+});
+
+// "/r/" is the client's own link: the server keeps only its hash, the phone kept the address.
+async function notificationTarget(url) {
+  const path = url === "/r/" ? (await store.get("state", "reminderLink").catch(() => null)) || "/" : url;
+  const target = new URL(path, self.location.origin);
+  return target.origin === self.location.origin ? target.href : self.location.origin + "/";
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil((async () => {
+    const target = await notificationTarget(event.notification.data?.url || "/");
+    const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    const same = windows.find((client) => client.url === target);
+    if (same) return same.focus();
+    if (windows.length) {
+      const client = await windows[0].focus();
+      return client.navigate(target).catch(() => self.clients.openWindow(target));
+    }
+    return self.clients.openWindow(target);
+  })());
+});

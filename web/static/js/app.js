@@ -6,6 +6,7 @@ import { enhanceOutboxPage, showOutbox } from "./outbox-page.js";
 import { refreshPicklist } from "./picklist.js";
 import { keyOf } from "./seal.js";
 import { offerInstall, registerServiceWorker } from "./pwa.js";
+import { enhancePushPanel, recheckSubscription } from "./push.js";
 import { forgetUser, pageUserId, queueUser, rememberLanguage, rememberUser, tokens } from "./session.js";
 import { enhanceServices } from "./services.js";
 import { plural } from "./texts.js";
@@ -100,6 +101,10 @@ async function main() {
   for (const form of document.querySelectorAll("form[data-visit-form]")) await tryStep(() => enhanceVisitForm(form));
   const outboxList = enhanceOutboxPage();
   enhanceServices();
+  await tryStep(enhancePushPanel);
+  const pushUrl = loggedIn ? "/api/v1/push/subscriptions"
+    : document.querySelector("[data-push-panel][data-link-path]")?.dataset.subscribe;
+  if (pushUrl) tryStep(() => recheckSubscription(pushUrl));
   if (typeof BroadcastChannel === "undefined") return;
   const channel = new BroadcastChannel(CHANNEL);
   channel.addEventListener("message", () => {

@@ -1,0 +1,56 @@
+"""Which push endpoints the server may POST to: known push services only (no SSRF).
+
+A subscription names a URL the server will later POST to; were any URL allowed, a logged-in user
+could make the server knock on an internal address. The list is PUSH_ENDPOINT_ALLOWLIST; a name
+starting with a dot allows its subdomains. https is required, except on a loopback host that the
+list names outright (the test push service).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+
+from server.settings import get_settings
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+MAX_ENDPOINT = 1024
+
+
+def _host_allowed(host: str, allowlist: tuple[str, ...]) -> bool:
+    for allowed in allowlist:
+        if allowed.startswith("."):
+            if host.endswith(allowed) and len(host) > len(allowed):
+                return True
+        elif host == allowed:
+            return True
+    return False
+
+
+def endpoint_allowed(endpoint: str) -> bool:
+    if len(endpoint) > MAX_ENDPOINT or any(ch.isspace() for ch in endpoint):
+        return False
+    try:
+        parts = urlsplit(endpoint)
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return False
+    if parts.username is not None or parts.password is not None or not host:
+        return False
+    allowlist = get_settings().push_endpoint_allowlist
+    if not _host_allowed(host, allowlist):
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and host in LOOPBACK and host in allowlist
+
+
+def audience(endpoint: str) -> str:
+    """The origin a VAPID JWT is for (its `aud`)."""
+    parts = urlsplit(endpoint)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def endpoint_digest(endpoint: str) -> str:
+    return hashlib.sha256(endpoint.encode("utf-8")).hexdigest()

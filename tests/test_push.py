@@ -1,0 +1,257 @@
+"""Web Push end to end on loopback: the key, subscriptions (and the SSRF wall), the dispatcher
+against a push service that checks the VAPID JWT and decrypts what the phone would show."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from server.push.dispatcher import dispatch_due
+from server.push.tables import PushSubscription, Reminder, ReminderDelivery
+from server.push.vapid import public_key
+from server.timeutil import utcnow
+from tests.support.casework import api, make_client
+from tests.support.fixtures import login
+from tests.support.push_service import PushService
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def push_service():
+    with PushService(public_key()) as service:
+        yield service
+
+
+async def _as(client, email: str):
+    response = await login(client, email)
+    assert response.status_code in (302, 303), response.text
+    return client
+
+
+async def _subscribe(client, phone) -> int:
+    response = await api(client, "POST", "/api/v1/push/subscriptions", phone.subscription())
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+async def _time_passes(**where) -> None:
+    """Make the chosen pending reminders due now (as if the clock had reached them)."""
+    condition = Reminder.state == "pending"
+    for name, value in where.items():
+        condition &= getattr(Reminder, name) == value
+    await Reminder.update({Reminder.next_attempt_at: utcnow() - timedelta(seconds=1)}).where(condition)
+
+
+async def _pair_reminder(world, kind: str = "followup", **extra) -> int:
+    client_id = await make_client(world.team_a, "Kettu", pair_id=await _pair_id())
+    now = utcnow()
+    rows = await Reminder.insert(Reminder(
+        dedupe_key=f"test-{kind}-{client_id}", kind=kind, audience="pair", team=world.team_a, client=client_id,
+        event_at=extra.pop("event_at", now + timedelta(hours=3)), due_at=now, next_attempt_at=now,
+        **extra)).returning(Reminder.id)
+    return rows[0]["id"]
+
+
+async def _pair_id() -> int:
+    from server.accounts.tables import Pair
+
+    return (await Pair.select(Pair.id).first())["id"]
+
+
+# -- the key and the subscriptions --------------------------------------------------------------
+
+async def test_the_public_key_is_a_p256_point_kept_across_restarts(client, world):
+    response = await client.get("/api/v1/push/key")
+    assert response.status_code == 200
+    key = response.json()["public_key"]
+    raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)  # a real point, or this raises
+    public_key.cache_clear()
+    from server.push.vapid import server_key
+
+    server_key.cache_clear()
+    assert (await client.get("/api/v1/push/key")).json()["public_key"] == key  # read back from DATA_DIR
+
+
+async def test_a_phone_subscribes_once_and_is_refreshed_not_doubled(client, world, push_service):
+    await _as(client, "alice@example.org")
+    phone = push_service.phone()
+    first = await api(client, "POST", "/api/v1/push/subscriptions", phone.subscription(),
+                      headers={"user-agent": "Mozilla/5.0 (Linux; Android 14) Chrome/131.0 Mobile Safari/537.36"})
+    again = await api(client, "POST", "/api/v1/push/subscriptions", phone.subscription())
+    assert (first.status_code, again.status_code) == (201, 200)
+    devices = (await client.get("/api/v1/push/subscriptions")).json()["items"]
+    assert [d["device"] for d in devices] == ["Chrome, Android"]
+    assert await PushSubscription.count() == 1
+
+
+@pytest.mark.parametrize("endpoint", [
+    "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+    "http://10.0.0.5/push/x", "https://localhost/push", "https://fcm.googleapis.com.evil.example/x",
+    "https://evilpush.apple.com.example/x", "https://user:pw@fcm.googleapis.com/fcm/send/x",
+    "http://fcm.googleapis.com/fcm/send/x",  # plain http to a real service
+    "ftp://fcm.googleapis.com/x", "https://push.apple.com/x",  # the bare suffix is not a subdomain
+])
+async def test_endpoints_outside_the_known_push_services_are_refused(client, world, push_service, endpoint):
+    await _as(client, "alice@example.org")
+    body = {**push_service.phone().subscription(), "endpoint": endpoint}
+    response = await api(client, "POST", "/api/v1/push/subscriptions", body)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["endpoint"]
+    assert await PushSubscription.count() == 0
+
+
+@pytest.mark.parametrize("endpoint", ["https://fcm.googleapis.com/fcm/send/abc", "https://web.push.apple.com/QGx",
+                                      "https://updates.push.services.mozilla.com/wpush/v2/gAAA",
+                                      "https://wns2-db5p.notify.windows.com/w/?token=BQY"])
+async def test_the_known_push_services_are_accepted(client, world, push_service, endpoint):
+    await _as(client, "alice@example.org")
+    body = {**push_service.phone().subscription(), "endpoint": endpoint}
+    assert (await api(client, "POST", "/api/v1/push/subscriptions", body)).status_code == 201
+
+
+async def test_broken_keys_are_field_errors(client, world, push_service):
+    await _as(client, "alice@example.org")
+    body = push_service.phone().subscription()
+    body["keys"] = {"p256dh": "BAAA", "auth": "!!"}
+    response = await api(client, "POST", "/api/v1/push/subscriptions", body)
+    assert response.status_code == 422
+    assert sorted(e["field"] for e in response.json()["errors"]) == ["keys.auth", "keys.p256dh"]
+
+
+async def test_subscribing_needs_the_csrf_token_and_a_login(client, world, push_service):
+    body = push_service.phone().subscription()
+    assert (await client.post("/api/v1/push/subscriptions", json=body)).status_code in (401, 403)
+    await _as(client, "alice@example.org")
+    assert (await client.post("/api/v1/push/subscriptions", json=body)).status_code == 403
+    assert await PushSubscription.count() == 0
+
+
+async def test_a_worker_removes_a_phone_and_only_their_own(client, world, push_service):
+    await _as(client, "alice@example.org")
+    alices = await _subscribe(client, push_service.phone())
+    await client.post("/logout", headers={"x-csrftoken": client.cookies["csrftoken"]})
+    client.cookies.clear()
+    await _as(client, "dave@example.org")
+    assert (await api(client, "DELETE", f"/api/v1/push/subscriptions/{alices}")).status_code == 404
+    assert await PushSubscription.count() == 1
+
+
+# -- sending ------------------------------------------------------------------------------------
+
+async def test_a_test_push_arrives_signed_encrypted_and_says_nothing_private(client, world, push_service):
+    await _as(client, "alice@example.org")
+    phone = push_service.phone()
+    await _subscribe(client, phone)
+    response = await api(client, "POST", "/api/v1/push/test")
+    assert response.json() == {"devices": 1}
+    [delivery] = push_service.to(phone)
+    assert push_service.problems == []
+    assert delivery.payload["title"] == "Rinnalla"
+    assert delivery.payload["body"] == "Ilmoitukset toimivat tässä puhelimessa."  # Alice reads Finnish
+    assert delivery.payload["url"].startswith("/settings")
+    assert delivery.ttl > 0 and delivery.urgency == "high" and delivery.topic.startswith("r")
+    assert delivery.claims["sub"].startswith(("mailto:", "https:"))
+
+
+async def test_a_pair_reminder_reaches_both_partners_phones_in_their_languages(client, world, push_service):
+    from server.accounts.tables import User
+
+    await User.update({User.language: "sv"}).where(User.id == world.bob)
+    alice_phone, bob_phone, dave_phone = push_service.phone(), push_service.phone(), push_service.phone()
+    await _as(client, "alice@example.org")
+    await _subscribe(client, alice_phone)
+    for email, phone in (("bob@example.org", bob_phone), ("dave@example.org", dave_phone)):
+        client.cookies.clear()
+        await _as(client, email)
+        await _subscribe(client, phone)
+    reminder_id = await _pair_reminder(world)
+    tally = await dispatch_due()
+    assert (tally.sent, tally.deliveries) == (1, 2)
+    assert push_service.to(dave_phone) == []  # another team's worker
+    assert push_service.to(alice_phone)[0].payload["body"] == "Sinulla on muistutus. Avaa Rinnalla."
+    assert push_service.to(bob_phone)[0].payload["body"] == "Du har en påminnelse. Öppna Rinnalla."
+    for delivery in push_service.delivered:
+        assert "Kettu" not in str(delivery.payload)
+        assert delivery.payload["tag"] == f"r{reminder_id}" and delivery.topic == f"r{reminder_id}"
+    row = await Reminder.select(Reminder.state, Reminder.devices).where(Reminder.id == reminder_id).first()
+    assert row == {"state": "sent", "devices": 2}
+    assert await dispatch_due() and len(push_service.delivered) == 2  # nothing is sent twice
+
+
+async def test_a_gone_subscription_is_deleted(client, world, push_service):
+    await _as(client, "alice@example.org")
+    gone, alive = push_service.phone(410), push_service.phone()
+    await _subscribe(client, gone)
+    await _subscribe(client, alive)
+    await _pair_reminder(world)
+    await dispatch_due()
+    assert [row["endpoint"] for row in await PushSubscription.select(PushSubscription.endpoint)] == [alive.endpoint]
+    assert len(push_service.to(alive)) == 1
+
+
+async def test_429_waits_as_long_as_retry_after_says_and_retries_only_the_phone_that_missed(
+        client, world, push_service):
+    await _as(client, "alice@example.org")
+    busy, fine = push_service.phone((429, {"Retry-After": "600"})), push_service.phone()
+    await _subscribe(client, busy)
+    await _subscribe(client, fine)
+    reminder_id = await _pair_reminder(world)
+    before = utcnow()
+    tally = await dispatch_due()
+    assert tally.retried == 1
+    row = await Reminder.select().where(Reminder.id == reminder_id).first()
+    assert row["state"] == "pending" and row["attempts"] == 1 and row["devices"] == 1
+    assert row["next_attempt_at"] >= before + timedelta(seconds=599)
+    assert (await dispatch_due()).claimed == 0  # not before its time
+    await _time_passes(id=reminder_id)
+    await dispatch_due()
+    assert (len(push_service.to(busy)), len(push_service.to(fine))) == (1, 1)
+    row = await Reminder.select(Reminder.state, Reminder.devices).where(Reminder.id == reminder_id).first()
+    assert row == {"state": "sent", "devices": 2}
+    assert await ReminderDelivery.count() == 2
+
+
+async def test_server_errors_back_off_and_a_reminder_never_goes_after_its_event(client, world, push_service):
+    await _as(client, "alice@example.org")
+    await _subscribe(client, push_service.phone(500, 503, 502, 500, 500, 500, 500, 500, 500))
+    reminder_id = await _pair_reminder(world, event_at=utcnow() + timedelta(minutes=2))
+    await dispatch_due()
+    row = await Reminder.select().where(Reminder.id == reminder_id).first()
+    # The backoff (at least 15 s) leaves the next try before the event, so it is kept...
+    assert row["state"] == "pending" and row["last_error"] == "HTTP 500"
+    # ...until retrying would reach past the event: then it gives up instead of sending late.
+    for _ in range(3):
+        await _time_passes(id=reminder_id)
+        await dispatch_due()
+    row = await Reminder.select().where(Reminder.id == reminder_id).first()
+    assert row["state"] in ("failed", "pending")
+    await Reminder.update({Reminder.event_at: utcnow() - timedelta(seconds=1)}).where(Reminder.id == reminder_id)
+    await _time_passes(id=reminder_id)
+    await dispatch_due()
+    row = await Reminder.select(Reminder.state).where(Reminder.id == reminder_id).first()
+    assert row["state"] in ("failed", "expired")
+    assert push_service.delivered == []
+
+
+async def test_a_reminder_without_any_phone_is_recorded_as_such(world, push_service):
+    reminder_id = await _pair_reminder(world)
+    tally = await dispatch_due()
+    assert tally.no_device == 1
+    assert (await Reminder.select(Reminder.state).where(Reminder.id == reminder_id).first())["state"] == "no_device"
+
+
+async def test_a_disabled_worker_gets_nothing(client, world, push_service):
+    from server.accounts.tables import User
+
+    await _as(client, "alice@example.org")
+    phone = push_service.phone()
+    await _subscribe(client, phone)
+    await User.update({User.is_active: False}).where(User.id == world.alice)
+    await _pair_reminder(world)
+    await dispatch_due()
+    assert push_service.delivered == []
