@@ -62,12 +62,14 @@ class PushService:
         self.phones: dict[str, Phone] = {}
         self.delivered: list[Delivery] = []
         self.requests = 0
+        self.arrived = 0  # counted before the gate: requests being held count too
         self.problems: list[str] = []
         self.changed = threading.Condition()
         self.gate = threading.Event()
         self.gate.set()
         self._ids = itertools.count(1)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        server_class = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 256})  # many senders at once
+        self._server = server_class(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.origin = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -92,11 +94,11 @@ class PushService:
     def to(self, phone: Phone) -> list[Delivery]:
         return [d for d in self.delivered if d.token == phone.token]
 
-    def wait_for(self, count: int, timeout: float = 20.0, requests: bool = False) -> None:
-        """Until `count` deliveries (or requests) have arrived; fails the test after `timeout`."""
+    def wait_for(self, count: int, timeout: float = 30.0, what: str = "delivered") -> None:
+        """Until `count` deliveries (or `arrived` requests) have come; fails the test after `timeout`."""
         deadline = time.monotonic() + timeout
         with self.changed:
-            while (self.requests if requests else len(self.delivered)) < count:
+            while (self.arrived if what == "arrived" else len(self.delivered)) < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError(f"push service: {len(self.delivered)} deliveries, {self.requests} requests, "
@@ -131,6 +133,9 @@ class PushService:
 
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with service.changed:
+                    service.arrived += 1
+                    service.changed.notify_all()
                 service.gate.wait()
                 phone = service.phones.get(self.path.rsplit("/", 1)[-1])
                 with service.changed:
@@ -152,10 +157,13 @@ class PushService:
                 self._reply(201)
 
             def _reply(self, status: int, headers: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                try:
+                    self.send_response(status)
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:  # the sender was killed while we held its request
+                    self.close_connection = True
 
         return Handler
