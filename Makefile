@@ -20,7 +20,8 @@ run: $(STAMP)
 	$(BIN)/rinnalla migrate
 	$(BIN)/rinnalla demo
 	@echo "Open http://localhost:$(PORT) and log in with one of the demo logins above."
-	$(BIN)/rinnalla serve --host $(HOST) --port $(PORT)
+	@# The reminder dispatcher beside the web app (the Procfile's worker), stopped with it.
+	$(BIN)/rinnalla worker & trap 'kill $$! 2>/dev/null' EXIT INT TERM; $(BIN)/rinnalla serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	@scripts/ensure-postgres.sh
