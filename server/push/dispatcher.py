@@ -182,11 +182,14 @@ def _retry_after(value: str | None) -> timedelta | None:
         return None
 
 
-def _encrypt(job: Job, now: datetime) -> tuple[bytes, dict[str, str]]:
-    subscription = job.subscription
+def _encrypt(job: Job, now: datetime, texts: dict[tuple[int, str], bytes]) -> tuple[bytes, dict[str, str]]:
+    subscription, reminder = job.subscription, job.reminder
     info = {"endpoint": subscription["endpoint"], "keys": {"p256dh": subscription["p256dh"],
                                                             "auth": subscription["auth"]}}
-    body = WebPusher(info).encode(payload(job.reminder, subscription["language"], now), "aes128gcm")["body"]
+    text_key = (reminder["id"], subscription["language"])
+    if text_key not in texts:  # the same words for every phone of one language
+        texts[text_key] = payload(reminder, subscription["language"], now)
+    body = WebPusher(info).encode(texts[text_key], "aes128gcm")["body"]
     headers = {"Authorization": authorization(audience(subscription["endpoint"])),
                "TTL": str(_ttl(job.reminder, now)), "Urgency": "high" if job.reminder["urgent"] else "normal",
                "Topic": f"r{job.reminder['id']}", "Content-Encoding": "aes128gcm",
@@ -194,10 +197,11 @@ def _encrypt(job: Job, now: datetime) -> tuple[bytes, dict[str, str]]:
     return body, headers
 
 
-async def _send(session: aiohttp.ClientSession, gate: asyncio.Semaphore, job: Job, now: datetime) -> None:
+async def _send(session: aiohttp.ClientSession, gate: asyncio.Semaphore, job: Job, now: datetime,
+                texts: dict[tuple[int, str], bytes]) -> None:
     async with gate:
         try:
-            body, headers = _encrypt(job, now)
+            body, headers = _encrypt(job, now, texts)
         except Exception as exc:  # a key the phone gave that cannot be used: this phone never will
             job.outcome, job.status = "failed", 0
             log.warning("reminder %s: cannot encrypt for subscription %s: %s", job.reminder["id"],
@@ -265,6 +269,17 @@ def _settle(reminder: dict[str, Any], jobs: list[Job], now: datetime) -> dict[An
     return values
 
 
+async def _insert_deliveries(rows: list[tuple[int, str]], now: datetime) -> None:
+    """One multi-row INSERT per chunk: building a Piccolo object per phone cost more than the SQL."""
+    for start in range(0, len(rows), 500):
+        chunk = rows[start:start + 500]
+        values = ", ".join(["({}, {}, {})"] * len(chunk))
+        arguments = [value for reminder_id, key in chunk for value in (reminder_id, key, now)]
+        await ReminderDelivery.raw(
+            f'INSERT INTO "reminder_delivery" ("reminder", "key", "delivered_at") VALUES {values} '
+            'ON CONFLICT ("key") DO NOTHING', *arguments)
+
+
 async def _record(reminders: list[dict[str, Any]], jobs: list[Job], now: datetime, tally: Round) -> None:
     by_reminder: dict[int, list[Job]] = {r["id"]: [] for r in reminders}
     for job in jobs:
@@ -273,10 +288,8 @@ async def _record(reminders: list[dict[str, Any]], jobs: list[Job], now: datetim
     gone = list({job.subscription["endpoint"] for job in jobs if job.outcome == "gone"})
     async with engine().transaction():
         if sent:
-            await ReminderDelivery.insert(*[
-                ReminderDelivery(reminder=job.reminder["id"], key=_delivery_key(job.reminder, job.subscription),
-                                 delivered_at=now) for job in sent
-            ]).on_conflict(target=ReminderDelivery.key, action="DO NOTHING")
+            await _insert_deliveries([(job.reminder["id"], _delivery_key(job.reminder, job.subscription))
+                                      for job in sent], now)
             await PushSubscription.update({PushSubscription.last_success_at: now}).where(
                 PushSubscription.id.is_in(list({job.subscription["id"] for job in sent})))
         if gone:
@@ -320,8 +333,8 @@ async def dispatch_batch(session: aiohttp.ClientSession, tally: Round, limit: in
     now = utcnow()
     live = await _expire(reminders, now, tally)
     jobs = await _jobs(live)
-    gate = asyncio.Semaphore(CONCURRENCY)
-    await asyncio.gather(*(_send(session, gate, job, now) for job in jobs))
+    gate, texts = asyncio.Semaphore(CONCURRENCY), {}
+    await asyncio.gather(*(_send(session, gate, job, now, texts) for job in jobs))
     await _record(live, jobs, now, tally)
     return len(reminders)
 

@@ -47,9 +47,9 @@ def endpoint_allowed(endpoint: str) -> bool:
 
 
 def audience(endpoint: str) -> str:
-    """The origin a VAPID JWT is for (its `aud`)."""
-    parts = urlsplit(endpoint)
-    return f"{parts.scheme}://{parts.netloc}"
+    """The origin a VAPID JWT is for (its `aud`): scheme and host, up to the path."""
+    scheme, _, rest = endpoint.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0].split('?', 1)[0]}"
 
 
 def endpoint_digest(endpoint: str) -> str:
