@@ -17,7 +17,7 @@ from datetime import timedelta
 from server.accounts.sessions import purge_ended_sessions
 from server.accounts.throttle import purge_old_failures
 from server.db.lifecycle import database
-from server.push.dispatcher import dispatch_due, http_session, next_due_in
+from server.push.dispatcher import dispatch_due, http_session, next_due_in, purge_finished
 from server.timeutil import utcnow
 
 log = logging.getLogger("rinnalla.worker")
@@ -25,13 +25,15 @@ HOUSEKEEPING_SECONDS = 60
 POLL_SECONDS = 15
 # Ended sessions stay visible this long (who was logged in where), then their rows go.
 SESSION_ROWS_KEPT = timedelta(days=30)
+REMINDER_ROWS_KEPT = timedelta(days=180)
 
 
 async def housekeeping() -> None:
     removed = await purge_ended_sessions(utcnow() - SESSION_ROWS_KEPT)
     await purge_old_failures()
-    if removed:
-        log.info("removed %d ended sessions", removed)
+    reminders = await purge_finished(utcnow() - REMINDER_ROWS_KEPT)
+    if removed or reminders:
+        log.info("removed %d ended sessions, %d settled reminders", removed, reminders)
 
 
 async def _sleep_until_due(stop: asyncio.Event) -> None:

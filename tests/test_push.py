@@ -255,3 +255,37 @@ async def test_a_disabled_worker_gets_nothing(client, world, push_service):
     await _pair_reminder(world)
     await dispatch_due()
     assert push_service.delivered == []
+
+
+async def test_settled_reminders_are_purged_after_their_time_and_pending_ones_never(client, world, push_service):
+    from server.push.dispatcher import purge_finished
+
+    await _as(client, "alice@example.org")
+    await _subscribe(client, push_service.phone())
+    sent_id = await _pair_reminder(world)
+    await dispatch_due()
+    pending = await Reminder.insert(Reminder(
+        dedupe_key="old-pending", kind="followup", audience="pair", team=world.team_a, event_at=utcnow(),
+        due_at=utcnow() - timedelta(days=400), next_attempt_at=utcnow() + timedelta(days=1))).returning(Reminder.id)
+    assert await purge_finished(utcnow() - timedelta(days=1)) == 0  # the sent one is recent
+    assert await purge_finished(utcnow() + timedelta(days=1)) == 1
+    assert await Reminder.count().where(Reminder.id == sent_id) == 0
+    assert await ReminderDelivery.count() == 0
+    assert await Reminder.count().where(Reminder.id == pending[0]["id"]) == 1
+
+
+async def test_a_push_service_that_hangs_cannot_keep_a_batch_past_its_lease(client, world, push_service, monkeypatch):
+    from server.push import dispatcher
+
+    await _as(client, "alice@example.org")
+    await _subscribe(client, push_service.phone())
+    reminder_id = await _pair_reminder(world)
+    monkeypatch.setattr(dispatcher, "BATCH_DEADLINE", timedelta(seconds=0.5))
+    push_service.gate.clear()  # it takes the request and never answers
+    try:
+        tally = await dispatch_due()
+    finally:
+        push_service.gate.set()
+    assert tally.retried == 1
+    row = await Reminder.select(Reminder.state, Reminder.locked_until).where(Reminder.id == reminder_id).first()
+    assert row == {"state": "pending", "locked_until": None}

@@ -40,9 +40,10 @@ from server.timeutil import utcnow
 
 log = logging.getLogger("rinnalla.push")
 
-BATCH = 200
+BATCH = 500
 CONCURRENCY = 64
-LEASE = timedelta(seconds=120)  # far longer than a batch's sends (each has REQUEST_TIMEOUT)
+LEASE = timedelta(seconds=120)
+BATCH_DEADLINE = timedelta(seconds=90)  # a batch's sends end by then, inside the lease
 REQUEST_TIMEOUT = 10.0
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
@@ -334,7 +335,15 @@ async def dispatch_batch(session: aiohttp.ClientSession, tally: Round, limit: in
     live = await _expire(reminders, now, tally)
     jobs = await _jobs(live)
     gate, texts = asyncio.Semaphore(CONCURRENCY), {}
-    await asyncio.gather(*(_send(session, gate, job, now, texts) for job in jobs))
+    sends = [asyncio.ensure_future(_send(session, gate, job, now, texts)) for job in jobs]
+    if sends:
+        # The batch ends well inside its lease, so no other dispatcher can claim it while it sends;
+        # what has not finished by then is cancelled and retried.
+        _done, late = await asyncio.wait(sends, timeout=BATCH_DEADLINE.total_seconds())
+        for task in late:
+            task.cancel()
+        for job in jobs:
+            job.outcome = job.outcome or "retry"
     await _record(live, jobs, now, tally)
     return len(reminders)
 
@@ -367,3 +376,17 @@ async def next_due_in(now: datetime | None = None) -> float | None:
         return None
     return max(0.0, (row["next_attempt_at"] - now).total_seconds())
 
+
+
+FINAL_STATES = ["sent", "no_device", "cancelled", "expired", "failed"]
+
+
+async def purge_finished(before: datetime) -> int:
+    """Reminders settled before `before` go, with their delivery rows (kept long enough for the
+    lead's dashboard to show what reached the phones)."""
+    old = Reminder.select(Reminder.id).where(Reminder.state.is_in(FINAL_STATES) & (Reminder.due_at < before))
+    async with engine().transaction():
+        await ReminderDelivery.delete().where(ReminderDelivery.reminder.is_in(old))
+        removed = await Reminder.delete().where(Reminder.state.is_in(FINAL_STATES) & (Reminder.due_at < before)
+                                                ).returning(Reminder.id)
+    return len(removed)

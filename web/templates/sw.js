@@ -127,3 +127,24 @@ self.addEventListener("notificationclick", (event) => {
     return self.clients.openWindow(target);
   })());
 });
+
+// A browser that renews a worker's subscription by itself says so here (Chromium, Firefox,
+// Safari); the pages also re-check on every load, which covers browsers that do not.
+self.addEventListener("pushsubscriptionchange", (event) => {
+  event.waitUntil((async () => {
+    const sent = await store.get("state", "pushSent").catch(() => null);
+    const key = event.oldSubscription?.options?.applicationServerKey;
+    if (!sent || !key || !sent.url.startsWith("/api/")) return; // a client's link needs its page
+    const session = await sessionForSync();
+    if (!session) return;
+    const subscription = event.newSubscription
+      || (await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }));
+    const response = await fetch(sent.url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/json", "x-csrftoken": session.csrf_token },
+      body: JSON.stringify(subscription.toJSON()),
+    });
+    if (response.ok) await store.put("state", { endpoint: subscription.endpoint, url: sent.url, at: Date.now() }, "pushSent");
+  })());
+});
