@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -41,14 +42,14 @@ def _env_int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
-def _secret_from_data_dir(data_dir: Path) -> str:
-    """Generate the secret once and keep it, so sessions and CSRF survive restarts."""
-    path = data_dir / "secret_key"
+def kept_in_data_dir(data_dir: Path, name: str, make: Callable[[], str]) -> str:
+    """Generate a value once and keep it in DATA_DIR, so what depends on it survives restarts."""
+    path = data_dir / name
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     data_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
-    # O_EXCL: two processes starting at once must not each write their own key.
+    value = make()
+    # O_EXCL: two processes starting at once must not each write their own.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -56,6 +57,10 @@ def _secret_from_data_dir(data_dir: Path) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(value)
     return value
+
+
+def _secret_from_data_dir(data_dir: Path) -> str:
+    return kept_in_data_dir(data_dir, "secret_key", lambda: secrets.token_urlsafe(48))
 
 
 @dataclass(frozen=True)

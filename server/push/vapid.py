@@ -9,7 +9,6 @@ expires: signing costs about 40 % of the encryption per message (perf-anchors §
 from __future__ import annotations
 
 import base64
-import os
 import time
 from functools import lru_cache
 
@@ -17,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 
-from server.settings import get_settings
+from server.settings import get_settings, kept_in_data_dir
 
 KEY_FILE = "vapid_private_key"
 JWT_LIFETIME = 12 * 3600  # Apple refuses more than 24 h
@@ -35,20 +34,7 @@ def _new_private_key() -> str:
 
 def _kept_private_key() -> str:
     settings = get_settings()
-    if settings.vapid_private_key:
-        return settings.vapid_private_key
-    path = settings.data_dir / KEY_FILE
-    if path.exists():
-        return path.read_text(encoding="ascii").strip()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    value = _new_private_key()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(value)
-    return value
+    return settings.vapid_private_key or kept_in_data_dir(settings.data_dir, KEY_FILE, _new_private_key)
 
 
 @lru_cache(maxsize=1)
