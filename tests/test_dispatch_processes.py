@@ -58,20 +58,30 @@ def _worker() -> subprocess.Popen:
 
 
 async def test_two_dispatchers_at_once_send_each_reminder_once_to_each_phone(world, push_service):
-    await _due_reminders(world, 300)
+    from server.push.dispatcher import BATCH, CONCURRENCY
+
+    total = 2 * BATCH + 100
+    await _due_reminders(world, total)
     phones = await _phones(world, push_service, 2)
+    # The push service holds its answers until both dispatchers are sending (each has at most
+    # CONCURRENCY requests in flight), so both have claimed a batch: a real race for the rest.
+    push_service.gate.clear()
     workers = [_worker(), _worker()]
+    try:
+        push_service.wait_for(CONCURRENCY + 1, what="arrived", timeout=60)
+    finally:
+        push_service.gate.set()
     outputs = [w.communicate(timeout=120)[0] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs
     seen = collections.Counter((d.token, d.payload["tag"]) for d in push_service.delivered)
-    assert len(seen) == 600 and max(seen.values()) == 1, [k for k, n in seen.items() if n > 1][:5]
+    assert len(seen) == 2 * total and max(seen.values()) == 1, [k for k, n in seen.items() if n > 1][:5]
     assert {p.token for p in phones} == {token for token, _tag in seen}
-    assert await Reminder.count().where(Reminder.state == "sent") == 300
+    assert await Reminder.count().where(Reminder.state == "sent") == total
     assert push_service.problems == []
     # Both took part (the claims interleaved), or the test proved nothing about concurrency.
     claimed = [int(line.split(" claimed")[0].rsplit(" ", 1)[1]) for out in outputs for line in out.splitlines()
                if " claimed" in line]
-    assert len(claimed) == 2 and sum(claimed) == 300
+    assert len(claimed) == 2 and sum(claimed) == total
 
 
 async def test_a_dispatcher_killed_mid_batch_loses_nothing(world, push_service):
