@@ -19,6 +19,7 @@ from server.accounts import team_routes
 from server.casework import api as casework_api
 from server.casework import client_pages, visit_pages
 from server.casework import routes as casework_routes
+from server.dashboard import routes as dashboard_routes
 from server.db.lifecycle import close_database, open_database
 from server.scope import TeamScope, scope_for
 from server.settings import PROJECT_ROOT, get_settings
@@ -61,7 +62,7 @@ def create_app() -> Litestar:
         route_handlers=[*system_routes.ROUTES, *account_routes.ROUTES, *team_routes.ROUTES,
                         *casework_routes.ROUTES, *client_pages.ROUTES, *visit_pages.ROUTES, *casework_api.ROUTES,
                         *offline_routes.ROUTES, *service_routes.ROUTES, *service_api.ROUTES, *push_routes.ROUTES,
-                        *push_link_routes.ROUTES, *assets.ROUTES,
+                        *push_link_routes.ROUTES, *dashboard_routes.ROUTES, *assets.ROUTES,
                         static],
         guards=[requires_login],
         dependencies={"walls": Provide(provide_scope)},

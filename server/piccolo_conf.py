@@ -13,5 +13,6 @@ APP_REGISTRY = AppRegistry(
         "server.casework.piccolo_app",
         "server.services.piccolo_app",
         "server.push.piccolo_app",
+        "server.dashboard.piccolo_app",
     ]
 )

@@ -33,6 +33,13 @@ class TeamScope:
     def select(self, table: type[Table], *columns: Any):
         return table.select(*columns).where(self.condition(table))
 
+    def narrowed(self, team_id: int | None) -> TeamScope:
+        """The same walls around one of its teams (a lead's or admin's team filter); another team
+        narrows to nothing, exactly as if it did not exist."""
+        if team_id is None:
+            return self
+        return TeamScope(user=self.user, team_ids=(team_id,) if team_id in self.team_ids else ())
+
     async def get(self, table: type[Table], row_id: int, *columns: Any) -> dict:
         """One row of this scope as a dict, or 404 (also for ids no database row can have)."""
         if not 1 <= row_id <= MAX_ID:

@@ -44,6 +44,12 @@ LABELS: dict[str, dict[str, str]] = {
     # A button that moves a referral to the status: what the worker says happened.
     "referral_step": {"contacted": N_("Contact made"), "attended": N_("Got there"),
                       "not_attended": N_("Did not get there"), "cancelled": N_("Cancel")},
+    "drill": {"active": N_("Active clients"), "overdue": N_("Clients with overdue follow-ups"),
+              "no_contact": N_("Clients out of touch"), "releases30": N_("Releases in the next 30 days"),
+              "releases90": N_("Releases in the next 90 days"), "referral": N_("Referrals"),
+              "theme": N_("Clients met about a theme")},
+    "period": {"4": N_("4 weeks"), "8": N_("8 weeks"), "13": N_("3 months"), "26": N_("6 months"),
+               "52": N_("a year")},
     "saved": {"referral": N_("Referral saved."), "visit": N_("Visit saved."), "client": N_("Client saved."), "followup": N_("Follow-up added."),
               "appointment": N_("Appointment added.")},
 }
