@@ -37,7 +37,10 @@ async def housekeeping() -> None:
 
 
 async def _sleep_until_due(stop: asyncio.Event) -> None:
-    due_in = await next_due_in()
+    try:
+        due_in = await next_due_in()
+    except Exception:  # noqa: BLE001 - the database is away: wait a poll and try again
+        due_in = None
     wait = POLL_SECONDS if due_in is None else min(POLL_SECONDS, max(0.2, due_in))
     try:
         await asyncio.wait_for(stop.wait(), timeout=wait)
@@ -55,10 +58,15 @@ async def run_worker(once: bool = False) -> None:
         log.info("worker started")
         last_housekeeping = 0.0
         while not stop.is_set():
-            if time.monotonic() - last_housekeeping >= HOUSEKEEPING_SECONDS:
-                await housekeeping()
-                last_housekeeping = time.monotonic()
-            await dispatch_due(session, stop)
+            try:
+                if time.monotonic() - last_housekeeping >= HOUSEKEEPING_SECONDS:
+                    await housekeeping()
+                    last_housekeeping = time.monotonic()
+                await dispatch_due(session, stop)
+            except Exception:  # noqa: BLE001 - one bad round (a database hiccup) must not end the worker
+                log.exception("worker round failed; trying again")
+                if once:
+                    raise
             if once:
                 break
             await _sleep_until_due(stop)

@@ -117,3 +117,15 @@ async def test_making_a_link_is_logged_and_shown_once_as_a_qr_code(client, world
     assert page.status_code == 200 and "<svg" in page.text and "/r/" in page.text
     rows = await AccessLog.select(AccessLog.action, AccessLog.what).where(AccessLog.client == client_id)
     assert {"action": "create", "what": "reminder_link"} in rows
+
+
+async def test_guessing_links_does_not_count_towards_the_login_limit_of_the_address(client, world):
+    from server.settings import get_settings
+
+    for attempt in range(10):  # as many link guesses as the link allows
+        assert (await client.get(f"/r/{'y' * 43}{attempt}")).status_code == 404
+    failed_logins = get_settings().login_max_failures_per_address - 9  # with the guesses: over the limit
+    for attempt in range(failed_logins):
+        assert (await login(client, f"nobody{attempt}@example.org", "wrong")).status_code == 401
+    response = await login(client, "alice@example.org")
+    assert response.status_code == 303  # the guesses did not count: the address may still log in

@@ -134,8 +134,7 @@ async def test_subscribing_needs_the_csrf_token_and_a_login(client, world, push_
 async def test_a_worker_removes_a_phone_and_only_their_own(client, world, push_service):
     await _as(client, "alice@example.org")
     alices = await _subscribe(client, push_service.phone())
-    await client.post("/logout", headers={"x-csrftoken": client.cookies["csrftoken"]})
-    client.cookies.clear()
+    client.cookies.clear()  # another phone, Alice still logged in on hers
     await _as(client, "dave@example.org")
     assert (await api(client, "DELETE", f"/api/v1/push/subscriptions/{alices}")).status_code == 404
     assert await PushSubscription.count() == 1
@@ -216,26 +215,58 @@ async def test_429_waits_as_long_as_retry_after_says_and_retries_only_the_phone_
     assert await ReminderDelivery.count() == 2
 
 
-async def test_server_errors_back_off_and_a_reminder_never_goes_after_its_event(client, world, push_service):
+async def test_server_errors_back_off_and_a_reminder_never_goes_after_its_event(
+        client, world, push_service, monkeypatch):
+    from server.push import dispatcher
+
+    monkeypatch.setattr(dispatcher.random, "uniform", lambda low, high: high)  # the longest backoff
     await _as(client, "alice@example.org")
-    await _subscribe(client, push_service.phone(500, 503, 502, 500, 500, 500, 500, 500, 500))
+    await _subscribe(client, push_service.phone(500, 503, 502, 500))
     reminder_id = await _pair_reminder(world, event_at=utcnow() + timedelta(minutes=2))
-    await dispatch_due()
-    row = await Reminder.select().where(Reminder.id == reminder_id).first()
-    # The backoff (at least 15 s) leaves the next try before the event, so it is kept...
-    assert row["state"] == "pending" and row["last_error"] == "HTTP 500"
-    # ...until retrying would reach past the event: then it gives up instead of sending late.
+    waits = []
     for _ in range(3):
-        await _time_passes(id=reminder_id)
+        before = utcnow()
         await dispatch_due()
-    row = await Reminder.select().where(Reminder.id == reminder_id).first()
-    assert row["state"] in ("failed", "pending")
-    await Reminder.update({Reminder.event_at: utcnow() - timedelta(seconds=1)}).where(Reminder.id == reminder_id)
-    await _time_passes(id=reminder_id)
-    await dispatch_due()
-    row = await Reminder.select(Reminder.state).where(Reminder.id == reminder_id).first()
-    assert row["state"] in ("failed", "expired")
+        row = await Reminder.select().where(Reminder.id == reminder_id).first()
+        if row["state"] != "pending":
+            break
+        waits.append(round((row["next_attempt_at"] - before).total_seconds()))
+        await _time_passes(id=reminder_id)
+    # 30 s, then 60 s; the third wait (120 s) would reach past the event: it gives up instead.
+    assert waits == [30, 60]
+    assert row["state"] == "failed" and row["last_error"].startswith("gave up")
     assert push_service.delivered == []
+
+
+async def test_a_batch_whose_reminders_all_expired_is_settled_without_sending(world, push_service):
+    reminder_id = await _pair_reminder(world, event_at=utcnow() - timedelta(seconds=5))
+    tally = await dispatch_due()
+    assert (tally.claimed, tally.expired) == (1, 1)
+    assert (await Reminder.select(Reminder.state).where(Reminder.id == reminder_id).first())["state"] == "expired"
+
+
+async def test_a_dispatcher_whose_lease_ran_out_cannot_overwrite_the_next_ones_outcome(client, world, push_service):
+    from server.push import dispatcher
+
+    await _as(client, "alice@example.org")
+    await _subscribe(client, push_service.phone())
+    reminder_id = await _pair_reminder(world)
+    late = await dispatcher.claim("slow-one")  # claimed, then stalled past its lease
+    await Reminder.update({Reminder.locked_until: utcnow() - timedelta(seconds=1)}).where(Reminder.id == reminder_id)
+    await dispatch_due()  # another dispatcher takes it over and sends it
+    await dispatcher._record(late, [], utcnow(), dispatcher.Round(), "slow-one")  # the stalled one wakes up
+    row = await Reminder.select(Reminder.state, Reminder.devices).where(Reminder.id == reminder_id).first()
+    assert row == {"state": "sent", "devices": 1} and len(push_service.delivered) == 1
+
+
+async def test_a_reminder_cancelled_while_being_sent_stays_cancelled(client, world, push_service):
+    from server.push import dispatcher
+
+    reminder_id = await _pair_reminder(world)
+    claimed = await dispatcher.claim("mine")
+    await Reminder.update({Reminder.state: "cancelled"}).where(Reminder.id == reminder_id)  # the planner's doing
+    await dispatcher._record(claimed, [], utcnow(), dispatcher.Round(), "mine")
+    assert (await Reminder.select(Reminder.state).where(Reminder.id == reminder_id).first())["state"] == "cancelled"
 
 
 async def test_a_reminder_without_any_phone_is_recorded_as_such(world, push_service):
@@ -289,3 +320,74 @@ async def test_a_push_service_that_hangs_cannot_keep_a_batch_past_its_lease(clie
     assert tally.retried == 1
     row = await Reminder.select(Reminder.state, Reminder.locked_until).where(Reminder.id == reminder_id).first()
     assert row == {"state": "pending", "locked_until": None}
+
+
+async def test_ending_a_session_stops_its_phones_pushes(client, world, push_service):
+    from server.accounts.sessions import revoke_sessions
+
+    await _as(client, "alice@example.org")
+    await _subscribe(client, push_service.phone())
+    await client.post("/logout", headers={"x-csrftoken": client.cookies["csrftoken"]})
+    assert await PushSubscription.count() == 0  # logged out: this phone gets no more pushes
+    client.cookies.clear()
+    await _as(client, "alice@example.org")
+    await _subscribe(client, push_service.phone())
+    await revoke_sessions(world.alice)  # the lead ends every session: a lost phone
+    assert await PushSubscription.count() == 0
+
+
+async def test_ending_the_other_sessions_keeps_this_phones_pushes(client, world, push_service):
+    await _as(client, "alice@example.org")
+    this_phone = push_service.phone()
+    await _subscribe(client, this_phone)
+    other = await _other_login("alice@example.org")
+    await _subscribe(other, push_service.phone())
+    await other.aclose()
+    assert await PushSubscription.count() == 2
+    response = await client.post("/settings/sessions/end-others", data={"_csrf_token": client.cookies["csrftoken"]})
+    assert response.status_code == 303
+    assert [r["endpoint"] for r in await PushSubscription.select(PushSubscription.endpoint)] == [this_phone.endpoint]
+
+
+async def _other_login(email: str):
+    import httpx
+
+    from server.app import create_app
+
+    other = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app()), base_url="http://testserver.local")
+    await _as(other, email)
+    return other
+
+
+async def test_a_phone_never_passes_between_a_worker_and_a_clients_link(client, world, push_service):
+    from tests.support.casework import make_client as new_client
+
+    await _as(client, "alice@example.org")
+    phone = push_service.phone()
+    await _subscribe(client, phone)
+    client_id = await new_client(world.team_a, "Kettu")
+    url = (await api(client, "POST", f"/api/v1/clients/{client_id}/reminder-link", {})).json()["url"]
+    path = url.split("localhost:8000", 1)[1]
+    await client.get(path)
+    response = await client.post(f"{path}/subscription", json=phone.subscription(),
+                                 headers={"x-csrftoken": client.cookies["csrftoken"]})
+    assert response.status_code == 422  # Alice's own phone stays hers
+    row = await PushSubscription.select(PushSubscription.user, PushSubscription.link).first()
+    assert row == {"user": world.alice, "link": None}
+
+
+async def test_a_link_takes_at_most_five_phones_the_longest_unseen_go_first(client, world, push_service):
+    from tests.support.casework import make_client as new_client
+
+    await _as(client, "alice@example.org")
+    client_id = await new_client(world.team_a, "Kettu")
+    path = (await api(client, "POST", f"/api/v1/clients/{client_id}/reminder-link", {})).json()["url"].split(
+        "localhost:8000", 1)[1]
+    client.cookies.clear()
+    await client.get(path)
+    phones = [push_service.phone() for _ in range(7)]
+    for phone in phones:
+        await client.post(f"{path}/subscription", json=phone.subscription(),
+                          headers={"x-csrftoken": client.cookies["csrftoken"]})
+    kept = {r["endpoint"] for r in await PushSubscription.select(PushSubscription.endpoint)}
+    assert kept == {p.endpoint for p in phones[2:]}

@@ -227,3 +227,47 @@ async def test_the_rules_page_is_for_leads_and_explains_bad_numbers(client, worl
     assert await team_rules(world.team_a) == Rules(followups=True, release_days=(14, 3, 0),
                                                    appointment_pair_minutes=45, appointment_client_hours=(24,),
                                                    referral_check=False)
+
+
+def test_a_passed_moment_found_late_in_the_evening_waits_for_the_morning(quiet):
+    quiet((21, 8))
+    now = local(2027, 6, 26, 23, 0).astimezone(timezone.utc)  # added at 23:00, release in four days
+    planned = {p.dedupe_key.rsplit(":", 1)[1]: p for p in drop_passed(
+        release_reminders(3, date(2027, 6, 30), DEFAULT_RULES), now)}
+    assert planned["7d"].due_at == local(2027, 6, 27, 8)
+
+
+def test_a_late_evening_followup_waits_for_the_morning_and_is_still_sent_then(quiet):
+    from server.push.planner import appointment_reminders, followup_reminder
+
+    quiet((21, 8))
+    [item] = followup_reminder({"id": 5, "due_at": local(2027, 6, 1, 22, 30)}, set(), DEFAULT_RULES)
+    assert item.due_at == local(2027, 6, 2, 8) and item.event_at > item.due_at  # it lasts that day
+    # An appointment at 00:30: an hour before is 23:30, and waiting for the morning would miss it.
+    [pair] = appointment_reminders({"id": 6, "starts_at": local(2027, 6, 2, 0, 30), "remind_client": False},
+                                   DEFAULT_RULES)
+    assert pair.due_at == local(2027, 6, 1, 23, 30)
+
+
+async def test_what_is_wanted_again_is_pending_again(client, world, quiet):
+    quiet(None)
+    await login(client, "alice@example.org")
+    release = (utcnow().astimezone(HELSINKI) + timedelta(days=40)).date()
+    client_id = (await api(client, "POST", "/api/v1/clients",
+                           {"pseudonym": "Kettu", "release_date": release.isoformat()})).json()["id"]
+    first = await _keys(client_id)
+    await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"release_date": (release + timedelta(days=3)).isoformat()})
+    await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"release_date": release.isoformat()})  # moved back
+    assert await _keys(client_id) == first
+    await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"status": "closed"})
+    assert await _keys(client_id) == {}
+    await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"status": "active"})  # reopened
+    assert await _keys(client_id) == first
+    due = (utcnow() + timedelta(days=2)).replace(microsecond=0)
+    followup = (await api(client, "POST", "/api/v1/followups",
+                          {"client_id": client_id, "due_at": due.isoformat(), "note": "x"})).json()
+    key = f"followup:{followup['id']}"
+    await api(client, "PATCH", f"/api/v1/followups/{followup['id']}", {"done": True})
+    assert not any(k.startswith(key) for k in await _keys(client_id))
+    await api(client, "PATCH", f"/api/v1/followups/{followup['id']}", {"done": False})  # undone
+    assert any(k.startswith(key) for k in await _keys(client_id))

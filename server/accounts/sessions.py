@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from server.push.tables import PushSubscription
 from server.accounts.tables import Pair, User, UserSession
 from server.settings import get_settings
 from server.timeutil import utcnow
@@ -122,9 +123,16 @@ async def pair_of(user_id: int) -> tuple[int, str] | None:
 
 
 async def revoke_session(token: str) -> None:
-    await UserSession.update({UserSession.revoked_at: utcnow()}).where(
+    ended = await UserSession.update({UserSession.revoked_at: utcnow()}).where(
         (UserSession.token_hash == hash_token(token)) & UserSession.revoked_at.is_null()
-    )
+    ).returning(UserSession.id)
+    await _forget_phones([row["id"] for row in ended])
+
+
+async def _forget_phones(session_ids: list[int]) -> None:
+    """An ended session's phone (logout, a lost phone, a disabled account) gets no more pushes."""
+    if session_ids:
+        await PushSubscription.delete().where(PushSubscription.session_id.is_in(session_ids))
 
 
 async def revoke_sessions(user_id: int, session_id: int | None = None, keep_session_id: int | None = None) -> int:
@@ -135,6 +143,13 @@ async def revoke_sessions(user_id: int, session_id: int | None = None, keep_sess
     if keep_session_id is not None:
         condition &= UserSession.id != keep_session_id
     ended = await UserSession.update({UserSession.revoked_at: utcnow()}).where(condition).returning(UserSession.id)
+    if session_id is not None:
+        await _forget_phones([row["id"] for row in ended])
+    else:  # every phone but this one (or all of them): whatever session last saved them
+        phones = PushSubscription.user == user_id
+        if keep_session_id is not None:
+            phones &= (PushSubscription.session_id != keep_session_id) | PushSubscription.session_id.is_null()
+        await PushSubscription.delete().where(phones)
     return len(ended)
 
 

@@ -58,11 +58,12 @@ async def guessing_wait(scope: str, address: str, limit: int) -> int:
     """Seconds an address must wait after `limit` wrong guesses at a secret link (0: go on).
 
     The failures share the login failures' table (so every web process counts them) under a
-    scope name in place of an account.
+    scope name in place of an account, and a scoped address, so they never count towards the
+    login limit of the address.
     """
     window = timedelta(minutes=get_settings().login_window_minutes)
     rows = await (LoginFailure.select(LoginFailure.failed_at)
-                  .where((LoginFailure.account_key == scope) & (LoginFailure.address == address[:64])
+                  .where((LoginFailure.account_key == scope) & (LoginFailure.address == _scoped(scope, address))
                          & (LoginFailure.failed_at > utcnow() - window))
                   .order_by(LoginFailure.failed_at, ascending=False).limit(limit))
     if len(rows) < limit:
@@ -71,4 +72,8 @@ async def guessing_wait(scope: str, address: str, limit: int) -> int:
 
 
 async def register_wrong_guess(scope: str, address: str) -> None:
-    await LoginFailure.insert(LoginFailure(account_key=scope, address=address[:64], failed_at=utcnow()))
+    await LoginFailure.insert(LoginFailure(account_key=scope, address=_scoped(scope, address), failed_at=utcnow()))
+
+
+def _scoped(scope: str, address: str) -> str:
+    return f"{scope}|{address}"[:64]

@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -43,7 +45,7 @@ log = logging.getLogger("rinnalla.push")
 BATCH = 500
 CONCURRENCY = 64
 LEASE = timedelta(seconds=120)
-BATCH_DEADLINE = timedelta(seconds=90)  # a batch's sends end by then, inside the lease
+BATCH_DEADLINE = timedelta(seconds=90)  # a batch's sends end by then (from its claim), inside the lease
 REQUEST_TIMEOUT = 10.0
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
@@ -82,8 +84,9 @@ def _claimable(now: datetime):
             | ((Reminder.state == "sending") & (Reminder.locked_until < now)))
 
 
-async def claim(limit: int = BATCH, reminder_id: int | None = None) -> list[dict[str, Any]]:
-    """Take up to `limit` due reminders under a lease; no other dispatcher gets the same ones."""
+async def claim(token: str, limit: int = BATCH, reminder_id: int | None = None) -> list[dict[str, Any]]:
+    """Take up to `limit` due reminders under a lease marked with `token`; no other dispatcher gets
+    the same ones, and only the holder of the token may record what became of them."""
     now = utcnow()
     async with engine().transaction():
         query = Reminder.select(Reminder.id).where(_claimable(now))
@@ -96,7 +99,7 @@ async def claim(limit: int = BATCH, reminder_id: int | None = None) -> list[dict
         if not ids:
             return []
         return await Reminder.update({Reminder.state: "sending", Reminder.locked_until: now + LEASE,
-                                      Reminder.attempts: Reminder.attempts + 1}).where(
+                                      Reminder.claim: token, Reminder.attempts: Reminder.attempts + 1}).where(
             Reminder.id.is_in(ids) & _claimable(now)).returning(*_REMINDER_COLUMNS)
 
 
@@ -125,6 +128,8 @@ async def _pair_members(client_ids: set[int]) -> dict[int, list[int]]:
 
 
 async def _jobs(reminders: list[dict[str, Any]]) -> list[Job]:
+    if not reminders:
+        return []
     members = await _pair_members({r["client"] for r in reminders if r["audience"] == "pair" and r["client"]})
     users_of = {r["id"]: (members.get(r["client"], []) if r["audience"] == "pair" else [r["user"]])
                 for r in reminders if r["audience"] in ("pair", "user")}
@@ -281,7 +286,7 @@ async def _insert_deliveries(rows: list[tuple[int, str]], now: datetime) -> None
             'ON CONFLICT ("key") DO NOTHING', *arguments)
 
 
-async def _record(reminders: list[dict[str, Any]], jobs: list[Job], now: datetime, tally: Round) -> None:
+async def _record(reminders: list[dict[str, Any]], jobs: list[Job], now: datetime, tally: Round, token: str) -> None:
     by_reminder: dict[int, list[Job]] = {r["id"]: [] for r in reminders}
     for job in jobs:
         by_reminder[job.reminder["id"]].append(job)
@@ -304,7 +309,10 @@ async def _record(reminders: list[dict[str, Any]], jobs: list[Job], now: datetim
                 reminder["id"])
         for values_key, ids in alike.items():
             values = {getattr(Reminder, name): value for name, value in values_key}
-            await Reminder.update(values).where(Reminder.id.is_in(ids) & (Reminder.state == "sending"))
+            # Only our own lease: a reminder cancelled meanwhile, or claimed again by another
+            # dispatcher after ours ran out, is not ours to settle.
+            await Reminder.update(values).where(Reminder.id.is_in(ids) & (Reminder.state == "sending")
+                                                & (Reminder.claim == token))
             state = values.get(Reminder.state)
             tally.sent += len(ids) * (state == "sent")
             tally.retried += len(ids) * (state == "pending")
@@ -314,12 +322,12 @@ async def _record(reminders: list[dict[str, Any]], jobs: list[Job], now: datetim
     tally.gone += len(gone)
 
 
-async def _expire(reminders: list[dict[str, Any]], now: datetime, tally: Round) -> list[dict[str, Any]]:
+async def _expire(reminders: list[dict[str, Any]], now: datetime, tally: Round, token: str) -> list[dict[str, Any]]:
     """A reminder whose event has passed (a dispatcher was down) is not sent at all."""
     late = [r["id"] for r in reminders if r["event_at"] <= now]
     if late:
         await Reminder.update({Reminder.state: "expired", Reminder.locked_until: None}).where(
-            Reminder.id.is_in(late) & (Reminder.state == "sending"))
+            Reminder.id.is_in(late) & (Reminder.state == "sending") & (Reminder.claim == token))
         tally.expired += len(late)
     return [r for r in reminders if r["event_at"] > now]
 
@@ -327,24 +335,29 @@ async def _expire(reminders: list[dict[str, Any]], now: datetime, tally: Round) 
 async def dispatch_batch(session: aiohttp.ClientSession, tally: Round, limit: int = BATCH,
                          reminder_id: int | None = None) -> int:
     """One claim, its sends and their record; returns how many reminders it claimed."""
-    reminders = await claim(limit, reminder_id)
+    token = secrets.token_hex(8)
+    reminders = await claim(token, limit, reminder_id)
+    claimed_at = time.monotonic()
     if not reminders:
         return 0
     tally.claimed += len(reminders)
     now = utcnow()
-    live = await _expire(reminders, now, tally)
+    live = await _expire(reminders, now, tally, token)
+    if not live:
+        return len(reminders)
     jobs = await _jobs(live)
     gate, texts = asyncio.Semaphore(CONCURRENCY), {}
     sends = [asyncio.ensure_future(_send(session, gate, job, now, texts)) for job in jobs]
     if sends:
         # The batch ends well inside its lease, so no other dispatcher can claim it while it sends;
         # what has not finished by then is cancelled and retried.
-        _done, late = await asyncio.wait(sends, timeout=BATCH_DEADLINE.total_seconds())
+        left = BATCH_DEADLINE.total_seconds() - (time.monotonic() - claimed_at)
+        _done, late = await asyncio.wait(sends, timeout=max(0.0, left))
         for task in late:
             task.cancel()
         for job in jobs:
             job.outcome = job.outcome or "retry"
-    await _record(live, jobs, now, tally)
+    await _record(live, jobs, now, tally, token)
     return len(reminders)
 
 

@@ -73,9 +73,12 @@ async def link_appointment_file(request: Request, token: FromPath[str], file_nam
 async def link_subscribe(request: Request, token: FromPath[str]) -> Response:
     link = await _link(request, token)
     subscription = subscriptions.read_subscription(await json_object(request))
-    _row, new = await subscriptions.save_subscription(
-        subscription, subscriptions.device_name(request.headers.get("user-agent", "")), link["language"],
-        link_id=link["id"])
+    try:
+        _row, new = await subscriptions.save_subscription(
+            subscription, subscriptions.device_name(request.headers.get("user-agent", "")), link["language"],
+            link_id=link["id"])
+    except subscriptions.PhoneTakenByOther:
+        raise InvalidInput({"endpoint": N_("This phone takes a worker's reminders.")}) from None
     return Response({"phones": await links.link_phones(link["id"])}, status_code=201 if new else 200,
                     headers=NO_STORE)
 

@@ -70,6 +70,13 @@ def after_quiet_hours(moment: datetime) -> datetime:
     return max(moment, _at_local(day, end))
 
 
+def held(due: datetime, event_at: datetime) -> datetime:
+    """Quiet hours for a non-urgent reminder to workers, unless waiting would miss the event:
+    better a late-evening reminder than none."""
+    waited = after_quiet_hours(due)
+    return waited if waited < event_at else due
+
+
 def release_reminders(client_id: int, release_day: date, rules: Rules) -> list[Planned]:
     event_end = local_day_bounds(release_day)[1]
     planned = []
@@ -77,7 +84,7 @@ def release_reminders(client_id: int, release_day: date, rules: Rules) -> list[P
         day = release_day - timedelta(days=days)
         due = _at_local(day, RELEASE_DAY_HOUR if days == 0 else COUNTDOWN_HOUR)
         planned.append(Planned(f"release:{client_id}:{release_day.isoformat()}:{days}d", "release", "pair",
-                               f"release:{client_id}", due if days == 0 else after_quiet_hours(due), event_end,
+                               f"release:{client_id}", due if days == 0 else held(due, event_end), event_end,
                                urgent=days == 0, subject_id=client_id))
     return planned
 
@@ -87,8 +94,10 @@ def followup_reminder(row: dict[str, Any], referral_followups: set[int], rules: 
     if not (rules.referral_check if is_referral else rules.followups):
         return []
     due = row["due_at"]
+    waited = after_quiet_hours(due)
+    # A task due late in the evening is as useful the next morning: it lasts to the end of that day.
     return [Planned(f"followup:{row['id']}:{_stamp(due)}", "referral" if is_referral else "followup", "pair",
-                    f"followup:{row['id']}", after_quiet_hours(due), local_day_bounds(to_local(due).date())[1],
+                    f"followup:{row['id']}", waited, local_day_bounds(to_local(waited).date())[1],
                     subject_id=row["id"])]
 
 
@@ -98,7 +107,7 @@ def appointment_reminders(row: dict[str, Any], rules: Rules) -> list[Planned]:
         due = starts - timedelta(minutes=rules.appointment_pair_minutes)
         urgent = _same_local_day(due, starts)
         planned.append(Planned(f"appt:{row['id']}:{stamp}:pair{rules.appointment_pair_minutes}m", "appointment",
-                               "pair", f"appt:{row['id']}:pair", due if urgent else after_quiet_hours(due), starts,
+                               "pair", f"appt:{row['id']}:pair", due if urgent else held(due, starts), starts,
                                urgent=urgent, subject_id=row["id"]))
     if row["remind_client"]:
         for hours in rules.appointment_client_hours:
@@ -120,8 +129,9 @@ def drop_passed(planned: list[Planned], now: datetime) -> list[Planned]:
             current = latest_passed.get(item.group)
             if current is None or item.due_at > current.due_at:
                 latest_passed[item.group] = item
-    # A passed moment waits no longer, yet never goes after a later moment of its group.
-    return kept + [replace(item, due_at=now) for item in latest_passed.values()]
+    # A passed moment waits no longer than quiet hours (for workers, when not urgent).
+    return kept + [replace(item, due_at=now if item.urgent or item.audience != "pair" else held(now, item.event_at))
+                   for item in latest_passed.values()]
 
 
 async def desired_reminders(client: dict[str, Any], now: datetime) -> list[Planned]:
@@ -155,11 +165,18 @@ async def plan_client(client_id: int) -> None:
             return
         now = utcnow()
         wanted = {item.dedupe_key: item for item in await desired_reminders(client, now)}
-        pending = await Reminder.select(Reminder.id, Reminder.dedupe_key).where(
-            (Reminder.client == client_id) & (Reminder.state == "pending") & Reminder.audience.is_in(["pair", "client"]))
-        stale = [row["id"] for row in pending if row["dedupe_key"] not in wanted]
+        planned = await Reminder.select(Reminder.id, Reminder.dedupe_key, Reminder.state).where(
+            (Reminder.client == client_id) & Reminder.state.is_in(["pending", "sending", "cancelled"])
+            & Reminder.audience.is_in(["pair", "client"]))
+        # Also one being sent right now: its dispatcher then finds it cancelled and leaves it so.
+        stale = [row["id"] for row in planned if row["dedupe_key"] not in wanted and row["state"] != "cancelled"]
         if stale:
-            await Reminder.update({Reminder.state: "cancelled"}).where(Reminder.id.is_in(stale))
+            await Reminder.update({Reminder.state: "cancelled", Reminder.locked_until: None}).where(
+                Reminder.id.is_in(stale))
+        # Wanted again (a date moved back, a follow-up undone, a client reopened): pending anew.
+        for row in planned:
+            if row["state"] == "cancelled" and row["dedupe_key"] in wanted:
+                await _revive(row["id"], wanted[row["dedupe_key"]])
         if wanted:
             await Reminder.insert(*[
                 Reminder(dedupe_key=item.dedupe_key, kind=item.kind, audience=item.audience, team=client["team"],
@@ -170,6 +187,13 @@ async def plan_client(client_id: int) -> None:
             # A client moved to another team: their reminders follow.
             await Reminder.update({Reminder.team: client["team"]}).where(
                 (Reminder.client == client_id) & (Reminder.state == "pending") & (Reminder.team != client["team"]))
+
+
+async def _revive(reminder_id: int, item: Planned) -> None:
+    await Reminder.update({Reminder.state: "pending", Reminder.due_at: item.due_at, Reminder.next_attempt_at: item.due_at,
+                           Reminder.event_at: item.event_at, Reminder.urgent: item.urgent, Reminder.attempts: 0,
+                           Reminder.devices: 0, Reminder.last_error: "", Reminder.claim: ""}).where(
+        (Reminder.id == reminder_id) & (Reminder.state == "cancelled"))
 
 
 async def plan_all_clients(team_id: int | None = None, batch: int = 500) -> int:

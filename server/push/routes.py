@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from server.casework.api import json_object
 from server.casework.validation import InvalidInput
-from server.i18n import LANGUAGE_NAMES, LANGUAGES
+from server.i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from server.push import links, rules, subscriptions
 from server.push.dispatcher import dispatch_batch, http_session, Round
 from server.push.planner import plan_all_clients
@@ -40,8 +40,13 @@ async def push_key() -> dict[str, str]:
 async def subscribe(request: Request) -> Response:
     """This phone takes the user's reminders: new → 201, a known phone refreshed → 200."""
     subscription = subscriptions.read_subscription(await json_object(request))
-    row_id, new = await subscriptions.save_subscription(subscription, _device(request), request.user.language or "fi",
-                                                        user_id=request.user.id)
+    try:
+        row_id, new = await subscriptions.save_subscription(
+            subscription, _device(request), request.user.language or "fi", user_id=request.user.id,
+            session_id=request.user.session_id)
+    except subscriptions.PhoneTakenByOther:
+        raise InvalidInput({"endpoint": N_("This phone takes a client's reminders: turn them off on the client's "
+                                           "page first.")}) from None
     return Response({"id": row_id, "device": _device(request)}, status_code=201 if new else 200)
 
 
@@ -62,7 +67,7 @@ async def remove_this_phone(request: Request) -> None:
     body = await json_object(request)
     endpoint = body.get("endpoint")
     if not isinstance(endpoint, str) or not endpoint:
-        raise InvalidInput({"endpoint": "This field is required."})
+        raise InvalidInput({"endpoint": N_("This field is required.")})
     await subscriptions.remove_user_device(request.user.id, endpoint=endpoint)
 
 

@@ -62,29 +62,54 @@ def read_subscription(raw: Any) -> dict[str, str]:
     return {"endpoint": endpoint, "p256dh": keys["p256dh"], "auth": keys["auth"]}
 
 
-async def save_subscription(subscription: dict[str, str], device: str, language: str, *, user_id: int | None = None,
-                            link_id: int | None = None) -> tuple[int, bool]:
-    """Insert or refresh by endpoint; a phone that changed hands (another login) moves with it.
+class PhoneTakenByOther(Exception):
+    """The phone takes a worker's reminders and a client's link asks for it, or the other way round."""
 
-    Returns the row id and whether it is new.
+
+MAX_PHONES_PER_USER = 10
+MAX_PHONES_PER_LINK = 5  # a link passed around cannot fan one reminder out to a crowd
+
+
+async def save_subscription(subscription: dict[str, str], device: str, language: str, *, user_id: int | None = None,
+                            session_id: int | None = None, link_id: int | None = None) -> tuple[int, bool]:
+    """Insert or refresh by endpoint; returns the row id and whether it is new.
+
+    A phone passes from one worker to another with a login (a shared phone), but never between a
+    worker and a client's link: one browser has one subscription, and a worker opening a
+    client's link must not start getting the client's reminders, nor stop getting their own.
     """
     now = utcnow()
     values = {PushSubscription.p256dh: subscription["p256dh"], PushSubscription.auth: subscription["auth"],
-              PushSubscription.user: user_id, PushSubscription.link: link_id, PushSubscription.vapid_key: public_key(),
+              PushSubscription.user: user_id, PushSubscription.session_id: session_id,
+              PushSubscription.link: link_id, PushSubscription.vapid_key: public_key(),
               PushSubscription.device: device[:120], PushSubscription.language: language,
               PushSubscription.last_seen_at: now}
-    update = {column: value for column, value in values.items() if column is not PushSubscription.device or value}
-    updated = await PushSubscription.update(update).where(
-        PushSubscription.endpoint == subscription["endpoint"]).returning(PushSubscription.id)
-    if updated:
-        return updated[0]["id"], False
+    current = await PushSubscription.select(PushSubscription.id, PushSubscription.user, PushSubscription.link).where(
+        PushSubscription.endpoint == subscription["endpoint"]).first()
+    if current is not None:
+        if (current["link"] is None) != (link_id is None):
+            raise PhoneTakenByOther()
+        update = {column: value for column, value in values.items() if column is not PushSubscription.device or value}
+        await PushSubscription.update(update).where(PushSubscription.id == current["id"])
+        return current["id"], False
     rows = await PushSubscription.insert(PushSubscription(endpoint=subscription["endpoint"], created_at=now,
                                                           **{c._meta.name: v for c, v in values.items()})
                                          ).on_conflict(target=PushSubscription.endpoint, action="DO NOTHING"
                                                        ).returning(PushSubscription.id)
     if not rows:  # the same phone saved twice at once: the other request inserted it
-        return await save_subscription(subscription, device, language, user_id=user_id, link_id=link_id)
+        return await save_subscription(subscription, device, language, user_id=user_id, session_id=session_id,
+                                       link_id=link_id)
+    await _keep_newest(PushSubscription.user == user_id if link_id is None else PushSubscription.link == link_id,
+                       MAX_PHONES_PER_USER if link_id is None else MAX_PHONES_PER_LINK)
     return rows[0]["id"], True
+
+
+async def _keep_newest(owner, most: int) -> None:
+    """An owner's phones beyond `most` go, the longest unseen first (old phones, reinstalled apps)."""
+    rows = await PushSubscription.select(PushSubscription.id).where(owner).order_by(
+        PushSubscription.last_seen_at, ascending=False).offset(most).limit(1000)
+    if rows:
+        await PushSubscription.delete().where(PushSubscription.id.is_in([row["id"] for row in rows]))
 
 
 async def user_devices(user_id: int) -> list[dict[str, Any]]:

@@ -34,6 +34,8 @@ class PushSubscription(Table, tablename="push_subscription"):
     p256dh = Varchar(length=128)
     auth = Varchar(length=64)
     user = ForeignKey(references=User, null=True, index=True)
+    session_id = Integer(null=True, default=None, index=True,
+                         help_text="The worker's session that saved it: ending the session stops the phone's pushes.")
     link = ForeignKey(references=ReminderLink, null=True, index=True)
     vapid_key = Varchar(length=100, help_text="The public key it was made for; another one means subscribe again.")
     device = Varchar(length=120, default="")
@@ -69,6 +71,7 @@ class Reminder(Table, tablename="reminder"):
     state = Varchar(length=12, default="pending", help_text="pending, sending, sent, no_device, cancelled, expired, failed")
     next_attempt_at = Timestamptz(index=True)
     locked_until = Timestamptz(null=True, default=None)
+    claim = Varchar(length=32, default="", help_text="Whose lease: only that dispatcher may record the outcome.")
     attempts = Integer(default=0)
     devices = Integer(default=0, help_text="Phones it reached.")
     last_error = Varchar(length=200, default="")

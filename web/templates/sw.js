@@ -120,10 +120,7 @@ self.addEventListener("notificationclick", (event) => {
     const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
     const same = windows.find((client) => client.url === target);
     if (same) return same.focus();
-    if (windows.length) {
-      const client = await windows[0].focus();
-      return client.navigate(target).catch(() => self.clients.openWindow(target));
-    }
+    // Another page may hold a half-typed visit: open a new window rather than navigate it away.
     return self.clients.openWindow(target);
   })());
 });
@@ -145,6 +142,6 @@ self.addEventListener("pushsubscriptionchange", (event) => {
       headers: { "content-type": "application/json", "x-csrftoken": session.csrf_token },
       body: JSON.stringify(subscription.toJSON()),
     });
-    if (response.ok) await store.put("state", { endpoint: subscription.endpoint, url: sent.url, at: Date.now() }, "pushSent");
+    if (response.ok) await store.put("state", { ...sent, endpoint: subscription.endpoint, at: Date.now() }, "pushSent");
   })());
 });

@@ -1,9 +1,11 @@
 // Reminders on this phone (Web Push): turned on only by a tap, re-checked on every app load.
 //
-// A subscription belongs to the server's public key (<meta name="rinnalla-push-key">). On each
-// load a phone whose permission is granted makes sure its subscription exists and is for that
-// key, and tells the server (at most once a day per subscription, or at once when it changed):
-// browsers drop and renew subscriptions without telling anyone.
+// A subscription belongs to the server's public key (<meta name="rinnalla-push-key">). Turning
+// reminders on records who asked (the worker, or the client's link) on the phone; on each load
+// of that person's pages the phone makes sure its subscription still exists and is for that key,
+// and tells the server at most once a day, or at once when the subscription or the session
+// changed: browsers drop and renew subscriptions without telling anyone, and a session that ends
+// takes its phone's reminders with it. Turning reminders off forgets the record.
 
 import * as store from "./store.js";
 import { tokens } from "./session.js";
@@ -11,6 +13,13 @@ import { text } from "./texts.js";
 
 const SENT_KEY = "pushSent";
 const DAY_MS = 24 * 3600 * 1000;
+
+// "u<user>s<session>" on a worker's pages; a client's link page has none (its address is its owner).
+function pageOwner() {
+  return document.querySelector('meta[name="rinnalla-push-owner"]')?.content || "";
+}
+
+const samePerson = (a, b) => a.split("s")[0] === b.split("s")[0];
 
 function serverKey() {
   return document.querySelector('meta[name="rinnalla-push-key"]')?.content || "";
@@ -54,17 +63,20 @@ async function tellServer(url, subscription) {
     body: JSON.stringify(subscription.toJSON()),
   });
   if (!response.ok) throw new Error(`subscription refused: ${response.status}`);
-  await store.put("state", { endpoint: subscription.endpoint, url, at: Date.now() }, SENT_KEY);
+  await store.put("state", { endpoint: subscription.endpoint, url, owner: pageOwner(), at: Date.now() }, SENT_KEY);
   return response.json();
 }
 
-// On every load: renew a dropped or outdated subscription and keep the server's copy fresh.
+// On every load of the pages of whoever turned reminders on here: renew a dropped or outdated
+// subscription and keep the server's copy fresh. Nobody else's pages touch it.
 export async function recheckSubscription(url) {
   const key = serverKey();
+  const sent = await store.get("state", SENT_KEY).catch(() => null);
+  if (!sent || sent.url !== url || !samePerson(sent.owner || "", pageOwner())) return;
   if (!key || !pushSupported() || Notification.permission !== "granted") return;
   const subscription = await currentSubscription(key, true);
-  const sent = await store.get("state", SENT_KEY).catch(() => null);
-  if (sent && sent.endpoint === subscription.endpoint && sent.url === url && Date.now() - sent.at < DAY_MS) return;
+  const fresh = Date.now() - sent.at < DAY_MS && sent.owner === pageOwner();
+  if (sent.endpoint === subscription.endpoint && fresh) return;
   await tellServer(url, subscription);
 }
 
@@ -96,8 +108,11 @@ async function turnOff(url) {
   return "push_off";
 }
 
-async function phoneIsOn() {
+// On for this page's person: they turned it on here, and the subscription is still there.
+async function phoneIsOn(url) {
   if (!pushSupported() || Notification.permission !== "granted") return false;
+  const sent = await store.get("state", SENT_KEY).catch(() => null);
+  if (!sent || sent.url !== url || !samePerson(sent.owner || "", pageOwner())) return false;
   return Boolean(await currentSubscription(serverKey(), false));
 }
 
@@ -127,7 +142,7 @@ export async function enhancePushPanel() {
     on.disabled = true;
     return;
   }
-  const active = await phoneIsOn().catch(() => false);
+  const active = await phoneIsOn(panel.dataset.subscribe).catch(() => false);
   show(active ? "push_on" : Notification.permission === "denied" ? "push_denied" : "push_off", active);
   on.addEventListener("click", async () => {
     on.disabled = true;

@@ -5,7 +5,7 @@ A separate migration: Piccolo runs a migration's raw steps before its table chan
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-ID = "2026-11-23T19:30:00:000000"
+ID = "2026-11-23T19:45:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "reminder claim index"
 
