@@ -68,17 +68,25 @@ async def _per_pair(table, condition) -> dict[int | None, int]:
     return _counts(rows, "pair")
 
 
+def _out_of_touch_condition(team_targets: dict[int, dict[str, int]], today: date):
+    """Active clients not met within their team's N days; one subquery per distinct N (most teams
+    keep the default), not one per team."""
+    teams_by_days: dict[int, list[int]] = {}
+    for team_id, target in team_targets.items():
+        teams_by_days.setdefault(target["no_contact_days"], []).append(team_id)
+    condition = None
+    for days, team_ids in teams_by_days.items():
+        since = local_day_bounds(today - timedelta(days=days))[0]
+        met = Visit.select(Visit.client).where(Visit.team.is_in(team_ids) & Visit.client.is_not_null()
+                                               & (Visit.occurred_at >= since))
+        this = Client.team.is_in(team_ids) & Client.id.not_in(met)
+        condition = this if condition is None else condition | this
+    return (Client.status == "active") & (condition if condition is not None else Client.id.is_null())
+
+
 async def _out_of_touch(walls: TeamScope, team_targets: dict[int, dict[str, int]], today: date) -> dict:
     """Active clients with no visit for their team's N days, per pair."""
-    found: dict[int | None, int] = {}
-    for team_id, target in team_targets.items():
-        since = local_day_bounds(today - timedelta(days=target["no_contact_days"]))[0]
-        met = Visit.select(Visit.client).where((Visit.team == team_id) & Visit.client.is_not_null()
-                                               & (Visit.occurred_at >= since))
-        for pair, n in (await _per_pair(Client, walls.condition(Client) & (Client.team == team_id)
-                                        & (Client.status == "active") & Client.id.not_in(met))).items():
-            found[pair] = found.get(pair, 0) + n
-    return found
+    return await _per_pair(Client, walls.condition(Client) & _out_of_touch_condition(team_targets, today))
 
 
 async def pairs(walls: TeamScope, team_targets: dict[int, dict[str, int]], today: date) -> list[dict[str, Any]]:
@@ -212,15 +220,7 @@ async def clients_behind(walls: TeamScope, drill: str, pair: int | None | str = 
         condition &= Client.id.is_in(FollowUp.select(FollowUp.client).where(
             walls.condition(FollowUp) & FollowUp.done_at.is_null() & (FollowUp.due_at < local_day_bounds(today)[0])))
     elif drill == "no_contact":
-        team_targets = await targets(walls.team_ids)
-        per_team = None
-        for team_id, target in team_targets.items():
-            since = local_day_bounds(today - timedelta(days=target["no_contact_days"]))[0]
-            met = Visit.select(Visit.client).where((Visit.team == team_id) & Visit.client.is_not_null()
-                                                   & (Visit.occurred_at >= since))
-            this = (Client.team == team_id) & Client.id.not_in(met)
-            per_team = this if per_team is None else per_team | this
-        condition &= (Client.status == "active") & (per_team if per_team is not None else Client.id.is_null())
+        condition &= _out_of_touch_condition(await targets(walls.team_ids), today)
     elif drill in ("releases30", "releases90"):
         days = int(drill.removeprefix("releases"))
         condition &= (Client.status != "closed") & (Client.release_date >= today) \
