@@ -24,6 +24,7 @@ from server.db.lifecycle import close_database, open_database
 from server.scope import TeamScope, scope_for
 from server.settings import PROJECT_ROOT, get_settings
 from server.offline import routes as offline_routes
+from server.rhythm import routes as rhythm_routes
 from server.push import link_routes as push_link_routes
 from server.push import routes as push_routes
 from server.services import api as service_api
@@ -62,7 +63,7 @@ def create_app() -> Litestar:
         route_handlers=[*system_routes.ROUTES, *account_routes.ROUTES, *team_routes.ROUTES,
                         *casework_routes.ROUTES, *client_pages.ROUTES, *visit_pages.ROUTES, *casework_api.ROUTES,
                         *offline_routes.ROUTES, *service_routes.ROUTES, *service_api.ROUTES, *push_routes.ROUTES,
-                        *push_link_routes.ROUTES, *dashboard_routes.ROUTES, *assets.ROUTES,
+                        *push_link_routes.ROUTES, *dashboard_routes.ROUTES, *rhythm_routes.ROUTES, *assets.ROUTES,
                         static],
         guards=[requires_login],
         dependencies={"walls": Provide(provide_scope)},

@@ -19,6 +19,9 @@ from server.casework.tables import (
 from server.casework.clients import search_key
 from server.db.lifecycle import engine
 from server.push.planner import plan_all_clients
+from server.rhythm.hours import KOKOA_CENTS_PER_HOUR
+from server.rhythm.supervision import plan_all_supervision
+from server.rhythm.tables import Debrief, DebriefNote, FeeLimit, HoursEntry, Supervision
 from server.timeutil import local_today, local_zone, utcnow
 
 DEMO_PASSWORD = "rinnalla-demo-2026"
@@ -160,13 +163,49 @@ async def _create_casework() -> None:
             await _visit(rng, pair["team"], None, pair, when, anonymous=rng.randint(1, 9))
 
 
+DEBRIEFS = [("Iltavuoro asemalla oli raskas: yksi asiakas oli todella huonossa kunnossa.", "Soitettiin yhdessä "
+             "ensiapuun ja jäätiin odottamaan.", 4),
+            ("Rauhallinen vuoro, paljon uusia kasvoja.", "Kahvit kirjaston edessä.", 2)]
+
+
+async def _create_rhythm() -> None:
+    """Debriefs, supervision and an experience expert's hours, so every page has something."""
+    rng = random.Random(2027)
+    today = local_today()
+    for pair in await Pair.select(Pair.id, Pair.team, Pair.first_member, Pair.second_member).order_by(Pair.id):
+        for days_ago, (happened, helped, load) in zip((2, 9), DEBRIEFS):
+            rows = await Debrief.insert(Debrief(team=pair["team"], pair=pair["id"], owner=pair["first_member"],
+                                                occurred_at=_at(today - timedelta(days=days_ago), 22),
+                                                wants_lead_contact=days_ago == 2 and pair["id"] % 2 == 1))
+            await DebriefNote.insert(DebriefNote(debrief=rows[0]["id"], author=pair["first_member"], load=load,
+                                                 what_happened=happened, what_helped=helped))
+        for member in (pair["first_member"], pair["second_member"]):
+            await Supervision.insert(Supervision(user=member, team=pair["team"], kind=rng.choice(("group", "individual")),
+                                                 occurred_on=today - timedelta(days=rng.randint(3, 35)),
+                                                 supervisor="Työnohjaaja Tuula Virtanen"))
+        expert = pair["second_member"]  # the pairs' second members are the experience experts
+        for days_ago, activity, minutes in ((1, "client_work", 180), (3, "meeting", 60), (6, "preparation", 90),
+                                            (8, "client_work", 240)):
+            day = today - timedelta(days=days_ago)
+            if day.month != today.month:
+                continue
+            rate = KOKOA_CENTS_PER_HOUR[activity]
+            await HoursEntry.insert(HoursEntry(user=expert, team=pair["team"], worked_on=day, activity=activity,
+                                               minutes=minutes, cents_per_hour=rate, fee_cents=rate * minutes // 60))
+    kalle = await User.select(User.id).where(User.email == "kalle@demo.rinnalla.fi").first()
+    if kalle:
+        await FeeLimit.insert(FeeLimit(user=kalle["id"], monthly_limit_cents=30000))
+
+
 async def seed_demo() -> list[tuple[str, str]]:
     if not await _demo_exists():
         # One transaction: an interrupted run leaves nothing behind, so a re-run starts clean.
         async with engine().transaction():
             await _create_accounts()
             await _create_casework()
+            await _create_rhythm()
             await plan_all_clients()
+            await plan_all_supervision()
     rows = await User.select(User.email, User.role, User.team.name.as_alias("team")).where(
         User.email.like("%@demo.rinnalla.fi")).order_by(User.id)
     return [(row["email"], f"{row['role']}" + (f", {row['team']}" if row["team"] else "")) for row in rows]

@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "server.services.piccolo_app",
         "server.push.piccolo_app",
         "server.dashboard.piccolo_app",
+        "server.rhythm.piccolo_app",
     ]
 )

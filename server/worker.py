@@ -18,7 +18,8 @@ from server.accounts.sessions import purge_ended_sessions
 from server.accounts.throttle import purge_old_failures
 from server.db.lifecycle import database
 from server.push.dispatcher import dispatch_due, http_session, next_due_in, purge_finished
-from server.timeutil import utcnow
+from server.rhythm.supervision import plan_all_supervision
+from server.timeutil import local_today, utcnow
 
 log = logging.getLogger("rinnalla.worker")
 HOUSEKEEPING_SECONDS = 60
@@ -28,7 +29,14 @@ SESSION_ROWS_KEPT = timedelta(days=30)
 REMINDER_ROWS_KEPT = timedelta(days=180)
 
 
+_supervision_planned_on = None
+
+
 async def housekeeping() -> None:
+    global _supervision_planned_on
+    if _supervision_planned_on != local_today():  # once a day: a rhythm also falls due with no one acting
+        await plan_all_supervision()
+        _supervision_planned_on = local_today()
     removed = await purge_ended_sessions(utcnow() - SESSION_ROWS_KEPT)
     await purge_old_failures()
     reminders = await purge_finished(utcnow() - REMINDER_ROWS_KEPT)

@@ -10,19 +10,12 @@ import pytest
 
 from server.push.dispatcher import dispatch_due
 from server.push.tables import PushSubscription, Reminder
-from server.push.vapid import public_key
 from server.timeutil import utcnow
 from tests.support.casework import api, make_client
 from tests.support.fixtures import login
-from tests.support.push_service import PushService
 
 pytestmark = pytest.mark.anyio
 
-
-@pytest.fixture
-def push_service():
-    with PushService(public_key()) as service:
-        yield service
 
 
 async def _link(client, world, language: str = "sv") -> tuple[str, int]:

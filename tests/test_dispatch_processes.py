@@ -18,19 +18,12 @@ import pytest
 from server.push.dispatcher import dispatch_due
 from server.push.subscriptions import save_subscription
 from server.push.tables import Reminder
-from server.push.vapid import public_key
 from server.timeutil import utcnow
 from tests.support.casework import make_client
-from tests.support.push_service import PushService
 
 pytestmark = pytest.mark.anyio
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-
-@pytest.fixture
-def push_service():
-    with PushService(public_key()) as service:
-        yield service
 
 
 async def _due_reminders(world, count: int) -> None:
@@ -44,7 +37,7 @@ async def _due_reminders(world, count: int) -> None:
                                      next_attempt_at=now) for n in range(count)])
 
 
-async def _phones(world, service: PushService, count: int) -> list:
+async def _phones(world, service, count: int) -> list:
     phones = [service.phone() for _ in range(count)]
     for n, phone in enumerate(phones):
         await save_subscription({"endpoint": phone.endpoint, **phone.subscription()["keys"]}, "test", "fi",

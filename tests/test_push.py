@@ -15,15 +15,9 @@ from server.push.vapid import public_key
 from server.timeutil import utcnow
 from tests.support.casework import api, make_client
 from tests.support.fixtures import login
-from tests.support.push_service import PushService
 
 pytestmark = pytest.mark.anyio
 
-
-@pytest.fixture
-def push_service():
-    with PushService(public_key()) as service:
-        yield service
 
 
 async def _as(client, email: str):

@@ -8,6 +8,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from server.accounts import sessions
+from server.rhythm.hours import PAY_BASES, terms_of
+from server.web.labels import label
 from server.accounts.services import disable_user
 from server.accounts.tables import Team, User
 from server.scope import Walls
@@ -24,8 +26,10 @@ async def team_page(request: Request, walls: Walls) -> Template:
     counts = await sessions.live_session_counts([m["id"] for m in members])
     for member in members:
         member["sessions"] = counts.get(member["id"], 0)
+        member["terms"] = await terms_of(member["id"])
     teams = await Team.select(Team.id, Team.name).where(Team.id.is_in(list(walls.team_ids) or [-1]))
-    return Template(template_name="pages/team.html", context={"members": members, "teams": teams})
+    return Template(template_name="pages/team.html", context={
+        "members": members, "teams": teams, "pay_choices": [(b, label("pay_basis", b)) for b in PAY_BASES]})
 
 
 @post("/team/members/{user_id:int}/end-sessions", guards=[requires_lead])

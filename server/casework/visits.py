@@ -25,6 +25,7 @@ from server.casework.validation import MAX_ANONYMOUS, MAX_NOTES, InvalidInput, R
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.push.planner import plan_client
+from server.rhythm.debriefs import remind_to_debrief
 from server.scope import TeamScope
 from server.services.referrals import insert_referral, require_service
 from server.timeutil import local_zone, utcnow
@@ -138,6 +139,8 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
         if inserted and visit.client_id is not None and (visit.followup_on or visit.refer_service_id):
             # Reminders also for what arrived late by sync (a passed moment is sent once, not never).
             await plan_client(visit.client_id)
+        if inserted and "crisis" in visit.actions and pair_id is not None:
+            await remind_to_debrief(pair_id, team_id, visit.occurred_at)
     if inserted:  # the first delivery: answer from what was just stored, without reading it back
         parts = {"themes": visit.themes, "actions": visit.actions, "workers": workers}
         return public_visit({**row.to_dict(), "id": inserted[0]["id"]}, parts, followup_id), True

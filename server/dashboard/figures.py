@@ -18,6 +18,9 @@ from server.accounts.tables import Pair, Team
 from server.casework.tables import Client, FollowUp, Visit, VisitTheme, VisitWorker
 from server.dashboard.tables import CaseloadTarget
 from server.push.tables import Reminder
+from server.rhythm.hours import expert_hours
+from server.rhythm.supervision import last_sessions
+from server.rhythm.tables import Debrief
 from server.scope import TeamScope
 from server.services.tables import REFERRAL_STATUSES, Referral
 from server.timeutil import local_day_bounds, local_today, local_zone
@@ -100,6 +103,7 @@ async def pairs(walls: TeamScope, team_targets: dict[int, dict[str, int]], today
     overdue = await _per_pair(FollowUp, walls.condition(FollowUp) & FollowUp.done_at.is_null()
                               & (FollowUp.due_at < local_day_bounds(today)[0]))
     out_of_touch = await _out_of_touch(walls, team_targets, today)
+    rhythm = await _pair_rhythm(walls, rows, today)
     result = []
     for row in rows:
         target = team_targets[row["team"]]
@@ -111,13 +115,39 @@ async def pairs(walls: TeamScope, team_targets: dict[int, dict[str, int]], today
             "active_clients": count, "target": {"low": target["low"], "high": target["high"]},
             "load": "low" if count < target["low"] else "high" if count > target["high"] else "ok",
             "overdue_followups": overdue.get(row["id"], 0), "no_contact": out_of_touch.get(row["id"], 0),
+            **rhythm.get(row["id"], {}),
         })
+        for member in result[-1]["members"]:
+            member.update(rhythm.get(("member", member["id"]), {}))
     # Clients no pair carries are the lead's to place: shown as a row of their own.
     if active.get(None) or overdue.get(None) or out_of_touch.get(None):
         result.append({"id": None, "team_id": None, "team": "", "members": [], "active_clients": active.get(None, 0),
                        "target": None, "load": "none", "overdue_followups": overdue.get(None, 0),
                        "no_contact": out_of_touch.get(None, 0)})
     return result
+
+
+async def _pair_rhythm(walls: TeamScope, pairs: list[dict[str, Any]], today: date) -> dict:
+    """Debriefs in the last 30 days and open "talk with the lead" requests per pair, and per member
+    the days since their last supervision and an experience expert's hours this month: dates and
+    counts only, nothing of what was said."""
+    since = local_day_bounds(today - timedelta(days=30))[0]
+    recent = await Debrief.select(Debrief.pair, Count(alias="n")).where(
+        walls.condition(Debrief) & (Debrief.occurred_at >= since)).group_by(Debrief.pair)
+    requests = await Debrief.select(Debrief.pair, Count(alias="n")).where(
+        walls.condition(Debrief) & Debrief.wants_lead_contact.eq(True) & Debrief.lead_contact_done_at.is_null()
+    ).group_by(Debrief.pair)
+    recent_n, requests_n = _counts(recent, "pair"), _counts(requests, "pair")
+    members = [(p[f"{m}_id"], p[f"{m}_role"]) for p in pairs for m in ("first", "second")]
+    supervised = await last_sessions([user for user, _role in members])
+    worked = await expert_hours(walls.team_ids, [user for user, role in members if role == "experience_expert"])
+    found: dict[Any, dict[str, Any]] = {p["id"]: {"debriefs_30_days": recent_n.get(p["id"], 0),
+                                                  "lead_requests": requests_n.get(p["id"], 0)} for p in pairs}
+    for user, role in members:
+        last = supervised.get(user)
+        found[("member", user)] = {"days_since_supervision": (today - last).days if last else None,
+                                   **({"hours_this_month": worked.get(user, 0)} if role == "experience_expert" else {})}
+    return found
 
 
 async def releases(walls: TeamScope, today: date, days: int) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from server.casework.validation import InvalidInput, Reader
 from server.dashboard import charts
 from server.dashboard.figures import DEFAULT_WEEKS, DRILLS, WEEK_CHOICES, clients_behind, dashboard
 from server.dashboard.tables import CaseloadTarget
+from server.rhythm.debriefs import lead_requests
 from server.i18n import N_
 from server.web.labels import label
 from server.scope import TeamScope, Walls
@@ -67,6 +68,7 @@ async def _lead_page(walls: TeamScope, team: str, weeks: int, saved: bool = Fals
     figures = await dashboard(_scope(walls, team), _weeks(weeks))
     return Template("pages/lead.html", status_code=status_code, context={
         "f": figures, "charts": chart_data(figures), "team": _team(team), "saved": saved, "errors": errors or {},
+        "requests": await lead_requests(_scope(walls, team)),
         "team_choices": [(t["id"], t["name"]) for t in await _teams(walls)],
         "week_choices": [(str(w), label("period", str(w))) for w in WEEK_CHOICES]})
 
@@ -125,7 +127,7 @@ async def dashboard_api(walls: Walls, team: FromQuery[str] = "",
     return figures
 
 
-def _cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
     """A cell a spreadsheet would run as a formula starts with a quote instead."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r", "\0") else text
@@ -155,7 +157,7 @@ async def dashboard_csv(walls: Walls, team: FromQuery[str] = "",
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in dashboard_rows(figures):
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([csv_cell(value) for value in row])
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="rinnalla-dashboard-{figures["today"]}.csv"',
                              "Cache-Control": "no-store"})

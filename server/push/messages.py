@@ -63,6 +63,12 @@ def payload(reminder: dict[str, Any], language: str, now: datetime | None = None
         body = _appointment_text(reminder["event_at"], language, now)
     elif kind == "referral":
         body = t.gettext("A referral waits for its outcome. Open Rinnalla.")
+    elif kind == "debrief":
+        url = "/debriefs"
+        body = t.gettext("Yesterday's shift had a crisis: talk it through together. Open Rinnalla.")
+    elif kind == "supervision":
+        url = "/supervision"
+        body = t.gettext("Your work supervision is due. Open Rinnalla.")
     elif kind == "test":
         title, url = "Rinnalla", "/settings#notifications"
         body = t.gettext("Notifications work on this phone.")

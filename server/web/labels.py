@@ -50,6 +50,12 @@ LABELS: dict[str, dict[str, str]] = {
               "theme": N_("Clients met about a theme")},
     "period": {"4": N_("4 weeks"), "8": N_("8 weeks"), "13": N_("3 months"), "26": N_("6 months"),
                "52": N_("a year")},
+    "hours_activity": {"preparation": N_("Preparation"), "group_facilitation": N_("Group facilitation"),
+                       "client_work": N_("Client meetings and support-person work"), "meeting": N_("Meeting"),
+                       "demanding_meeting": N_("Demanding meeting"), "working_group": N_("Working group"),
+                       "lecture": N_("Seminar or lecture"), "demanding_event": N_("Demanding event"),
+                       "observation": N_("Observation, interview or audit")},
+    "pay_basis": {"salary": N_("Salary"), "fee": N_("Fee"), "volunteer": N_("Volunteer")},
     "saved": {"referral": N_("Referral saved."), "visit": N_("Visit saved."), "client": N_("Client saved."), "followup": N_("Follow-up added."),
               "appointment": N_("Appointment added.")},
 }

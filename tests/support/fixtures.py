@@ -56,6 +56,16 @@ async def world(db) -> World:
 
 
 @pytest.fixture
+def push_service():
+    """The loopback push service (tests/support/push_service.py), knowing the server's key."""
+    from server.push.vapid import public_key
+    from tests.support.push_service import PushService
+
+    with PushService(public_key()) as service:
+        yield service
+
+
+@pytest.fixture
 async def client(db):
     # httpx's ASGI transport runs the app on the test's own event loop (Litestar's
     # AsyncClient uses a portal thread, and the database pool belongs to one loop).
