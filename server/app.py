@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
 
@@ -30,6 +29,8 @@ from server.push import routes as push_routes
 from server.services import api as service_api
 from server.services import routes as service_routes
 from server.web import assets, system_routes
+from server.observability import metrics
+from server.observability.logs import configure_logging
 from server.web.context import RequestContextMiddleware
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.guards import requires_admin, requires_login
@@ -54,24 +55,24 @@ async def database_lifespan(_app: Litestar) -> AsyncIterator[None]:
 
 def create_app() -> Litestar:
     settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_file)
     static = create_static_files_router(
         path="/static", directories=[PROJECT_ROOT / "web" / "static"], opt={"public": True},
         cache_control=None, include_in_schema=False,
     )
     return Litestar(
-        route_handlers=[*system_routes.ROUTES, *account_routes.ROUTES, *team_routes.ROUTES,
+        route_handlers=[*system_routes.ROUTES, *metrics.ROUTES, *account_routes.ROUTES, *team_routes.ROUTES,
                         *casework_routes.ROUTES, *client_pages.ROUTES, *visit_pages.ROUTES, *casework_api.ROUTES,
                         *offline_routes.ROUTES, *service_routes.ROUTES, *service_api.ROUTES, *push_routes.ROUTES,
                         *push_link_routes.ROUTES, *dashboard_routes.ROUTES, *rhythm_routes.ROUTES, *assets.ROUTES,
                         static],
         guards=[requires_login],
         dependencies={"walls": Provide(provide_scope)},
-        middleware=[RequestContextMiddleware()],
+        middleware=[metrics.ObservabilityMiddleware(), RequestContextMiddleware()],
         # Files and the worker script carry no form: no CSRF cookie on responses that caches share.
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.is_https,
                                cookie_samesite="lax", cookie_httponly=False,
-                               exclude=["/assets/", "/static/", "/sw.js", "/manifest.webmanifest"]),
+                               exclude=["/assets/", "/static/", "/sw.js", "/manifest.webmanifest", "/metrics", "/healthz", "/readyz"]),
         plugins=[HTMXPlugin()],
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

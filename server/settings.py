@@ -103,6 +103,10 @@ class Settings:
     """Push service host names the server may POST to; `.example.com` also allows subdomains."""
     quiet_hours: tuple[int, int] | None = (21, 8)
     """Local hours (start, end) when non-urgent reminders to workers wait; None for none."""
+    metrics_token: str = ""
+    """The bearer token /metrics asks for; empty = /metrics answers 404."""
+    log_file: str = ""
+    """Append the JSON log lines to this file instead of stderr."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -195,6 +199,8 @@ def load_settings() -> Settings:
                                       _env("PUSH_ENDPOINT_ALLOWLIST", ",".join(DEFAULT_PUSH_HOSTS)).split(",")
                                       if h.strip()),
         quiet_hours=_quiet_hours(_env("REMINDER_QUIET_HOURS", "21-08")),
+        metrics_token=_env("METRICS_TOKEN").strip(),
+        log_file=_env("LOG_FILE").strip(),
     )
 
 

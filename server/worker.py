@@ -19,6 +19,8 @@ from server.accounts.throttle import purge_old_failures
 from server.db.lifecycle import database
 from server.push.dispatcher import dispatch_due, http_session, next_due_in, purge_finished
 from server.rhythm.supervision import plan_all_supervision
+from server.observability.logs import configure_logging
+from server.settings import get_settings
 from server.timeutil import local_today, utcnow
 
 log = logging.getLogger("rinnalla.worker")
@@ -57,7 +59,7 @@ async def _sleep_until_due(stop: asyncio.Event) -> None:
 
 
 async def run_worker(once: bool = False) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(get_settings().log_file)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

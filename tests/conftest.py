@@ -29,6 +29,11 @@ os.environ.pop("SECRET_KEY", None)
 os.environ["PUSH_ENDPOINT_ALLOWLIST"] = ("127.0.0.1,fcm.googleapis.com,updates.push.services.mozilla.com,"
                                          ".push.apple.com,.notify.windows.com")
 os.environ.pop("REMINDER_QUIET_HOURS", None)
+# Every process of the suite (the app in the test process, live servers, workers) logs here, and
+# the log is scanned for personal data when the session ends (pytest_sessionfinish).
+SUITE_LOG = os.path.join(_DATA_DIR, "suite.log")
+os.environ["LOG_FILE"] = SUITE_LOG
+os.environ.pop("METRICS_TOKEN", None)
 os.environ.pop("VAPID_PRIVATE_KEY", None)
 
 
@@ -69,6 +74,12 @@ def pytest_sessionstart(session):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    from tests.support.log_scan import personal_data_in
+
+    found = personal_data_in(SUITE_LOG)
+    if found:
+        print("\nPersonal data in the logs of the suite:\n" + "\n".join(found[:20]))
+        session.exitstatus = 1
     shutil.rmtree(_DATA_DIR, ignore_errors=True)
     if TEST_DB == "postgres":
         async def drop() -> None:

@@ -7,6 +7,7 @@ LOCKED; SQLite: BEGIN IMMEDIATE on one writer) and the loopback push service.
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
 import subprocess
@@ -46,8 +47,10 @@ async def _phones(world, service, count: int) -> list:
 
 
 def _worker() -> subprocess.Popen:
+    # Its JSON log on stderr (not the suite's log file), to read what it claimed.
     return subprocess.Popen([sys.executable, "-m", "server.cli", "worker", "--once"], cwd=PROJECT,
-                            env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            env={**os.environ, "LOG_FILE": ""}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
 
 
 async def test_two_dispatchers_at_once_send_each_reminder_once_to_each_phone(world, push_service):
@@ -72,8 +75,8 @@ async def test_two_dispatchers_at_once_send_each_reminder_once_to_each_phone(wor
     assert await Reminder.count().where(Reminder.state == "sent") == total
     assert push_service.problems == []
     # Both took part (the claims interleaved), or the test proved nothing about concurrency.
-    claimed = [int(line.split(" claimed")[0].rsplit(" ", 1)[1]) for out in outputs for line in out.splitlines()
-               if " claimed" in line]
+    messages = [json.loads(line)["message"] for out in outputs for line in out.splitlines() if line.startswith("{")]
+    claimed = [int(m.split(" claimed")[0].rsplit(" ", 1)[1]) for m in messages if " claimed" in m]
     assert len(claimed) == 2 and sum(claimed) == total
 
 

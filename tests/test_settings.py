@@ -15,7 +15,7 @@ ENVIRONMENT_NAMES = ["DATABASE_URL", "DATA_DIR", "SECRET_KEY", "BASE_URL", "TZ",
                      "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "LOGIN_MAX_FAILURES_PER_ACCOUNT",
                      "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_WINDOW_MINUTES", "TRUSTED_PROXIES",
                      "RINNALLA_RELEASE", "VAPID_PRIVATE_KEY", "PUSH_SUBJECT", "PUSH_ENDPOINT_ALLOWLIST",
-                     "REMINDER_QUIET_HOURS"]
+                     "REMINDER_QUIET_HOURS", "METRICS_TOKEN", "LOG_FILE"]
 
 
 # One non-default value per environment name, and the field that must take it.
@@ -39,6 +39,8 @@ READ_BACK = [
     ("PUSH_ENDPOINT_ALLOWLIST", "Push.Example.org, .push.test", "push_endpoint_allowlist",
      ("push.example.org", ".push.test")),
     ("REMINDER_QUIET_HOURS", "22-07", "quiet_hours", (22, 7)),
+    ("METRICS_TOKEN", " s3cret ", "metrics_token", "s3cret"),
+    ("LOG_FILE", "/tmp/rinnalla.log", "log_file", "/tmp/rinnalla.log"),
 ]
 
 

@@ -12,6 +12,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.accounts import sessions, throttle
+from server.observability import metrics
 from server.accounts.services import authenticate
 from server.accounts.tables import User
 from server.casework import calendar
@@ -67,6 +68,7 @@ async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Response:
                            {"Retry-After": str(wait)})
     user = await authenticate(data.email, data.password)
     if user is None:
+        metrics.login_failed()
         # One message for an unknown email and a wrong password: no account enumeration.
         return _login_page(data, _("The email or the password is wrong."), 401)
     await throttle.clear_account(data.email)

@@ -14,6 +14,7 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from server.casework import calendar
+from server.observability import metrics
 from server.casework.access_log import access_log_rows, log_client_read, log_client_reads
 from server.casework.clients import client_detail, create_client, list_clients, require_client, update_client
 from server.casework.planning import (
@@ -120,6 +121,7 @@ async def api_create_visit(request: Request, walls: Walls) -> Response:
     if owner is not None and owner != str(walls.user.id):
         raise NotAuthorizedException()
     visit, created = await record_visit(walls, read_visit(await json_object(request), require_id=True))
+    metrics.visit_received(created)
     await log_client_reads(walls, [visit["client_id"]], "api_visit_create" if created else "api_visit_replay")
     return Response(visit, status_code=201 if created else 200)
 

@@ -16,6 +16,7 @@ from server.i18n import N_
 from server.i18n import gettext as _
 from server.web.context import language_for
 from server.i18n import set_language
+from server.observability.logs import safe_path
 
 log = logging.getLogger("rinnalla.errors")
 
@@ -82,7 +83,7 @@ def validation_handler(request: Request, exc: ValidationException) -> Response:
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     # The id ties what a person reports to the server log; no personal data goes to the log.
     error_id = uuid.uuid4().hex[:12]
-    log.exception("unhandled error %s on %s %s", error_id, request.method, request.url.path)
+    log.exception("unhandled error %s on %s %s", error_id, request.method, safe_path(request.url.path))
     if _wants_json(request):
         return Response({"status_code": 500, "detail": "Internal error", "error_id": error_id},
                         status_code=HTTP_500_INTERNAL_SERVER_ERROR)

@@ -1,21 +1,31 @@
-"""Health check and the few files that must be served from the site root."""
+"""Liveness, readiness, and the few files that must be served from the site root."""
 
 from __future__ import annotations
 
 from litestar import get
-from litestar.exceptions import HTTPException
 from litestar.response import Response
 
 from server.accounts.tables import Team
+from server.db.lifecycle import pending_migrations
 
 
 @get("/healthz", opt={"public": True}, cache_control=None)
 async def healthz() -> Response:
-    try:
-        await Team.raw("SELECT 1")
-    except Exception as exc:  # the database did not answer: say so, without details
-        raise HTTPException(status_code=503, detail="database unavailable") from exc
+    """Liveness: the process answers (a load balancer restarts it when it does not)."""
     return Response({"status": "ok"}, status_code=200)
 
 
-ROUTES = [healthz]
+@get("/readyz", opt={"public": True}, cache_control=None)
+async def readyz() -> Response:
+    """Readiness: the database answers and its schema is current; otherwise 503, without details."""
+    try:
+        await Team.raw("SELECT 1")
+        pending = await pending_migrations()
+    except Exception:  # noqa: BLE001 - the database did not answer
+        return Response({"status": "database unavailable"}, status_code=503)
+    if pending:
+        return Response({"status": "migrations pending", "pending_migrations": pending}, status_code=503)
+    return Response({"status": "ready"}, status_code=200)
+
+
+ROUTES = [healthz, readyz]
