@@ -9,6 +9,7 @@ import os
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -48,7 +49,9 @@ def _describe(exc: Exception) -> str:
     from server.accounts.services import AccountError
     from server.db.lifecycle import MigrationError
 
-    if isinstance(exc, (AccountError, SettingsError, MigrationError)):
+    from server.ops.backup import BackupError
+
+    if isinstance(exc, (AccountError, SettingsError, MigrationError, BackupError)):
         return str(exc)
     if isinstance(exc, (ConnectionError, OSError)):
         return f"cannot reach the database ({type(exc).__name__}: {exc}); check DATABASE_URL"
@@ -228,6 +231,100 @@ def worker(once: bool) -> None:
         asyncio.run(run_worker(once=once))
     except Exception as exc:  # noqa: BLE001
         raise CommandError(_describe(exc)) from exc
+
+
+def run_plain(body: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """A command that opens the database itself (or must not have it open): failures as one line."""
+    try:
+        get_settings()
+        return asyncio.run(body(*args))
+    except click.ClickException:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise CommandError(_describe(exc)) from exc
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--verify", is_flag=True, help="Restore PATH into a scratch database and compare its counts.")
+@click.option("--to", "recipient", default=None, help="Encrypt to this age recipient (age1...).")
+@click.option("--identity", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="With --verify: the age identity file of an encrypted backup.")
+def backup(path: Path, verify: bool, recipient: str | None, identity: Path | None) -> None:
+    """Write a consistent backup to PATH while the app runs (or check one with --verify)."""
+    from server.ops import backup as ops
+
+    if verify:
+        result = run_plain(ops.verify, path, identity)
+        manifest = result["manifest"]
+        if result["differences"]:
+            table, (expected, found) = next(iter(result["differences"].items()))
+            raise CommandError(f"the restored copy differs: {table} has {found} rows, the manifest says {expected}")
+        click.echo(f"Backup of {manifest['created_at']} ({manifest['engine']}, Rinnalla {manifest['version']}) "
+                   f"restores: {sum(result['counts'].values())} rows in {len(result['counts'])} tables, as recorded.")
+        return
+    manifest = run_plain(ops.backup, path, recipient)
+    click.echo(f"Backup written to {path}: {sum(manifest['counts'].values())} rows in {len(manifest['counts'])} "
+               f"tables{', encrypted' if recipient else ''}.")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--identity", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The age identity file of an encrypted backup.")
+def restore(path: Path, identity: Path | None) -> None:
+    """Restore a backup into this empty installation (DATABASE_URL, DATA_DIR), then migrate forward."""
+    from server.ops import backup as ops
+
+    counts = run_plain(_restore, ops, path, identity)
+    click.echo(f"Restored {sum(counts.values())} rows in {len(counts)} tables; the schema is up to date.")
+
+
+async def _restore(ops: Any, path: Path, identity: Path | None) -> dict[str, int]:
+    from server.db.lifecycle import database, migrate
+
+    settings = get_settings()
+    manifest, members = ops.read_backup(path, identity)
+    if settings.is_sqlite:
+        if manifest["engine"] != "sqlite":
+            raise ops.BackupError("a PostgreSQL backup restores into PostgreSQL only (set DATABASE_URL)")
+        if not ops.sqlite_is_empty(settings.sqlite_path):
+            raise ops.BackupError("this installation is not empty: restore into an empty one")
+        ops.restore_keys(members, settings.data_dir)
+        ops.restore_sqlite_file(members, settings.sqlite_path)
+    else:
+        if not await ops.postgres_is_empty(settings.database_url):
+            raise ops.BackupError("this installation is not empty: restore into an empty one")
+        ops.restore_keys(members, settings.data_dir)
+        if manifest["engine"] == "postgresql":
+            await ops.restore_postgres_dump(members, settings.database_url)
+        else:
+            await _sqlite_backup_into_postgres(ops, members)
+    async with database():
+        await migrate()  # an older backup comes forward to this version's schema
+    verified = ops.sqlite_counts(settings.sqlite_path) if settings.is_sqlite else None
+    return verified or manifest["counts"]
+
+
+async def _sqlite_backup_into_postgres(ops: Any, members: dict[str, bytes]) -> None:
+    """From one machine to a county's server: the SQLite copy is migrated to this version's
+    schema on the side, the PostgreSQL database is migrated too, then rows are copied over."""
+    import subprocess
+    import tempfile
+
+    from server.db.lifecycle import database, migrate
+
+    with tempfile.TemporaryDirectory(prefix="rinnalla-restore-") as work:
+        copy = Path(work) / "copy.sqlite"
+        copy.write_bytes(members["database.sqlite"])
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{copy}", "DATA_DIR": work}
+        done = subprocess.run([sys.executable, "-m", "server.cli", "migrate"], env=env, capture_output=True,
+                              text=True)
+        if done.returncode != 0:
+            raise ops.BackupError(f"migrating the SQLite copy failed: {done.stderr.strip()}")
+        async with database():
+            await migrate()
+        await ops.copy_sqlite_into_postgres(copy, get_settings().database_url)
 
 
 if __name__ == "__main__":
