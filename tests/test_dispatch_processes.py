@@ -104,3 +104,22 @@ async def test_a_dispatcher_killed_mid_batch_loses_nothing(world, push_service):
     # Topic, so the phone shows it once.
     for delivery in push_service.to(phone):
         assert delivery.topic == delivery.payload["tag"]
+
+
+async def test_a_worker_stopped_with_sigterm_finishes_and_records_the_batch_it_holds(world, push_service):
+    await _due_reminders(world, 30)
+    [phone] = await _phones(world, push_service, 1)
+    push_service.gate.clear()
+    worker = subprocess.Popen([sys.executable, "-m", "server.cli", "worker"], cwd=PROJECT,
+                              env={**os.environ, "LOG_FILE": ""}, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        push_service.wait_for(1, what="arrived", timeout=60)  # mid-batch
+        worker.send_signal(signal.SIGTERM)
+    finally:
+        push_service.gate.set()
+    output = worker.communicate(timeout=120)[0]
+    assert worker.returncode == 0, output
+    assert await Reminder.count().where(Reminder.state == "sent") == 30  # none left leased
+    assert len({d.payload["tag"] for d in push_service.to(phone)}) == 30
+    assert "worker stopped" in output
