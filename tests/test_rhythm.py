@@ -10,13 +10,14 @@ from datetime import date, timedelta
 
 import pytest
 
+from server.accounts.services import add_pair, add_user
 from server.accounts.tables import User
 from server.push.dispatcher import dispatch_due
 from server.push.tables import Reminder
 from server.rhythm.tables import Debrief, DebriefNote, HoursEntry, Supervision, WorkerTerms
 from server.timeutil import local_today, utcnow
 from tests.support.casework import api, make_client
-from tests.support.fixtures import login
+from tests.support.fixtures import PASSWORD, login
 
 pytestmark = pytest.mark.anyio
 
@@ -241,3 +242,81 @@ async def test_workers_cannot_read_the_payroll(client, world):
     await _as(client, "bob@example.org")
     assert (await client.get("/api/v1/hours.csv")).status_code == 403
     assert (await client.get("/hours/rates")).status_code == 403
+
+
+async def test_a_rate_changed_today_leaves_yesterdays_hours_at_the_old_rate(client, world):
+    await _as(client, "lena@example.org")
+    today = local_today()
+    saved = await client.post("/hours/rates", data={"_csrf_token": client.cookies["csrftoken"], "activity": "meeting",
+                                                    "eur_per_hour": "50", "effective_from": today.isoformat()})
+    assert saved.status_code == 303
+    earlier = await client.post("/hours/rates", data={"_csrf_token": client.cookies["csrftoken"],
+                                                      "activity": "meeting", "eur_per_hour": "45",
+                                                      "effective_from": (today - timedelta(days=1)).isoformat()})
+    assert earlier.status_code == 422  # a rate never reaches back
+    await _as(client, "bob@example.org")
+    yesterday = (await _hours(client, today - timedelta(days=1), "meeting", 1)).json()
+    now = (await _hours(client, today, "meeting", 1)).json()
+    assert (yesterday["fee_eur"], now["fee_eur"]) == (40.0, 50.0)
+
+
+@pytest.mark.parametrize("hours", ["1e30", "1e999999999", "1,33", "0,001", "NaN", "Infinity"])
+async def test_hours_that_are_no_whole_minutes_are_refused_not_crashed_on(client, world, hours):
+    await _as(client, "bob@example.org")
+    assert (await _hours(client, local_today(), "meeting", hours)).status_code == 422
+    assert await HoursEntry.count() == 0
+
+
+async def test_a_month_out_of_range_is_a_field_error(client, world):
+    await _as(client, "bob@example.org")
+    response = await client.get("/api/v1/hours/summary?month=9999-12")
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "month"
+    assert (await client.get("/hours?month=9999-12")).status_code == 200  # the page shows this month
+    assert (await _hours(client, date(1990, 1, 1), "meeting", 1)).status_code == 422  # a paid month
+
+
+async def test_more_hours_after_confirming_a_fee_are_asked_about_again(client, world):
+    await _as(client, "bob@example.org")
+    await api(client, "POST", "/api/v1/hours/limit", {"monthly_limit_eur": "30"})
+    token = client.cookies["csrftoken"]
+    form = {"_csrf_token": token, "date": local_today().isoformat(), "activity": "client_work", "hours": "2"}
+    warned = await client.post("/hours", data=form)
+    assert warned.status_code == 409 and 'name="confirmed_fee_cents" value="6000"' in warned.text
+    more = await client.post("/hours", data={**form, "hours": "3", "confirmed_fee_cents": "6000"})
+    assert more.status_code == 409 and await HoursEntry.count() == 0  # 90 € was never confirmed
+    assert (await client.post("/hours", data={**form, "confirmed_fee_cents": "6000"})).status_code == 303
+
+
+async def test_the_pair_that_was_there_is_reminded_and_a_debrief_before_the_crisis_does_not_count(client, world):
+    await add_user("carl@example.org", "professional", PASSWORD, "Team A", "Carl")
+    await add_user("dina@example.org", "experience_expert", PASSWORD, "Team A", "Dina")
+    await add_pair("carl@example.org", "dina@example.org")
+    carl = (await User.select(User.id).where(User.email == "carl@example.org").first())["id"]
+    await _as(client, "carl@example.org")
+    await api(client, "POST", "/api/v1/debriefs", {"load": 2, "notes": "aamun purku",
+                                                   "occurred_at": (utcnow() - timedelta(minutes=5)).isoformat()})
+    alices_client = await make_client(world.team_a, "Kettu", (await _pair_id()))  # Alice & Bob's client
+    visit = {"id": str(uuid.uuid4()), "client_id": alices_client, "occurred_at": utcnow().isoformat(),
+             "kind": "street", "actions": ["crisis"]}
+    assert (await api(client, "POST", "/api/v1/visits", visit)).status_code == 201
+    rows = await Reminder.select(Reminder.user, Reminder.state).where(Reminder.kind == "debrief")
+    dina = (await User.select(User.id).where(User.email == "dina@example.org").first())["id"]
+    assert sorted((r["user"], r["state"]) for r in rows) == sorted([(carl, "pending"), (dina, "pending")])
+
+
+async def test_the_lead_sees_who_asked_to_talk_and_only_their_teams_payroll(client, world):
+    await add_user("lars@example.org", "lead", PASSWORD, "Team B", "Lars")
+    await _as(client, "alice@example.org")
+    debrief_id = (await api(client, "POST", "/api/v1/debriefs", {"load": 3, "notes": "x"})).json()["id"]
+    await _as(client, "bob@example.org")
+    await api(client, "POST", f"/api/v1/debriefs/{debrief_id}/notes", {"load": 4, "wants_lead_contact": True})
+    await _hours(client, local_today(), "meeting", 1)
+    await _as(client, "lena@example.org")
+    page = await client.get("/lead")
+    assert '<span class="list-item__title">Bob</span>' in page.text
+    assert (await client.post(f"/team/members/{world.lena}/terms", data={
+        "_csrf_token": client.cookies["csrftoken"], "pay_basis": "fee"})).status_code == 404  # not a worker
+    await _as(client, "lars@example.org")
+    rows = list(csv.reader(io.StringIO((await client.get("/api/v1/hours.csv")).text)))
+    assert rows == [["month", "worker", "email", "activity", "hours", "fees_eur"]]  # nothing of team A
+    assert "Bob" not in (await client.get("/lead")).text

@@ -139,8 +139,9 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
         if inserted and visit.client_id is not None and (visit.followup_on or visit.refer_service_id):
             # Reminders also for what arrived late by sync (a passed moment is sent once, not never).
             await plan_client(visit.client_id)
-        if inserted and "crisis" in visit.actions and pair_id is not None:
-            await remind_to_debrief(pair_id, team_id, visit.occurred_at)
+        if inserted and "crisis" in visit.actions and walls.user.pair_id is not None:
+            # The pair that was there talks it through, whoever's client it was.
+            await remind_to_debrief(walls.user.pair_id, walls.user.team_id or team_id, visit.occurred_at)
     if inserted:  # the first delivery: answer from what was just stored, without reading it back
         parts = {"themes": visit.themes, "actions": visit.actions, "workers": workers}
         return public_visit({**row.to_dict(), "id": inserted[0]["id"]}, parts, followup_id), True

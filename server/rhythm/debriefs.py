@@ -105,10 +105,15 @@ async def own_debriefs(user: CurrentUser, limit: int = 30, only: int | None = No
 # -- the lead's view: that it happened, and who wants to talk -------------------------------------
 
 async def lead_requests(walls: TeamScope) -> list[dict[str, Any]]:
-    """Open "talk with the lead" requests: the date and the pair, never a word of the debrief."""
-    return await walls.select(Debrief, Debrief.id, Debrief.occurred_at, Debrief.pair, Debrief.owner,
-                              Debrief.owner.display_name.as_alias("owner_name")).where(
+    """Open "talk with the lead" requests: the date and who asked, never a word of the debrief."""
+    rows = await walls.select(Debrief, Debrief.id, Debrief.occurred_at, Debrief.pair).where(
         Debrief.wants_lead_contact.eq(True) & Debrief.lead_contact_done_at.is_null()).order_by(Debrief.occurred_at)
+    if rows:
+        askers = await DebriefNote.select(DebriefNote.debrief, DebriefNote.author.display_name.as_alias("name")).where(
+            DebriefNote.debrief.is_in([r["id"] for r in rows]) & DebriefNote.wants_lead_contact.eq(True))
+        for row in rows:
+            row["asked_by"] = sorted({a["name"] for a in askers if a["debrief"] == row["id"]})
+    return rows
 
 
 async def mark_contacted(walls: TeamScope, debrief_id: int) -> None:
@@ -126,25 +131,22 @@ def _key_prefix(pair_id: int) -> str:
 async def remind_to_debrief(pair_id: int, team_id: int, crisis_at: datetime) -> None:
     """A crisis visit: both partners are reminded the next morning, unless they debrief first."""
     day = to_local(crisis_at).date()
-    since = datetime.combine(day, time.min, tzinfo=local_zone())
-    if await Debrief.exists().where((Debrief.pair == pair_id) & (Debrief.occurred_at >= since)):
-        return
+    if await Debrief.exists().where((Debrief.pair == pair_id) & (Debrief.occurred_at >= crisis_at)):
+        return  # already talked through (a visit that arrived late by sync)
     pair = await Pair.select(Pair.first_member, Pair.second_member).where(Pair.id == pair_id).first()
     if pair is None:
         return
     due = datetime.combine(day + timedelta(days=1), time(REMINDER_HOUR), tzinfo=local_zone())
     await Reminder.insert(*[
         Reminder(dedupe_key=f"{_key_prefix(pair_id)}{day.isoformat()}:{user}", kind="debrief", audience="user",
-                 team=team_id, user=user, event_at=due + timedelta(hours=12), due_at=due, next_attempt_at=due)
+                 team=team_id, user=user, event_at=due + timedelta(hours=12), due_at=due, next_attempt_at=due,
+                 created_at=crisis_at)  # the crisis's time: a debrief after it covers it
         for user in (pair["first_member"], pair["second_member"])
     ]).on_conflict(target=Reminder.dedupe_key, action="DO NOTHING")
 
 
 async def _talked_through(pair_id: int, occurred_at: datetime) -> None:
-    """A debrief covers the crisis reminders of its day and the days before it."""
-    day = to_local(occurred_at).date()
-    pending = await Reminder.select(Reminder.id, Reminder.dedupe_key).where(
-        Reminder.dedupe_key.like(f"{_key_prefix(pair_id)}%") & (Reminder.state == "pending"))
-    covered = [row["id"] for row in pending if row["dedupe_key"].split(":")[2] <= day.isoformat()]
-    if covered:
-        await Reminder.update({Reminder.state: "cancelled"}).where(Reminder.id.is_in(covered))
+    """A debrief covers the crisis reminders of crises before it (not one later the same day)."""
+    await Reminder.update({Reminder.state: "cancelled"}).where(
+        Reminder.dedupe_key.like(f"{_key_prefix(pair_id)}%") & (Reminder.state == "pending")
+        & (Reminder.created_at <= occurred_at))

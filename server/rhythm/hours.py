@@ -20,6 +20,9 @@ from server.casework.validation import InvalidInput, Reader
 from server.i18n import N_
 from server.rhythm.tables import ActivityRate, FeeLimit, HoursEntry, WorkerTerms
 from server.scope import TeamScope
+from server.db.lifecycle import engine
+from server.rhythm.supervision import plan_supervision
+from server.settings import get_settings
 from server.timeutil import local_today, utcnow
 
 ACTIVITIES = ("preparation", "group_facilitation", "client_work", "meeting", "demanding_meeting", "working_group",
@@ -46,25 +49,34 @@ def euros(cents: int | None) -> Decimal | None:
     return None if cents is None else (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
-def _cents(value: Any) -> int | None:
-    """"12,50", "12.5" or 12.5 euros as cents; None when it is not an amount."""
+def _decimal(value: Any, largest: int) -> Decimal | None:
+    """A typed amount ("12,50", "1.5"), or None when it is not one or is out of range (no
+    exponents: "1e30" is not an amount a person types)."""
+    text = str(value).strip().replace(",", ".").replace("€", "").strip()
+    if not text or len(text) > 12 or "e" in text.lower():
+        return None
     try:
-        amount = Decimal(str(value).strip().replace(",", ".").replace("€", "").strip())
-    except InvalidOperation:
+        amount = Decimal(text)
+    except (InvalidOperation, ArithmeticError):
         return None
-    if not amount.is_finite() or amount < 0 or amount > 100000:
+    return amount if amount.is_finite() and 0 <= amount <= largest else None
+
+
+def _cents(value: Any) -> int | None:
+    """Euros as cents, to the cent exactly; None when it is not such an amount."""
+    amount = _decimal(value, 100000)
+    if amount is None or amount * 100 != (amount * 100).to_integral_value():
         return None
-    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    return int(amount * 100)
 
 
 def _minutes(value: Any) -> int | None:
-    try:
-        hours = Decimal(str(value).strip().replace(",", "."))
-    except InvalidOperation:
+    """Hours as whole minutes: "1,5" is 90; "1,33" is refused (it is no whole number of minutes,
+    and a fee from a rounded time would not be the fee of the hours typed)."""
+    hours = _decimal(value, 24)
+    if hours is None or hours * 60 != (hours * 60).to_integral_value():
         return None
-    if not hours.is_finite():
-        return None
-    return int((hours * 60).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    return int(hours * 60)
 
 
 def month_bounds(month: str | None) -> tuple[date, date]:
@@ -72,6 +84,8 @@ def month_bounds(month: str | None) -> tuple[date, date]:
     if month:
         try:
             year, number = (int(part) for part in month.split("-"))
+            if not 2000 <= year <= 2200:
+                raise ValueError
             first = date(year, number, 1)
         except ValueError:
             raise InvalidInput({"month": N_("Give the month as YYYY-MM.")}) from None
@@ -108,8 +122,9 @@ async def set_rate(user: CurrentUser, raw: dict[str, Any]) -> None:
     if cents is None:
         reader.fail("eur_per_hour", N_("Give euros per hour, e.g. 30 or 32,50."))
     effective_from = reader.day("effective_from", required=True)
-    if effective_from and effective_from < local_today().replace(day=1):
-        reader.fail("effective_from", N_("A new rate starts this month at the earliest: past months stay as paid."))
+    if effective_from and effective_from < local_today():
+        reader.fail("effective_from", N_("A new rate starts today at the earliest: hours already logged keep "
+                                         "their rate."))
     reader.done()
     await ActivityRate.insert(ActivityRate(activity=activity, cents_per_hour=cents, effective_from=effective_from,
                                            created_by=user.id))
@@ -129,8 +144,13 @@ async def terms_of(user_id: int) -> dict[str, Any]:
 
 async def set_terms(walls: TeamScope, user_id: int, raw: dict[str, Any]) -> None:
     """A lead sets how a worker of their team is paid."""
-    member = await User.select(User.id).where((User.id == user_id) & User.team.is_in(list(walls.team_ids) or [-1])).first()
+    member = await User.select(User.id, User.role).where(
+        (User.id == user_id) & User.team.is_in(list(walls.team_ids) or [-1])).first()
     if member is None:
+        from litestar.exceptions import NotFoundException
+
+        raise NotFoundException()
+    if member["role"] not in ("professional", "experience_expert"):
         from litestar.exceptions import NotFoundException
 
         raise NotFoundException()
@@ -142,6 +162,7 @@ async def set_terms(walls: TeamScope, user_id: int, raw: dict[str, Any]) -> None
     if not await WorkerTerms.update(values).where(WorkerTerms.user == user_id).returning(WorkerTerms.id):
         await WorkerTerms.insert(WorkerTerms(user=user_id, **{c._meta.name: v for c, v in values.items()})
                                  ).on_conflict(target=WorkerTerms.user, action="DO NOTHING")
+    await plan_supervision(user_id)  # a start date changes the rhythm
 
 
 async def own_limit(user_id: int) -> int | None:
@@ -168,18 +189,21 @@ async def _fees_in(user_id: int, first: date, following: date) -> int:
     return int(row["fees"] or 0)
 
 
-async def log_hours(user: CurrentUser, raw: dict[str, Any], confirm_over_limit: bool = False) -> dict[str, Any]:
+async def log_hours(user: CurrentUser, raw: dict[str, Any], confirmed_fee_cents: int | None = None) -> dict[str, Any]:
     """Hours of an activity: the fee at that day's rate; refused past 24 h a day; OverLimit before
-    the month's fees would cross the worker's own limit, unless confirmed."""
+    the month's fees would cross the worker's own limit, unless that very fee (or more) was
+    confirmed. The checks and the insert hold the worker's row, so two tabs cannot both slip by."""
     reader = Reader(raw)
     worked_on = reader.day("date", required=True)
     activity = reader.choice("activity", ACTIVITIES)
     minutes = _minutes(raw.get("hours"))
     if minutes is None or not 0 < minutes <= MINUTES_A_DAY:
-        reader.fail("hours", N_("Hours from 0.25 to 24, e.g. 1,5."))
+        reader.fail("hours", N_("Hours up to 24, to the minute, e.g. 1,5 or 0,25."))
     visit_uuid = reader.uuid("visit_id")
     if worked_on and worked_on > local_today():
         reader.fail("date", N_("Hours are logged once done, not ahead."))
+    elif worked_on and worked_on < (local_today().replace(day=1) - timedelta(days=1)).replace(day=1):
+        reader.fail("date", N_("Only this month and last month are open: older months are paid."))
     visit_pk = None
     if visit_uuid is not None:
         visit = await Visit.select(Visit.id).where((Visit.uuid == visit_uuid) & (Visit.created_by == user.id)).first()
@@ -188,22 +212,25 @@ async def log_hours(user: CurrentUser, raw: dict[str, Any], confirm_over_limit: 
         else:
             visit_pk = visit["id"]
     reader.done()
-    day_total = await HoursEntry.select(Sum(HoursEntry.minutes, alias="minutes")).where(
-        (HoursEntry.user == user.id) & (HoursEntry.worked_on == worked_on)).first()
-    if int(day_total["minutes"] or 0) + minutes > MINUTES_A_DAY:
-        raise InvalidInput({"hours": N_("That day would have more than 24 hours.")})
     terms = await terms_of(user.id)
     rate = await rate_on(activity, worked_on) if terms["pay_basis"] == "fee" else 0
     fee = int((Decimal(rate) * minutes / 60).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    limit = await own_limit(user.id)
-    if limit is not None and fee and not confirm_over_limit:
-        first, following = month_bounds(worked_on.strftime("%Y-%m"))
-        spent = await _fees_in(user.id, first, following)
-        if spent + fee > limit:
-            raise OverLimit(fee, limit - spent)
-    rows = await HoursEntry.insert(HoursEntry(user=user.id, team=user.team_id, worked_on=worked_on, activity=activity,
-                                              minutes=minutes, visit=visit_pk, cents_per_hour=rate, fee_cents=fee)
-                                   ).returning(HoursEntry.id)
+    async with engine().transaction():
+        owner = User.select(User.id).where(User.id == user.id)
+        await (owner if get_settings().is_sqlite else owner.lock_rows("UPDATE"))
+        day_total = await HoursEntry.select(Sum(HoursEntry.minutes, alias="minutes")).where(
+            (HoursEntry.user == user.id) & (HoursEntry.worked_on == worked_on)).first()
+        if int(day_total["minutes"] or 0) + minutes > MINUTES_A_DAY:
+            raise InvalidInput({"hours": N_("That day would have more than 24 hours.")})
+        limit = await own_limit(user.id)
+        if limit is not None and fee and (confirmed_fee_cents is None or fee > confirmed_fee_cents):
+            first, following = month_bounds(worked_on.strftime("%Y-%m"))
+            spent = await _fees_in(user.id, first, following)
+            if spent + fee > limit:
+                raise OverLimit(fee, limit - spent)
+        rows = await HoursEntry.insert(HoursEntry(user=user.id, team=user.team_id, worked_on=worked_on,
+                                                  activity=activity, minutes=minutes, visit=visit_pk,
+                                                  cents_per_hour=rate, fee_cents=fee)).returning(HoursEntry.id)
     return {"id": rows[0]["id"], "date": worked_on, "activity": activity, "hours": hours_of(minutes),
             "fee_eur": euros(fee), "eur_per_hour": euros(rate)}
 

@@ -157,7 +157,8 @@ async def hours_page(request: Request, month: FromQuery[str] = "", visit: FromQu
 async def log_hours_page(request: Request) -> Template | Redirect:
     raw = await form_dict(request)
     try:
-        await hours.log_hours(request.user, raw, confirm_over_limit=raw.get("confirm_over_limit") == "1")
+        confirmed = str(raw.get("confirmed_fee_cents", ""))
+        await hours.log_hours(request.user, raw, int(confirmed) if confirmed.isdigit() else None)
     except InvalidInput as problem:
         return await _hours_page(request, errors=problem.errors, values=raw, status_code=422)
     except hours.OverLimit as warning:
@@ -179,7 +180,11 @@ async def set_limit_page(request: Request) -> Template | Redirect:
 async def log_hours_api(request: Request) -> Response:
     body = await json_object(request)
     try:
-        entry = await hours.log_hours(request.user, body, confirm_over_limit=body.get("confirm_over_limit") is True)
+        confirmed = body.get("confirmed_fee_eur")
+        cents = hours._cents(confirmed) if confirmed is not None else None
+        if body.get("confirm_over_limit") is True and cents is None:
+            cents = 10**9  # confirmed whatever it costs
+        entry = await hours.log_hours(request.user, body, cents)
     except hours.OverLimit as warning:
         return Response({"detail": N_("This would cross your monthly fee limit."), "fee_eur": float(
             hours.euros(warning.fee_cents)), "remaining_eur": float(hours.euros(warning.remaining_cents)),

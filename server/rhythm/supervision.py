@@ -30,12 +30,17 @@ WORKER_ROLES = ("professional", "experience_expert")
 
 async def add_session(user: CurrentUser, raw: dict[str, Any]) -> dict[str, Any]:
     reader = Reader(raw)
-    occurred_on = reader.day("occurred_at", required=True) if "occurred_at" in raw else reader.day(
-        "occurred_on", required=True)
+    field = "occurred_at" if "occurred_at" in raw else "occurred_on"  # the API's name, or the form's
+    value = raw.get(field)
+    if isinstance(value, str) and "T" in value:  # a moment: its day in Helsinki
+        moment = reader.moment(field, required=True)
+        occurred_on = to_local(moment).date() if moment else None
+    else:
+        occurred_on = reader.day(field, required=True)
     kind = reader.choice("kind", KINDS)
     supervisor = reader.text("supervisor", 120)
     if occurred_on and occurred_on > local_today():
-        reader.fail("occurred_on", N_("A session cannot be in the future."))
+        reader.fail(field, N_("A session cannot be in the future."))
     reader.done()
     async with engine().transaction():
         rows = await Supervision.insert(Supervision(user=user.id, team=user.team_id, occurred_on=occurred_on,
