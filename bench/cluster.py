@@ -137,13 +137,14 @@ async def _counts(url: str) -> tuple[int, dict[str, int]]:
     try:
         # The workers may still be sending: wait (polling the database) until nothing is due.
         for _ in range(600):
-            left = await connection.fetchval("SELECT COUNT(*) FROM reminder WHERE state IN ('pending', 'sending')")
+            left = await connection.fetchval("SELECT COUNT(*) FROM reminder WHERE kind = 'followup' AND "
+                                             "state IN ('pending', 'sending')")
             if not left:
                 break
             await asyncio.sleep(0.5)
         stored = await connection.fetchval("SELECT COUNT(*) FROM visit")
-        states = {r["state"]: r["n"] for r in await connection.fetch(
-            "SELECT state, COUNT(*) AS n FROM reminder GROUP BY state")}
+        states = {r["state"]: r["n"] for r in await connection.fetch(  # the bench's own, not supervision's
+            "SELECT state, COUNT(*) AS n FROM reminder WHERE kind = 'followup' GROUP BY state")}
         return stored, states
     finally:
         await connection.close()
