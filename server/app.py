@@ -78,6 +78,7 @@ def create_app() -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers],
         lifespan=[database_lifespan],
+        logging_config=None,  # ours (server/observability/logs.py): JSON lines, no personal data
         request_max_body_size=MAX_BODY_BYTES,
         # The API description is for logged-in users while developing, for admins in production.
         # Plain JSON at /schema/openapi.json: the HTML viewers load scripts from CDNs (CSP says no).

@@ -243,10 +243,15 @@ def test_a_late_evening_followup_waits_for_the_morning_and_is_still_sent_then(qu
     quiet((21, 8))
     [item] = followup_reminder({"id": 5, "due_at": local(2027, 6, 1, 22, 30)}, set(), DEFAULT_RULES)
     assert item.due_at == local(2027, 6, 2, 8) and item.event_at > item.due_at  # it lasts that day
-    # An appointment at 00:30: an hour before is 23:30, and waiting for the morning would miss it.
+    # An appointment at 00:30: an hour before is 23:30 the evening before: urgent, not held.
     [pair] = appointment_reminders({"id": 6, "starts_at": local(2027, 6, 2, 0, 30), "remind_client": False},
                                    DEFAULT_RULES)
-    assert pair.due_at == local(2027, 6, 1, 23, 30)
+    assert pair.due_at == local(2027, 6, 1, 23, 30) and pair.urgent
+    # With a pair reminder set a day before, one that falls in the night and would wait past the
+    # appointment stays at its time (better late in the evening than never).
+    [early] = appointment_reminders({"id": 7, "starts_at": local(2027, 6, 2, 7, 30), "remind_client": False},
+                                    Rules(appointment_pair_minutes=600))
+    assert early.due_at == local(2027, 6, 1, 21, 30) and not early.urgent
 
 
 async def test_what_is_wanted_again_is_pending_again(client, world, quiet):

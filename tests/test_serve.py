@@ -9,7 +9,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_serve_answers_health_and_login_then_stops_on_sigterm(db):
-    async with live_server() as (base_url, process):
+    async with live_server({"LOG_FILE": ""}) as (base_url, process):  # its log on stderr, to read here
         async with httpx.AsyncClient(base_url=base_url) as http:
             assert (await http.get("/healthz")).status_code == 200
             login = await http.get("/login", headers={"Accept-Language": "sv"})

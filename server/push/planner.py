@@ -28,7 +28,8 @@ from server.timeutil import local_day_bounds, local_zone, to_local, utcnow
 
 COUNTDOWN_HOUR = 9  # days before a release: in the working morning
 RELEASE_DAY_HOUR = 7  # the day itself: early, before the gate opens
-FOLLOWUP_LATE_WINDOW = timedelta(hours=24)  # an overdue follow-up older than this is not reminded
+FOLLOWUP_LATE_WINDOW = timedelta(hours=24)
+URGENT_WITHIN = timedelta(hours=6)  # an overdue follow-up older than this is not reminded
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,9 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(local_zone()).strftime("%Y%m%dT%H%M")
 
 
-def _same_local_day(a: datetime, b: datetime) -> bool:
-    return to_local(a).date() == to_local(b).date()
+def _soon(due: datetime, event: datetime) -> bool:
+    """A same-day reminder (or one a few hours before, across midnight): urgent, never held."""
+    return to_local(due).date() == to_local(event).date() or event - due <= URGENT_WITHIN
 
 
 def after_quiet_hours(moment: datetime) -> datetime:
@@ -105,7 +107,7 @@ def appointment_reminders(row: dict[str, Any], rules: Rules) -> list[Planned]:
     starts, stamp, planned = row["starts_at"], _stamp(row["starts_at"]), []
     if rules.appointment_pair_minutes:
         due = starts - timedelta(minutes=rules.appointment_pair_minutes)
-        urgent = _same_local_day(due, starts)
+        urgent = _soon(due, starts)
         planned.append(Planned(f"appt:{row['id']}:{stamp}:pair{rules.appointment_pair_minutes}m", "appointment",
                                "pair", f"appt:{row['id']}:pair", due if urgent else held(due, starts), starts,
                                urgent=urgent, subject_id=row["id"]))
@@ -113,7 +115,7 @@ def appointment_reminders(row: dict[str, Any], rules: Rules) -> list[Planned]:
         for hours in rules.appointment_client_hours:
             due = starts - timedelta(hours=hours)
             planned.append(Planned(f"appt:{row['id']}:{stamp}:client{hours}h", "appointment_client", "client",
-                                   f"appt:{row['id']}:client", due, starts, urgent=_same_local_day(due, starts),
+                                   f"appt:{row['id']}:client", due, starts, urgent=_soon(due, starts),
                                    subject_id=row["id"]))
     return planned
 
