@@ -60,6 +60,9 @@ def configure_logging(log_file: str = "") -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    # HTTP clients log each request's URL at INFO: a push endpoint, a link's token. Not here.
+    for name in ("httpx", "httpcore", "aiohttp.client", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 # Paths that carry a secret (a client's reminder link, a calendar feed) are logged without it.
