@@ -21,7 +21,7 @@ from server.rhythm import debriefs, hours, supervision
 from server.scope import Walls
 from server.timeutil import local_today, to_local
 from server.web.labels import label
-from server.web.forms import form_dict
+from server.web.forms import form_dict, save_or_show
 from server.web.guards import requires_lead
 
 LEAD = {"guards": [requires_lead]}
@@ -54,22 +54,16 @@ async def debriefs_page(request: Request, saved: FromQuery[str] = "") -> Templat
 
 @post("/debriefs")
 async def new_debrief_page(request: Request) -> Template | Redirect:
-    raw = await form_dict(request)
-    try:
-        await debriefs.start_debrief(request.user, raw)
-    except InvalidInput as problem:
-        return await _debriefs_page(request, problem.errors, raw, 422)
-    return Redirect("/debriefs?saved=1", status_code=303)
+    return await save_or_show(request, lambda raw: debriefs.start_debrief(request.user, raw),
+                              lambda errors, raw: _debriefs_page(request, errors, raw, 422), "/debriefs?saved=1")
 
 
 @post("/debriefs/{debrief_id:int}/notes")
 async def add_debrief_note_page(request: Request, debrief_id: FromPath[int]) -> Template | Redirect:
-    raw = await form_dict(request)
-    try:
-        await debriefs.add_note(request.user, debrief_id, raw)
-    except InvalidInput as problem:
-        return await _debriefs_page(request, problem.errors, {**raw, "debrief_id": debrief_id}, 422)
-    return Redirect(f"/debriefs?saved=1#debrief-{debrief_id}", status_code=303)
+    return await save_or_show(
+        request, lambda raw: debriefs.add_note(request.user, debrief_id, raw),
+        lambda errors, raw: _debriefs_page(request, errors, {**raw, "debrief_id": debrief_id}, 422),
+        f"/debriefs?saved=1#debrief-{debrief_id}")
 
 
 @post("/api/v1/debriefs", status_code=201)
@@ -109,12 +103,8 @@ async def supervision_page(request: Request) -> Template:
 
 @post("/supervision")
 async def add_supervision_page(request: Request) -> Template | Redirect:
-    raw = await form_dict(request)
-    try:
-        await supervision.add_session(request.user, raw)
-    except InvalidInput as problem:
-        return await _supervision_page(request, problem.errors, raw, 422)
-    return Redirect("/supervision", status_code=303)
+    return await save_or_show(request, lambda raw: supervision.add_session(request.user, raw),
+                              lambda errors, raw: _supervision_page(request, errors, raw, 422), "/supervision")
 
 
 @post("/api/v1/supervision", status_code=201)
@@ -168,12 +158,9 @@ async def log_hours_page(request: Request) -> Template | Redirect:
 
 @post("/hours/limit")
 async def set_limit_page(request: Request) -> Template | Redirect:
-    raw = await form_dict(request)
-    try:
-        await hours.set_own_limit(request.user, raw)
-    except InvalidInput as problem:
-        return await _hours_page(request, errors=problem.errors, values=raw, status_code=422)
-    return Redirect("/hours#limit", status_code=303)
+    return await save_or_show(request, lambda raw: hours.set_own_limit(request.user, raw),
+                              lambda errors, raw: _hours_page(request, errors=errors, values=raw, status_code=422),
+                              "/hours#limit")
 
 
 @post("/api/v1/hours", status_code=201)
@@ -209,9 +196,13 @@ async def set_limit_api(request: Request) -> dict[str, Any]:
 # -- the lead: rates, terms, payroll ------------------------------------------------------------------------------
 
 @get("/hours/rates", **LEAD)
-async def rates_page(request: Request) -> Template:
-    return Template("pages/rates.html", context={"rates": await hours.rate_table(), "activity_choices": _activities(),
-                                                 "errors": {}, "values": {"effective_from": local_today().isoformat()}})
+async def rates_page() -> Template:
+    return await _rates_page({}, {"effective_from": local_today().isoformat()})
+
+
+async def _rates_page(errors: dict[str, str], values: dict[str, Any], status_code: int = 200) -> Template:
+    return Template("pages/rates.html", status_code=status_code, context={
+        "rates": await hours.rate_table(), "activity_choices": _activities(), "errors": errors, "values": values})
 
 
 def _activities() -> list[tuple[str, str]]:
@@ -220,14 +211,8 @@ def _activities() -> list[tuple[str, str]]:
 
 @post("/hours/rates", **LEAD)
 async def set_rate_page(request: Request) -> Template | Redirect:
-    raw = await form_dict(request)
-    try:
-        await hours.set_rate(request.user, raw)
-    except InvalidInput as problem:
-        return Template("pages/rates.html", status_code=422, context={
-            "rates": await hours.rate_table(), "activity_choices": _activities(), "errors": problem.errors,
-            "values": raw})
-    return Redirect("/hours/rates", status_code=303)
+    return await save_or_show(request, lambda raw: hours.set_rate(request.user, raw),
+                              lambda errors, raw: _rates_page(errors, raw, 422), "/hours/rates")
 
 
 @post("/team/members/{user_id:int}/terms", **LEAD)
