@@ -204,6 +204,17 @@ async def user_disable(email: str) -> None:
     click.echo(f"User {email.strip().lower()} disabled; {ended} session(s) ended.")
 
 
+@user.command("logout")
+@click.argument("email")
+@run_async
+async def user_logout(email: str) -> None:
+    """End every session of a user (a lost phone): each device must log in again."""
+    from server.accounts.services import log_out_everywhere
+
+    ended = await log_out_everywhere(email)
+    click.echo(f"{ended} session(s) of {email.strip().lower()} ended.")
+
+
 @main.group()
 def pair() -> None:
     """Work pairs."""

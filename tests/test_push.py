@@ -89,6 +89,8 @@ async def test_a_phone_subscribes_once_and_is_refreshed_not_doubled(client, worl
     "https://evilpush.apple.com.example/x", "https://user:pw@fcm.googleapis.com/fcm/send/x",
     "http://fcm.googleapis.com/fcm/send/x",  # plain http to a real service
     "ftp://fcm.googleapis.com/x", "https://push.apple.com/x",  # the bare suffix is not a subdomain
+    "https://evil.example/.push.apple.com/", "https://evil.example/?h=fcm.googleapis.com",  # the host counts
+    "https://fcm.googleapis.com@evil.example/x",
 ])
 async def test_endpoints_outside_the_known_push_services_are_refused(client, world, push_service, endpoint):
     await _as(client, "alice@example.org")
@@ -385,3 +387,60 @@ async def test_a_link_takes_at_most_five_phones_the_longest_unseen_go_first(clie
                           headers={"x-csrftoken": client.cookies["csrftoken"]})
     kept = {r["endpoint"] for r in await PushSubscription.select(PushSubscription.endpoint)}
     assert kept == {p.endpoint for p in phones[2:]}
+
+
+@pytest.mark.parametrize("addresses", [["10.0.0.5"], ["169.254.169.254"], ["127.0.0.1"], ["::1"],
+                                       ["142.250.74.106", "192.168.1.1"], []])
+async def test_a_push_host_that_resolves_inside_the_network_is_never_posted_to(world, push_service, monkeypatch,
+                                                                                 addresses):
+    from server.push import endpoints
+    from server.push.subscriptions import save_subscription
+
+    async def dns(host, port):  # the name server is outside this machine: its answer, scripted
+        return addresses
+
+    monkeypatch.setattr(endpoints, "resolve", dns)
+    endpoints._resolved.clear()
+    phone = push_service.phone()
+    sneaky = {"endpoint": "https://rebind.push.apple.com/x", **phone.subscription()["keys"]}
+    await save_subscription(sneaky, "test", "fi", user_id=world.alice)
+    reminder_id = await _pair_reminder(world)
+    await dispatch_due()
+    assert push_service.arrived == 0
+    row = await Reminder.select(Reminder.state).where(Reminder.id == reminder_id).first()
+    assert row["state"] == "failed"
+    endpoints._resolved.clear()
+
+
+async def test_a_public_address_is_posted_to(world, push_service, monkeypatch):
+    from server.push import endpoints
+
+    async def dns(host, port):
+        return ["17.57.146.20"]
+
+    monkeypatch.setattr(endpoints, "resolve", dns)
+    endpoints._resolved.clear()
+    assert await endpoints.address_allowed("https://web.push.apple.com/abc")
+    endpoints._resolved.clear()
+
+
+async def test_lost_phone_every_session_ends_from_the_api_and_the_cli(client, world):
+    import subprocess
+    import sys
+
+    await _as(client, "alice@example.org")
+    phone_cookies = dict(client.cookies)
+    client.cookies.clear()
+    await _as(client, "lena@example.org")
+    assert (await api(client, "DELETE", "/api/v1/users/dave@example.org/sessions")).status_code == 404  # team B
+    response = await api(client, "DELETE", "/api/v1/users/Alice@Example.org/sessions")
+    assert response.status_code == 200 and response.json() == {"ended": 1}
+    client.cookies.clear()
+    client.cookies.update(phone_cookies)
+    assert (await client.get("/api/v1/me")).status_code == 401  # the lost phone
+    await _as(client, "bob@example.org")
+    assert (await api(client, "DELETE", "/api/v1/users/alice@example.org/sessions")).status_code == 403
+    done = subprocess.run([sys.executable, "-m", "server.cli", "user", "logout", "bob@example.org"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "1 session(s)" in done.stdout
+    assert (await client.get("/api/v1/me")).status_code == 401

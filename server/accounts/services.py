@@ -88,6 +88,15 @@ async def disable_user(email: str) -> int:
     return await revoke_sessions(user["id"])
 
 
+async def log_out_everywhere(email: str) -> int:
+    """A lost phone or a leaver: every session of the user ends (and their phones' pushes stop);
+    the next request from any of their devices asks for a login. Returns how many ended."""
+    user = await user_by_email(email)
+    if user is None:
+        raise AccountError(f"No user {email.strip().lower()}")
+    return await revoke_sessions(user["id"])
+
+
 def _plausible_email(email: str) -> bool:
     return len(email) <= 254 and not any(ord(ch) < 32 for ch in email)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from litestar import Request, get, post
-from litestar.exceptions import PermissionDeniedException
+from litestar import Request, delete, get, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -48,4 +48,13 @@ async def disable_member(request: Request, walls: Walls, user_id: FromPath[int])
     return Redirect(path="/team", status_code=303)
 
 
-ROUTES = [team_page, end_member_sessions, disable_member]
+@delete("/api/v1/users/{email:str}/sessions", guards=[requires_lead], status_code=200)
+async def end_sessions_api(walls: Walls, email: FromPath[str]) -> dict[str, int]:
+    """A lost phone: every session of a user of the lead's teams ends; 404 for anyone else."""
+    member = await walls.select(User, User.id).where(User.email == email.strip().lower()).first()
+    if member is None:
+        raise NotFoundException()
+    return {"ended": await sessions.revoke_sessions(member["id"])}
+
+
+ROUTES = [team_page, end_member_sessions, disable_member, end_sessions_api]

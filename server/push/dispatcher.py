@@ -33,7 +33,7 @@ from pywebpush import WebPusher
 from server.accounts.tables import Pair, User
 from server.casework.tables import Client
 from server.db.lifecycle import engine
-from server.push.endpoints import audience, endpoint_digest
+from server.push.endpoints import address_allowed, audience, endpoint_digest
 from server.push.messages import payload
 from server.push.tables import PushSubscription, Reminder, ReminderDelivery, ReminderLink
 from server.push.vapid import authorization
@@ -205,6 +205,11 @@ def _encrypt(job: Job, now: datetime, texts: dict[tuple[int, str], bytes]) -> tu
 
 async def _send(session: aiohttp.ClientSession, gate: asyncio.Semaphore, job: Job, now: datetime,
                 texts: dict[tuple[int, str], bytes]) -> None:
+    if not await address_allowed(job.subscription["endpoint"]):
+        job.outcome = "failed"  # never POST inside the network, whatever the name says
+        log.warning("reminder %s: subscription %s resolves to a refused address", job.reminder["id"],
+                    job.subscription["id"])
+        return
     async with gate:
         try:
             body, headers = _encrypt(job, now, texts)

@@ -8,7 +8,11 @@ list names outright (the test push service).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import ipaddress
+import socket
+import time
 from urllib.parse import urlsplit
 
 from server.settings import get_settings
@@ -43,7 +47,8 @@ def endpoint_allowed(endpoint: str) -> bool:
         return False
     if parts.scheme == "https":
         return True
-    return parts.scheme == "http" and host in LOOPBACK and host in allowlist
+    # Plain http only to a loopback push service the list names (tests), never in production.
+    return parts.scheme == "http" and host in LOOPBACK and host in allowlist and not get_settings().is_production
 
 
 def audience(endpoint: str) -> str:
@@ -54,3 +59,32 @@ def audience(endpoint: str) -> str:
 
 def endpoint_digest(endpoint: str) -> str:
     return hashlib.sha256(endpoint.encode("utf-8")).hexdigest()
+
+
+_resolved: dict[str, tuple[float, bool]] = {}
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [info[4][0] for info in infos]
+RESOLVED_FOR = 300.0
+
+
+async def address_allowed(endpoint: str) -> bool:
+    """At send time: the endpoint's host must not resolve to a private, loopback, link-local or
+    reserved address (a DNS record an attacker controls could point an allowed-looking name
+    inside), unless the allowlist names that loopback host outright (the test push service)."""
+    parts = urlsplit(endpoint)
+    host = (parts.hostname or "").lower()
+    if host in LOOPBACK and host in get_settings().push_endpoint_allowlist:
+        return True
+    kept = _resolved.get(host)
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    try:
+        addresses = [ipaddress.ip_address(a) for a in await resolve(host, parts.port or 443)]
+        allowed = bool(addresses) and all(address.is_global for address in addresses)
+    except (OSError, ValueError):
+        allowed = False
+    _resolved[host] = (time.monotonic() + RESOLVED_FOR, allowed)
+    return allowed
