@@ -121,6 +121,23 @@ async def demo() -> None:
         click.echo(f"  {email:34} {description}")
 
 
+@main.command()
+@click.option("--deploy", is_flag=True, required=True, help="Check the settings for a production deployment.")
+def check(deploy: bool) -> None:
+    """List what is unsafe for production; exit non-zero if anything is."""
+    from server.ops.checks import deploy_findings
+
+    try:
+        findings = deploy_findings(get_settings())
+    except SettingsError as exc:
+        raise CommandError(str(exc)) from exc
+    for finding in findings:
+        click.echo(f"! {finding}")
+    if findings:
+        raise CommandError(f"{len(findings)} problem(s) for a production deployment")
+    click.echo("No problems found for a production deployment.")
+
+
 @main.group()
 def reminders() -> None:
     """Reminders (push)."""
