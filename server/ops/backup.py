@@ -112,6 +112,8 @@ async def _postgres_dump(target: Path) -> tuple[dict[str, int], dict[str, str], 
             counts = {t: await connection.fetchval(f'SELECT COUNT(*) FROM "{t}"') for t in _tables() if t in existing}
             rows = await connection.fetch('SELECT app_name, name FROM "migration" ORDER BY id')
             env = {**os.environ, "PGPASSWORD": config["password"] or ""}
+            if shutil.which("pg_dump") is None:
+                raise BackupError("pg_dump is not installed (Debian: apt-get install postgresql-client)")
             result = await asyncio.to_thread(subprocess.run, [
                 "pg_dump", "--format=custom", f"--snapshot={snapshot}", "--no-owner", "--no-privileges",
                 "-h", config["host"], "-p", str(config["port"]), "-U", config["user"], "-f", str(target),
@@ -164,30 +166,39 @@ async def backup(path: Path, recipient: str | None = None) -> dict[str, Any]:
                 payload = pyrage.encrypt(payload, [pyrage.x25519.Recipient.from_str(recipient.strip())])
             except Exception as exc:  # noqa: BLE001 - pyrage raises its own types
                 raise BackupError(f"not an age recipient (age1…): {exc}") from exc
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".partial")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)  # never a half-written backup under the real name
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(path.name + ".partial")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)  # never a half-written backup under the real name
+        except OSError as exc:
+            raise BackupError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return manifest
 
 
 # -- reading one ----------------------------------------------------------------------------------
 
 def read_backup(path: Path, identity_file: Path | None = None) -> tuple[dict[str, Any], dict[str, bytes]]:
-    if not path.exists():
-        raise BackupError(f"no backup at {path}")
-    payload = path.read_bytes()
+    try:
+        payload = path.read_bytes()
+    except OSError as exc:
+        raise BackupError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if payload.startswith(b"age-encryption.org/"):
         if identity_file is None:
             raise BackupError("the backup is encrypted: give the age identity with --identity FILE")
         import pyrage
 
-        identities = [pyrage.x25519.Identity.from_str(line.strip()) for line in
-                      identity_file.read_text(encoding="utf-8").splitlines() if line.startswith("AGE-SECRET-KEY-")]
+        try:
+            identities = [pyrage.x25519.Identity.from_str(line.strip()) for line in
+                          identity_file.read_text(encoding="utf-8").splitlines() if line.startswith("AGE-SECRET-KEY-")]
+        except Exception as exc:  # noqa: BLE001 - unreadable file or a malformed key
+            raise BackupError(f"{identity_file} is not an age identity file") from exc
+        if not identities:
+            raise BackupError(f"{identity_file} holds no age identity (AGE-SECRET-KEY-…)")
         try:
             payload = pyrage.decrypt(payload, identities)
         except Exception as exc:  # noqa: BLE001
