@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 
 from server.accounts import routes as account_routes
 from server.accounts import team_routes
+from server.audit import routes as audit_routes
 from server.casework import api as casework_api
 from server.casework import client_pages, visit_pages
 from server.casework import routes as casework_routes
@@ -64,7 +65,7 @@ def create_app() -> Litestar:
         route_handlers=[*system_routes.ROUTES, *metrics.ROUTES, *account_routes.ROUTES, *team_routes.ROUTES,
                         *casework_routes.ROUTES, *client_pages.ROUTES, *visit_pages.ROUTES, *casework_api.ROUTES,
                         *offline_routes.ROUTES, *service_routes.ROUTES, *service_api.ROUTES, *push_routes.ROUTES,
-                        *push_link_routes.ROUTES, *dashboard_routes.ROUTES, *rhythm_routes.ROUTES, *assets.ROUTES,
+                        *push_link_routes.ROUTES, *dashboard_routes.ROUTES, *rhythm_routes.ROUTES, *audit_routes.ROUTES, *assets.ROUTES,
                         static],
         guards=[requires_login],
         dependencies={"walls": Provide(provide_scope)},

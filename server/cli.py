@@ -49,9 +49,10 @@ def _describe(exc: Exception) -> str:
     from server.accounts.services import AccountError
     from server.db.lifecycle import MigrationError
 
+    from server.audit.purge import RetentionError
     from server.ops.backup import BackupError
 
-    if isinstance(exc, (AccountError, SettingsError, MigrationError, BackupError)):
+    if isinstance(exc, (AccountError, SettingsError, MigrationError, BackupError, RetentionError)):
         return str(exc)
     if isinstance(exc, (ConnectionError, OSError)):
         return f"cannot reach the database ({type(exc).__name__}: {exc}); check DATABASE_URL"
@@ -230,6 +231,74 @@ async def user_logout(email: str) -> None:
 
     ended = await log_out_everywhere(email)
     click.echo(f"{ended} session(s) of {email.strip().lower()} ended.")
+
+
+@main.group()
+def audit() -> None:
+    """The use and disclosure logs (asiakastietolaki 703/2023)."""
+
+
+@audit.command("verify")
+@run_async
+async def audit_verify() -> None:
+    """Check the hash chains of both logs; exit 1 naming the first broken row."""
+    from server.audit.chain import verify
+    from server.audit.tables import DisclosureLog
+    from server.casework.tables import AccessLog
+
+    broken = False
+    for name, table in (("use log", AccessLog), ("disclosure log", DisclosureLog)):
+        verdict = await verify(table)
+        if verdict.intact:
+            click.echo(f"{name}: {verdict.rows} rows, chain intact, head {verdict.head}")
+        else:
+            broken = True
+            click.echo(f"{name}: chain broken at row {verdict.first_broken_id} "
+                       f"(the {verdict.rows} rows before it are intact)", err=True)
+    if broken:
+        raise SystemExit(1)
+
+
+@audit.command("report")
+@click.argument("client_id", type=int)
+@click.option("--from", "start", default="", help="First day, YYYY-MM-DD (default two years back).")
+@click.option("--to", "end", default="", help="Last day, YYYY-MM-DD (default today).")
+@run_async
+async def audit_report(client_id: int, start: str, end: str) -> None:
+    """A client's log report (section 11) as JSON: who processed the data, what was disclosed."""
+    import json
+
+    from server.audit.report import log_report, read_period, report_json
+    from server.audit.uselog import log_system_use
+    from server.casework.tables import Client
+    from server.casework.validation import InvalidInput
+
+    client = await Client.select(Client.id, Client.team).where(Client.id == client_id).first()
+    if client is None:
+        raise CommandError(f"no client with id {client_id}")
+    try:
+        period = read_period(start, end)
+    except InvalidInput as problem:
+        raise CommandError("; ".join(f"--{name}: {message}" for name, message in problem.errors.items())) from None
+    await log_system_use(client_id, client["team"], "cli_log_report")
+    click.echo(json.dumps(report_json(await log_report(client_id, period)), default=str, ensure_ascii=False,
+                          indent=2))
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Only list what would go.")
+@run_async
+async def purge(dry_run: bool) -> None:
+    """Remove clients closed longer than CLIENT_RETENTION_YEARS and log rows older than LOG_RETENTION_YEARS."""
+    from server.audit import purge as retention
+
+    plan = await (retention.plan_purge() if dry_run else retention.purge())
+    verb = "Would purge" if dry_run else "Purged"
+    click.echo(f"{verb} {len(plan.clients)} client(s) closed before {plan.client_cutoff}, "
+               f"{plan.use_rows} use log row(s) and {plan.disclosure_rows} disclosure log row(s) "
+               f"from before {plan.log_cutoff.date() if plan.log_cutoff else ''}.")
+    for client in plan.clients:
+        click.echo(f"  client {client['id']} (team {client['team']}), closed {client['status_changed_on']}")
 
 
 @main.group()

@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "server.push.piccolo_app",
         "server.dashboard.piccolo_app",
         "server.rhythm.piccolo_app",
+        "server.audit.piccolo_app",
     ]
 )

@@ -25,6 +25,14 @@ MAX_ID = 2**31 - 1  # PostgreSQL serial ids are 32-bit
 class TeamScope:
     user: CurrentUser
     team_ids: tuple[int, ...]
+    # Set only on the read-only scope that break-the-glass opens to one client of another team
+    # (server.audit.glass); every use under it is logged with this reason.
+    glass_reason: str = ""
+
+    @property
+    def basis(self) -> str:
+        """Why this user may process the data, as the use log records it."""
+        return "break_glass" if self.glass_reason else "team"
 
     def condition(self, table: type[Table]) -> Where:
         # An empty scope matches nothing (is_in([]) is refused by Piccolo).
@@ -39,6 +47,14 @@ class TeamScope:
         if team_id is None:
             return self
         return TeamScope(user=self.user, team_ids=(team_id,) if team_id in self.team_ids else ())
+
+    def filtered(self, team: str) -> TeamScope:
+        """A `?team=` filter as typed: empty keeps every team of the walls; anything that is not
+        one of them (another team, not a number) narrows to nothing."""
+        team = team.strip()
+        if not team:
+            return self
+        return self.narrowed(int(team) if team.isdigit() and len(team) < 10 else -1)
 
     async def get(self, table: type[Table], row_id: int, *columns: Any) -> dict:
         """One row of this scope as a dict, or 404 (also for ids no database row can have)."""

@@ -107,6 +107,11 @@ class Settings:
     """The bearer token /metrics asks for; empty = /metrics answers 404."""
     log_file: str = ""
     """Append the JSON log lines to this file instead of stderr."""
+    client_retention_years: int = 10
+    """Years a closed client's data is kept before `rinnalla purge` removes it (the National
+    Archives' figure for substance-use services)."""
+    log_retention_years: int = 12
+    """Years the use and disclosure logs are kept before `rinnalla purge` removes the oldest rows."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -201,6 +206,8 @@ def load_settings() -> Settings:
         quiet_hours=_quiet_hours(_env("REMINDER_QUIET_HOURS", "21-08")),
         metrics_token=_env("METRICS_TOKEN").strip(),
         log_file=_env("LOG_FILE").strip(),
+        client_retention_years=_env_int("CLIENT_RETENTION_YEARS", 10),
+        log_retention_years=_env_int("LOG_RETENTION_YEARS", 12),
     )
 
 

@@ -15,7 +15,8 @@ ENVIRONMENT_NAMES = ["DATABASE_URL", "DATA_DIR", "SECRET_KEY", "BASE_URL", "TZ",
                      "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "LOGIN_MAX_FAILURES_PER_ACCOUNT",
                      "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_WINDOW_MINUTES", "TRUSTED_PROXIES",
                      "RINNALLA_RELEASE", "VAPID_PRIVATE_KEY", "PUSH_SUBJECT", "PUSH_ENDPOINT_ALLOWLIST",
-                     "REMINDER_QUIET_HOURS", "METRICS_TOKEN", "LOG_FILE"]
+                     "REMINDER_QUIET_HOURS", "METRICS_TOKEN", "LOG_FILE",
+                     "CLIENT_RETENTION_YEARS", "LOG_RETENTION_YEARS"]
 
 
 # One non-default value per environment name, and the field that must take it.
@@ -41,6 +42,8 @@ READ_BACK = [
     ("REMINDER_QUIET_HOURS", "22-07", "quiet_hours", (22, 7)),
     ("METRICS_TOKEN", " s3cret ", "metrics_token", "s3cret"),
     ("LOG_FILE", "/tmp/rinnalla.log", "log_file", "/tmp/rinnalla.log"),
+    ("CLIENT_RETENTION_YEARS", "11", "client_retention_years", 11),
+    ("LOG_RETENTION_YEARS", "15", "log_retention_years", 15),
 ]
 
 

@@ -33,7 +33,9 @@ async def test_a_worker_of_team_b_gets_404_for_every_team_a_url(client, world, t
         response = await client.get(url)
         assert response.status_code == 404, url
         assert "Make" not in response.text
-    assert await AccessLog.count() == 0
+    # Nothing was read; the attempt is in the use log, refused, for team A's lead to see.
+    rows = await AccessLog.select(AccessLog.client, AccessLog.outcome, AccessLog.user)
+    assert rows == [{"client": team_a_urls["client_id"], "outcome": "denied", "user": world.dave}]
 
 
 async def test_a_lead_of_team_b_gets_404_for_team_a_members(client, world, team_a_urls):

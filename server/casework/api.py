@@ -13,9 +13,10 @@ from litestar import Request, Response, get, patch, post
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, FromQuery
 
+from server.audit.glass import reading_walls
 from server.casework import calendar
 from server.observability import metrics
-from server.casework.access_log import access_log_rows, log_client_read, log_client_reads
+from server.audit.uselog import access_log_rows, log_client_read, log_client_reads
 from server.casework.clients import client_detail, create_client, list_clients, require_client, update_client
 from server.casework.planning import (
     create_appointment, create_followup, list_appointments, list_followups, set_followup_done,
@@ -82,6 +83,7 @@ async def api_list_clients(walls: Walls, theme: FromQuery[str] = "", status: Fro
                            limit: FromQuery[int] = 50, offset: FromQuery[int] = 0) -> dict[str, Any]:
     limit, offset = paging(limit, offset)
     rows, total = await list_clients(walls, theme=theme, status=status, limit=limit, offset=offset)
+    await log_client_reads(walls, [row["id"] for row in rows], "api_clients")
     return page([_client_summary(r) for r in rows], total, limit, offset)
 
 
@@ -94,13 +96,15 @@ async def api_search_clients(request: Request, walls: Walls) -> dict[str, Any]:
     reader.done()
     limit, offset = paging(body.get("limit", 50), body.get("offset", 0))
     rows, total = await list_clients(walls, query=query, limit=limit, offset=offset)
+    await log_client_reads(walls, [row["id"] for row in rows], "api_client_search", action="search")
     return page([_client_summary(r) for r in rows], total, limit, offset)
 
 
 @get("/api/v1/clients/{client_id:int}")
 async def api_get_client(walls: Walls, client_id: FromPath[int]) -> dict[str, Any]:
-    row = await client_detail(walls, client_id)
-    await log_client_read(walls, client_id, row["team"], "api_client")
+    reading = await reading_walls(walls, client_id, "api_client")  # own team, or break-the-glass
+    row = await client_detail(reading, client_id)
+    await log_client_read(reading, client_id, row["team"], "api_client")
     return _client_json(row)
 
 

@@ -15,7 +15,9 @@ from icalendar import Calendar, Event
 from litestar import Response
 from litestar.exceptions import NotFoundException
 
-from server.casework.access_log import log_client_reads
+from server.accounts.tables import User
+from server.audit.disclosures import APPOINTMENTS, log_disclosures
+from server.audit.uselog import log_client_reads
 from server.casework.planning import appointment
 from server.casework.tables import Appointment, CalendarFeed
 from server.i18n import gettext as _
@@ -76,7 +78,9 @@ async def appointment_file(walls: TeamScope, file_name: str) -> Response:
     if not file_name.endswith(".ics") or not number.isdigit() or len(number) > 18:
         raise NotFoundException()
     row = await appointment(walls, int(number))
-    await log_client_reads(walls, [row["client"]], "appointment_ics")
+    await log_client_reads(walls, [row["client"]], "appointment_ics", action="export", object_=f"appointment:{row['id']}")
+    await log_disclosures(walls.user.id, walls.user.role, [row["client"]], "calendar_file", "worker_calendar",
+                          (APPOINTMENTS,), "appointment_ics")
     return Response(appointment_ics(row), media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="appointment-{int(number)}.ics"'})
 
@@ -120,4 +124,8 @@ async def feed_ics(pair_id: int | None, user_id: int) -> bytes:
     calendar = _calendar()
     for row in rows:
         calendar.add_component(_event(row))
+    # The feed goes to the worker's calendar service: each fetch is a disclosure of those times.
+    owner = await User.select(User.role).where(User.id == user_id).first()
+    await log_disclosures(user_id, owner["role"] if owner else "", [row["client"] for row in rows],
+                          "calendar_feed", "worker_calendar", (APPOINTMENTS,), "calendar_feed")
     return calendar.to_ical()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Request, get, post
+from litestar.exceptions import NotFoundException
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.plugins.htmx import HTMXTemplate
@@ -14,7 +15,7 @@ from litestar.response import Redirect, Template
 from server.services.directory import service_choices
 from server.services.referrals import create_referral, referrals_of_client, set_referral_status
 from server.accounts.tables import Pair
-from server.casework.access_log import access_log_rows, log_client_read
+from server.audit.uselog import access_log_rows, log_client_read, log_client_reads
 from server.casework.clients import (
     CAME_FROM, PAGE_SIZE, RELEASE_TYPES, STATUSES, client_detail, create_client, list_clients, require_client,
     update_client,
@@ -24,6 +25,7 @@ from server.casework.tables import THEMES
 from server.push.links import client_links
 from server.casework.validation import InvalidInput, search_text
 from server.casework.visits import list_visits
+from server.audit.glass import reading_walls
 from server.scope import TeamScope, Walls
 from server.timeutil import local_today
 from server.web.forms import form_dict
@@ -68,6 +70,7 @@ async def caseload(walls: Walls, theme: FromQuery[str] = "", status: FromQuery[s
     who = _who(walls, who or ("team" if walls.user.is_lead else "pair"))
     rows, total = await list_clients(walls, theme=theme, status=status, mine_only=who == "pair", limit=PAGE_SIZE,
                                      offset=offset)
+    await log_client_reads(walls, [row["id"] for row in rows], "caseload")
     return Template("pages/clients.html", context=_caseload_context(rows, total, "", theme, status, offset, who))
 
 
@@ -77,6 +80,7 @@ async def search_clients(request: Request, walls: Walls, data: Annotated[SearchF
     who = _who(walls, data.who)
     rows, total = await list_clients(walls, query=search_text(data.q), theme=data.theme, status=data.status,
                                      mine_only=who == "pair", limit=PAGE_SIZE)
+    await log_client_reads(walls, [row["id"] for row in rows], "client_search", action="search")
     context = _caseload_context(rows, total, search_text(data.q), data.theme, data.status, who=who)
     if request.htmx:
         return HTMXTemplate(template_name="partials/_client_list.html", context=context)
@@ -119,7 +123,9 @@ def _form_values(client: dict[str, Any]) -> dict[str, Any]:
 
 @get("/clients/{client_id:int}/edit")
 async def edit_client_page(walls: Walls, client_id: FromPath[int]) -> Template:
-    client = await client_detail(walls, client_id)
+    client = await client_detail(await reading_walls(walls, client_id, "client_edit_form"), client_id)
+    if client["team"] not in walls.team_ids:  # break-the-glass reads, never edits
+        raise NotFoundException()
     await log_client_read(walls, client_id, client["team"], "client_edit_form")
     return _client_form(walls, _form_values(client), {}, await _pairs(walls), client_id)
 
@@ -159,8 +165,23 @@ async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: 
         "values": values or {}})
 
 
+async def glass_client_page(reading: TeamScope, client_id: int) -> Template:
+    """Another team's client opened with break-the-glass: read only, no forms, the reason on top."""
+    client = await client_detail(reading, client_id)
+    await log_client_read(reading, client_id, client["team"], "client_page")
+    visits, _total = await list_visits(reading, client_id, limit=30, offset=0)
+    followups = await client_followups(reading, client_id)
+    return Template("pages/client_glass.html", context={
+        "client": client, "visits": visits, "reason": reading.glass_reason,
+        "appointments": await client_appointments(reading, client_id),
+        "open_followups": [f for f in followups if f["done_at"] is None]})
+
+
 @get("/clients/{client_id:int}", name="client")
 async def client_page(walls: Walls, client_id: FromPath[int], saved: FromQuery[str] = "") -> Template:
+    reading = await reading_walls(walls, client_id, "client_page")
+    if reading.glass_reason:
+        return await glass_client_page(reading, client_id)
     return await _client_page(walls, client_id, saved=saved)
 
 

@@ -1,4 +1,4 @@
-"""Clients, visits (kohtaamiset), follow-ups, appointments and the access log of client reads.
+"""Clients, visits (kohtaamiset), follow-ups, appointments and the use log of client data.
 
 Every row of team data carries `team`: `server.scope.TeamScope` filters on it, so a query of
 another team's rows cannot be written by accident.
@@ -138,15 +138,24 @@ class Appointment(Table, tablename="appointment"):
 
 
 class AccessLog(Table, tablename="access_log"):
-    """One row for every read of a client record; no route updates or deletes it."""
+    """The use log (käyttöloki): one row for every read and write of a client's data, and every
+    refused attempt at one. Append-only and hash-chained (`server.audit.chain`); never a note's text."""
 
     at = Timestamptz(default=TimestamptzNow(), index=True)
-    user = ForeignKey(references=User)
+    user = ForeignKey(references=User, null=True, help_text="Empty for the command line.")
     role = Varchar(length=32)
     team = ForeignKey(references=Team, null=True)
     client = ForeignKey(references=Client, index=True)
-    action = Varchar(length=16, default="read")
+    action = Varchar(length=16, default="read", help_text="read, create, update, delete, search or export.")
     what = Varchar(length=64, help_text="Which view or API read it, e.g. client_page.")
+    object = Varchar(length=48, default="client", help_text="What of the client's, e.g. client or visit:12.")
+    basis = Varchar(length=16, default="team", help_text="team (own team's client), break_glass or system.")
+    reason = Varchar(length=500, default="", help_text="The break-the-glass reason, when that is the basis.")
+    request_id = Varchar(length=64, default="")
+    session = Integer(null=True, default=None, help_text="The user's session row (not its token).")
+    outcome = Varchar(length=8, default="ok", help_text="ok or denied.")
+    prev_hash = Varchar(length=64, default="")
+    hash = Varchar(length=64, default="")
 
 
 class CalendarFeed(Table, tablename="calendar_feed"):

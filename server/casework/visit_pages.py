@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from server.accounts.tables import User
-from server.casework.access_log import log_client_reads
+from server.audit.uselog import log_client_reads
 from server.casework.calendar import appointment_file, feed_ics, feed_owner
 from server.casework.clients import list_clients
 from server.casework.planning import followup_with_client, set_followup_done

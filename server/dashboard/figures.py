@@ -14,6 +14,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count, Sum
 
+from server.audit.glass import recent_openings
 from server.accounts.tables import Pair, Team
 from server.casework.tables import Client, FollowUp, Visit, VisitTheme, VisitWorker
 from server.dashboard.tables import CaseloadTarget
@@ -226,6 +227,7 @@ async def dashboard(walls: TeamScope, weeks: int = DEFAULT_WEEKS, today: date | 
         "referrals_by_status": await referrals_by_status(walls, period),
         "visit_share": await visit_share(walls, period),
         "reminders": await reminders(walls, period),
+        "break_glass": await recent_openings(walls, local_day_bounds(period.week_starts[0])[0]),
     }
 
 

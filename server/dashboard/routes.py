@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -11,7 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from server.casework.access_log import log_client_reads
+from server.audit.uselog import log_client_reads
 from server.casework.validation import InvalidInput, Reader
 from server.dashboard import charts
 from server.dashboard.figures import DEFAULT_WEEKS, DRILLS, WEEK_CHOICES, clients_behind, dashboard
@@ -22,21 +20,20 @@ from server.web.labels import label
 from server.scope import TeamScope, Walls
 from server.timeutil import utcnow
 from server.web.forms import form_dict
+from server.web.spreadsheet import csv_response
 from server.web.guards import requires_lead
 
 LEAD = {"guards": [requires_lead]}
 
 
 def _team(raw: str) -> int | None:
-    """The team filter: empty (every team in the walls) or a team id; anything else matches nothing."""
+    """The chosen team for the filter form: empty (every team in the walls) or a number."""
     raw = raw.strip()
-    if not raw:
-        return None
-    return int(raw) if raw.isdigit() and len(raw) < 10 else -1
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
 def _scope(walls: TeamScope, team: str) -> TeamScope:
-    return walls.narrowed(_team(team))
+    return walls.filtered(team)
 
 
 def _weeks(weeks: int) -> int:
@@ -127,12 +124,6 @@ async def dashboard_api(walls: Walls, team: FromQuery[str] = "",
     return figures
 
 
-def csv_cell(value: Any) -> Any:
-    """A cell a spreadsheet would run as a formula starts with a quote instead."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r", "\0") else text
-
-
 def dashboard_rows(figures: dict[str, Any]) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = [("figure", "team", "pair", "key", "value")]
     for p in figures["pairs"]:
@@ -154,13 +145,7 @@ def dashboard_rows(figures: dict[str, Any]) -> list[tuple[Any, ...]]:
 async def dashboard_csv(walls: Walls, team: FromQuery[str] = "",
                         weeks: FromQuery[int] = DEFAULT_WEEKS) -> Response:
     figures = await dashboard(_scope(walls, team), _weeks(weeks))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in dashboard_rows(figures):
-        writer.writerow([csv_cell(value) for value in row])
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="rinnalla-dashboard-{figures["today"]}.csv"',
-                             "Cache-Control": "no-store"})
+    return csv_response(dashboard_rows(figures), f"rinnalla-dashboard-{figures['today']}")
 
 
 ROUTES = [lead_page, lead_list, save_targets, dashboard_api, dashboard_csv]

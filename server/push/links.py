@@ -11,7 +11,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from server.casework.access_log import log_client_read
+from server.audit.uselog import log_client_read
 from server.accounts.throttle import guessing_wait, register_wrong_guess
 from server.casework.clients import require_client
 from server.casework.tables import Appointment

@@ -3,8 +3,6 @@ terms and payroll)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from server.casework.api import json_object
 from server.casework.validation import InvalidInput
-from server.dashboard.routes import csv_cell
+from server.web.spreadsheet import csv_response
 from server.i18n import N_
 from server.rhythm import debriefs, hours, supervision
 from server.scope import Walls
@@ -224,15 +222,9 @@ async def set_terms_page(request: Request, walls: Walls, user_id: FromPath[int])
 @get("/api/v1/hours.csv", **LEAD)
 async def payroll_csv(walls: Walls, month: FromQuery[str] = "") -> Response:
     rows = await hours.payroll_rows(walls, month or None)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["month", "worker", "email", "activity", "hours", "fees_eur"])
-    for row in rows:
-        writer.writerow([csv_cell(value) for value in row])
     name = rows[0][0] if rows else (month or local_today().strftime("%Y-%m"))
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="rinnalla-hours-{name}.csv"',
-                             "Cache-Control": "no-store"})
+    return csv_response([("month", "worker", "email", "activity", "hours", "fees_eur"), *rows],
+                        f"rinnalla-hours-{name}")
 
 
 ROUTES = [debriefs_page, new_debrief_page, add_debrief_note_page, new_debrief_api, add_debrief_note_api,

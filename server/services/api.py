@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, get, patch, post
 from litestar.params import FromPath, FromQuery
 
-from server.casework.access_log import log_client_reads
+from server.audit.uselog import log_client_reads
 from server.casework.api import json_object
 from server.scope import Walls
 from server.services.directory import list_services

@@ -12,6 +12,7 @@ from typing import Any
 
 from litestar.exceptions import HTTPException
 
+from server.audit.disclosures import log_referral_disclosure
 from server.casework.clients import require_client
 from server.casework.tables import FollowUp, Visit
 from server.casework.validation import MAX_NOTES, InvalidInput, Reader
@@ -83,6 +84,8 @@ async def insert_referral(client: dict[str, Any], service_id: int, note: str, vi
     rows = await Referral.insert(Referral(
         team=client["team"], client=client["id"], service=service_id, visit=visit_pk, followup=followup[0]["id"],
         note=note, status="referred", referred_on=local_today(), created_by=author)).returning(Referral.id)
+    service = await Service.select(Service.name_fi).where(Service.id == service_id).first()
+    await log_referral_disclosure(author, client, service["name_fi"] if service else str(service_id))
     return rows[0]["id"]
 
 

@@ -58,6 +58,18 @@ LABELS: dict[str, dict[str, str]] = {
     "pay_basis": {"salary": N_("Salary"), "fee": N_("Fee"), "volunteer": N_("Volunteer")},
     "saved": {"referral": N_("Referral saved."), "visit": N_("Visit saved."), "client": N_("Client saved."), "followup": N_("Follow-up added."),
               "appointment": N_("Appointment added.")},
+    # The use log and the disclosure log, as the client's log report names them.
+    "use": {"read": N_("Viewed"), "create": N_("Recorded"), "update": N_("Changed"), "delete": N_("Deleted"),
+            "search": N_("Found in a search"), "export": N_("Exported")},
+    "basis": {"team": N_("Client of the worker's team"), "break_glass": N_("Opened from another team, with a reason"),
+              "org_search": N_("Search across teams (name and team only)"), "system": N_("Server administration"),
+              "client_agreed": N_("Agreed with the client (referral)"),
+              "worker_calendar": N_("The worker's own calendar"), "lead_export": N_("Team lead's caseload export")},
+    "recipient": {"calendar_file": N_("Calendar file (.ics)"), "calendar_feed": N_("The worker's calendar feed"),
+                  "caseload_csv": N_("Caseload spreadsheet (CSV)")},
+    "data_category": {"identity": N_("Name and contact"), "appointments": N_("Appointment times"),
+                      "caseload": N_("Caseload details"), "referral": N_("Referral to a service")},
+    "outcome": {"ok": N_("Done"), "denied": N_("Refused")},
 }
 
 
