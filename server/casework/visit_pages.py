@@ -46,6 +46,7 @@ async def _visit_form(walls: TeamScope, values: dict[str, Any], errors: dict[str
     choices: list[dict] = []
     if not anonymous and client is None:
         choices, _total = await list_clients(walls, status="active", mine_only=True, limit=500)
+    await log_client_reads(walls, [row["id"] for row in choices] + ([client["id"]] if client else []), "visit_form")
     return Template("pages/visit_form.html", status_code=status_code, context={
         "values": values, "errors": errors, "anonymous": anonymous, "client": client, "client_choices": choices,
         "workers": await workers_to_choose(walls), "service_choices": await service_choices(), "THEMES": THEMES, "ACTIONS": VISIT_ACTIONS, "KINDS": KINDS,

@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
 
+from server.audit.uselog import log_client_reads
 from server.casework.api import json_object
 from server.casework.clients import list_clients
 from server.casework.tables import THEMES, VISIT_ACTIONS
@@ -123,6 +124,7 @@ async def device_picklist(walls: Walls) -> dict[str, Any]:
     the clients leaves the server here.
     """
     clients, _total = await list_clients(walls, status="active", mine_only=True, limit=MAX_PICKLIST)
+    await log_client_reads(walls, [row["id"] for row in clients], "device_picklist")
     return {"clients": [{"id": row["id"], "pseudonym": row["pseudonym"]} for row in clients],
             "workers": await workers_to_choose(walls)}
 
