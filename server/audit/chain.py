@@ -8,6 +8,8 @@ the id order. The hash function must never change: old logs are verified with it
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import hashlib
 import json
 import zlib
@@ -61,9 +63,21 @@ async def chain_start(table: type[Table]) -> str:
 
 
 async def append(table: type[Table], rows: list[dict[str, Any]]) -> None:
-    """Insert rows at the end of the table's chain, in order."""
+    """Add rows at the end of the table's chain, in order; returns once they are committed.
+
+    Inside a caller's transaction the rows go into it (they stand or fall with the change they
+    record). Otherwise they join the process's next group commit: concurrent requests share one
+    transaction, one lock and one head read, instead of queueing for the lock one by one.
+    """
     if not rows:
         return
+    if engine().current_transaction.get() is not None:
+        await _append_now(table, rows)
+        return
+    await _group_commit.submit(table, rows)
+
+
+async def _append_now(table: type[Table], rows: list[dict[str, Any]]) -> None:
     async with engine().transaction():
         await _lock(table)
         last = await table.select(table.hash).order_by(table.id, ascending=False).first()  # type: ignore[attr-defined]
@@ -75,6 +89,59 @@ async def append(table: type[Table], rows: list[dict[str, Any]]) -> None:
             linked.append(table(**row, prev_hash=previous, hash=this_hash))
             previous = this_hash
         await table.insert(*linked)
+
+
+class GroupCommit:
+    """Rows waiting to be appended, written by one flushing task at a time per event loop."""
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.waiting: list[tuple[type[Table], list[dict[str, Any]], asyncio.Future]] = []
+        self.flushing = False
+
+    async def submit(self, table: type[Table], rows: list[dict[str, Any]]) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:  # a new event loop (a test, a command): nothing carries over
+            self.loop, self.waiting, self.flushing = loop, [], False
+        done = loop.create_future()
+        self.waiting.append((table, rows, done))
+        if not self.flushing:
+            self.flushing = True
+            # A fresh context: the flush belongs to no request and to no transaction.
+            loop.create_task(self._flush(), context=contextvars.Context())
+        await asyncio.shield(done)
+
+    async def _flush(self) -> None:
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting, []
+                try:
+                    async with engine().transaction():
+                        for table in dict.fromkeys(item[0] for item in batch):
+                            await _append_now(table, [row for item in batch if item[0] is table for row in item[1]])
+                except Exception:  # noqa: BLE001 - one bad row must not cost the others their log rows
+                    await self._one_by_one(batch)
+                    continue
+                for _table, _rows, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+        finally:
+            self.flushing = False
+
+    @staticmethod
+    async def _one_by_one(batch) -> None:
+        for table, rows, done in batch:
+            try:
+                await _append_now(table, rows)
+            except Exception as exc:  # noqa: BLE001 - handed to the request that made the row
+                if not done.done():
+                    done.set_exception(exc)
+            else:
+                if not done.done():
+                    done.set_result(None)
+
+
+_group_commit = GroupCommit()
 
 
 @dataclass
