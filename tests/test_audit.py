@@ -44,6 +44,15 @@ async def _tamper(sql: str) -> None:
         await AccessLog.raw('ALTER TABLE "access_log" ENABLE TRIGGER "access_log_append_only"')
 
 
+async def _three_reads(client, world) -> list[int]:
+    """Alice opens a client's page three times: the ids of the three use-log rows."""
+    client_id = await make_client(world.team_a, "Lintu")
+    await login(client, "alice@example.org")
+    for _ in range(3):
+        await client.get(f"/clients/{client_id}")
+    return [row["id"] for row in await AccessLog.select(AccessLog.id).order_by(AccessLog.id)]
+
+
 # The use log ----------------------------------------------------------------------------------
 
 async def test_every_read_is_a_chained_row_with_who_why_and_which_request(client, world):
@@ -75,11 +84,7 @@ async def test_a_search_logs_each_client_it_reveals(client, world):
 
 
 async def test_the_log_cannot_be_changed_and_a_change_behind_its_back_is_found(client, world):
-    client_id = await make_client(world.team_a, "Lintu")
-    await login(client, "alice@example.org")
-    for _ in range(3):
-        await client.get(f"/clients/{client_id}")
-    ids = [row["id"] for row in await AccessLog.select(AccessLog.id).order_by(AccessLog.id)]
+    ids = await _three_reads(client, world)
     with pytest.raises(Exception, match="append-only"):
         await AccessLog.update({AccessLog.what: "nothing"}).where(AccessLog.id == ids[1])
     if not get_settings().is_sqlite:
@@ -94,11 +99,7 @@ async def test_the_log_cannot_be_changed_and_a_change_behind_its_back_is_found(c
 
 
 async def test_a_removed_row_breaks_the_chain_at_the_next(client, world):
-    client_id = await make_client(world.team_a, "Lintu")
-    await login(client, "alice@example.org")
-    for _ in range(3):
-        await client.get(f"/clients/{client_id}")
-    ids = [row["id"] for row in await AccessLog.select(AccessLog.id).order_by(AccessLog.id)]
+    ids = await _three_reads(client, world)
     if get_settings().is_sqlite:
         await AccessLog.raw(f"DELETE FROM access_log WHERE id = {ids[1]}")
     else:
