@@ -35,6 +35,11 @@ ROWS = [
     ('INSERT INTO "visit" ("uuid", "team", "client", "anonymous_count", "occurred_at", "place", "kind", "notes", '
      '"together_with_client", "created_by", "received_at") VALUES ({}, 1, 1, 0, {}, {}, {}, {}, {}, 1, {})',
      (VISIT, NOW, "Asema", "street", "Juteltiin asunnosta", False, NOW)),
+    # Reads logged before the log was a chain: the upgrade links them.
+    ('INSERT INTO "access_log" ("at", "user", "role", "team", "client", "action", "what") '
+     'VALUES ({}, 1, {}, 1, 1, {}, {})', (NOW, "professional", "read", "client_page")),
+    ('INSERT INTO "access_log" ("at", "user", "role", "team", "client", "action", "what") '
+     'VALUES ({}, 1, {}, 1, 1, {}, {})', (NOW, "professional", "read", "api_client")),
 ]
 
 
@@ -93,3 +98,7 @@ async def test_the_oldest_schema_with_data_migrates_to_this_version_intact(tmp_p
     # The upgraded installation works: its reminders can be planned and a user added.
     _run(sys.executable, "-m", "server.cli", "reminders", "plan", env=env)
     _run(sys.executable, "-m", "server.cli", "team", "add", "Uusi", env=env)
+    # The old log rows are now the start of an intact chain.
+    verified = subprocess.run([sys.executable, "-m", "server.cli", "audit", "verify"], cwd=PROJECT,
+                              env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 0 and "use log: 2 rows, chain intact" in verified.stdout, verified.stderr
