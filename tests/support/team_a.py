@@ -49,7 +49,7 @@ def _ok(response: httpx.Response) -> dict[str, Any]:
 async def make_team_a(world) -> TeamA:
     """Alice logs in on her own phone and records one of everything; her session stays alive."""
     pair = (await Pair.select(Pair.id).first())["id"]
-    service = await Service.insert(Service(name_fi=f"{MARKER} palvelu", category="housing"))
+    service = await Service.insert(Service(name_fi="Asumisneuvonta", category="housing"))  # shared by all teams
     transport = httpx.ASGITransport(app=create_app())
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as phone:
         assert (await login(phone, "alice@example.org")).status_code == 303
