@@ -11,7 +11,6 @@ test_the_countdown_keeps_local_time_across_the_spring_dst_change), hours of 1e30
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime, timedelta, timezone
 
 import json
