@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -82,7 +83,18 @@ async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Response:
         key=sessions.cookie_name(), value=token, max_age=settings.session_max_hours * 3600, path="/",
         httponly=True, secure=settings.is_https, samesite="lax",
     )
+    _new_csrf_token(request, response)
     return response
+
+
+def _new_csrf_token(request: Request, response: Response) -> None:
+    """A CSRF token dies with the session it was used in (a phone's queue may still hold one):
+    login and logout set a new one, and the queue fetches it again after its one 403."""
+    config = request.app.csrf_config
+    if config is not None:
+        response.set_cookie(key=config.cookie_name, value=generate_csrf_token(config.secret), path=config.cookie_path,
+                            domain=config.cookie_domain, secure=config.cookie_secure,
+                            httponly=config.cookie_httponly, samesite=config.cookie_samesite)
 
 
 @post("/logout", opt={"public": True})
@@ -96,6 +108,7 @@ async def logout(request: Request) -> Redirect:
                         secure=get_settings().is_https, samesite="lax")
     # Cached pages may hold client data; the offline queue (storage) is kept on purpose.
     response.headers["Clear-Site-Data"] = '"cache"'
+    _new_csrf_token(request, response)
     return response
 
 

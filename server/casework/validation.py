@@ -59,6 +59,8 @@ class Reader:
             self.fail(name, N_("Must be text."))
             return ""
         value = clean_text(value, multiline=multiline)
+        if not any(unicodedata.category(ch)[0] not in "ZC" for ch in value):
+            value = ""  # only invisible characters (zero-width spaces, joiners): nothing was typed
         if "\x00" in value:
             self.fail(name, N_("Contains characters that cannot be stored."))
             return ""

@@ -40,13 +40,13 @@ def endpoint_allowed(endpoint: str) -> bool:
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
         return False
-    if parts.username is not None or parts.password is not None or not host:
+    if parts.username is not None or parts.password is not None or not host or parts.fragment:
         return False
     allowlist = get_settings().push_endpoint_allowlist
     if not _host_allowed(host, allowlist):
         return False
     if parts.scheme == "https":
-        return True
+        return parts.port in (None, 443)  # the services listen on 443: another port is another service
     # Plain http only to a loopback push service the list names (tests), never in production.
     return parts.scheme == "http" and host in LOOPBACK and host in allowlist and not get_settings().is_production
 

@@ -98,7 +98,9 @@ async def test_push_page(request: Request) -> Redirect:
 
 @post("/settings/push/devices/{subscription_id:int}/remove")
 async def remove_device_page(request: Request, subscription_id: FromPath[int]) -> Redirect:
-    await subscriptions.remove_user_device(request.user.id, subscription_id=subscription_id)
+    # Another user's phone (or none) answers 404 like the API, not a redirect that looks like success.
+    if not await subscriptions.remove_user_device(request.user.id, subscription_id=subscription_id):
+        raise NotFoundException()
     return Redirect("/settings#notifications", status_code=303)
 
 
