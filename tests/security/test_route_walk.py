@@ -144,23 +144,33 @@ async def _walk(http: httpx.AsyncClient, team_a: TeamA, lead: bool) -> list[str]
     return problems
 
 
+async def _nothing_changed_but_refusals_logged(before: dict, user_id: int) -> None:
+    """No table changed, except that the use log recorded the refused attempts at team A's client
+    (for team A's lead to see; the one asking got the same 404 as for a missing id)."""
+    after = await snapshot()
+    assert changes(before, after, ignore={"access_log"}) == {}
+    added = after["access_log"][len(before["access_log"]):]
+    assert after["access_log"][:len(before["access_log"])] == before["access_log"]
+    assert added and {(row["user"], row["outcome"], row["action"]) for row in added} == {(user_id, "denied", "read")}
+
+
 async def test_a_worker_of_team_b_gets_404_for_every_team_a_object_on_every_route(client, world):
     team_a = await make_team_a(world)
     assert (await login(client, "dave@example.org")).status_code == 303
     before = await snapshot()
     problems = await _walk(client, team_a, lead=False)
     assert problems == []
-    assert changes(before, await snapshot()) == {}
+    await _nothing_changed_but_refusals_logged(before, world.dave)
 
 
 async def test_a_lead_of_team_b_gets_404_for_every_team_a_object_on_every_route(client, world):
     team_a = await make_team_a(world)
-    await add_user("bea@example.org", "lead", PASSWORD, "Team B", "Bea")
+    bea = await add_user("bea@example.org", "lead", PASSWORD, "Team B", "Bea")
     assert (await login(client, "bea@example.org")).status_code == 303
     before = await snapshot()
     problems = await _walk(client, team_a, lead=True)
     assert problems == []
-    assert changes(before, await snapshot()) == {}
+    await _nothing_changed_but_refusals_logged(before, bea)
 
 
 async def test_the_walk_reaches_team_a_objects_for_their_own_team(client, world):
