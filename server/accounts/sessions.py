@@ -33,6 +33,7 @@ class CurrentUser:
     pair_id: int | None = None
     partner_id: int | None = None
     partner_name: str | None = None
+    has_second_factor: bool = False
 
     @property
     def is_lead(self) -> bool:
@@ -73,6 +74,7 @@ def live_sessions(now: datetime):
 # before every page and API call, so it is written as plain SQL rather than four ORM joins.
 _RESOLVE_SQL = """
 SELECT s.id AS session_id, s.last_seen_at, u.id AS user_id, u.email, u.display_name, u.role, u.language,
+       u.totp_enabled_at,
        t.id AS team_id, t.name AS team_name, p.id AS pair_id, partner.id AS partner_id,
        partner.display_name AS partner_name
 FROM user_session s
@@ -103,7 +105,7 @@ async def resolve_session(token: str) -> CurrentUser | None:
         id=row["user_id"], email=row["email"], display_name=row["display_name"], role=row["role"],
         team_id=row["team_id"], team_name=row["team_name"], language=row["language"] or "",
         session_id=row["session_id"], pair_id=row["pair_id"], partner_id=row["partner_id"],
-        partner_name=row["partner_name"],
+        partner_name=row["partner_name"], has_second_factor=row["totp_enabled_at"] is not None,
     )
 
 
