@@ -189,16 +189,62 @@ async def test_a_user_can_end_their_other_sessions(client, world):
     assert (await client.get("/api/v1/me")).status_code == 200
 
 
-async def test_x_forwarded_for_counts_only_from_a_trusted_proxy(client, world, monkeypatch):
-    import dataclasses
-
+@pytest.fixture
+def trusted_proxies(monkeypatch):
+    """TRUSTED_PROXIES as an operator sets it; the test client's peer is 127.0.0.1."""
     from server.settings import get_settings
 
-    proxied = dataclasses.replace(get_settings(), trusted_proxies=frozenset({"127.0.0.1"}))
-    monkeypatch.setattr("server.web.client_address.get_settings", lambda: proxied)
+    def trust(value: str) -> None:
+        monkeypatch.setenv("TRUSTED_PROXIES", value)
+        get_settings.cache_clear()
+
+    yield trust
+    get_settings.cache_clear()
+
+
+async def _failed_login_addresses() -> list[str]:
     from server.accounts.tables import LoginFailure
 
-    await client.post("/login", headers={"X-Forwarded-For": "198.51.100.7, 127.0.0.1"}, data={
-        "email": "alice@example.org", "password": "wrong", "_csrf_token": await csrf_token(client)})
-    rows = await LoginFailure.select(LoginFailure.address)
-    assert [r["address"] for r in rows] == ["198.51.100.7"]
+    return [r["address"] for r in await LoginFailure.select(LoginFailure.address).order_by(LoginFailure.id)]
+
+
+async def _login_via(client, forwarded_for: str, email: str = "alice@example.org", password: str = "wrong"):
+    return await client.post("/login", headers={"X-Forwarded-For": forwarded_for}, data={
+        "email": email, "password": password, "_csrf_token": await csrf_token(client)})
+
+
+async def test_x_forwarded_for_is_ignored_without_trusted_proxies(client, world):
+    await _login_via(client, "198.51.100.7")
+    assert await _failed_login_addresses() == ["127.0.0.1"]
+
+
+@pytest.mark.parametrize("trusted, forwarded, client_is", [
+    ("127.0.0.1", "198.51.100.7", "198.51.100.7"),
+    # Whatever the client wrote itself stands left of what our proxy appended: the rightmost wins.
+    ("127.0.0.1", "203.0.113.66, 198.51.100.7", "198.51.100.7"),
+    ("127.0.0.0/8, 10.0.0.0/8", "203.0.113.66, 198.51.100.7, 10.1.2.3", "198.51.100.7"),
+    ("127.0.0.1", "", "127.0.0.1"),
+    ("10.0.0.1", "198.51.100.7", "127.0.0.1"),  # the peer is not our proxy: its header is not believed
+])
+async def test_x_forwarded_for_counts_only_from_a_trusted_proxy(client, world, trusted_proxies, trusted, forwarded,
+                                                                client_is):
+    trusted_proxies(trusted)
+    await _login_via(client, forwarded)
+    assert await _failed_login_addresses() == [client_is]
+
+
+async def test_fifty_spoofed_addresses_do_not_dodge_the_address_limit(client, world):
+    answers = [(await _login_via(client, f"203.0.113.{n}", email=f"ghost{n}@example.org")).status_code
+               for n in range(50)]
+    assert answers == [401] * 20 + [429] * 30
+    assert set(await _failed_login_addresses()) == {"127.0.0.1"}
+
+
+async def test_behind_a_trusted_proxy_each_client_address_counts_on_its_own(client, world, trusted_proxies):
+    trusted_proxies("127.0.0.1")
+    for n in range(20):
+        assert (await _login_via(client, "198.51.100.7", email=f"ghost{n}@example.org")).status_code == 401
+    assert (await _login_via(client, "198.51.100.7", email="ghost99@example.org")).status_code == 429
+    # Another person behind the same proxy is not locked out by the first one's failures.
+    other = await _login_via(client, "198.51.100.8", email="alice@example.org", password=PASSWORD)
+    assert other.status_code == 303

@@ -16,8 +16,9 @@ export function isShell() {
   return Boolean(document.querySelector('meta[name="rinnalla-shell"]'));
 }
 
+// The CSRF cookie is __Host-csrftoken when the site is served over https, csrftoken otherwise.
 function csrfFromCookie() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  const match = document.cookie.match(/(?:^|;\s*)(?:__Host-)?csrftoken=([^;]+)/);
   return match ? decodeURIComponent(match[1]) : "";
 }
 
