@@ -248,3 +248,77 @@ async def test_behind_a_trusted_proxy_each_client_address_counts_on_its_own(clie
     # Another person behind the same proxy is not locked out by the first one's failures.
     other = await _login_via(client, "198.51.100.8", email="alice@example.org", password=PASSWORD)
     assert other.status_code == 303
+
+
+# --- a lost phone, wiped ---------------------------------------------------------------------
+
+WIPE = '"cache", "storage"'
+
+
+@pytest.fixture
+async def lost_phone():
+    import httpx
+
+    from server.app import create_app
+
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as phone:
+        yield phone
+
+
+async def test_a_wiped_phone_is_told_to_delete_its_data_on_its_next_contact(client, world, lost_phone):
+    await login(lost_phone, "alice@example.org")
+    await login(client, "lena@example.org")
+    ended = await client.delete("/api/v1/users/alice@example.org/sessions?wipe=true",
+                                headers={"x-csrftoken": client.cookies["csrftoken"]})
+    assert ended.status_code == 200 and ended.json() == {"ended": 1, "wipe": True}
+    for path in ("/api/v1/device/session", "/api/v1/visits"):
+        answer = await lost_phone.get(path)
+        assert answer.status_code == 401
+        assert answer.headers["clear-site-data"] == WIPE and answer.headers["x-rinnalla-wipe"] == "1"
+    page = await lost_phone.get("/", follow_redirects=True)
+    assert page.url.path == "/login" and page.headers["clear-site-data"] == WIPE
+    assert '<meta name="rinnalla-wipe" content="1">' in page.text
+    # Alice logs in again on the phone: from then on nothing more is wiped.
+    await login(lost_phone, "alice@example.org")
+    again = await lost_phone.get("/api/v1/me")
+    assert again.status_code == 200 and "clear-site-data" not in again.headers
+    assert 'name="rinnalla-wipe"' not in (await lost_phone.get("/settings")).text
+
+
+async def test_ending_sessions_without_wipe_keeps_the_phones_queue(client, world, lost_phone):
+    await login(lost_phone, "alice@example.org")
+    await login(client, "lena@example.org")
+    ended = await client.delete("/api/v1/users/alice@example.org/sessions",
+                                headers={"x-csrftoken": client.cookies["csrftoken"]})
+    assert ended.json() == {"ended": 1}
+    answer = await lost_phone.get("/api/v1/device/session")
+    assert answer.status_code == 401 and "clear-site-data" not in answer.headers
+    assert 'name="rinnalla-wipe"' not in (await lost_phone.get("/login")).text
+
+
+async def test_the_team_page_wipes_also_a_phone_whose_session_had_already_ended(client, world, lost_phone):
+    await login(lost_phone, "bob@example.org")
+    await UserSession.update({UserSession.last_seen_at: utcnow() - timedelta(hours=9)}).where(
+        UserSession.user == world.bob)  # idle too long: ended before the phone was missed
+    await login(client, "lena@example.org")
+    client.cookies.set("lang", "en", domain="testserver.local")
+    team = await client.get("/team")
+    assert f'action="/team/members/{world.bob}/end-sessions" class="inline-form" data-wipe-form' in team.text
+    assert "Visits still waiting on that phone are lost." in team.text  # the lead is warned
+    assert (await post_form(client, f"/team/members/{world.bob}/end-sessions", {"wipe": "1"})).status_code == 303
+    answer = await lost_phone.get("/api/v1/me")
+    assert answer.status_code == 401 and answer.headers["clear-site-data"] == WIPE
+    # A colleague's phone is not touched.
+    assert "clear-site-data" not in (await client.get("/team")).headers
+
+
+async def test_the_command_line_wipes_too(world, lost_phone):
+    import subprocess
+    import sys
+
+    await login(lost_phone, "alice@example.org")
+    done = subprocess.run([sys.executable, "-m", "server.cli", "user", "logout", "alice@example.org", "--wipe"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "1 session(s)" in done.stdout and "delete their data" in done.stdout
+    assert (await lost_phone.get("/api/v1/me")).headers["clear-site-data"] == WIPE

@@ -137,8 +137,14 @@ async def _forget_phones(session_ids: list[int]) -> None:
         await PushSubscription.delete().where(PushSubscription.session_id.is_in(session_ids))
 
 
-async def revoke_sessions(user_id: int, session_id: int | None = None, keep_session_id: int | None = None) -> int:
-    """End one session of a user, all of them (a lost phone, a disabled account), or all but one."""
+async def revoke_sessions(user_id: int, session_id: int | None = None, keep_session_id: int | None = None,
+                          wipe: bool = False) -> int:
+    """End one session of a user, all of them (a lost phone, a disabled account), or all but one.
+
+    `wipe` (all of them only): each of the user's phones that still holds a cookie of theirs, also
+    of a session that had ended before, deletes its cached data and waiting visits on its next
+    contact (see server/web/context.py).
+    """
     condition = (UserSession.user == user_id) & UserSession.revoked_at.is_null()
     if session_id is not None:
         condition &= UserSession.id == session_id
@@ -152,7 +158,16 @@ async def revoke_sessions(user_id: int, session_id: int | None = None, keep_sess
         if keep_session_id is not None:
             phones &= (PushSubscription.session_id != keep_session_id) | PushSubscription.session_id.is_null()
         await PushSubscription.delete().where(phones)
+        if wipe and keep_session_id is None:
+            await UserSession.update({UserSession.wipe: True}).where(UserSession.user == user_id)
     return len(ended)
+
+
+async def is_wiped(token: str) -> bool:
+    """Whether this cookie belongs to a session a lead ended with "wipe" (a lost phone)."""
+    if not token or len(token) > 128:
+        return False
+    return await UserSession.exists().where((UserSession.token_hash == hash_token(token)) & (UserSession.wipe == True))  # noqa: E712
 
 
 async def active_sessions(user_id: int) -> list[dict]:

@@ -57,6 +57,7 @@ class UserSession(Table, tablename="user_session"):
     expires_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
     device = Varchar(length=120, default="", help_text="Browser and platform, to tell phones apart.")
+    wipe = Boolean(default=False, help_text="A lead asked the phone of this ended session to delete its data.")
 
 
 class LoginFailure(Table, tablename="login_failure"):

@@ -11,6 +11,7 @@ import { forgetUser, pageUserId, queueUser, rememberLanguage, rememberUser, toke
 import { enhanceServices } from "./services.js";
 import { plural } from "./texts.js";
 import { enhanceVisitForm } from "./visit-form.js";
+import { pageAsksToWipe, wipePhone } from "./wipe.js";
 
 const TIMER_MS = 30 * 1000;
 
@@ -91,6 +92,8 @@ async function tryStep(step) {
 }
 
 async function main() {
+  // A lead wiped this phone (a lost phone): its data goes before anything reads or writes it.
+  if (pageAsksToWipe()) await tryStep(wipePhone);
   const registration = registerServiceWorker();
   offerInstall();
   await tryStep(rememberLanguage);

@@ -6,6 +6,7 @@
 
 import * as store from "./store.js";
 import { forgetKey, unlock } from "./seal.js";
+import { wipeIfAsked } from "./wipe.js";
 
 export function pageUserId() {
   const meta = document.querySelector('meta[name="rinnalla-user"]');
@@ -25,6 +26,7 @@ function csrfFromCookie() {
 async function freshCsrf() {
   try {
     const response = await fetch("/api/v1/device/session", { credentials: "same-origin", cache: "no-store" });
+    if (await wipeIfAsked(response)) return null;
     return response.ok ? (await response.json()).csrf_token : null;
   } catch {
     return null;
