@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 
 from server.accounts import routes as account_routes
 from server.accounts import team_routes
+from server.accounts.mfa_gate import SecondFactorRequired, requires_second_factor, second_factor_required_handler
 from server.audit import routes as audit_routes
 from server.casework import api as casework_api
 from server.casework import client_pages, visit_pages
@@ -67,16 +68,19 @@ def create_app() -> Litestar:
                         *offline_routes.ROUTES, *service_routes.ROUTES, *service_api.ROUTES, *push_routes.ROUTES,
                         *push_link_routes.ROUTES, *dashboard_routes.ROUTES, *rhythm_routes.ROUTES, *audit_routes.ROUTES, *assets.ROUTES,
                         static],
-        guards=[requires_login],
+        guards=[requires_login, requires_second_factor],
         dependencies={"walls": Provide(provide_scope)},
         middleware=[metrics.ObservabilityMiddleware(), RequestContextMiddleware()],
         # Files and the worker script carry no form: no CSRF cookie on responses that caches share.
+        # __Host- on https, like the session cookie: no subdomain can set or shadow the token.
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.is_https,
+                               cookie_name="__Host-csrftoken" if settings.is_https else "csrftoken",
                                cookie_samesite="lax", cookie_httponly=False,
                                exclude=["/assets/", "/static/", "/sw.js", "/manifest.webmanifest", "/metrics", "/healthz", "/readyz"]),
         plugins=[HTMXPlugin()],
         template_config=template_config(),
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers={**EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+                            SecondFactorRequired: second_factor_required_handler},
         before_send=[add_security_headers],
         lifespan=[database_lifespan],
         logging_config=None,  # ours (server/observability/logs.py): JSON lines, no personal data

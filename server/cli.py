@@ -224,13 +224,16 @@ async def user_disable(email: str) -> None:
 
 @user.command("logout")
 @click.argument("email")
+@click.option("--wipe", is_flag=True, help="Also make each phone of the user delete its cached data and the "
+                                           "visits still waiting on it (they are lost) on its next contact.")
 @run_async
-async def user_logout(email: str) -> None:
+async def user_logout(email: str, wipe: bool) -> None:
     """End every session of a user (a lost phone): each device must log in again."""
     from server.accounts.services import log_out_everywhere
 
-    ended = await log_out_everywhere(email)
-    click.echo(f"{ended} session(s) of {email.strip().lower()} ended.")
+    ended = await log_out_everywhere(email, wipe=wipe)
+    click.echo(f"{ended} session(s) of {email.strip().lower()} ended."
+               + (" Their phones delete their data on their next contact." if wipe else ""))
 
 
 @main.group()

@@ -6,6 +6,7 @@ checks that the two stay in step.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable
@@ -89,8 +90,11 @@ class Settings:
     """Failed logins per client address within the window before 429 (default 20)."""
     login_window_minutes: int
     """Window for counting failed logins (default 15)."""
-    trusted_proxies: frozenset[str] = field(default_factory=frozenset)
-    """Addresses whose X-Forwarded-For is believed (comma-separated; default none)."""
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    """Proxy addresses or networks (CIDR) whose X-Forwarded-For is believed (comma-separated;
+    default none: the direct peer is the client)."""
+    mfa_required_roles: frozenset[str] = frozenset({"lead", "admin"})
+    """Roles that must use a second factor (TOTP) before anything else works (default lead,admin)."""
     release: str = ""
     """A label of the deployed release (RINNALLA_RELEASE, e.g. a git commit); a new label makes
     phones take a new app version even when no static file changed (default empty)."""
@@ -156,6 +160,26 @@ def _push_subject(raw: str, base_url: str, production: bool) -> str:
     return subject
 
 
+def _trusted_proxies(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError as exc:
+            raise SettingsError(f"TRUSTED_PROXIES takes IP addresses or networks (CIDR), got {part!r}") from exc
+    return tuple(networks)
+
+
+def _roles(name: str, raw: str) -> frozenset[str]:
+    roles = frozenset(r.strip().lower() for r in raw.split(",") if r.strip())
+    unknown = roles - {"professional", "experience_expert", "lead", "admin"}
+    if unknown:
+        raise SettingsError(f"{name} takes professional, experience_expert, lead and admin, got {sorted(unknown)}")
+    return roles
+
+
 def load_settings() -> Settings:
     data_dir = Path(_env("DATA_DIR", "./data")).resolve()
     environment = _env("RINNALLA_ENV", "development").strip().lower()
@@ -195,7 +219,8 @@ def load_settings() -> Settings:
         login_max_failures_per_account=_env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
         login_max_failures_per_address=_env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         login_window_minutes=_env_int("LOGIN_WINDOW_MINUTES", 15),
-        trusted_proxies=frozenset(p.strip() for p in _env("TRUSTED_PROXIES").split(",") if p.strip()),
+        trusted_proxies=_trusted_proxies(_env("TRUSTED_PROXIES")),
+        mfa_required_roles=_roles("MFA_REQUIRED_ROLES", _env("MFA_REQUIRED_ROLES", "lead,admin")),
         release=_env("RINNALLA_RELEASE").strip(),
         vapid_private_key=_env("VAPID_PRIVATE_KEY").strip(),
         push_subject=_push_subject(_env("PUSH_SUBJECT"), _env("BASE_URL", "http://localhost:8000"),

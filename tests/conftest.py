@@ -35,6 +35,9 @@ SUITE_LOG = os.path.join(_DATA_DIR, "suite.log")
 os.environ["LOG_FILE"] = SUITE_LOG
 os.environ.pop("METRICS_TOKEN", None)
 os.environ.pop("VAPID_PRIVATE_KEY", None)
+# Logins in tests need no second factor unless a test asks for one (tests/test_mfa.py).
+os.environ["MFA_REQUIRED_ROLES"] = ""
+os.environ.pop("TRUSTED_PROXIES", None)
 
 
 async def _recreate_postgres_database(name: str) -> None:

@@ -1,11 +1,12 @@
 """Security headers on every kind of response, and no caching of personal pages."""
 
 import dataclasses
+import re
 
 import pytest
 
 from server.settings import get_settings
-from tests.support.fixtures import login, post_form
+from tests.support.fixtures import PASSWORD, login, post_form
 
 pytestmark = pytest.mark.anyio
 
@@ -69,3 +70,47 @@ async def test_the_api_description_is_served_to_logged_in_users_as_json(client, 
     await login(client, "alice@example.org")
     schema = await client.get("/schema/openapi.json")
     assert schema.status_code == 200 and "/api/v1/visits" in schema.json()["paths"]
+
+
+@pytest.fixture
+async def https_client(db, monkeypatch):
+    """The app as deployed: BASE_URL https, cookies sent back only over https (like a browser)."""
+    import httpx
+
+    from server.app import create_app
+
+    monkeypatch.setenv("BASE_URL", "https://testserver.local")
+    get_settings.cache_clear()
+    try:
+        transport = httpx.ASGITransport(app=create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver.local") as client:
+            yield client
+    finally:
+        get_settings.cache_clear()
+
+
+def _cookie(response, name: str) -> str:
+    found = [c for c in response.headers.get_list("set-cookie") if c.startswith(f"{name}=")]
+    assert found, f"no {name} cookie in {response.headers.get_list('set-cookie')}"
+    return found[0]
+
+
+async def test_over_https_both_cookies_are_host_only_and_secure(https_client, world):
+    page = await https_client.get("/login")
+    csrf = _cookie(page, "__Host-csrftoken")
+    # __Host-: Secure, Path=/ and no Domain, so no other host under the domain can plant or read it.
+    assert "Secure" in csrf and "Path=/" in csrf and "domain=" not in csrf.lower() and "samesite=lax" in csrf.lower()
+    assert not any(c.startswith("csrftoken=") for c in page.headers.get_list("set-cookie"))
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    logged_in = await https_client.post("/login", data={
+        "email": "alice@example.org", "password": PASSWORD, "_csrf_token": token})
+    assert logged_in.status_code == 303
+    session = _cookie(logged_in, "__Host-rinnalla_session")
+    assert "Secure" in session and "HttpOnly" in session and "Path=/" in session and "domain=" not in session.lower()
+    # The cookies work: the API knows Alice, and the header token from the __Host- cookie is accepted.
+    assert (await https_client.get("/api/v1/me")).json()["email"] == "alice@example.org"
+    header_token = https_client.cookies["__Host-csrftoken"]
+    ended = await https_client.post("/settings/sessions/end-others", headers={"x-csrftoken": header_token})
+    assert ended.status_code == 303
+    missing = await https_client.post("/settings/sessions/end-others")
+    assert missing.status_code == 403

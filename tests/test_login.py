@@ -189,16 +189,136 @@ async def test_a_user_can_end_their_other_sessions(client, world):
     assert (await client.get("/api/v1/me")).status_code == 200
 
 
-async def test_x_forwarded_for_counts_only_from_a_trusted_proxy(client, world, monkeypatch):
-    import dataclasses
-
+@pytest.fixture
+def trusted_proxies(monkeypatch):
+    """TRUSTED_PROXIES as an operator sets it; the test client's peer is 127.0.0.1."""
     from server.settings import get_settings
 
-    proxied = dataclasses.replace(get_settings(), trusted_proxies=frozenset({"127.0.0.1"}))
-    monkeypatch.setattr("server.web.client_address.get_settings", lambda: proxied)
+    def trust(value: str) -> None:
+        monkeypatch.setenv("TRUSTED_PROXIES", value)
+        get_settings.cache_clear()
+
+    yield trust
+    get_settings.cache_clear()
+
+
+async def _failed_login_addresses() -> list[str]:
     from server.accounts.tables import LoginFailure
 
-    await client.post("/login", headers={"X-Forwarded-For": "198.51.100.7, 127.0.0.1"}, data={
-        "email": "alice@example.org", "password": "wrong", "_csrf_token": await csrf_token(client)})
-    rows = await LoginFailure.select(LoginFailure.address)
-    assert [r["address"] for r in rows] == ["198.51.100.7"]
+    return [r["address"] for r in await LoginFailure.select(LoginFailure.address).order_by(LoginFailure.id)]
+
+
+async def _login_via(client, forwarded_for: str, email: str = "alice@example.org", password: str = "wrong"):
+    return await client.post("/login", headers={"X-Forwarded-For": forwarded_for}, data={
+        "email": email, "password": password, "_csrf_token": await csrf_token(client)})
+
+
+async def test_x_forwarded_for_is_ignored_without_trusted_proxies(client, world):
+    await _login_via(client, "198.51.100.7")
+    assert await _failed_login_addresses() == ["127.0.0.1"]
+
+
+@pytest.mark.parametrize("trusted, forwarded, client_is", [
+    ("127.0.0.1", "198.51.100.7", "198.51.100.7"),
+    # Whatever the client wrote itself stands left of what our proxy appended: the rightmost wins.
+    ("127.0.0.1", "203.0.113.66, 198.51.100.7", "198.51.100.7"),
+    ("127.0.0.0/8, 10.0.0.0/8", "203.0.113.66, 198.51.100.7, 10.1.2.3", "198.51.100.7"),
+    ("127.0.0.1", "", "127.0.0.1"),
+    ("10.0.0.1", "198.51.100.7", "127.0.0.1"),  # the peer is not our proxy: its header is not believed
+])
+async def test_x_forwarded_for_counts_only_from_a_trusted_proxy(client, world, trusted_proxies, trusted, forwarded,
+                                                                client_is):
+    trusted_proxies(trusted)
+    await _login_via(client, forwarded)
+    assert await _failed_login_addresses() == [client_is]
+
+
+async def test_fifty_spoofed_addresses_do_not_dodge_the_address_limit(client, world):
+    answers = [(await _login_via(client, f"203.0.113.{n}", email=f"ghost{n}@example.org")).status_code
+               for n in range(50)]
+    assert answers == [401] * 20 + [429] * 30
+    assert set(await _failed_login_addresses()) == {"127.0.0.1"}
+
+
+async def test_behind_a_trusted_proxy_each_client_address_counts_on_its_own(client, world, trusted_proxies):
+    trusted_proxies("127.0.0.1")
+    for n in range(20):
+        assert (await _login_via(client, "198.51.100.7", email=f"ghost{n}@example.org")).status_code == 401
+    assert (await _login_via(client, "198.51.100.7", email="ghost99@example.org")).status_code == 429
+    # Another person behind the same proxy is not locked out by the first one's failures.
+    other = await _login_via(client, "198.51.100.8", email="alice@example.org", password=PASSWORD)
+    assert other.status_code == 303
+
+
+# --- a lost phone, wiped ---------------------------------------------------------------------
+
+WIPE = '"cache", "storage"'
+
+
+@pytest.fixture
+async def lost_phone():
+    import httpx
+
+    from server.app import create_app
+
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as phone:
+        yield phone
+
+
+async def test_a_wiped_phone_is_told_to_delete_its_data_on_its_next_contact(client, world, lost_phone):
+    await login(lost_phone, "alice@example.org")
+    await login(client, "lena@example.org")
+    ended = await client.delete("/api/v1/users/alice@example.org/sessions?wipe=true",
+                                headers={"x-csrftoken": client.cookies["csrftoken"]})
+    assert ended.status_code == 200 and ended.json() == {"ended": 1, "wipe": True}
+    for path in ("/api/v1/device/session", "/api/v1/visits"):
+        answer = await lost_phone.get(path)
+        assert answer.status_code == 401
+        assert answer.headers["clear-site-data"] == WIPE and answer.headers["x-rinnalla-wipe"] == "1"
+    page = await lost_phone.get("/", follow_redirects=True)
+    assert page.url.path == "/login" and page.headers["clear-site-data"] == WIPE
+    assert '<meta name="rinnalla-wipe" content="1">' in page.text
+    # Alice logs in again on the phone: from then on nothing more is wiped.
+    await login(lost_phone, "alice@example.org")
+    again = await lost_phone.get("/api/v1/me")
+    assert again.status_code == 200 and "clear-site-data" not in again.headers
+    assert 'name="rinnalla-wipe"' not in (await lost_phone.get("/settings")).text
+
+
+async def test_ending_sessions_without_wipe_keeps_the_phones_queue(client, world, lost_phone):
+    await login(lost_phone, "alice@example.org")
+    await login(client, "lena@example.org")
+    ended = await client.delete("/api/v1/users/alice@example.org/sessions",
+                                headers={"x-csrftoken": client.cookies["csrftoken"]})
+    assert ended.json() == {"ended": 1}
+    answer = await lost_phone.get("/api/v1/device/session")
+    assert answer.status_code == 401 and "clear-site-data" not in answer.headers
+    assert 'name="rinnalla-wipe"' not in (await lost_phone.get("/login")).text
+
+
+async def test_the_team_page_wipes_also_a_phone_whose_session_had_already_ended(client, world, lost_phone):
+    await login(lost_phone, "bob@example.org")
+    await UserSession.update({UserSession.last_seen_at: utcnow() - timedelta(hours=9)}).where(
+        UserSession.user == world.bob)  # idle too long: ended before the phone was missed
+    await login(client, "lena@example.org")
+    client.cookies.set("lang", "en", domain="testserver.local")
+    team = await client.get("/team")
+    assert f'action="/team/members/{world.bob}/end-sessions" class="inline-form" data-wipe-form' in team.text
+    assert "Visits still waiting on that phone are lost." in team.text  # the lead is warned
+    assert (await post_form(client, f"/team/members/{world.bob}/end-sessions", {"wipe": "1"})).status_code == 303
+    answer = await lost_phone.get("/api/v1/me")
+    assert answer.status_code == 401 and answer.headers["clear-site-data"] == WIPE
+    # A colleague's phone is not touched.
+    assert "clear-site-data" not in (await client.get("/team")).headers
+
+
+async def test_the_command_line_wipes_too(world, lost_phone):
+    import subprocess
+    import sys
+
+    await login(lost_phone, "alice@example.org")
+    done = subprocess.run([sys.executable, "-m", "server.cli", "user", "logout", "alice@example.org", "--wipe"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "1 session(s)" in done.stdout and "delete their data" in done.stdout
+    assert (await lost_phone.get("/api/v1/me")).headers["clear-site-data"] == WIPE

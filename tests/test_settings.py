@@ -1,6 +1,7 @@
 """Settings from the environment; every setting is documented in the README."""
 
 import dataclasses
+import ipaddress
 import re
 from pathlib import Path
 
@@ -14,8 +15,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 ENVIRONMENT_NAMES = ["DATABASE_URL", "DATA_DIR", "SECRET_KEY", "BASE_URL", "TZ", "RINNALLA_ENV", "DEBUG",
                      "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "LOGIN_MAX_FAILURES_PER_ACCOUNT",
                      "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_WINDOW_MINUTES", "TRUSTED_PROXIES",
-                     "RINNALLA_RELEASE", "VAPID_PRIVATE_KEY", "PUSH_SUBJECT", "PUSH_ENDPOINT_ALLOWLIST",
-                     "REMINDER_QUIET_HOURS", "METRICS_TOKEN", "LOG_FILE",
+                     "MFA_REQUIRED_ROLES", "RINNALLA_RELEASE", "VAPID_PRIVATE_KEY", "PUSH_SUBJECT",
+                     "PUSH_ENDPOINT_ALLOWLIST", "REMINDER_QUIET_HOURS", "METRICS_TOKEN", "LOG_FILE",
                      "CLIENT_RETENTION_YEARS", "LOG_RETENTION_YEARS"]
 
 
@@ -33,7 +34,9 @@ READ_BACK = [
     ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "7", "login_max_failures_per_account", 7),
     ("LOGIN_MAX_FAILURES_PER_ADDRESS", "30", "login_max_failures_per_address", 30),
     ("LOGIN_WINDOW_MINUTES", "20", "login_window_minutes", 20),
-    ("TRUSTED_PROXIES", "10.0.0.1, 10.0.0.2", "trusted_proxies", frozenset({"10.0.0.1", "10.0.0.2"})),
+    ("TRUSTED_PROXIES", "10.0.0.1, 10.0.0.0/24, fd00::/8", "trusted_proxies",
+     (ipaddress.ip_network("10.0.0.1"), ipaddress.ip_network("10.0.0.0/24"), ipaddress.ip_network("fd00::/8"))),
+    ("MFA_REQUIRED_ROLES", " Lead, professional ", "mfa_required_roles", frozenset({"lead", "professional"})),
     ("RINNALLA_RELEASE", " 4f2a9c1 ", "release", "4f2a9c1"),
     ("VAPID_PRIVATE_KEY", "abc", "vapid_private_key", "abc"),
     ("PUSH_SUBJECT", "mailto:ops@r.example.fi", "push_subject", "mailto:ops@r.example.fi"),
@@ -83,6 +86,7 @@ def test_defaults_suit_a_laptop(tmp_path, monkeypatch):
     assert settings.is_sqlite and settings.sqlite_path == tmp_path / "rinnalla.sqlite"
     assert str(settings.timezone) == "Europe/Helsinki"
     assert settings.base_url == "http://localhost:8000" and not settings.is_https
+    assert settings.mfa_required_roles == {"lead", "admin"} and settings.trusted_proxies == ()
 
 
 @pytest.mark.parametrize("name, value, words", [
@@ -90,6 +94,8 @@ def test_defaults_suit_a_laptop(tmp_path, monkeypatch):
     ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
     ("SESSION_IDLE_MINUTES", "eight hours", "SESSION_IDLE_MINUTES"),
     ("RINNALLA_ENV", "staging", "RINNALLA_ENV"),
+    ("TRUSTED_PROXIES", "proxy.example", "TRUSTED_PROXIES"),
+    ("MFA_REQUIRED_ROLES", "lead,boss", "MFA_REQUIRED_ROLES"),
 ])
 def test_bad_values_are_named(tmp_path, monkeypatch, name, value, words):
     monkeypatch.setenv("DATA_DIR", str(tmp_path))

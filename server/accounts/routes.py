@@ -12,7 +12,8 @@ from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.accounts import sessions, throttle
+from server.accounts import mfa_routes, second_factor, sessions, throttle
+from server.accounts.mfa_gate import SETUP_PATH
 from server.observability import metrics
 from server.accounts.services import authenticate
 from server.accounts.tables import User
@@ -32,6 +33,7 @@ FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 class LoginForm:
     email: str = ""
     password: str = ""
+    otp: str = ""
     next: str = ""
 
 
@@ -72,12 +74,17 @@ async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Response:
         metrics.login_failed()
         # One message for an unknown email and a wrong password: no account enumeration.
         return _login_page(data, _("The email or the password is wrong."), 401)
+    if user["totp_enabled_at"] is not None and not await second_factor.check_code(user, data.otp):
+        metrics.login_failed()  # counted by register_attempt above, like a wrong password
+        return _login_page(data, _("The code is wrong or missing. Type the 6 digits your authenticator app "
+                                   "shows, or one of your recovery codes."), 401)
     await throttle.clear_account(data.email)
     old_token = request.cookies.get(sessions.cookie_name())
     if old_token:
         await sessions.revoke_session(old_token)  # a pre-login token never becomes a session
     token = await sessions.create_session(user["id"], _device(request))
-    response = Redirect(path=safe_next(data.next), status_code=303)
+    must_set_up = user["totp_enabled_at"] is None and second_factor.required_for(user["role"])
+    response = Redirect(path=SETUP_PATH if must_set_up else safe_next(data.next), status_code=303)
     settings = get_settings()
     response.set_cookie(
         key=sessions.cookie_name(), value=token, max_age=settings.session_max_hours * 3600, path="/",
@@ -134,6 +141,7 @@ async def _settings(request: Request, feed_url: str | None = None, push_test: in
     return Template(
         template_name="pages/settings.html",
         context={"sessions": rows, "current_session_id": request.user.session_id, "feed_url": feed_url,
+                 "second_factor_on": request.user.has_second_factor,
                  "has_feed": await calendar.has_feed(request.user.id),
                  "devices": await user_devices(request.user.id), "push_test": push_test},
     )
@@ -181,4 +189,4 @@ async def me(request: Request) -> dict[str, Any]:
 
 
 ROUTES = [login_page, login, logout, choose_language, settings_page, new_calendar_feed, revoke_calendar_feed,
-          end_own_session, end_other_sessions, me]
+          end_own_session, end_other_sessions, me, *mfa_routes.ROUTES]

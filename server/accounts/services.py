@@ -88,13 +88,14 @@ async def disable_user(email: str) -> int:
     return await revoke_sessions(user["id"])
 
 
-async def log_out_everywhere(email: str) -> int:
+async def log_out_everywhere(email: str, wipe: bool = False) -> int:
     """A lost phone or a leaver: every session of the user ends (and their phones' pushes stop);
-    the next request from any of their devices asks for a login. Returns how many ended."""
+    the next request from any of their devices asks for a login, and with `wipe` also deletes
+    that phone's cached data and waiting visits. Returns how many sessions ended."""
     user = await user_by_email(email)
     if user is None:
         raise AccountError(f"No user {email.strip().lower()}")
-    return await revoke_sessions(user["id"])
+    return await revoke_sessions(user["id"], wipe=wipe)
 
 
 def _plausible_email(email: str) -> bool:

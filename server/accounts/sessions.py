@@ -33,6 +33,7 @@ class CurrentUser:
     pair_id: int | None = None
     partner_id: int | None = None
     partner_name: str | None = None
+    has_second_factor: bool = False
 
     @property
     def is_lead(self) -> bool:
@@ -73,6 +74,7 @@ def live_sessions(now: datetime):
 # before every page and API call, so it is written as plain SQL rather than four ORM joins.
 _RESOLVE_SQL = """
 SELECT s.id AS session_id, s.last_seen_at, u.id AS user_id, u.email, u.display_name, u.role, u.language,
+       u.totp_enabled_at,
        t.id AS team_id, t.name AS team_name, p.id AS pair_id, partner.id AS partner_id,
        partner.display_name AS partner_name
 FROM user_session s
@@ -103,7 +105,7 @@ async def resolve_session(token: str) -> CurrentUser | None:
         id=row["user_id"], email=row["email"], display_name=row["display_name"], role=row["role"],
         team_id=row["team_id"], team_name=row["team_name"], language=row["language"] or "",
         session_id=row["session_id"], pair_id=row["pair_id"], partner_id=row["partner_id"],
-        partner_name=row["partner_name"],
+        partner_name=row["partner_name"], has_second_factor=row["totp_enabled_at"] is not None,
     )
 
 
@@ -135,8 +137,14 @@ async def _forget_phones(session_ids: list[int]) -> None:
         await PushSubscription.delete().where(PushSubscription.session_id.is_in(session_ids))
 
 
-async def revoke_sessions(user_id: int, session_id: int | None = None, keep_session_id: int | None = None) -> int:
-    """End one session of a user, all of them (a lost phone, a disabled account), or all but one."""
+async def revoke_sessions(user_id: int, session_id: int | None = None, keep_session_id: int | None = None,
+                          wipe: bool = False) -> int:
+    """End one session of a user, all of them (a lost phone, a disabled account), or all but one.
+
+    `wipe` (all of them only): each of the user's phones that still holds a cookie of theirs, also
+    of a session that had ended before, deletes its cached data and waiting visits on its next
+    contact (see server/web/context.py).
+    """
     condition = (UserSession.user == user_id) & UserSession.revoked_at.is_null()
     if session_id is not None:
         condition &= UserSession.id == session_id
@@ -150,7 +158,16 @@ async def revoke_sessions(user_id: int, session_id: int | None = None, keep_sess
         if keep_session_id is not None:
             phones &= (PushSubscription.session_id != keep_session_id) | PushSubscription.session_id.is_null()
         await PushSubscription.delete().where(phones)
+        if wipe and keep_session_id is None:
+            await UserSession.update({UserSession.wipe: True}).where(UserSession.user == user_id)
     return len(ended)
+
+
+async def is_wiped(token: str) -> bool:
+    """Whether this cookie belongs to a session a lead ended with "wipe" (a lost phone)."""
+    if not token or len(token) > 128:
+        return False
+    return await UserSession.exists().where((UserSession.token_hash == hash_token(token)) & (UserSession.wipe == True))  # noqa: E712
 
 
 async def active_sessions(user_id: int) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, ForeignKey, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -31,6 +31,10 @@ class User(Table, tablename="app_user"):
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     disabled_at = Timestamptz(null=True, default=None)
+    totp_secret = Varchar(length=255, default="",
+                          help_text="The TOTP key, encrypted (AES-GCM, key from SECRET_KEY); empty = none.")
+    totp_enabled_at = Timestamptz(null=True, default=None, help_text="Empty while set-up is unconfirmed.")
+    totp_last_step = BigInt(default=0, help_text="The last time step a code was used for: no replay.")
 
 
 class Pair(Table, tablename="work_pair"):
@@ -53,6 +57,7 @@ class UserSession(Table, tablename="user_session"):
     expires_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
     device = Varchar(length=120, default="", help_text="Browser and platform, to tell phones apart.")
+    wipe = Boolean(default=False, help_text="A lead asked the phone of this ended session to delete its data.")
 
 
 class LoginFailure(Table, tablename="login_failure"):
@@ -61,3 +66,12 @@ class LoginFailure(Table, tablename="login_failure"):
     account_key = Varchar(length=64, index=True, help_text="sha256 of the lower-cased email")
     address = Varchar(length=64, index=True)
     failed_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class RecoveryCode(Table, tablename="recovery_code"):
+    """One-time codes for a lost authenticator: only a SHA-256 of each (60 random bits) is kept."""
+
+    user = ForeignKey(references=User, index=True)
+    code_hash = Varchar(length=64)
+    created_at = Timestamptz(default=TimestamptzNow())
+    used_at = Timestamptz(null=True, default=None)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Annotated
+
 from litestar import Request, delete, get, post
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.accounts import sessions
@@ -32,10 +36,17 @@ async def team_page(request: Request, walls: Walls) -> Template:
         "members": members, "teams": teams, "pay_choices": [(b, label("pay_basis", b)) for b in PAY_BASES]})
 
 
+@dataclass
+class EndSessionsForm:
+    wipe: str = ""
+
+
 @post("/team/members/{user_id:int}/end-sessions", guards=[requires_lead])
-async def end_member_sessions(walls: Walls, user_id: FromPath[int]) -> Redirect:
+async def end_member_sessions(walls: Walls, user_id: FromPath[int],
+                              data: Annotated[EndSessionsForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+                              ) -> Redirect:
     await walls.get(User, user_id, User.id)
-    await sessions.revoke_sessions(user_id)
+    await sessions.revoke_sessions(user_id, wipe=data.wipe == "1")
     return Redirect(path="/team", status_code=303)
 
 
@@ -49,12 +60,15 @@ async def disable_member(request: Request, walls: Walls, user_id: FromPath[int])
 
 
 @delete("/api/v1/users/{email:str}/sessions", guards=[requires_lead], status_code=200)
-async def end_sessions_api(walls: Walls, email: FromPath[str]) -> dict[str, int]:
-    """A lost phone: every session of a user of the lead's teams ends; 404 for anyone else."""
+async def end_sessions_api(walls: Walls, email: FromPath[str], wipe: FromQuery[bool] = False) -> dict[str, int | bool]:
+    """A lost phone: every session of a user of the lead's teams ends; 404 for anyone else.
+    `?wipe=true`: the phone also deletes its cached data and waiting visits on its next contact
+    (the answer then says `"wipe": true`)."""
     member = await walls.select(User, User.id).where(User.email == email.strip().lower()).first()
     if member is None:
         raise NotFoundException()
-    return {"ended": await sessions.revoke_sessions(member["id"])}
+    ended = await sessions.revoke_sessions(member["id"], wipe=wipe)
+    return {"ended": ended, "wipe": True} if wipe else {"ended": ended}
 
 
 ROUTES = [team_page, end_member_sessions, disable_member, end_sessions_api]

@@ -11,6 +11,7 @@
 
 import { counts, drain, SYNC_TAG } from {{ asset("js/outbox.js") | tojson }};
 import * as store from {{ asset("js/store.js") | tojson }};
+import { wipeIfAsked } from {{ asset("js/wipe.js") | tojson }};
 
 const CACHE = "rinnalla-" + {{ version | tojson }};
 const ASSETS = {{ assets | tojson }};
@@ -69,6 +70,7 @@ self.addEventListener("fetch", (event) => {
 
 async function sessionForSync() {
   const response = await fetch("/api/v1/device/session", { credentials: "same-origin", cache: "no-store" });
+  if (await wipeIfAsked(response)) return null; // a lost phone, wiped by a lead
   return response.ok ? response.json() : null;
 }
 

@@ -11,6 +11,7 @@ import { forgetUser, pageUserId, queueUser, rememberLanguage, rememberUser, toke
 import { enhanceServices } from "./services.js";
 import { plural } from "./texts.js";
 import { enhanceVisitForm } from "./visit-form.js";
+import { pageAsksToWipe, wipePhone } from "./wipe.js";
 
 const TIMER_MS = 30 * 1000;
 
@@ -91,6 +92,11 @@ async function tryStep(step) {
 }
 
 async function main() {
+  // A lead wiped this phone (a lost phone): its data goes before anything reads or writes it.
+  if (pageAsksToWipe()) {
+    await tryStep(wipePhone);
+    document.documentElement.dataset.wiped = "true"; // done (styles and tests may rely on it)
+  }
   const registration = registerServiceWorker();
   offerInstall();
   await tryStep(rememberLanguage);
@@ -99,6 +105,7 @@ async function main() {
   const userId = await tryStep(queueUser);
   // Forms first: a visit typed here must reach the queue even if a later step fails.
   for (const form of document.querySelectorAll("form[data-visit-form]")) await tryStep(() => enhanceVisitForm(form));
+  document.documentElement.dataset.formsReady = "true"; // a visit typed now goes to the queue
   const outboxList = enhanceOutboxPage();
   enhanceServices();
   await tryStep(enhancePushPanel);

@@ -6,13 +6,14 @@
 //   201/200          stored (or already stored): removed from the phone
 //   network error    kept; tried again on the next trigger
 //   5xx, 408, 429    kept; tried again after a growing pause
-//   401              kept until the same user logs in again
+//   401              kept until the same user logs in again (deleted if a lead wiped the phone)
 //   403              the CSRF token is stale: one retry with a fresh token, then kept and shown
 //   422              kept and shown with the server's words, for the user to fix
 //   404, 409, other  kept and shown (e.g. the client moved to another team)
 
 import * as store from "./store.js";
 import { isUnlocked, keysOf, lock, open, openAsUser, seal, sealToUser, unlock } from "./seal.js";
+import { wipeIfAsked } from "./wipe.js";
 
 export const CHANNEL = "rinnalla-outbox";
 export const SYNC_TAG = "rinnalla-outbox";
@@ -130,6 +131,7 @@ async function sendOne(item, userId, csrfToken) {
   }
   if (status === 401) {
     lock(userId); // the session ended: nothing here opens the content any more
+    await wipeIfAsked(response); // a lost phone: the queue goes with everything else
     return { outcome: "login" };
   }
   if (status === 403) return { outcome: "forbidden" };

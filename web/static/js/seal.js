@@ -14,6 +14,7 @@
 // session. Logging out deletes the device key too; the sealed visits stay, for that user alone.
 
 import * as store from "./store.js";
+import { wipeIfAsked } from "./wipe.js";
 
 const encoder = new TextEncoder();
 const ECDH = { name: "ECDH", namedCurve: "P-256" };
@@ -98,6 +99,7 @@ export async function unlock(userId, csrfToken) {
   });
   if (!response.ok) {
     lock(userId);
+    await wipeIfAsked(response);
     return null;
   }
   const material = await response.json();

@@ -6,6 +6,7 @@
 
 import * as store from "./store.js";
 import { forgetKey, unlock } from "./seal.js";
+import { wipeIfAsked } from "./wipe.js";
 
 export function pageUserId() {
   const meta = document.querySelector('meta[name="rinnalla-user"]');
@@ -16,14 +17,16 @@ export function isShell() {
   return Boolean(document.querySelector('meta[name="rinnalla-shell"]'));
 }
 
+// The CSRF cookie is __Host-csrftoken when the site is served over https, csrftoken otherwise.
 function csrfFromCookie() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  const match = document.cookie.match(/(?:^|;\s*)(?:__Host-)?csrftoken=([^;]+)/);
   return match ? decodeURIComponent(match[1]) : "";
 }
 
 async function freshCsrf() {
   try {
     const response = await fetch("/api/v1/device/session", { credentials: "same-origin", cache: "no-store" });
+    if (await wipeIfAsked(response)) return null;
     return response.ok ? (await response.json()).csrf_token : null;
   } catch {
     return null;

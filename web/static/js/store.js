@@ -72,3 +72,16 @@ export async function byUser(userId) {
   const db = await openDb();
   return result(db.transaction("outbox").objectStore("outbox").index("user").getAll(userId));
 }
+
+// A wiped phone (static/js/wipe.js): the whole database goes. Our own connection closes first;
+// other tabs and the service worker close theirs on the versionchange this sends (see openDb).
+export async function destroy() {
+  const db = await opening?.catch(() => null);
+  db?.close();
+  opening = null;
+  await new Promise((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(DB_NAME);
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error);
+  });
+}
