@@ -35,7 +35,7 @@ from server.observability import metrics
 from server.observability.logs import configure_logging
 from server.web.context import RequestContextMiddleware
 from server.web.errors import EXCEPTION_HANDLERS
-from server.web.guards import requires_admin, requires_login
+from server.web.guards import requires_admin, requires_login, requires_same_origin
 from server.web.security_headers import add_security_headers
 from server.web.templating import template_config
 
@@ -68,7 +68,7 @@ def create_app() -> Litestar:
                         *offline_routes.ROUTES, *service_routes.ROUTES, *service_api.ROUTES, *push_routes.ROUTES,
                         *push_link_routes.ROUTES, *dashboard_routes.ROUTES, *rhythm_routes.ROUTES, *audit_routes.ROUTES, *assets.ROUTES,
                         static],
-        guards=[requires_login, requires_second_factor],
+        guards=[requires_same_origin, requires_login, requires_second_factor],
         dependencies={"walls": Provide(provide_scope)},
         middleware=[metrics.ObservabilityMiddleware(), RequestContextMiddleware()],
         # Files and the worker script carry no form: no CSRF cookie on responses that caches share.
