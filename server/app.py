@@ -34,10 +34,9 @@ from server.observability.logs import configure_logging
 from server.web.context import RequestContextMiddleware
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.guards import requires_admin, requires_login
+from server.web.limits import MAX_BODY_BYTES
 from server.web.security_headers import add_security_headers
 from server.web.templating import template_config
-
-MAX_BODY_BYTES = 1024 * 1024
 
 
 async def provide_scope(request: Request) -> TeamScope:
