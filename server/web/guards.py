@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+
+from server.settings import get_settings
 
 
 def requires_login(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
@@ -28,3 +30,13 @@ def requires_admin(connection: ASGIConnection, handler: BaseRouteHandler) -> Non
         raise NotAuthorizedException()
     if not user.is_admin:
         raise PermissionDeniedException()
+
+
+def api_description_visible(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """The OpenAPI description (/schema): for an admin in production, for anyone logged in while
+    developing and testing; everyone else gets the same 404 as for an address that does not
+    exist, so a scan learns nothing of the API (security.md §5 #46)."""
+    user = connection.scope.get("user")
+    allowed = user is not None and (user.is_admin or not get_settings().is_production)
+    if not allowed:
+        raise NotFoundException()

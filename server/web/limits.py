@@ -15,10 +15,11 @@ from urllib.parse import parse_qsl
 import msgspec
 from litestar import Request
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotFoundException
 
 from server.casework.validation import UNSTORABLE, InvalidInput, unstorable
 from server.i18n import N_
+from server.scope import MAX_ID
 
 # The largest honest body is a visit with 4000 characters of notes (a few kB); the phone's
 # queue sends its visits one request each, so the offline sync needs no larger limit.
@@ -105,3 +106,12 @@ async def form_pairs(request: Request) -> list[tuple[str, Any]]:
                          max_num_fields=MAX_FORM_FIELDS)
     except ValueError:  # more than MAX_FORM_FIELDS
         raise TooManyFields() from None
+
+
+async def ids_in_range(request: Request) -> None:
+    """Every `{..._id:int}` of a path is a row id: one no database row can have (0, negative, past
+    32 bits) is 404 here, like a row that does not exist, before PostgreSQL refuses it as an
+    out-of-range integer (a 500) and before any route forgets to check."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= MAX_ID:
+            raise NotFoundException()
