@@ -34,7 +34,7 @@ from server.observability.logs import configure_logging
 from server.web.context import RequestContextMiddleware
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.guards import api_description_visible, requires_login
-from server.web.limits import MAX_BODY_BYTES, ids_in_range
+from server.web.limits import MAX_BODY_BYTES, plausible_path_and_query
 from server.web.security_headers import add_security_headers
 from server.web.templating import template_config
 
@@ -75,7 +75,7 @@ def create_app() -> Litestar:
         plugins=[HTMXPlugin()],
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        before_request=ids_in_range,
+        before_request=plausible_path_and_query,
         before_send=[add_security_headers],
         lifespan=[database_lifespan],
         logging_config=None,  # ours (server/observability/logs.py): JSON lines, no personal data

@@ -44,6 +44,10 @@ class TooManyFields(HTTPException):
     status_code = 413
 
 
+class MalformedQuery(HTTPException):
+    status_code = 400
+
+
 async def json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object, or a refusal: 415 not JSON, 400 malformed, 422 unusable text."""
     if request.content_type[0] != "application/json":
@@ -108,10 +112,18 @@ async def form_pairs(request: Request) -> list[tuple[str, Any]]:
         raise TooManyFields() from None
 
 
-async def ids_in_range(request: Request) -> None:
-    """Every `{..._id:int}` of a path is a row id: one no database row can have (0, negative, past
-    32 bits) is 404 here, like a row that does not exist, before PostgreSQL refuses it as an
-    out-of-range integer (a 500) and before any route forgets to check."""
+async def plausible_path_and_query(request: Request) -> None:
+    """The one check of what a URL carries, before any route reads it (a before_request hook).
+
+    Every `{..._id:int}` of a path is a row id: one no database row can have (0, negative, past
+    32 bits) is 404, like a row that does not exist, before PostgreSQL refuses an out-of-range
+    integer (a 500). A path or query value with NUL or invalid UTF-8 names nothing either: 404 in
+    a path, 400 in a query, before it reaches a database query (PostgreSQL refuses NUL: a 500).
+    """
     for value in request.path_params.values():
         if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= MAX_ID:
             raise NotFoundException()
+        if isinstance(value, str) and unstorable(value):
+            raise NotFoundException()
+    if any(unstorable(key) or unstorable(value) for key, value in request.query_params.multi_items()):
+        raise MalformedQuery()

@@ -161,6 +161,18 @@ async def test_35_the_form_shows_what_cannot_be_stored_in_the_persons_language(c
     assert await nothing_stored()
 
 
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("DELETE", "/api/v1/users/lena%00@example.org/sessions", 404),  # was a 500 on PostgreSQL
+    ("GET", "/r/a%00b", 404), ("GET", "/api/v1/appointments/1%00.ics", 404),
+    ("GET", "/clients?theme=%00", 400), ("GET", "/api/v1/services?q=a%00b", 400), ("GET", "/clients?status=%FF", 400),
+])
+async def test_35_nul_and_invalid_utf8_in_a_url_name_nothing(client, world, method, path, status):
+    await login(client, "lena@example.org")
+    response = await client.request(method, path, headers={"x-csrftoken": await csrf_token(client)})
+    assert response.status_code == status
+    assert (await client.get("/api/v1/me")).status_code == 200  # nothing of the sessions was touched
+
+
 async def test_35_right_to_left_and_emoji_names_are_kept_as_typed_and_shown_escaped(client, world):
     await login(client, "alice@example.org")
     names = ["سارا 🌙", "<b>דנה</b> 🙂", "Áŋŋá 👩🏽‍🦱"]
