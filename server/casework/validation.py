@@ -183,11 +183,15 @@ class Reader:
 
 
 UNSTORABLE = N_("Contains characters that cannot be stored.")
-# NUL: PostgreSQL cannot store it in text. Lone surrogates ("\ud800" in JSON): not Unicode text,
-# no database or page can encode them. U+FFFD: what invalid UTF-8 in a form decodes to
-# (server/web/limits.py); storing it would keep text that was broken on its way.
+
+
 def unstorable(value: str) -> bool:
-    """Text that must be refused (422) rather than stored or passed to a database query."""
+    """Text that must be refused (422) rather than stored or passed to a database query.
+
+    NUL: PostgreSQL cannot store it in text. Lone surrogates ("\\ud800" in JSON): not Unicode
+    text, no database or page can encode them. U+FFFD: what invalid UTF-8 in a form or URL
+    decodes to (server/web/limits.py); storing it would keep text that was broken on its way.
+    """
     if "\x00" in value:
         return True
     if value.isascii():

@@ -1,9 +1,10 @@
-"""Request bodies as the app reads them: size limits, strict decoding, refusals that say why.
+"""What a request carries, as the app reads it: size limits, strict decoding, refusals that say why.
 
 Every JSON body goes through `json_object` and every form through `form_pairs`; the text in
 them is then checked field by field by `Reader.text` (server/casework/validation.py), which
 refuses NUL, lone surrogates (`"\\ud800"` in JSON) and U+FFFD, the mark that invalid UTF-8
-in a form leaves here: one rule for both, and the form can show the text back safely.
+in a form leaves here: one rule for both, and the form can show the text back safely. What a
+URL carries is checked once too, before any route runs (`plausible_path_and_query`).
 """
 
 from __future__ import annotations
