@@ -1,9 +1,10 @@
-"""schemathesis against the app's own OpenAPI description, on a live server, logged in as a worker.
+"""schemathesis against the app's own OpenAPI description, on a live server, logged in.
 
-Every operation of /schema/openapi.json gets a bounded number of generated requests (paths, query
-strings; bodies are read by hand and refused when absent), once as a worker and once as a lead. The run must give 0 answers of 500
-and no answer that breaks the schema it claims. Its figures (operations, requests, failures)
-are printed in pytest's summary and written to .test-data/schemathesis.json to be quoted.
+Every operation of /schema/openapi.json gets a bounded number of generated requests (paths,
+query strings; bodies are read by hand and refused when absent), once as a worker and once as a
+lead. The run must give 0 answers of 500 and no answer that breaks the schema it claims. Its
+figures (operations, requests, failures) are printed in pytest's summary (without xdist) and
+written to .test-data/schemathesis-<database>.json, to be quoted.
 """
 
 from __future__ import annotations
@@ -19,15 +20,14 @@ import anyio
 import httpx
 import pytest
 import requests
+import schemathesis  # the `test` extra: a missing package fails here, it is never skipped quietly
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.support.casework import api, make_client
 from tests.support.fixtures import login
 from tests.support.live_server import live_server
-
-schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
 
 pytestmark = pytest.mark.anyio
 
