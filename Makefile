@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-sqlite test-postgres setup messages bench clean
+.PHONY: run test test-sqlite test-postgres setup messages bench clean audit
 
 $(STAMP): pyproject.toml
 	@scripts/ensure-python.sh
@@ -36,6 +36,27 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	@scripts/ensure-postgres.sh
 	RINNALLA_TEST_DB=postgres $(BIN)/python -m pytest -q
+
+# Security checks: bandit over server/ (medium and high only; each `# nosec` says why) and
+# pip-audit over the installed packages. pip-audit asks pypi.org's vulnerability data: where it
+# cannot be reached this says so and fails (exit 2) instead of passing with nothing checked.
+AUDIT_STAMP := $(VENV)/.audit-installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+$(AUDIT_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,audit]'
+	@rm -f $(VENV)/.audit-installed-* && touch $@
+
+audit: $(AUDIT_STAMP)
+	@echo "== bandit -ll -r server"
+	$(BIN)/bandit -q -ll -r server
+	@echo "== pip-audit (installed packages; the output in .test-data/pip-audit.log)"
+	@mkdir -p .test-data
+	@$(BIN)/pip-audit --strict --skip-editable --progress-spinner off > .test-data/pip-audit.log 2>&1; rc=$$?; \
+	if [ $$rc -ne 0 ] && grep -q "could not be audited\|Max retries exceeded\|ConnectionError" .test-data/pip-audit.log; then \
+	  grep -m3 "could not be audited\|Max retries exceeded\|ConnectionError" .test-data/pip-audit.log; \
+	  echo "pip-audit: the vulnerability database cannot be reached from this machine, so NO package was checked." >&2; \
+	  echo "           Run 'make audit' where https://pypi.org is reachable." >&2; exit 2; \
+	fi; cat .test-data/pip-audit.log; exit $$rc
 
 # Re-extract translatable strings and merge them into the fi/sv/en catalogues.
 messages: $(STAMP)

@@ -35,11 +35,10 @@ from server.observability import metrics
 from server.observability.logs import configure_logging
 from server.web.context import RequestContextMiddleware
 from server.web.errors import EXCEPTION_HANDLERS
-from server.web.guards import requires_admin, requires_login, requires_same_origin
+from server.web.guards import api_description_visible, requires_login, requires_same_origin
+from server.web.limits import MAX_BODY_BYTES, plausible_path_and_query
 from server.web.security_headers import add_security_headers
 from server.web.templating import template_config
-
-MAX_BODY_BYTES = 1024 * 1024
 
 
 async def provide_scope(request: Request) -> TeamScope:
@@ -81,15 +80,17 @@ def create_app() -> Litestar:
         template_config=template_config(),
         exception_handlers={**EXCEPTION_HANDLERS,  # type: ignore[arg-type]
                             SecondFactorRequired: second_factor_required_handler},
+        before_request=plausible_path_and_query,
         before_send=[add_security_headers],
         lifespan=[database_lifespan],
         logging_config=None,  # ours (server/observability/logs.py): JSON lines, no personal data
         request_max_body_size=MAX_BODY_BYTES,
-        # The API description is for logged-in users while developing, for admins in production.
+        # The API description is for logged-in users while developing, for admins in production,
+        # 404 for everyone else ("public" only lets its own guard answer instead of a login page).
         # Plain JSON at /schema/openapi.json: the HTML viewers load scripts from CDNs (CSP says no).
         openapi_config=OpenAPIConfig(
             title="Rinnalla API", version="1", path="/schema", render_plugins=[JsonRenderPlugin()],
-            openapi_router=Router(path="/schema", route_handlers=[],
-                                  guards=[requires_admin] if settings.is_production else [])),
+            openapi_router=Router(path="/schema", route_handlers=[], opt={"public": True}, include_in_schema=False,
+                                  guards=[api_description_visible])),
         debug=settings.debug,
     )

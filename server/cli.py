@@ -90,7 +90,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
     _check_schema()
     settings = get_settings()
-    click.echo(f"Rinnalla on http://{'localhost' if host in {'127.0.0.1', '0.0.0.0'} else host}:{port} "
+    click.echo(f"Rinnalla on http://{'localhost' if host in {'127.0.0.1', '0.0.0.0'} else host}:{port} "  # nosec B104 # names a URL, binds nothing
                f"({'SQLite' if settings.is_sqlite else 'PostgreSQL'}, {settings.environment})")
     uvicorn.run("server.app:create_app", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=False, log_level="info", access_log=False, log_config=None)

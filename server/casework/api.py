@@ -26,21 +26,9 @@ from server.casework.visits import list_visits, read_visit, record_visit, visit_
 from server.i18n import N_
 from server.scope import Walls
 from server.web.guards import requires_lead
+from server.web.limits import json_object  # noqa: F401 - the one reader of JSON bodies, imported from here too
 
 MAX_PAGE = 200
-
-
-async def json_object(request: Request) -> dict[str, Any]:
-    """The body as a JSON object; anything else (a form, text/plain, a list) is refused with 422."""
-    if request.content_type[0] != "application/json":
-        raise InvalidInput({"body": N_("Send JSON (Content-Type: application/json).")})
-    try:
-        body = await request.json()
-    except Exception as exc:  # malformed JSON, invalid UTF-8
-        raise InvalidInput({"body": N_("Not valid JSON.")}) from exc
-    if not isinstance(body, dict):
-        raise InvalidInput({"body": N_("Send a JSON object.")})
-    return body
 
 
 def page(items: list, total: int, limit: int, offset: int) -> dict[str, Any]:

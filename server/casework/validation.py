@@ -28,6 +28,8 @@ _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2
 class InvalidInput(ValueError):
     """One or more fields were refused; `errors` maps field name to an English msgid."""
 
+    status_code = 422
+
     def __init__(self, errors: dict[str, str]):
         super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
@@ -59,11 +61,11 @@ class Reader:
             self.fail(name, N_("Must be text."))
             return ""
         value = clean_text(value, multiline=multiline)
+        if unstorable(value):
+            self.fail(name, UNSTORABLE)
+            return ""
         if not any(unicodedata.category(ch)[0] not in "ZC" for ch in value):
             value = ""  # only invisible characters (zero-width spaces, joiners): nothing was typed
-        if "\x00" in value:
-            self.fail(name, N_("Contains characters that cannot be stored."))
-            return ""
         if required and not value:
             self.fail(name, N_("This field is required."))
         elif len(value) > max_length:
@@ -182,10 +184,31 @@ class Reader:
             return None
 
 
+UNSTORABLE = N_("Contains characters that cannot be stored.")
+
+
+def unstorable(value: str) -> bool:
+    """Text that must be refused (422) rather than stored or passed to a database query.
+
+    NUL: PostgreSQL cannot store it in text. Lone surrogates ("\\ud800" in JSON): not Unicode
+    text, no database or page can encode them. U+FFFD: what invalid UTF-8 in a form or URL
+    decodes to (server/web/limits.py); storing it would keep text that was broken on its way.
+    """
+    if "\x00" in value:
+        return True
+    if value.isascii():
+        return False
+    try:
+        value.encode("utf-8")  # fails on a lone surrogate
+    except UnicodeEncodeError:
+        return True
+    return "\ufffd" in value
+
+
 def search_text(value: str) -> str:
-    """A search box's text: cleaned like any input; a NUL or an over-long query finds nothing."""
+    """A search box's text: cleaned like any input; unstorable or over-long text finds nothing."""
     text = clean_text(value or "")
-    return "" if "\x00" in text else text[:80]
+    return "" if unstorable(text) else text[:80]
 
 
 def clean_text(value: str, multiline: bool = False) -> str:

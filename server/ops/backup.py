@@ -87,7 +87,7 @@ def _sqlite_facts(path: Path) -> tuple[dict[str, int], dict[str, str], list[str]
     connection = sqlite3.connect(path)
     try:
         names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        counts = {t: connection.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in _tables() if t in names}
+        counts = {t: connection.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in _tables() if t in names}  # nosec B608 # table names come from the app's models
         migrations = {}
         if "migration" in names:
             for app, name in connection.execute('SELECT app_name, name FROM "migration" ORDER BY id'):
@@ -109,7 +109,7 @@ async def _postgres_dump(target: Path) -> tuple[dict[str, int], dict[str, str], 
             snapshot = await connection.fetchval("SELECT pg_export_snapshot()")
             existing = {r["tablename"] for r in await connection.fetch(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-            counts = {t: await connection.fetchval(f'SELECT COUNT(*) FROM "{t}"') for t in _tables() if t in existing}
+            counts = {t: await connection.fetchval(f'SELECT COUNT(*) FROM "{t}"') for t in _tables() if t in existing}  # nosec B608 # table names come from the app's models
             rows = await connection.fetch('SELECT app_name, name FROM "migration" ORDER BY id')
             env = {**os.environ, "PGPASSWORD": config["password"] or ""}
             if shutil.which("pg_dump") is None:
@@ -243,7 +243,7 @@ def sqlite_is_empty(path: Path) -> bool:
     connection = sqlite3.connect(path)
     try:
         names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        return all(connection.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] == 0
+        return all(connection.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] == 0  # nosec B608 # table names come from the app's models
                    for t in _tables() if t in names)
     finally:
         connection.close()
@@ -257,7 +257,7 @@ async def postgres_is_empty(database_url: str) -> bool:
         existing = {r["tablename"] for r in await connection.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
         for table in _tables():
-            if table in existing and await connection.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{table}")'):
+            if table in existing and await connection.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{table}")'):  # nosec B608 # table names come from the app's models
                 return False
         return True
     finally:
@@ -322,14 +322,14 @@ async def copy_sqlite_into_postgres(sqlite_file: Path, database_url: str) -> Non
             for table in _tables():
                 types = {r["column_name"]: r["data_type"] for r in await connection.fetch(
                     "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1", table)}
-                cursor = source.execute(f'SELECT * FROM "{table}"')
+                cursor = source.execute(f'SELECT * FROM "{table}"')  # nosec B608 # table names come from the app's models
                 columns = [d[0] for d in cursor.description]
                 converters = [_CONVERT.get(types.get(c, ""), lambda v: v) for c in columns]
                 while rows := cursor.fetchmany(5000):
                     records = [tuple(None if v is None else f(v) for f, v in zip(converters, row)) for row in rows]
                     await connection.copy_records_to_table(table, records=records, columns=columns)
                 if "id" in columns:
-                    await connection.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                    await connection.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # nosec B608 # table names come from the app's models
                                              f'(SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"), false)')
     finally:
         source.close()
@@ -367,7 +367,7 @@ async def _verify_postgres(members: dict[str, bytes]) -> dict[str, int]:
         try:
             existing = {r["tablename"] for r in await connection.fetch(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-            return {t: await connection.fetchval(f'SELECT COUNT(*) FROM "{t}"') for t in _tables() if t in existing}
+            return {t: await connection.fetchval(f'SELECT COUNT(*) FROM "{t}"') for t in _tables() if t in existing}  # nosec B608 # table names come from the app's models
         finally:
             await connection.close()
     finally:

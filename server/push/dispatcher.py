@@ -287,7 +287,7 @@ async def _insert_deliveries(rows: list[tuple[int, str]], now: datetime) -> None
         values = ", ".join(["({}, {}, {})"] * len(chunk))
         arguments = [value for reminder_id, key in chunk for value in (reminder_id, key, now)]
         await ReminderDelivery.raw(
-            f'INSERT INTO "reminder_delivery" ("reminder", "key", "delivered_at") VALUES {values} '
+            f'INSERT INTO "reminder_delivery" ("reminder", "key", "delivered_at") VALUES {values} '  # nosec B608 # placeholders only
             'ON CONFLICT ("key") DO NOTHING', *arguments)
 
 

@@ -93,13 +93,17 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
     return response
 
 
+_API_DETAIL = {400: "Malformed request body", 415: "Unsupported media type"}
+
+
 def invalid_input_handler(request: Request, exc: InvalidInput) -> Response:
     """Field errors: JSON for the API; pages that have a form catch InvalidInput themselves."""
     errors = [{"field": name, "message": _(message)} for name, message in exc.errors.items()]
+    status = exc.status_code  # 422; 400 for a body that is not JSON, 415 for one not sent as JSON
     if _wants_json(request):
-        return Response({"status_code": 422, "detail": "Invalid input", "errors": errors},
-                        status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-    return _error_page(request, 422, N_("Something in the form was wrong"),
+        return Response({"status_code": status, "detail": _API_DETAIL.get(status, "Invalid input"), "errors": errors},
+                        status_code=status)
+    return _error_page(request, status, N_("Something in the form was wrong"),
                        "; ".join(f"{e['field']}: {e['message']}" for e in errors))
 
 

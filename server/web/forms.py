@@ -9,20 +9,18 @@ from litestar import Request
 from litestar.response import Redirect
 
 from server.casework.validation import InvalidInput
+from server.web.limits import form_pairs
 
 # Checkbox groups: always a list, even with one box ticked.
 LIST_FIELDS = frozenset({"themes", "actions", "workers"})
 
 
 async def form_dict(request: Request) -> dict[str, Any]:
-    form = await request.form()
-    values: dict[str, Any] = {}
-    for key in dict.fromkeys(form.keys()):
-        if key == "_csrf_token":
-            continue
-        items = form.getall(key)
-        values[key] = items if key in LIST_FIELDS or len(items) > 1 else items[0]
-    return values
+    grouped: dict[str, list[Any]] = {}
+    for key, value in await form_pairs(request):
+        if key != "_csrf_token":
+            grouped.setdefault(key, []).append(value)
+    return {key: items if key in LIST_FIELDS or len(items) > 1 else items[0] for key, items in grouped.items()}
 
 
 async def save_or_show(request: Request, save: Callable[[dict[str, Any]], Awaitable[Any]],

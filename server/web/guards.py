@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from server.settings import get_settings
@@ -32,6 +32,16 @@ def requires_admin(connection: ASGIConnection, handler: BaseRouteHandler) -> Non
         raise NotAuthorizedException()
     if not user.is_admin:
         raise PermissionDeniedException()
+
+
+def api_description_visible(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """The OpenAPI description (/schema): for an admin in production, for anyone logged in while
+    developing and testing; everyone else gets the same 404 as for an address that does not
+    exist, so a scan learns nothing of the API (security.md §5 #46)."""
+    user = connection.scope.get("user")
+    allowed = user is not None and (user.is_admin or not get_settings().is_production)
+    if not allowed:
+        raise NotFoundException()
 
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -25,10 +25,10 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
-def _is_private_page(scope: Scope, headers: MutableScopeHeaders) -> bool:
-    path = scope.get("path", "")
-    content_type = headers.get("content-type", "")
-    return not path.startswith(("/static/", "/assets/")) and (content_type.startswith("text/html") or path.startswith("/api/"))
+def _is_public_file(scope: Scope, status: int) -> bool:
+    # Styles, scripts and icons hold nothing of anyone: the browser may keep them (assets say
+    # for how long). Every other answer may carry client data, an error page or a 404 included.
+    return scope.get("path", "").startswith(("/static/", "/assets/")) and status in (200, 304)
 
 
 async def add_security_headers(message: Message, scope: Scope) -> None:
@@ -43,6 +43,7 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if get_settings().is_https:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    # Pages and API answers carry personal data: never kept by the browser or a proxy.
-    if _is_private_page(scope, headers) and "cache-control" not in headers:
+    # Pages, API answers and the API description: never kept by the browser or a proxy, unless
+    # the route said otherwise (the service worker and manifest: no-cache, assets: immutable).
+    if "cache-control" not in headers and not _is_public_file(scope, message["status"]):
         headers["Cache-Control"] = "no-store"
