@@ -304,6 +304,24 @@ async def purge(dry_run: bool) -> None:
         click.echo(f"  client {client['id']} (team {client['team']}), closed {client['status_changed_on']}")
 
 
+@user.command("reset-second-factor")
+@click.argument("email")
+@run_async
+async def user_reset_second_factor(email: str) -> None:
+    """Forget a user's second factor and recovery codes (phone and codes both lost), and end their
+    sessions; a role that needs one sets up a new one at the next login."""
+    from server.accounts.second_factor import disable
+    from server.accounts.services import AccountError, user_by_email
+    from server.accounts.sessions import revoke_sessions
+
+    found = await user_by_email(email)
+    if found is None:
+        raise AccountError(f"No user {email.strip().lower()}")
+    await disable(found["id"])
+    ended = await revoke_sessions(found["id"])
+    click.echo(f"Second factor of {email.strip().lower()} removed; {ended} session(s) ended.")
+
+
 @main.group()
 def pair() -> None:
     """Work pairs."""

@@ -18,7 +18,7 @@ def test_the_test_setup_is_not_fit_for_production():
     result = _check({})
     assert result.returncode == 1
     for problem in ("RINNALLA_ENV is not production", "SECRET_KEY is not set", "RINNALLA_FAST_HASHES",
-                    "PUSH_ENDPOINT_ALLOWLIST names a loopback host"):
+                    "PUSH_ENDPOINT_ALLOWLIST names a loopback host", "MFA_REQUIRED_ROLES leaves out lead"):
         assert problem in result.stdout
 
 
@@ -27,7 +27,12 @@ def test_a_production_configuration_passes(tmp_path):
            "VAPID_PRIVATE_KEY": "x" * 43, "PUSH_SUBJECT": "mailto:ops@rinnalla.example.fi",
            "DATABASE_URL": "postgresql://u:p@db.example.fi/rinnalla", "METRICS_TOKEN": "m" * 32,
            "PUSH_ENDPOINT_ALLOWLIST": "fcm.googleapis.com,.push.apple.com", "RINNALLA_FAST_HASHES": "0",
-           "DATA_DIR": str(tmp_path), "DEBUG": "0"}
+           "DATA_DIR": str(tmp_path), "DEBUG": "0", "MFA_REQUIRED_ROLES": "lead,admin"}
     result = _check(env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No problems found" in result.stdout
+
+
+def test_logs_shorter_than_the_records_they_are_about_are_refused():
+    result = _check({"CLIENT_RETENTION_YEARS": "10", "LOG_RETENTION_YEARS": "5"})
+    assert result.returncode == 1 and "the use log must outlive the records" in result.stdout

@@ -204,3 +204,20 @@ async def test_a_required_role_turning_it_off_sets_up_a_new_one_at_once(client, 
     off = await post_form(client, "/settings/mfa/disable", {"password": PASSWORD})
     assert off.headers["location"] == "/settings/mfa"
     assert (await client.get("/team")).headers["location"] == "/settings/mfa"
+
+
+async def test_an_administrator_resets_a_lost_second_factor_from_the_command_line(client, world):
+    import subprocess
+    import sys
+
+    from tests.test_backup import PROJECT
+
+    await login(client, "lena@example.org")
+    await enrol(client)
+    done = subprocess.run([sys.executable, "-m", "server.cli", "user", "reset-second-factor", "lena@example.org"],
+                          cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (await client.get("/api/v1/me")).status_code == 401  # the old sessions ended
+    assert await RecoveryCode.count() == 0
+    client.cookies.clear()
+    assert (await login(client, "lena@example.org")).status_code == 303  # the password alone again

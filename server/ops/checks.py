@@ -35,4 +35,10 @@ def deploy_findings(settings: Settings) -> list[str]:
         findings.append("METRICS_TOKEN is not set: nothing watches the reminder queue")
     if any(host in ("127.0.0.1", "localhost", "::1") for host in settings.push_endpoint_allowlist):
         findings.append("PUSH_ENDPOINT_ALLOWLIST names a loopback host: a test setting")
+    if not {"lead", "admin"} <= settings.mfa_required_roles:
+        findings.append("MFA_REQUIRED_ROLES leaves out lead or admin: the roles that see every client of a team "
+                        "would log in with a password alone")
+    if settings.client_retention_years < 1 or settings.log_retention_years < settings.client_retention_years:
+        findings.append("CLIENT_RETENTION_YEARS must be at least 1 and LOG_RETENTION_YEARS at least as long: the use "
+                        "log must outlive the records it is about")
     return findings
