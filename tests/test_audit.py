@@ -264,3 +264,14 @@ async def test_purge_empties_long_closed_clients_and_old_log_rows_and_the_chain_
     assert (await client.get(f"/clients/{kept}")).status_code == 200
     assert (await chain.verify(AccessLog)).intact
     assert "Would purge 0 client(s)" in _cli("purge", "--dry-run").stdout
+
+
+async def test_a_refused_attempt_is_one_security_log_line_naming_ids_only(client, world, caplog):
+    import logging
+
+    client_id = await make_client(world.team_a, "Lintu")
+    await login(client, "dave@example.org")
+    with caplog.at_level(logging.WARNING, logger="rinnalla.security"):
+        assert (await client.get(f"/clients/{client_id}")).status_code == 404
+    lines = [record.getMessage() for record in caplog.records if record.name == "rinnalla.security"]
+    assert lines == [f"refused: user {world.dave} at client {client_id} of another team (client_page)"]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import timedelta
 
 from server.accounts.tables import LoginFailure
 from server.settings import get_settings
 from server.timeutil import utcnow
+
+security_log = logging.getLogger("rinnalla.security")
 
 
 def account_key(email: str) -> str:
@@ -42,6 +45,9 @@ async def register_attempt(email: str, address: str) -> int:
             # Allowed again when the oldest of these attempts leaves the window.
             oldest = rows[-1]["failed_at"]
             wait = max(wait, int((oldest + window - utcnow()).total_seconds()) + 1)
+    if wait:
+        # The security log: where guessing comes from (the address), never whose account.
+        security_log.warning("login throttled: address %s must wait %d s", address[:64], wait)
     return wait
 
 

@@ -7,6 +7,7 @@ at another team's client. Rows name the view and the object, never what was writ
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from server.audit import chain
@@ -14,6 +15,8 @@ from server.casework.tables import AccessLog, Client
 from server.observability.logs import request_id
 from server.scope import TeamScope
 from server.timeutil import utcnow
+
+security_log = logging.getLogger("rinnalla.security")
 
 
 def use_row(walls: TeamScope, client_id: int, team_id: int | None, what: str, action: str, object_: str,
@@ -48,6 +51,7 @@ async def log_refused(walls: TeamScope, client_id: int, what: str) -> None:
     (The person asking still gets the same 404 as for an id that does not exist.)"""
     row = await Client.select(Client.team).where(Client.id == client_id).first()
     if row is not None:
+        security_log.warning("refused: user %s at client %s of another team (%s)", walls.user.id, client_id, what)
         await chain.append(AccessLog, [use_row(walls, client_id, row["team"], what, "read", "client", "denied")])
 
 
