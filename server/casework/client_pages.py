@@ -123,9 +123,9 @@ def _form_values(client: dict[str, Any]) -> dict[str, Any]:
 
 @get("/clients/{client_id:int}/edit")
 async def edit_client_page(walls: Walls, client_id: FromPath[int]) -> Template:
-    client = await client_detail(await reading_walls(walls, client_id, "client_edit_form"), client_id)
-    if client["team"] not in walls.team_ids:  # break-the-glass reads, never edits
-        raise NotFoundException()
+    if (await reading_walls(walls, client_id, "client_edit_form")).glass_reason:
+        raise NotFoundException()  # break-the-glass reads, never edits
+    client = await client_detail(walls, client_id)
     await log_client_read(walls, client_id, client["team"], "client_edit_form")
     return _client_form(walls, _form_values(client), {}, await _pairs(walls), client_id)
 
