@@ -62,7 +62,6 @@ def _client_summary(row: dict[str, Any]) -> dict[str, Any]:
 async def api_create_client(request: Request, walls: Walls) -> Response:
     client_id = await create_client(walls, await json_object(request))
     row = await client_detail(walls, client_id)
-    await log_client_read(walls, client_id, row["team"], "api_client_create", action="create")
     return Response(_client_json(row), status_code=201)
 
 
@@ -101,7 +100,6 @@ async def api_update_client(request: Request, walls: Walls, client_id: FromPath[
     body = await json_object(request)
     await update_client(walls, client_id, body)
     row = await client_detail(walls, client_id)
-    await log_client_read(walls, client_id, row["team"], "api_client_update", action="update")
     return _client_json(row)
 
 
@@ -114,7 +112,6 @@ async def api_create_visit(request: Request, walls: Walls) -> Response:
         raise NotAuthorizedException()
     visit, created = await record_visit(walls, read_visit(await json_object(request), require_id=True))
     metrics.visit_received(created)
-    await log_client_reads(walls, [visit["client_id"]], "api_visit_create" if created else "api_visit_replay")
     return Response(visit, status_code=201 if created else 200)
 
 

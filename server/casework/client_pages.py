@@ -17,7 +17,7 @@ from server.services.referrals import create_referral, referrals_of_client, set_
 from server.accounts.tables import Pair
 from server.audit.uselog import access_log_rows, log_client_read, log_client_reads
 from server.casework.clients import (
-    CAME_FROM, PAGE_SIZE, RELEASE_TYPES, STATUSES, client_detail, create_client, list_clients, require_client,
+    CAME_FROM, PAGE_SIZE, RELEASE_TYPES, STATUSES, client_detail, create_client, list_clients,
     update_client,
 )
 from server.casework.planning import client_appointments, client_followups, create_appointment, create_followup
@@ -108,8 +108,6 @@ async def new_client(request: Request, walls: Walls) -> Template | Redirect:
         client_id = await create_client(walls, raw)
     except InvalidInput as problem:
         return _client_form(walls, raw, problem.errors, await _pairs(walls), None, status_code=422)
-    await log_client_read(walls, client_id, (await require_client(walls, client_id))["team"], "client_create",
-                          action="create")
     return Redirect(f"/clients/{client_id}?saved=client", status_code=303)
 
 
@@ -141,8 +139,6 @@ async def edit_client(request: Request, walls: Walls, client_id: FromPath[int]) 
         await update_client(walls, client_id, raw)
     except InvalidInput as problem:
         return _client_form(walls, raw, problem.errors, await _pairs(walls), client_id, status_code=422)
-    client = await client_detail(walls, client_id)
-    await log_client_read(walls, client_id, client["team"], "client_update", action="update")
     return Redirect(f"/clients/{client_id}?saved=client", status_code=303)
 
 

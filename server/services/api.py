@@ -28,7 +28,6 @@ async def api_services(q: FromQuery[str] = "", category: FromQuery[str] = "") ->
 @post("/api/v1/referrals", status_code=201)
 async def api_create_referral(request: Request, walls: Walls) -> dict[str, Any]:
     referral = await create_referral(walls, await json_object(request))
-    await log_client_reads(walls, [referral["client_id"]], "api_referral_create")
     return referral
 
 
@@ -49,7 +48,6 @@ async def api_get_referral(walls: Walls, referral_id: FromPath[int]) -> dict[str
 @patch("/api/v1/referrals/{referral_id:int}")
 async def api_update_referral(request: Request, walls: Walls, referral_id: FromPath[int]) -> dict[str, Any]:
     referral = await set_referral_status(walls, referral_id, await json_object(request))
-    await log_client_reads(walls, [referral["client_id"]], "api_referral_update")
     return referral
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from litestar.exceptions import HTTPException
 
 from server.audit.disclosures import log_referral_disclosure
+from server.audit.uselog import log_client_write
 from server.casework.clients import require_client
 from server.casework.tables import FollowUp, Visit
 from server.casework.validation import MAX_NOTES, InvalidInput, Reader
@@ -109,6 +110,7 @@ async def create_referral(walls: TeamScope, raw: dict[str, Any]) -> dict[str, An
     async with engine().transaction():
         referral_id = await insert_referral(client, service_id, note, visit_pk, walls.user.id)  # type: ignore[arg-type]
         await plan_client(client["id"])
+        await log_client_write(walls, client["id"], client["team"], "create", f"referral:{referral_id}")
     return await referral_detail(walls, referral_id)
 
 
@@ -123,7 +125,7 @@ async def set_referral_status(walls: TeamScope, referral_id: int, raw: dict[str,
     if not status and "status" not in reader.errors:
         reader.fail("status", N_("This field is required."))
     reader.done()
-    current = await walls.get(Referral, referral_id, Referral.status, Referral.followup, Referral.client)
+    current = await walls.get(Referral, referral_id, Referral.status, Referral.followup, Referral.client, Referral.team)
     moved_client = current["client"]
     if status == current["status"]:  # the same step sent twice (a double tap, a resent request)
         return await referral_detail(walls, referral_id)
@@ -145,6 +147,7 @@ async def set_referral_status(walls: TeamScope, referral_id: int, raw: dict[str,
             await FollowUp.update({FollowUp.done_at: utcnow(), FollowUp.done_by: walls.user.id}).where(
                 (FollowUp.id == current["followup"]) & walls.condition(FollowUp) & FollowUp.done_at.is_null())
             await plan_client(moved_client)  # the outcome is known: no check reminder
+        await log_client_write(walls, moved_client, current["team"], "status", f"referral:{referral_id}")
     return await referral_detail(walls, referral_id)
 
 
