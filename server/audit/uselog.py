@@ -19,11 +19,25 @@ from server.timeutil import utcnow
 security_log = logging.getLogger("rinnalla.security")
 
 
+def basis_of(walls: TeamScope, team_id: int | None, outcome: str = "ok") -> str:
+    """Why this user processed a client of `team_id`, as the client's log report will say it: their
+    own team's client, break-the-glass, an administrator's reason, an administrator's
+    organisation-wide view (lists, dashboards), or a refused attempt with no basis at all."""
+    if outcome == "denied":
+        return "refused"
+    if walls.glass_reason:
+        return "admin_reason" if walls.user.is_admin else walls.basis
+    if walls.user.is_admin and team_id != walls.user.team_id:
+        return "admin"
+    return walls.basis
+
+
 def use_row(walls: TeamScope, client_id: int, team_id: int | None, what: str, action: str, object_: str,
-         outcome: str = "ok") -> dict[str, Any]:
+            outcome: str = "ok") -> dict[str, Any]:
     return {"at": utcnow(), "user": walls.user.id, "role": walls.user.role, "team": team_id, "client": client_id,
-            "action": action, "what": what, "object": object_, "basis": walls.basis, "reason": walls.glass_reason,
-            "request_id": request_id(), "session": walls.user.session_id, "outcome": outcome}
+            "action": action, "what": what, "object": object_, "basis": basis_of(walls, team_id, outcome),
+            "reason": walls.glass_reason, "request_id": request_id(), "session": walls.user.session_id,
+            "outcome": outcome}
 
 
 async def log_client_read(walls: TeamScope, client_id: int, team_id: int, what: str, action: str = "read",
