@@ -13,6 +13,7 @@ from server.audit.export import export_caseload
 from server.audit.report import make_report, read_period, report_json
 from server.casework.api import json_object
 from server.casework.clients import client_detail
+from server.casework.tables import Client
 from server.casework.validation import InvalidInput
 from server.i18n import LANGUAGES, set_language
 from server.scope import Walls
@@ -54,6 +55,14 @@ async def log_report_api(walls: Walls, client_id: FromPath[int], start: FROM = "
 
 # Break-the-glass ------------------------------------------------------------------------------
 
+async def admin_reason_page(client_id: int, errors: dict | None = None, status_code: int = 200) -> Template:
+    """Asks an administrator why they need a client's full record; shows only the client's team."""
+    row = await Client.select(Client.team.name.as_alias("team_name")).where(Client.id == client_id).first()
+    return Template("pages/admin_reason.html", status_code=status_code,
+                    context={"client_id": client_id, "team_name": row["team_name"] if row else "",
+                             "errors": errors or {}})
+
+
 @get("/clients/other-teams")
 async def other_teams_page(walls: Walls) -> Template:
     return Template("pages/other_teams.html", context={"query": "", "results": None, "errors": {}})
@@ -76,6 +85,8 @@ async def break_glass_page(request: Request, walls: Walls, client_id: FromPath[i
     try:
         await glass.open_client(walls, client_id, glass.read_reason(await form_dict(request)))
     except InvalidInput as problem:
+        if walls.user.is_admin and "reason" in problem.errors:
+            return await admin_reason_page(client_id, problem.errors, status_code=422)
         return Template("pages/other_teams.html", status_code=422,
                         context={"query": "", "results": None, "errors": problem.errors, "client_id": client_id})
     return Redirect(f"/clients/{client_id}", status_code=303)

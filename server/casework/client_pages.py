@@ -25,7 +25,8 @@ from server.casework.tables import THEMES
 from server.push.links import client_links
 from server.casework.validation import InvalidInput, search_text
 from server.casework.visits import list_visits
-from server.audit.glass import reading_walls
+from server.audit.glass import ReasonNeeded, reading_walls
+from server.audit.routes import admin_reason_page
 from server.scope import TeamScope, Walls
 from server.timeutil import local_today
 from server.web.forms import form_dict
@@ -121,8 +122,11 @@ def _form_values(client: dict[str, Any]) -> dict[str, Any]:
 
 @get("/clients/{client_id:int}/edit")
 async def edit_client_page(walls: Walls, client_id: FromPath[int]) -> Template:
-    if (await reading_walls(walls, client_id, "client_edit_form")).glass_reason:
-        raise NotFoundException()  # break-the-glass reads, never edits
+    try:
+        if (await reading_walls(walls, client_id, "client_edit_form")).glass_reason:
+            raise NotFoundException()  # break-the-glass reads, never edits
+    except ReasonNeeded:
+        return await admin_reason_page(client_id)
     client = await client_detail(walls, client_id)
     await log_client_read(walls, client_id, client["team"], "client_edit_form")
     return _client_form(walls, _form_values(client), {}, await _pairs(walls), client_id)
@@ -175,7 +179,10 @@ async def glass_client_page(reading: TeamScope, client_id: int) -> Template:
 
 @get("/clients/{client_id:int}", name="client")
 async def client_page(walls: Walls, client_id: FromPath[int], saved: FromQuery[str] = "") -> Template:
-    reading = await reading_walls(walls, client_id, "client_page")
+    try:
+        reading = await reading_walls(walls, client_id, "client_page")
+    except ReasonNeeded:
+        return await admin_reason_page(client_id)
     if reading.glass_reason:
         return await glass_client_page(reading, client_id)
     return await _client_page(walls, client_id, saved=saved)
