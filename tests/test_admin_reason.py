@@ -31,6 +31,8 @@ async def test_an_admin_is_asked_for_a_reason_and_shown_nothing_of_the_record(cl
         assert "Lintu" not in page.text and "040 123" not in page.text and "Meikäläinen" not in page.text
     refused = await api(client, "GET", f"/api/v1/clients/{client_id}")
     assert refused.status_code == 403 and "040 123" not in refused.text
+    for part in ("visits", "followups", "appointments", "referrals"):  # the record, piece by piece
+        assert (await client.get(f"/api/v1/{part}?client_id={client_id}")).status_code == 403, part
     assert await AccessLog.count().where(AccessLog.user == world.ada) == 0
     assert await GlassAccess.count() == 0
 
@@ -47,6 +49,7 @@ async def test_with_a_reason_the_admin_reads_the_record_read_only_and_every_use_
     assert 'action="/clients/' not in page.text  # read only
     assert (await api(client, "GET", f"/api/v1/clients/{client_id}")).json()["phone"] == "040 123 4567"
     assert (await client.get(f"/clients/{client_id}/edit")).status_code == 404
+    assert (await client.get(f"/api/v1/visits?client_id={client_id}")).status_code == 200  # none yet: no row
     uses = await AccessLog.select(AccessLog.basis, AccessLog.reason, AccessLog.role).where(
         AccessLog.user == world.ada)
     assert len(uses) == 3 and all(u == {"basis": "admin_reason", "reason": REASON, "role": "admin"} for u in uses)

@@ -119,6 +119,8 @@ async def api_create_visit(request: Request, walls: Walls) -> Response:
 async def api_list_visits(walls: Walls, client_id: FromQuery[int | None] = None, limit: FromQuery[int] = 50,
                           offset: FromQuery[int] = 0) -> dict[str, Any]:
     limit, offset = paging(limit, offset)
+    if client_id is not None:  # one client's record: own team, break-the-glass, or an admin's reason
+        walls = await reading_walls(walls, client_id, "api_visits")
     items, total = await list_visits(walls, client_id, limit, offset)
     await log_client_reads(walls, [item["client_id"] for item in items], "api_visits")
     return page(items, total, limit, offset)
@@ -144,6 +146,8 @@ async def api_create_followup(request: Request, walls: Walls) -> dict[str, Any]:
 async def api_list_followups(walls: Walls, client_id: FromQuery[int | None] = None, done: FromQuery[bool | None] = None,
                              limit: FromQuery[int] = 50, offset: FromQuery[int] = 0) -> dict[str, Any]:
     limit, offset = paging(limit, offset)
+    if client_id is not None:
+        walls = await reading_walls(walls, client_id, "api_followups")
     items, total = await list_followups(walls, client_id, done, limit, offset)
     await log_client_reads(walls, [item["client_id"] for item in items], "api_followups")
     return page(items, total, limit, offset)
@@ -153,6 +157,8 @@ async def api_list_followups(walls: Walls, client_id: FromQuery[int | None] = No
 async def api_list_appointments(walls: Walls, client_id: FromQuery[int | None] = None, limit: FromQuery[int] = 50,
                                 offset: FromQuery[int] = 0) -> dict[str, Any]:
     limit, offset = paging(limit, offset)
+    if client_id is not None:
+        walls = await reading_walls(walls, client_id, "api_appointments")
     items, total = await list_appointments(walls, client_id, limit, offset)
     await log_client_reads(walls, [item["client_id"] for item in items], "api_appointments")
     return page(items, total, limit, offset)

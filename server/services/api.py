@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, get, patch, post
 from litestar.params import FromPath, FromQuery
 
+from server.audit.glass import reading_walls
 from server.audit.uselog import log_client_reads
 from server.casework.api import json_object
 from server.scope import Walls
@@ -33,6 +34,7 @@ async def api_create_referral(request: Request, walls: Walls) -> dict[str, Any]:
 
 @get("/api/v1/referrals")
 async def api_list_referrals(walls: Walls, client_id: FromQuery[int], open_only: FromQuery[bool] = False) -> dict:
+    walls = await reading_walls(walls, client_id, "api_referrals")  # own team, break-the-glass, admin's reason
     items = await referrals_of_client(walls, client_id, open_only)
     await log_client_reads(walls, [client_id], "api_referrals")
     return {"items": items, "total": len(items)}
