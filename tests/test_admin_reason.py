@@ -7,11 +7,14 @@ the reason and shown to the client's team leads on /lead and in the dashboard AP
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from server.accounts.services import add_user
 from server.audit.tables import GlassAccess
-from server.casework.tables import AccessLog, Client
+from server.casework.tables import AccessLog, Client, Visit
+from server.timeutil import utcnow
 from tests.support.casework import api, make_client
 from tests.support.fixtures import PASSWORD, login, post_form
 
@@ -33,6 +36,11 @@ async def test_an_admin_is_asked_for_a_reason_and_shown_nothing_of_the_record(cl
     assert refused.status_code == 403 and "040 123" not in refused.text
     for part in ("visits", "followups", "appointments", "referrals"):  # the record, piece by piece
         assert (await client.get(f"/api/v1/{part}?client_id={client_id}")).status_code == 403, part
+    visit = await Visit.insert(Visit(uuid=uuid.uuid4(), team=world.team_a, client=client_id, occurred_at=utcnow(),
+                                     notes="Asunto haussa", created_by=world.alice,
+                                     received_at=utcnow())).returning(Visit.uuid)
+    one = await client.get(f"/api/v1/visits/{visit[0]['uuid']}")
+    assert one.status_code == 403 and "Asunto" not in one.text
     assert await AccessLog.count().where(AccessLog.user == world.ada) == 0
     assert await GlassAccess.count() == 0
 

@@ -133,6 +133,8 @@ async def api_get_visit(walls: Walls, visit_id: FromPath[str]) -> dict[str, Any]
     except ValueError:
         raise NotFoundException() from None
     visit = await visit_detail(walls, key)
+    if visit["client_id"] is not None:  # part of a client's record: an admin outside the team needs a reason
+        walls = await reading_walls(walls, visit["client_id"], "api_visit")
     await log_client_reads(walls, [visit["client_id"]], "api_visit")
     return visit
 
