@@ -259,7 +259,7 @@ async def test_the_use_log_names_the_object_written_and_a_new_client(client, wor
     assert "Soita" not in str(await AccessLog.select())
 
 
-async def test_a_refused_write_adds_no_write_row(client, world):
+async def test_bad_input_stores_nothing_and_logs_no_write(client, world):
     """Bad input stores nothing, so the use log has nothing to record."""
     client_id = await make_client(world.team_a, "Kettu")
     await login(client, "alice@example.org")
@@ -270,8 +270,8 @@ async def test_a_refused_write_adds_no_write_row(client, world):
     assert await AccessLog.count().where(AccessLog.action != "read") == 0
 
 
-async def test_a_lead_of_another_team_sees_no_write_rows_of_theirs(client, world):
-    """The lead's own team's use log: a write by a worker of team B at team A's client is impossible."""
+async def test_a_write_refused_at_another_teams_client_is_no_write_row(client, world):
+    """A lead of team B posting to team A's client gets 404; nothing is stored, so no write is logged."""
     await add_user("bea@example.org", "lead", PASSWORD, "Team B", "Bea")
     team_a = await make_team_a(world)
     await login(client, "bea@example.org")
