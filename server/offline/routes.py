@@ -25,6 +25,8 @@ from server.casework.visit_pages import workers_to_choose
 from server.casework.visits import KINDS
 from server.i18n import LANGUAGES, N_, current_language, set_language
 from server.i18n import gettext as _
+from server.offline import field_copy
+from server.offline.field_copy import FIELD_COPY_PAGES
 from server.offline.device_keys import DEVICE_KEY, UNWRAP_KEY, derived_key
 from server.scope import Walls
 from server.services.directory import service_choices
@@ -32,7 +34,7 @@ from server.services.routes import directory_context
 from server.web.assets import asset_version, offline_assets
 
 NO_CACHE = {"Cache-Control": "no-cache"}
-SHELL_PAGES = ("offline", "visit", "anonymous", "outbox", "services")
+SHELL_PAGES = ("offline", "visit", "anonymous", "outbox", "services", *FIELD_COPY_PAGES)
 MAX_PICKLIST = 500
 THEME_COLOUR = "#00005e"
 
@@ -75,7 +77,8 @@ def _shell_context(page: str) -> dict[str, Any]:
 
 SHELL_TEMPLATES = {"offline": "pages/offline.html", "visit": "pages/visit_form.html",
                    "anonymous": "pages/visit_form.html", "outbox": "pages/outbox.html",
-                   "services": "pages/services.html"}
+                   "services": "pages/services.html",
+                   **{page: "pages/offline_copy.html" for page in FIELD_COPY_PAGES}}
 
 
 @get("/shell/{lang:str}/{page:str}", opt={"public": True}, include_in_schema=False)
@@ -129,4 +132,5 @@ async def device_picklist(walls: Walls) -> dict[str, Any]:
             "workers": await workers_to_choose(walls)}
 
 
-ROUTES = [manifest, service_worker, shell_page, outbox_page, device_session, device_key, device_picklist]
+ROUTES = [manifest, service_worker, shell_page, outbox_page, device_session, device_key, device_picklist,
+          *field_copy.ROUTES]

@@ -36,6 +36,13 @@ self.addEventListener("message", (event) => {
   if (event.data?.type === "skip-waiting") self.skipWaiting();
 });
 
+// Today, the caseload and a client card: shown from the phone's sealed copy (js/offline-pages.js).
+function fieldCopyPage(path) {
+  if (path === "/") return "today";
+  if (path === "/clients") return "caseload";
+  return /^\/clients\/\d+$/.test(path) ? "client" : null;
+}
+
 async function shellPageFor(url) {
   const language = (await store.get("state", "lang").catch(() => null)) || "fi";
   const pages = SHELL[language] || SHELL.fi;
@@ -43,6 +50,7 @@ async function shellPageFor(url) {
   if (url.pathname === "/visits/new") page = url.searchParams.get("anonymous") === "true" ? "anonymous" : "visit";
   else if (url.pathname === "/outbox") page = "outbox";
   else if (url.pathname === "/services") page = "services";
+  else page = fieldCopyPage(url.pathname) ?? page;
   const cache = await caches.open(CACHE);
   return (await cache.match(pages[page])) || Response.error();
 }

@@ -2,6 +2,8 @@
 // form also works as a plain HTML form without JavaScript.
 
 import { CHANNEL, counts, drain, nextRetryAt } from "./outbox.js";
+import { keepFieldCopyFresh } from "./field-copy.js";
+import { showFieldCopy } from "./offline-pages.js";
 import { enhanceOutboxPage, showOutbox } from "./outbox-page.js";
 import { refreshPicklist } from "./picklist.js";
 import { keyOf } from "./seal.js";
@@ -108,6 +110,7 @@ async function main() {
   document.documentElement.dataset.formsReady = "true"; // a visit typed now goes to the queue
   const outboxList = enhanceOutboxPage();
   enhanceServices();
+  await tryStep(showFieldCopy);
   await tryStep(enhancePushPanel);
   const pushUrl = loggedIn ? "/api/v1/push/subscriptions"
     : document.querySelector("[data-push-panel][data-link-path]")?.dataset.subscribe;
@@ -123,6 +126,7 @@ async function main() {
   if (loggedIn) {
     confirmLogout(loggedIn);
     await tryStep(() => refreshPicklist(loggedIn));
+    await tryStep(() => keepFieldCopyFresh(loggedIn));
   }
   markReadyForOffline(await registration, userId);
   keepSending(userId, channel);
