@@ -106,3 +106,55 @@ async def test_the_hours_page_offers_visits_the_expert_was_at(client, world):
     refused = await api(client, "POST", "/api/v1/hours", {"date": local_today().isoformat(), "activity": "client_work",
                                                           "hours": "1", "visit_id": alone})
     assert refused.status_code == 422
+
+
+async def _service_id() -> int:
+    from server.services.tables import Service
+
+    rows = await Service.insert(Service(name_fi="Asumisneuvonta", category="housing", phone="09 310 1234"))
+    return rows[0]["id"]
+
+
+async def test_a_referral_from_the_directory_is_made_once_per_phone_made_id(client, world):
+    from server.services.tables import Referral
+
+    make = await make_client(world.team_a, "Make", await _pair_id())
+    service = await _service_id()
+    await login(client, "alice@example.org")
+    form = await client.get(f"/services/{service}/refer")
+    assert form.status_code == 200 and ">Make</option>" in form.text
+    assert f'href="/services/{service}/refer"' in (await client.get(f"/services/{service}")).text
+    referral_id = str(uuid.uuid4())
+    body = {"id": referral_id, "client_id": make, "service_id": service, "note": "Jonossa"}
+    first = await api(client, "POST", "/api/v1/referrals", body)
+    again = await api(client, "POST", "/api/v1/referrals", body)  # the answer was lost: sent again
+    assert first.status_code == 201 and again.status_code == 201
+    assert first.json()["id"] == again.json()["id"] and first.json()["uuid"] == referral_id
+    assert await Referral.count().where(Referral.client == make) == 1
+    # Without scripts: the plain form, then the client's page.
+    token = client.cookies["csrftoken"]
+    plain = await client.post(f"/services/{service}/refer", data={"_csrf_token": token, "client_id": str(make),
+                                                                  "note": "Toinen kerta"})
+    assert plain.status_code == 303 and plain.headers["location"] == f"/clients/{make}?saved=referral#referrals"
+    assert await Referral.count().where(Referral.client == make) == 2
+    missing = await client.post(f"/services/{service}/refer", data={"_csrf_token": token, "client_id": ""})
+    assert missing.status_code == 422 and 'aria-invalid="true"' in missing.text
+
+
+async def test_a_referral_id_or_client_of_another_team_is_refused(client, world):
+    make = await make_client(world.team_a, "Make", await _pair_id())
+    service = await _service_id()
+    await login(client, "alice@example.org")
+    referral_id = str(uuid.uuid4())
+    assert (await api(client, "POST", "/api/v1/referrals", {"id": referral_id, "client_id": make,
+                                                            "service_id": service})).status_code == 201
+    client.cookies.clear()
+    await login(client, "dave@example.org")
+    dave_client = await make_client(world.team_b, "Daven", None)
+    taken = await api(client, "POST", "/api/v1/referrals", {"id": referral_id, "client_id": dave_client,
+                                                           "service_id": service})
+    assert taken.status_code == 409 and "Make" not in taken.text
+    token = client.cookies["csrftoken"]
+    walled = await client.post(f"/services/{service}/refer", data={"_csrf_token": token, "client_id": str(make)})
+    assert walled.status_code == 404
+    assert ">Make</option>" not in (await client.get(f"/services/{service}/refer")).text

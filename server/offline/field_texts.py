@@ -30,6 +30,7 @@ def field_texts() -> dict[str, object]:
         "edit_locked": _("This visit opens for editing when the phone has network and you are logged in. Until "
                          "you save it, it is kept back and not sent."),
         "kind_referral": _("Referral: %(service)s"),
+        "choose_client": _("Choose the client to refer."),
         "referral_queued": _("No network: the referral is saved on this phone and will be made when the "
                              "connection returns."),
     }

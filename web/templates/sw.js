@@ -11,6 +11,7 @@
 
 import { counts, drain, SYNC_TAG } from {{ asset("js/outbox.js") | tojson }};
 import * as store from {{ asset("js/store.js") | tojson }};
+import { refreshFieldCopy } from {{ asset("js/field-copy.js") | tojson }};
 import { wipeIfAsked } from {{ asset("js/wipe.js") | tojson }};
 
 const CACHE = "rinnalla-" + {{ version | tojson }};
@@ -50,6 +51,7 @@ async function shellPageFor(url) {
   if (url.pathname === "/visits/new") page = url.searchParams.get("anonymous") === "true" ? "anonymous" : "visit";
   else if (url.pathname === "/outbox") page = "outbox";
   else if (url.pathname === "/services") page = "services";
+  else if (/^\/services\/\d+\/refer$/.test(url.pathname)) page = "refer";
   else page = fieldCopyPage(url.pathname) ?? page;
   const cache = await caches.open(CACHE);
   return (await cache.match(pages[page])) || Response.error();
@@ -113,8 +115,19 @@ self.addEventListener("push", (event) => {
     badge: "/static/icons/icon-192.png",
     data: { url: data.url || "/" },
   };
-  event.waitUntil(self.registration.showNotification(data.title || "Rinnalla", options));
+  // The reminder also wakes a phone that was offline: it sends what waits and takes a fresh copy
+  // of the pair's day, if its user's session is alive (the push itself carries nothing of it).
+  event.waitUntil(Promise.all([self.registration.showNotification(data.title || "Rinnalla", options),
+    catchUp().catch(() => null)]));
 });
+
+async function catchUp() {
+  const session = await sessionForSync();
+  if (!session) return;
+  await refreshFieldCopy(session.user_id, { force: true });
+  const fresh = async () => (await sessionForSync().catch(() => null))?.csrf_token ?? null;
+  await drain(session.user_id, { current: async () => session.csrf_token, fresh });
+}
 
 // "/r/" is the client's own link: the server keeps only its hash, the phone kept the address.
 async function notificationTarget(url) {

@@ -4,6 +4,7 @@
 import { CHANNEL, counts, drain, nextRetryAt } from "./outbox.js";
 import { keepFieldCopyFresh } from "./field-copy.js";
 import { showFieldCopy } from "./offline-pages.js";
+import { enhanceReferralForm } from "./referral-form.js";
 import { enhanceOutboxPage, showOutbox } from "./outbox-page.js";
 import { refreshPicklist } from "./picklist.js";
 import { keyOf } from "./seal.js";
@@ -111,6 +112,7 @@ async function main() {
   const outboxList = enhanceOutboxPage();
   enhanceServices();
   await tryStep(showFieldCopy);
+  await tryStep(enhanceReferralForm);
   await tryStep(enhancePushPanel);
   const pushUrl = loggedIn ? "/api/v1/push/subscriptions"
     : document.querySelector("[data-push-panel][data-link-path]")?.dataset.subscribe;
