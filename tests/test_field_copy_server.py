@@ -158,3 +158,19 @@ async def test_a_referral_id_or_client_of_another_team_is_refused(client, world)
     walled = await client.post(f"/services/{service}/refer", data={"_csrf_token": token, "client_id": str(make)})
     assert walled.status_code == 404
     assert ">Make</option>" not in (await client.get(f"/services/{service}/refer")).text
+
+
+def test_another_users_entries_are_counted_in_natural_finnish_and_swedish():
+    from server.i18n import set_language
+    from server.offline.texts import script_texts
+
+    set_language("fi")
+    forms = script_texts()["other_users_waiting"]
+    assert forms["one"].replace("%(num)d", "1").startswith("1 toisen käyttäjän kirjaus odottaa")
+    assert forms["other"].replace("%(num)d", "2").startswith("2 toisen käyttäjän kirjausta odottaa")
+    set_language("sv")
+    forms = script_texts()["other_users_waiting"]
+    assert forms["one"].replace("%(num)d", "1").startswith("1 registrering av en annan användare väntar")
+    assert script_texts()["copy_stamp"] == "läget kl. %(time)s"
+    set_language("fi")
+    assert script_texts()["copy_stamp"] == "tilanne klo %(time)s"

@@ -200,6 +200,22 @@ async def test_a_referral_from_the_directory_made_offline_reaches_the_server_onc
         assert net.requests_seen("POST", REFERRALS) == 2
 
 
+async def test_a_referral_from_a_service_card_online_lands_on_the_clients_page(world, make):
+    service = (await Service.insert(Service(name_fi="Asumisneuvonta Kallio", category="housing",
+                                            phone="09 310 1234")).returning(Service.id))[0]["id"]
+    async with phone() as (net, context, page):
+        await log_in(page, net)
+        await ready_for_offline(page)
+        await page.goto(f"{net.base_url}/services/{service}")
+        await page.get_by_role("link", name="Ohjaa asiakas tähän").click()
+        await page.locator("html[data-referral-ready]").wait_for(state="attached")
+        await page.select_option("#client_id", label="Make")
+        await page.get_by_role("button", name="Ohjaa").click()
+        await page.wait_for_url(re.compile(rf"/clients/{make}\?saved=referral"))
+        await expect(page.locator("#referrals + .card")).to_contain_text("Asumisneuvonta Kallio")
+        assert await Referral.count() == 1 and net.requests_seen("POST", REFERRALS) == 1
+
+
 # Puts a visit in the queue with the app's own modules, without asking for Background Sync (so
 # only the push can send it while no page of the app is open).
 ENQUEUE = """async ([clientId, place]) => {

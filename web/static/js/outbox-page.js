@@ -13,21 +13,20 @@ const STATE_TEXT = { waiting: "state_waiting", needs_fix: "state_needs_fix", blo
 
 function who(payload, clients) {
   if (!payload) return text("state_locked");
-  if (payload.kind === "referral") return referralWho(payload, clients);
+
   if (!payload.client_id) return plural("anonymous", Number(payload.anonymous_count || 0));
   const client = clients.find((entry) => String(entry.id) === String(payload.client_id));
   return client ? client.pseudonym : text("client_unknown", Number(payload.client_id));
 }
 
-function referralWho(payload, clients) {
-  const client = clients.find((entry) => String(entry.id) === String(payload.client_id));
-  const name = client ? client.pseudonym : text("client_unknown", Number(payload.client_id));
-  return `${name} · ${text("kind_referral").replace("%(service)s", payload.service_name ?? "")}`;
+// A referral says so, and to which service, beside its time.
+function kindOf(payload) {
+  return payload?.kind === "referral" ? `${text("kind_referral").replace("%(service)s", payload.service_name ?? "")} · ` : "";
 }
 
 function when(payload) {
   if (!payload?.occurred_at) return "";
-  return new Date(payload.occurred_at).toLocaleString(document.documentElement.lang || "fi",
+  return kindOf(payload) + new Date(payload.occurred_at).toLocaleString(document.documentElement.lang || "fi",
     { dateStyle: "short", timeStyle: "short" });
 }
 
