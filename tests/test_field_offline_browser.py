@@ -149,13 +149,19 @@ async def test_a_waiting_visit_is_opened_edited_or_deleted_before_it_is_sent(wor
 
 async def test_another_users_waiting_entries_show_only_as_a_count(world, make):
     async with phone() as (net, context, page):
-        await offline_after_login(page, net, context)
+        await log_in(page, net)
+        await copy_ready(page)
+        await go_offline(net, context)
         for place in ("Yksi", "Kaksi"):
             await log_visit(page, net, "Make", place=place)
             await page.locator("#visit-queued").wait_for()
         await expect_waiting(page, 2)
+        assert "fieldCopy" in await js(page, STATE_KEYS)
         await UserSession.update({UserSession.revoked_at: utcnow()}).where(UserSession.user == world.alice)
         await go_online(net, context)
+        await page.goto(f"{net.base_url}/login")
+        await page.locator("html[data-forms-ready]").wait_for(state="attached")
+        assert "fieldCopy" not in await js(page, STATE_KEYS)  # her session ended: her day's copy went
         await log_in(page, net, "bob@example.org")
         await ready_for_offline(page)
         await page.goto(f"{net.base_url}/outbox")

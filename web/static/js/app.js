@@ -2,7 +2,7 @@
 // form also works as a plain HTML form without JavaScript.
 
 import { CHANNEL, counts, drain, nextRetryAt } from "./outbox.js";
-import { keepFieldCopyFresh } from "./field-copy.js";
+import { forgetFieldCopy, keepFieldCopyFresh } from "./field-copy.js";
 import { showFieldCopy } from "./offline-pages.js";
 import { enhanceReferralForm } from "./referral-form.js";
 import { enhanceOutboxPage, showOutbox } from "./outbox-page.js";
@@ -10,7 +10,7 @@ import { refreshPicklist } from "./picklist.js";
 import { keyOf } from "./seal.js";
 import { offerInstall, registerServiceWorker } from "./pwa.js";
 import { enhancePushPanel, recheckSubscription } from "./push.js";
-import { forgetUser, pageUserId, queueUser, rememberLanguage, rememberUser, tokens } from "./session.js";
+import { forgetUser, isShell, pageUserId, queueUser, rememberLanguage, rememberUser, tokens } from "./session.js";
 import { enhanceServices } from "./services.js";
 import { plural } from "./texts.js";
 import { enhanceVisitForm } from "./visit-form.js";
@@ -105,6 +105,8 @@ async function main() {
   await tryStep(rememberLanguage);
   const loggedIn = pageUserId();
   if (loggedIn) await tryStep(() => rememberUser(loggedIn));
+  // A page from the server with no user (the login page): no live session, so the day's copy goes.
+  else if (!isShell()) await tryStep(forgetFieldCopy);
   const userId = await tryStep(queueUser);
   // Forms first: a visit typed here must reach the queue even if a later step fails.
   for (const form of document.querySelectorAll("form[data-visit-form]")) await tryStep(() => enhanceVisitForm(form));

@@ -8,7 +8,9 @@ import * as store from "./store.js";
 import { keyOf, open, seal } from "./seal.js";
 
 export const STATE_KEY = "fieldCopy";
-const FRESH_FOR_MS = 60 * 1000;
+// Each copy is use-logged for every client in it: a page load refreshes it at most this often
+// (coming back online and a push always do).
+const FRESH_FOR_MS = 5 * 60 * 1000;
 
 // Fetches a new copy and seals it; true when the phone now holds a fresh one. Quiet offline.
 export async function refreshFieldCopy(userId, { force = false } = {}) {
