@@ -8,8 +8,11 @@ import { plural, text } from "./texts.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+// Dates as the server writes them in Finland (sv-FI: 11.12.2026, not 2026-12-11).
+const LOCALES = { fi: "fi-FI", sv: "sv-FI", en: "en-GB" };
+
 function language() {
-  return document.documentElement.lang || "fi";
+  return LOCALES[document.documentElement.lang] ?? "fi-FI";
 }
 
 function format(value, zone, options) {
