@@ -24,6 +24,7 @@ from server.casework.planning import client_appointments, client_followups, crea
 from server.casework.tables import THEMES
 from server.push.links import client_links
 from server.casework.validation import InvalidInput, search_text
+from server.casework.presence import with_present_names
 from server.casework.visits import list_visits
 from server.audit.glass import ReasonNeeded, reading_walls
 from server.audit.routes import admin_reason_page
@@ -152,6 +153,7 @@ async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: 
     client = await client_detail(walls, client_id)
     await log_client_read(walls, client_id, client["team"], "client_page")
     visits, _total = await list_visits(walls, client_id, limit=30, offset=0)
+    await with_present_names(visits)
     followups = await client_followups(walls, client_id)
     appointments = await client_appointments(walls, client_id)
     days_to_release = (client["release_date"] - local_today()).days if client["release_date"] else None
@@ -170,6 +172,7 @@ async def glass_client_page(reading: TeamScope, client_id: int) -> Template:
     client = await client_detail(reading, client_id)
     await log_client_read(reading, client_id, client["team"], "client_page")
     visits, _total = await list_visits(reading, client_id, limit=30, offset=0)
+    await with_present_names(visits)
     followups = await client_followups(reading, client_id)
     return Template("pages/client_glass.html", context={
         "client": client, "visits": visits, "reason": reading.glass_reason,
