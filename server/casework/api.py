@@ -21,6 +21,7 @@ from server.casework.clients import client_detail, create_client, list_clients, 
 from server.casework.planning import (
     create_appointment, create_followup, list_appointments, list_followups, set_followup_done,
 )
+from server.casework.attendees import visit_clients
 from server.casework.validation import InvalidInput, Reader
 from server.casework.visits import list_visits, read_visit, record_visit, visit_detail
 from server.i18n import N_
@@ -114,7 +115,7 @@ async def api_create_visit(request: Request, walls: Walls) -> Response:
         raise NotAuthorizedException()
     visit, created = await record_visit(walls, read_visit(await json_object(request), require_id=True))
     metrics.visit_received(created)
-    await log_client_reads(walls, [visit["client_id"]], "api_visit_create" if created else "api_visit_replay")
+    await log_client_reads(walls, visit_clients([visit]), "api_visit_create" if created else "api_visit_replay")
     return Response(visit, status_code=201 if created else 200)
 
 
@@ -123,7 +124,7 @@ async def api_list_visits(walls: Walls, client_id: FromQuery[int | None] = None,
                           offset: FromQuery[int] = 0) -> dict[str, Any]:
     limit, offset = paging(limit, offset)
     items, total = await list_visits(walls, client_id, limit, offset)
-    await log_client_reads(walls, [item["client_id"] for item in items], "api_visits")
+    await log_client_reads(walls, visit_clients(items), "api_visits")
     return page(items, total, limit, offset)
 
 
@@ -134,7 +135,7 @@ async def api_get_visit(walls: Walls, visit_id: FromPath[str]) -> dict[str, Any]
     except ValueError:
         raise NotFoundException() from None
     visit = await visit_detail(walls, key)
-    await log_client_reads(walls, [visit["client_id"]], "api_visit")
+    await log_client_reads(walls, visit_clients([visit]), "api_visit")
     return visit
 
 

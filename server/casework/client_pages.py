@@ -25,6 +25,7 @@ from server.casework.tables import THEMES
 from server.push.links import client_links
 from server.release.plan import page_section as release_plan_section
 from server.casework.validation import InvalidInput, search_text
+from server.casework.attendees import visit_clients
 from server.casework.visits import list_visits
 from server.audit.glass import reading_walls
 from server.scope import TeamScope, Walls
@@ -153,6 +154,8 @@ async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: 
     client = await client_detail(walls, client_id)
     await log_client_read(walls, client_id, client["team"], "client_page")
     visits, _total = await list_visits(walls, client_id, limit=30, offset=0)
+    # A group visit's note on this page is the other attendees' data too.
+    await log_client_reads(walls, [other for other in visit_clients(visits) if other != client_id], "client_page_group")
     followups = await client_followups(walls, client_id)
     appointments = await client_appointments(walls, client_id)
     days_to_release = (client["release_date"] - local_today()).days if client["release_date"] else None
@@ -172,6 +175,8 @@ async def glass_client_page(reading: TeamScope, client_id: int) -> Template:
     client = await client_detail(reading, client_id)
     await log_client_read(reading, client_id, client["team"], "client_page")
     visits, _total = await list_visits(reading, client_id, limit=30, offset=0)
+    await log_client_reads(reading, [other for other in visit_clients(visits) if other != client_id],
+                           "client_page_group")
     followups = await client_followups(reading, client_id)
     return Template("pages/client_glass.html", context={
         "client": client, "visits": visits, "reason": reading.glass_reason,

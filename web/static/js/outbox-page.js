@@ -12,6 +12,7 @@ const STATE_TEXT = { waiting: "state_waiting", needs_fix: "state_needs_fix", blo
 
 function who(payload, clients) {
   if (!payload) return text("state_locked");
+  if (!payload.client_id && payload.client_ids?.length) return plural("group", payload.client_ids.length);
   if (!payload.client_id) return plural("anonymous", Number(payload.anonymous_count || 0));
   const client = clients.find((entry) => String(entry.id) === String(payload.client_id));
   return client ? client.pseudonym : text("client_unknown", Number(payload.client_id));
@@ -52,7 +53,7 @@ function renderItem(template, item, payload, clients, onDelete) {
   if (item.state !== "waiting") {
     row.querySelector("[data-actions]").hidden = false;
     const fix = row.querySelector("[data-fix]");
-    const anonymous = payload && !payload.client_id ? "&anonymous=true" : "";
+    const anonymous = payload && !payload.client_id && !payload.client_ids?.length ? "&anonymous=true" : "";
     fix.href = `/visits/new?draft=${encodeURIComponent(item.id)}${anonymous}`;
     fix.hidden = item.state === "sealed";
     row.querySelector("[data-delete]").addEventListener("click", () => onDelete(item.id));
