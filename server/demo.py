@@ -220,7 +220,7 @@ async def _create_path() -> None:
             items = [*items, ("probation_office", "done", False, "")]
         await ReleasePlanItem.insert(*[ReleasePlanItem(
             team=client["team"], client=client["id"], item=item, state=state, who_text=text,
-            who_user=(pair.get("second_member") if expert else pair.get("first_member")) if state != "not_needed" else None,
+            who_user=None if state == "not_needed" else pair.get("second_member" if expert else "first_member"),
             updated_by=pair.get("first_member")) for item, state, expert, text in items])
     first = min(pairs.values(), key=lambda row: row["id"])
     members = await Client.select(Client.id, Client.team).where(
@@ -234,7 +234,8 @@ async def _create_path() -> None:
         kind="group", notes="Vertaistukiryhmä: puhuttiin vapautumisen jälkeisistä ensimmäisistä viikoista.",
         together_with_client=True, created_by=first["first_member"])))[0]["id"]
     await VisitAttendee.insert(*[VisitAttendee(visit=group, client=row["id"], team=team) for row in members[:3]])
-    await VisitWorker.insert(*[VisitWorker(visit=group, user=u) for u in (first["first_member"], first["second_member"])])
+    await VisitWorker.insert(*[VisitWorker(visit=group, user=member)
+                               for member in (first["first_member"], first["second_member"])])
     await VisitTheme.insert(VisitTheme(visit=group, theme="peer_support"))
     await VisitAction.insert(VisitAction(visit=group, action="peer_support"))
     meeting = (await Visit.insert(Visit(

@@ -53,7 +53,7 @@ def read_group_fields(reader: Reader, kind: str, client_id: int | None, anonymou
     return fields
 
 
-def single_client(kind: str, client_id: int | None, client_ids: list[int], raw_ids: list[int]) -> int | None:
+def single_client(kind: str, client_id: int | None, raw_ids: list[int]) -> int | None:
     """A visit that is not a group may name its one client in `client_ids` too."""
     if kind != GROUP and client_id is None and len(raw_ids) == 1:
         return raw_ids[0]

@@ -76,7 +76,7 @@ def read_visit(raw: dict[str, Any], require_id: bool) -> VisitInput:
         visit_id = uuid.uuid4()  # a plain HTML form without JavaScript: one submit, one visit
     kind = reader.choice("kind", KINDS, default="street")
     anonymous = reader.integer("anonymous_count", 0, MAX_ANONYMOUS, default=0) or 0
-    client_id = single_client(kind, reader.row_id("client_id"), [], reader.ids("client_ids"))
+    client_id = single_client(kind, reader.row_id("client_id"), reader.ids("client_ids"))
     group = read_group_fields(reader, kind, client_id, anonymous)
     if kind == GROUP:
         client_id = None  # a group's clients are its attendees, each with the visit in their timeline

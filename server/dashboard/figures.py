@@ -132,7 +132,8 @@ async def pairs(walls: TeamScope, team_targets: dict[int, dict[str, int]], today
     if active.get(None) or overdue.get(None) or out_of_touch.get(None):
         result.append({"id": None, "team_id": None, "team": "", "members": [], "active_clients": active.get(None, 0),
                        "heavy_clients": heavy.get(None, 0),
-                       "weighted_load": active.get(None, 0) + (HEAVY_WEIGHT - 1) * heavy.get(None, 0), "target": None, "load": "none", "overdue_followups": overdue.get(None, 0),
+                       "weighted_load": active.get(None, 0) + (HEAVY_WEIGHT - 1) * heavy.get(None, 0),
+                       "target": None, "load": "none", "overdue_followups": overdue.get(None, 0),
                        "no_contact": out_of_touch.get(None, 0)})
     return result
 
