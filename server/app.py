@@ -28,6 +28,7 @@ from server.offline import routes as offline_routes
 from server.rhythm import routes as rhythm_routes
 from server.push import link_routes as push_link_routes
 from server.push import routes as push_routes
+from server.release import routes as release_routes
 from server.services import api as service_api
 from server.services import routes as service_routes
 from server.web import assets, system_routes
@@ -66,6 +67,7 @@ def create_app() -> Litestar:
                         *casework_routes.ROUTES, *client_pages.ROUTES, *visit_pages.ROUTES, *casework_api.ROUTES,
                         *offline_routes.ROUTES, *service_routes.ROUTES, *service_api.ROUTES, *push_routes.ROUTES,
                         *push_link_routes.ROUTES, *dashboard_routes.ROUTES, *rhythm_routes.ROUTES, *audit_routes.ROUTES, *assets.ROUTES,
+                        *release_routes.ROUTES,
                         static],
         guards=[requires_same_origin, requires_login, requires_second_factor],
         dependencies={"walls": Provide(provide_scope)},

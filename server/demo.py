@@ -14,11 +14,13 @@ from datetime import date, datetime, time, timedelta
 from server.accounts.services import add_pair, add_team, add_user
 from server.accounts.tables import Pair, Team, User
 from server.casework.tables import (
-    THEMES, VISIT_ACTIONS, Appointment, Client, ClientTheme, FollowUp, Visit, VisitAction, VisitTheme, VisitWorker,
+    THEMES, VISIT_ACTIONS, Appointment, Client, ClientTheme, FollowUp, Visit, VisitAction, VisitAttendee, VisitMeeting,
+    VisitTheme, VisitWorker,
 )
 from server.casework.clients import search_key
 from server.db.lifecycle import engine
 from server.push.planner import plan_all_clients
+from server.release.tables import ReleasePlanItem
 from server.rhythm.hours import KOKOA_CENTS_PER_HOUR
 from server.rhythm.supervision import plan_all_supervision
 from server.rhythm.tables import Debrief, DebriefNote, FeeLimit, HoursEntry, Supervision
@@ -197,6 +199,53 @@ async def _create_rhythm() -> None:
         await FeeLimit.insert(FeeLimit(user=kalle["id"], monthly_limit_cents=30000))
 
 
+async def _create_path() -> None:
+    """Release plans (one ready, one without its essentials, one not begun), a peer-support group
+    and a network meeting, so the client page and the lead's dashboard show them."""
+    today = local_today()
+    soonest = await Client.select(Client.id, Client.team, Client.pair, Client.release_type).where(
+        Client.release_date.is_not_null() & (Client.release_date <= today + timedelta(days=12))
+        & (Client.status == "active")).order_by(Client.release_date).limit(3)
+    pairs = {row["id"]: row for row in await Pair.select(Pair.id, Pair.first_member, Pair.second_member)}
+    plans = [  # item, state, who (True: the pair's experience expert) and free text
+        [("housing", "done", False, "Y-Säätiö, tukiasunto"), ("livelihood", "done", False, ""),
+         ("id_card", "done", True, ""), ("bank_account", "not_needed", False, ""), ("care", "done", False,
+         "A-klinikka"), ("gate", "done", True, ""), ("first_meeting", "done", True, "")],
+        [("id_card", "done", True, ""), ("housing", "todo", False, "Kriminaalihuollon tukisäätiö"),
+         ("gate", "todo", False, "")],
+    ]
+    for client, items in zip(soonest, plans):
+        pair = pairs.get(client["pair"]) or {}
+        if items is plans[0] and client["release_type"] == "supervised_probationary_freedom":
+            items = [*items, ("probation_office", "done", False, "")]
+        await ReleasePlanItem.insert(*[ReleasePlanItem(
+            team=client["team"], client=client["id"], item=item, state=state, who_text=text,
+            who_user=None if state == "not_needed" else pair.get("second_member" if expert else "first_member"),
+            updated_by=pair.get("first_member")) for item, state, expert, text in items])
+    first = min(pairs.values(), key=lambda row: row["id"])
+    members = await Client.select(Client.id, Client.team).where(
+        (Client.pair == first["id"]) & (Client.status == "active")).order_by(Client.id).limit(4)
+    if len(members) < 2:
+        return
+    team = members[0]["team"]
+    when = _at(today - timedelta(days=2), 13)
+    group = (await Visit.insert(Visit(
+        uuid=uuid.uuid4(), team=team, client=None, anonymous_count=2, occurred_at=when, place="Päiväkeskus",
+        kind="group", notes="Vertaistukiryhmä: puhuttiin vapautumisen jälkeisistä ensimmäisistä viikoista.",
+        together_with_client=True, created_by=first["first_member"])))[0]["id"]
+    await VisitAttendee.insert(*[VisitAttendee(visit=group, client=row["id"], team=team) for row in members[:3]])
+    await VisitWorker.insert(*[VisitWorker(visit=group, user=member)
+                               for member in (first["first_member"], first["second_member"])])
+    await VisitTheme.insert(VisitTheme(visit=group, theme="peer_support"))
+    await VisitAction.insert(VisitAction(visit=group, action="peer_support"))
+    meeting = (await Visit.insert(Visit(
+        uuid=uuid.uuid4(), team=team, client=members[-1]["id"], occurred_at=_at(today - timedelta(days=1), 10),
+        place="Sosiaalitoimisto", kind="network_meeting", notes="Sovittiin yhdessä asiakkaan kanssa asumisen "
+        "tuesta ja päihdepalvelujen jatkosta.", together_with_client=True, created_by=first["first_member"])))[0]["id"]
+    await VisitMeeting.insert(VisitMeeting(visit=meeting, parties="Aikuissosiaalityö, A-klinikka", client_present=True))
+    await VisitWorker.insert(VisitWorker(visit=meeting, user=first["first_member"]))
+
+
 async def seed_demo() -> list[tuple[str, str]]:
     if not await _demo_exists():
         # One transaction: an interrupted run leaves nothing behind, so a re-run starts clean.
@@ -204,6 +253,7 @@ async def seed_demo() -> list[tuple[str, str]]:
             await _create_accounts()
             await _create_casework()
             await _create_rhythm()
+            await _create_path()
             await plan_all_clients()
             await plan_all_supervision()
     rows = await User.select(User.email, User.role, User.team.name.as_alias("team")).where(

@@ -21,6 +21,7 @@ from server.casework.clients import client_detail, create_client, list_clients, 
 from server.casework.planning import (
     create_appointment, create_followup, list_appointments, list_followups, set_followup_done,
 )
+from server.casework.attendees import visit_clients
 from server.casework.validation import InvalidInput, Reader
 from server.casework.visits import list_visits, read_visit, record_visit, visit_detail
 from server.i18n import N_
@@ -122,7 +123,7 @@ async def api_list_visits(walls: Walls, client_id: FromQuery[int | None] = None,
     if client_id is not None:  # one client's record: own team, break-the-glass, or an admin's reason
         walls = await reading_walls(walls, client_id, "api_visits")
     items, total = await list_visits(walls, client_id, limit, offset)
-    await log_client_reads(walls, [item["client_id"] for item in items], "api_visits")
+    await log_client_reads(walls, visit_clients(items), "api_visits")
     return page(items, total, limit, offset)
 
 
@@ -135,7 +136,7 @@ async def api_get_visit(walls: Walls, visit_id: FromPath[str]) -> dict[str, Any]
     visit = await visit_detail(walls, key)
     if visit["client_id"] is not None:  # part of a client's record: an admin outside the team needs a reason
         walls = await reading_walls(walls, visit["client_id"], "api_visit")
-    await log_client_reads(walls, [visit["client_id"]], "api_visit")
+    await log_client_reads(walls, visit_clients([visit]), "api_visit")
     return visit
 
 

@@ -23,8 +23,10 @@ from server.casework.clients import (
 from server.casework.planning import client_appointments, client_followups, create_appointment, create_followup
 from server.casework.tables import THEMES
 from server.push.links import client_links
+from server.release.plan import page_section as release_plan_section
 from server.casework.validation import InvalidInput, search_text
 from server.casework.presence import with_present_names
+from server.casework.attendees import visit_clients
 from server.casework.visits import list_visits
 from server.audit.glass import ReasonNeeded, reading_walls
 from server.audit.routes import admin_reason_page
@@ -154,6 +156,8 @@ async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: 
     await log_client_read(walls, client_id, client["team"], "client_page")
     visits, _total = await list_visits(walls, client_id, limit=30, offset=0)
     await with_present_names(visits)
+    # A group visit's note on this page is the other attendees' data too.
+    await log_client_reads(walls, [other for other in visit_clients(visits) if other != client_id], "client_page_group")
     followups = await client_followups(walls, client_id)
     appointments = await client_appointments(walls, client_id)
     days_to_release = (client["release_date"] - local_today()).days if client["release_date"] else None
@@ -164,7 +168,8 @@ async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: 
         "open_followups": [f for f in followups if f["done_at"] is None],
         "done_followups": [f for f in followups if f["done_at"] is not None],
         "days_to_release": days_to_release, "saved": saved, "form": form, "errors": errors or {},
-        "values": values or {}})
+        "values": values or {},
+        **await release_plan_section(client, *((errors, values) if form == "release_plan" else ()))})
 
 
 async def glass_client_page(reading: TeamScope, client_id: int) -> Template:
@@ -173,6 +178,8 @@ async def glass_client_page(reading: TeamScope, client_id: int) -> Template:
     await log_client_read(reading, client_id, client["team"], "client_page")
     visits, _total = await list_visits(reading, client_id, limit=30, offset=0)
     await with_present_names(visits)
+    await log_client_reads(reading, [other for other in visit_clients(visits) if other != client_id],
+                           "client_page_group")
     followups = await client_followups(reading, client_id)
     return Template("pages/client_glass.html", context={
         "client": client, "visits": visits, "reason": reading.glass_reason,

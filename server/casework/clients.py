@@ -13,6 +13,7 @@ from server.casework.tables import (
 )
 from server.casework.validation import InvalidInput, Reader
 from server.db.lifecycle import engine
+from server.push.link_ending import end_client_links
 from server.push.planner import plan_client
 from server.i18n import N_
 from server.scope import TeamScope
@@ -139,6 +140,8 @@ async def update_client(walls: TeamScope, client_id: int, raw: dict[str, Any]) -
             # The client's follow-ups and appointments move with them to the new pair.
             for table in (FollowUp, Appointment):
                 await table.update({table.pair: values[Client.pair]}).where(table.client == client_id)
+        if values.get(Client.status) == "closed" and current["status"] != "closed":
+            await end_client_links(client_id)  # the client's own phone stops hearing from us
         await plan_client(client_id)  # a new release date or status changes the reminders
         await log_client_write(walls, client_id, current["team"], "status" if status_changed else "update")
 

@@ -47,6 +47,8 @@ class VisitKind(str, Enum):
     prison = "prison"
     accompanying = "accompanying"
     remote = "remote"
+    group = "group"  # ryhmätoiminta: several known clients (VisitAttendee) and people not named
+    network_meeting = "network_meeting"  # verkostopalaveri: with the client present (VisitMeeting)
 
 
 VISIT_ACTIONS = ("peer_support", "service_guidance", "accompanying", "practical_help", "crisis")
@@ -108,6 +110,23 @@ class VisitTheme(Table, tablename="visit_theme"):
 class VisitAction(Table, tablename="visit_action"):
     visit = ForeignKey(references=Visit, index=True)
     action = Varchar(length=32)
+
+
+class VisitAttendee(Table, tablename="visit_attendee"):
+    """A known client at a group visit: the visit shows in each attendee's timeline (its own
+    `client` is empty). Carries the team so the walls filter it like every team row."""
+
+    visit = ForeignKey(references=Visit, index=True)
+    client = ForeignKey(references=Client, index=True)
+    team = ForeignKey(references=Team, index=True)
+
+
+class VisitMeeting(Table, tablename="visit_meeting"):
+    """What a network meeting adds to its visit: the other parties and whether the client was there."""
+
+    visit = ForeignKey(references=Visit, unique=True)
+    parties = Varchar(length=300, default="", help_text="Organisations or roles; no names needed.")
+    client_present = Boolean(default=True)
 
 
 class FollowUp(Table, tablename="followup"):

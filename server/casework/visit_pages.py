@@ -44,7 +44,7 @@ async def _visit_form(walls: TeamScope, values: dict[str, Any], errors: dict[str
     if client_id is not None:
         client = await walls.select(Client, Client.id, Client.pseudonym).where(Client.id == client_id).first()
     choices: list[dict] = []
-    if not anonymous and client is None:
+    if not anonymous and (client is None or values.get("kind") == "group"):  # a group: the others to tick
         choices, _total = await list_clients(walls, status="active", mine_only=True, limit=500)
     await log_client_reads(walls, [row["id"] for row in choices] + ([client["id"]] if client else []), "visit_form")
     return Template("pages/visit_form.html", status_code=status_code, context={
@@ -55,8 +55,8 @@ async def _visit_form(walls: TeamScope, values: dict[str, Any], errors: dict[str
 
 @get("/visits/new")
 async def new_visit_page(walls: Walls, client_id: FromQuery[int | None] = None,
-                         anonymous: FromQuery[bool] = False) -> Template:
-    values: dict[str, Any] = {"kind": "street", "client_id": client_id or ""}
+                         anonymous: FromQuery[bool] = False, kind: FromQuery[str] = "street") -> Template:
+    values: dict[str, Any] = {"kind": kind if kind in KINDS else "street", "client_id": client_id or ""}
     if anonymous:
         values["anonymous_count"] = "1"
     return await _visit_form(walls, values, {}, anonymous)
@@ -70,8 +70,9 @@ async def create_visit(request: Request, walls: Walls) -> Template | Redirect:
         visit, _created = await record_visit(walls, read_visit(raw, require_id=False))
     except InvalidInput as problem:
         return await _visit_form(walls, raw, problem.errors, anonymous, status_code=422)
-    if visit["client_id"]:
-        return Redirect(f"/clients/{visit['client_id']}?saved=visit", status_code=303)
+    back_to = visit["client_id"] or (visit["client_ids"] or [None])[0]  # a group: its first client
+    if back_to:
+        return Redirect(f"/clients/{back_to}?saved=visit", status_code=303)
     return Redirect("/?saved=visit", status_code=303)
 
 

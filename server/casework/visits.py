@@ -10,7 +10,7 @@ constraint, not check-then-insert). An id that belongs to another user's visit i
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -18,6 +18,10 @@ from litestar.exceptions import HTTPException, NotFoundException
 
 from server.accounts.tables import User
 from server.audit.uselog import log_client_write
+from server.casework.attendees import (
+    GROUP, NETWORK_MEETING, attended_by, group_parts, read_group_fields, require_attendees, single_client,
+    store_group_parts, with_group_fields,
+)
 from server.casework.clients import require_client
 from server.casework.tables import (
     THEMES, VISIT_ACTIONS, FollowUp, Visit, VisitAction, VisitKind, VisitTheme, VisitWorker,
@@ -58,6 +62,10 @@ class VisitInput:
     followup_note: str
     refer_service_id: int | None = None
     referral_note: str = ""
+    # A group visit's known clients (then `client_id` is empty), a network meeting's parties and presence.
+    client_ids: list[int] = field(default_factory=list)
+    parties: str = ""
+    client_present: bool | None = None
 
 
 def read_visit(raw: dict[str, Any], require_id: bool) -> VisitInput:
@@ -67,10 +75,17 @@ def read_visit(raw: dict[str, Any], require_id: bool) -> VisitInput:
         if require_id:
             reader.fail("id", N_("This field is required."))
         visit_id = uuid.uuid4()  # a plain HTML form without JavaScript: one submit, one visit
-    client_id = reader.row_id("client_id")
+    kind = reader.choice("kind", KINDS, default="street")
     anonymous = reader.integer("anonymous_count", 0, MAX_ANONYMOUS, default=0) or 0
-    if client_id is None and anonymous == 0 and not reader.errors.keys() & {"client_id", "anonymous_count"}:
+    client_id = single_client(kind, reader.row_id("client_id"), reader.ids("client_ids"))
+    group = read_group_fields(reader, kind, client_id, anonymous)
+    if kind == GROUP:
+        client_id = None  # a group's clients are its attendees, each with the visit in their timeline
+    if client_id is None and anonymous == 0 and not group["client_ids"] \
+            and not reader.errors.keys() & {"client_id", "anonymous_count", "client_ids"}:
         reader.fail("client_id", N_("Choose a client, or give the number of people met anonymously."))
+    if kind == NETWORK_MEETING and client_id is None and "client_id" not in reader.errors:
+        reader.fail("client_id", N_("A network meeting is about one known client."))
     if client_id is not None and anonymous:
         reader.fail("anonymous_count", N_("A visit is either with a known client or anonymous, not both."))
     if client_id is None and reader.present("next_followup_on"):
@@ -81,12 +96,13 @@ def read_visit(raw: dict[str, Any], require_id: bool) -> VisitInput:
     visit = VisitInput(
         visit_id=visit_id or uuid.uuid4(), client_id=client_id, anonymous_count=anonymous,
         occurred_at=occurred_at or utcnow(), place=reader.text("place"),
-        kind=reader.choice("kind", KINDS, default="street"), themes=reader.choices("themes", THEMES),
+        kind=kind, themes=reader.choices("themes", THEMES),
         actions=reader.choices("actions", VISIT_ACTIONS), worker_ids=reader.ids("workers"),
         notes=reader.text("notes", MAX_NOTES, multiline=True),
         together_with_client=reader.flag("together_with_client"),
         followup_on=reader.day("next_followup_on"), followup_note=reader.text("followup_note"),
         refer_service_id=reader.row_id("refer_service_id"), referral_note=reader.text("referral_note", 500),
+        **group,
     )
     if visit.refer_service_id is not None and client_id is None:
         reader.fail("refer_service_id", N_("A referral needs a known client."))
@@ -97,6 +113,8 @@ def read_visit(raw: dict[str, Any], require_id: bool) -> VisitInput:
 
 
 async def _team_and_pair(walls: TeamScope, visit: VisitInput) -> tuple[int, int | None]:
+    if visit.client_ids:  # a group: every attendee behind the walls, one foreign id is 404 for all
+        return await require_attendees(walls, visit.client_ids), None
     if visit.client_id is not None:
         # A client not (or no longer) in this user's teams answers 404, as any foreign id.
         client = await require_client(walls, visit.client_id)
@@ -137,6 +155,9 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
         inserted = await Visit.insert(row).on_conflict(target=Visit.uuid, action="DO NOTHING").returning(Visit.id)
         followup_id = await _store_parts(inserted[0]["id"], visit, workers, team_id, pair_id, walls.user.id) \
             if inserted else None
+        if inserted and (visit.client_ids or visit.kind == NETWORK_MEETING):
+            await store_group_parts(walls, inserted[0]["id"], team_id, visit.client_ids, visit.kind, visit.parties,
+                                    visit.client_present)
         if inserted and visit.client_id is not None and (visit.followup_on or visit.refer_service_id):
             # Reminders also for what arrived late by sync (a passed moment is sent once, not never).
             await plan_client(visit.client_id)
@@ -147,7 +168,9 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
             await remind_to_debrief(walls.user.pair_id, walls.user.team_id or team_id, visit.occurred_at)
     if inserted:  # the first delivery: answer from what was just stored, without reading it back
         parts = {"themes": visit.themes, "actions": visit.actions, "workers": workers}
-        return public_visit({**row.to_dict(), "id": inserted[0]["id"]}, parts, followup_id), True
+        group = {"client_ids": visit.client_ids, "parties": visit.parties, "client_present": visit.client_present}
+        return with_group_fields(public_visit({**row.to_dict(), "id": inserted[0]["id"]}, parts, followup_id),
+                                 group), True
     stored = await Visit.select(Visit.created_by, Visit.team).where(Visit.uuid == visit.visit_id).first()
     if stored is None or stored["created_by"] != walls.user.id or stored["team"] not in walls.team_ids:
         raise VisitIdTaken()
@@ -201,7 +224,9 @@ async def _with_parts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         parts[row["visit"]]["workers"].append(row["user"])
     followups = {row["visit"]: row["id"] for row in
                  await FollowUp.select(FollowUp.id, FollowUp.visit).where(FollowUp.visit.is_in(ids))}
-    return [public_visit(row, parts[row["id"]], followups.get(row["id"])) for row in rows]
+    groups = await group_parts(ids)
+    return [with_group_fields(public_visit(row, parts[row["id"]], followups.get(row["id"])), groups.get(row["id"]))
+            for row in rows]
 
 
 def public_visit(row: dict[str, Any], parts: dict[str, list], followup_id: int | None) -> dict[str, Any]:
@@ -225,7 +250,7 @@ async def list_visits(walls: TeamScope, client_id: int | None, limit: int, offse
     condition = walls.condition(Visit)
     if client_id is not None:
         await require_client(walls, client_id)
-        condition &= Visit.client == client_id
+        condition &= attended_by(client_id)
     total = await Visit.count().where(condition)
     rows = await (Visit.select(*_VISIT_COLUMNS).where(condition)
                   .order_by(Visit.occurred_at, ascending=False).limit(limit).offset(offset))

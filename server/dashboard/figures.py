@@ -16,8 +16,10 @@ from piccolo.query.functions.aggregate import Count, Sum
 
 from server.audit.glass import recent_openings
 from server.accounts.tables import Pair, Team
-from server.casework.tables import Client, FollowUp, Visit, VisitTheme, VisitWorker
+from server.casework.tables import Client, FollowUp, Visit, VisitAttendee, VisitTheme, VisitWorker
+from server.dashboard.heavy import HEAVY_WEIGHT, heavy_per_pair
 from server.dashboard.tables import CaseloadTarget
+from server.release.plan import releases_without_plan
 from server.push.tables import Reminder
 from server.rhythm.hours import expert_hours
 from server.rhythm.supervision import last_sessions
@@ -83,7 +85,10 @@ def _out_of_touch_condition(team_targets: dict[int, dict[str, int]], today: date
         since = local_day_bounds(today - timedelta(days=days))[0]
         met = Visit.select(Visit.client).where(Visit.team.is_in(team_ids) & Visit.client.is_not_null()
                                                & (Visit.occurred_at >= since))
-        this = Client.team.is_in(team_ids) & Client.id.not_in(met)
+        met_in_group = VisitAttendee.select(VisitAttendee.client).where(
+            VisitAttendee.team.is_in(team_ids) & VisitAttendee.visit.is_in(
+                Visit.select(Visit.id).where(Visit.team.is_in(team_ids) & (Visit.occurred_at >= since))))
+        this = Client.team.is_in(team_ids) & Client.id.not_in(met) & Client.id.not_in(met_in_group)
         condition = this if condition is None else condition | this
     return (Client.status == "active") & (condition if condition is not None else Client.id.is_null())
 
@@ -105,15 +110,18 @@ async def pairs(walls: TeamScope, team_targets: dict[int, dict[str, int]], today
                               & (FollowUp.due_at < local_day_bounds(today)[0]))
     out_of_touch = await _out_of_touch(walls, team_targets, today)
     rhythm = await _pair_rhythm(walls, rows, today)
+    heavy = await heavy_per_pair(walls, today)
     result = []
     for row in rows:
         target = team_targets[row["team"]]
-        count = active.get(row["id"], 0)
+        # A client in a heavy phase (release soon, a crisis, a review showing decline) weighs more.
+        count = active.get(row["id"], 0) + (HEAVY_WEIGHT - 1) * heavy.get(row["id"], 0)
         result.append({
             "id": row["id"], "team_id": row["team"], "team": row["team_name"],
             "members": [{"id": row[f"{m}_id"], "name": row[f"{m}_name"], "role": row[f"{m}_role"]}
                         for m in ("first", "second")],
-            "active_clients": count, "target": {"low": target["low"], "high": target["high"]},
+            "active_clients": active.get(row["id"], 0), "heavy_clients": heavy.get(row["id"], 0),
+            "weighted_load": count, "target": {"low": target["low"], "high": target["high"]},
             "load": "low" if count < target["low"] else "high" if count > target["high"] else "ok",
             "overdue_followups": overdue.get(row["id"], 0), "no_contact": out_of_touch.get(row["id"], 0),
             **rhythm.get(row["id"], {}),
@@ -123,6 +131,8 @@ async def pairs(walls: TeamScope, team_targets: dict[int, dict[str, int]], today
     # Clients no pair carries are the lead's to place: shown as a row of their own.
     if active.get(None) or overdue.get(None) or out_of_touch.get(None):
         result.append({"id": None, "team_id": None, "team": "", "members": [], "active_clients": active.get(None, 0),
+                       "heavy_clients": heavy.get(None, 0),
+                       "weighted_load": active.get(None, 0) + (HEAVY_WEIGHT - 1) * heavy.get(None, 0),
                        "target": None, "load": "none", "overdue_followups": overdue.get(None, 0),
                        "no_contact": out_of_touch.get(None, 0)})
     return result
@@ -167,7 +177,10 @@ async def contacts_per_week(walls: TeamScope, period: Period) -> list[dict[str, 
         row = await Visit.select(Count(Visit.client, alias="known"), Sum(Visit.anonymous_count, alias="anonymous")
                                  ).where(walls.condition(Visit) & (Visit.occurred_at >= start)
                                          & (Visit.occurred_at < end)).first()
-        weeks.append({"week_start": monday, "week": monday.isocalendar()[1], "known": row["known"] or 0,
+        in_groups = await VisitAttendee.count().where(
+            walls.condition(VisitAttendee) & VisitAttendee.visit.is_in(Visit.select(Visit.id).where(
+                walls.condition(Visit) & (Visit.occurred_at >= start) & (Visit.occurred_at < end))))
+        weeks.append({"week_start": monday, "week": monday.isocalendar()[1], "known": (row["known"] or 0) + in_groups,
                       "anonymous": int(row["anonymous"] or 0)})
     return weeks
 
@@ -220,6 +233,8 @@ async def dashboard(walls: TeamScope, weeks: int = DEFAULT_WEEKS, today: date | 
         "no_contact": sum(p["no_contact"] for p in pair_rows),
         "releases_next_30_days": [r for r in soon if r["days_left"] <= 30],
         "releases_next_90_days": soon,
+        "releases_without_plan": await releases_without_plan(walls, today),
+        "heavy_clients": sum(p["heavy_clients"] for p in pair_rows),
         "contacts_per_week": per_week,
         "anonymous_contacts_this_week": per_week[-1]["anonymous"],
         "known_contacts_this_week": per_week[-1]["known"],
@@ -233,7 +248,7 @@ async def dashboard(walls: TeamScope, weeks: int = DEFAULT_WEEKS, today: date | 
 
 # -- the lists behind the numbers --------------------------------------------------------------
 
-DRILLS = ("active", "overdue", "no_contact", "releases30", "releases90", "referral", "theme")
+DRILLS = ("active", "overdue", "no_contact", "releases30", "releases90", "referral", "theme", "no_release_plan")
 
 
 async def clients_behind(walls: TeamScope, drill: str, pair: int | None | str = "", value: str = "",
@@ -257,6 +272,8 @@ async def clients_behind(walls: TeamScope, drill: str, pair: int | None | str = 
         days = int(drill.removeprefix("releases"))
         condition &= (Client.status != "closed") & (Client.release_date >= today) \
             & (Client.release_date <= today + timedelta(days=days))
+    elif drill == "no_release_plan":
+        condition &= Client.id.is_in([r["client_id"] for r in await releases_without_plan(walls, today)] or [-1])
     elif drill == "referral" and value in REFERRAL_STATUSES:
         condition &= Client.id.is_in(Referral.select(Referral.client).where(
             walls.condition(Referral) & (Referral.status == value) & (Referral.referred_on >= period.week_starts[0])))
@@ -267,4 +284,5 @@ async def clients_behind(walls: TeamScope, drill: str, pair: int | None | str = 
     else:
         return []
     return await Client.select(Client.id, Client.pseudonym, Client.status, Client.release_date, Client.pair).where(
-        condition).order_by(Client.release_date if drill.startswith("releases") else Client.pseudonym).limit(500)
+        condition).order_by(Client.release_date if drill.startswith("releases") or drill == "no_release_plan"
+                                 else Client.pseudonym).limit(500)

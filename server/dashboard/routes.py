@@ -128,13 +128,16 @@ def dashboard_rows(figures: dict[str, Any]) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = [("figure", "team", "pair", "key", "value")]
     for p in figures["pairs"]:
         names = " & ".join(m["name"] for m in p["members"])
-        for key in ("active_clients", "overdue_followups", "no_contact"):
+        for key in ("active_clients", "heavy_clients", "weighted_load", "overdue_followups", "no_contact"):
             rows.append(("pair", p["team"], names, key, p[key]))
     for week in figures["contacts_per_week"]:
         rows.append(("contacts_per_week", "", "", f"{week['week_start']} known", week["known"]))
         rows.append(("contacts_per_week", "", "", f"{week['week_start']} anonymous", week["anonymous"]))
     for release in figures["releases_next_90_days"]:
         rows.append(("release", "", release["pair_id"] or "", release["release_date"], release["days_left"]))
+    for release in figures["releases_without_plan"]:
+        rows.append(("release_without_plan", "", release["pair_id"] or "", release["release_date"],
+                     " ".join(release["open_essential"])))
     for name in ("themes", "referrals_by_status", "visit_share", "reminders"):
         for key, value in figures[name].items():
             rows.append((name, "", "", key, value))

@@ -33,6 +33,7 @@ def script_texts() -> dict[str, object]:
         "delete_confirm": _("Delete this visit from the phone? It has not reached the server and cannot be "
                             "recovered."),
         "anonymous": _plural("Anonymous contact: %(num)d person", "Anonymous contact: %(num)d people"),
+        "group": _plural("Group activity: %(num)d client", "Group activity: %(num)d clients"),
         "client_unknown": _("Client no. %(num)d"),
         "state_waiting": _("Waiting to be sent"),
         "state_needs_fix": _("Needs fixing"),

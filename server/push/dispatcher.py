@@ -37,6 +37,7 @@ from server.push.endpoints import address_allowed, audience, endpoint_digest
 from server.push.messages import payload
 from server.push.tables import PushSubscription, Reminder, ReminderDelivery, ReminderLink
 from server.push.vapid import authorization
+from server.release.plan import open_item_counts
 from server.settings import get_settings
 from server.timeutil import utcnow
 
@@ -350,6 +351,7 @@ async def dispatch_batch(session: aiohttp.ClientSession, tally: Round, limit: in
     live = await _expire(reminders, now, tally, token)
     if not live:
         return len(reminders)
+    await _with_open_plan_items(live)
     jobs = await _jobs(live)
     gate, texts = asyncio.Semaphore(CONCURRENCY), {}
     sends = [asyncio.ensure_future(_send(session, gate, job, now, texts)) for job in jobs]
@@ -364,6 +366,15 @@ async def dispatch_batch(session: aiohttp.ClientSession, tally: Round, limit: in
             job.outcome = job.outcome or "retry"
     await _record(live, jobs, now, tally, token)
     return len(reminders)
+
+
+async def _with_open_plan_items(reminders: list[dict[str, Any]]) -> None:
+    """A release reminder says how many items of the release plan are still open (a number only)."""
+    releases = [r for r in reminders if r["kind"] == "release" and r["client"]]
+    if releases:
+        counts = await open_item_counts(list({r["client"] for r in releases}))
+        for reminder in releases:
+            reminder["open_items"] = counts.get(reminder["client"])
 
 
 async def dispatch_due(session: aiohttp.ClientSession | None = None, stop: asyncio.Event | None = None) -> Round:

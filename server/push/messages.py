@@ -38,10 +38,17 @@ def _appointment_text(event_at: datetime, language: str, now: datetime) -> str:
     return t.gettext("Appointment on %(date)s at %(time)s") % {"date": day, "time": clock}
 
 
-def _release_text(event_at: datetime, language: str, now: datetime) -> str:
+def _release_text(event_at: datetime, language: str, now: datetime, open_items: int | None = None) -> str:
     t = translations(language)
     release_day = to_local(event_at - timedelta(minutes=1)).date()
     days = (release_day - to_local(now).date()).days
+    if open_items is not None:  # the plan's state, as a number: which items stays behind the login
+        release = t.gettext("A release from prison today.") if days <= 0 else t.ngettext(
+            "A release from prison in %(days)s day.", "A release from prison in %(days)s days.", days) % {"days": days}
+        plan = t.ngettext("%(num)s item of the release plan is still open.",
+                          "%(num)s items of the release plan are still open.", open_items) % {"num": open_items} \
+            if open_items else t.gettext("The release plan is ready.")
+        return " ".join((release, plan, t.gettext("Open Rinnalla.")))
     if days <= 0:
         return t.gettext("A release from prison today. Open Rinnalla.")
     return t.ngettext("A release from prison in %(days)s day. Open Rinnalla.",
@@ -55,7 +62,7 @@ def payload(reminder: dict[str, Any], language: str, now: datetime | None = None
     kind, client = reminder["kind"], reminder["client"]
     title, url = t.gettext("Rinnalla reminder"), f"/clients/{client}" if client else "/"
     if kind == "release":
-        body = _release_text(reminder["event_at"], language, now)
+        body = _release_text(reminder["event_at"], language, now, reminder.get("open_items"))
     elif kind == "appointment":
         body = _appointment_text(reminder["event_at"], language, now)
     elif kind == "appointment_client":

@@ -12,7 +12,7 @@ from server.casework.validation import InvalidInput
 from server.web.limits import form_pairs
 
 # Checkbox groups: always a list, even with one box ticked.
-LIST_FIELDS = frozenset({"themes", "actions", "workers"})
+LIST_FIELDS = frozenset({"themes", "actions", "workers", "client_ids"})
 
 
 async def form_dict(request: Request) -> dict[str, Any]:

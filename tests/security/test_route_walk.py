@@ -79,7 +79,7 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 BODY = {"pseudonym": f"Kaapattu {MARKER}", "status": "contacted", "done": True, "note": "Kaapattu",
         "notes": "Kaapattu", "load": 3, "language": "fi", "pay_basis": "fee", "part_time_percent": 50,
         "due_at": "2026-11-24T09:00", "starts_at": "2026-11-25T09:00", "place": "Kaapattu",
-        "service_id": 1, "next": "/"}
+        "service_id": 1, "next": "/", "items": {"housing": "done"}, "state_housing": "done"}
 
 
 def walked_routes() -> list[tuple[str, str, HTTPRouteHandler]]:
@@ -180,6 +180,7 @@ async def test_the_walk_reaches_team_a_objects_for_their_own_team(client, world)
     team_a = await make_team_a(world)
     await login(client, "lena@example.org")
     for path in ("/clients/{client_id:int}", "/api/v1/visits/{visit_id:str}", "/api/v1/referrals/{referral_id:int}",
-                 "/appointments/{file_name:str}", "/api/v1/clients/{client_id:int}"):
+                 "/appointments/{file_name:str}", "/api/v1/clients/{client_id:int}",
+                 "/api/v1/clients/{client_id:int}/release-plan"):
         response = await client.get(fill(path, lambda name: TEAM_A_OBJECT[name][0](team_a)))
         assert response.status_code == 200, path

@@ -47,6 +47,6 @@ export function editHref(item, summary) {
   if (summary?.kind === "referral" && summary.service_id) {
     return `/services/${encodeURIComponent(summary.service_id)}/refer?draft=${encodeURIComponent(item.id)}`;
   }
-  const anonymous = summary && !summary.client_id ? "&anonymous=true" : "";
+  const anonymous = summary && !summary.client_id && !summary.client_ids?.length ? "&anonymous=true" : "";
   return `/visits/new?draft=${encodeURIComponent(item.id)}${anonymous}`;
 }

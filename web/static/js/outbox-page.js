@@ -13,6 +13,7 @@ const STATE_TEXT = { waiting: "state_waiting", needs_fix: "state_needs_fix", blo
 
 function who(payload, clients) {
   if (!payload) return text("state_locked");
+  if (!payload.client_id && payload.client_ids?.length) return plural("group", payload.client_ids.length);
   if (!payload.client_id) return plural("anonymous", Number(payload.anonymous_count || 0));
   const client = clients.find((entry) => String(entry.id) === String(payload.client_id));
   return client ? client.pseudonym : text("client_unknown", Number(payload.client_id));

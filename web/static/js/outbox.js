@@ -39,7 +39,7 @@ function announce() {
 export async function enqueue(userId, keys, payload) {
   const previous = await store.get("outbox", payload.id);
   const summary = { occurred_at: payload.occurred_at ?? null, client_id: payload.client_id ?? null,
-    anonymous_count: payload.anonymous_count ?? null, ...summaryExtras(payload) };
+    anonymous_count: payload.anonymous_count ?? null, client_ids: payload.client_ids ?? [], ...summaryExtras(payload) };
   await store.put("outbox", {
     id: payload.id, user_id: userId, created_at: previous?.created_at ?? Date.now(),
     sealed: await sealToUser(keys, userId, payload.id, payload),

@@ -11,8 +11,8 @@ import { isShell, queueUser, tokens } from "./session.js";
 import { text } from "./texts.js";
 
 const SINGLE = ["client_id", "anonymous_count", "kind", "occurred_at", "place", "notes", "next_followup_on",
-  "followup_note", "refer_service_id", "referral_note"];
-const MANY = ["themes", "actions", "workers"];
+  "followup_note", "refer_service_id", "referral_note", "parties", "client_present"];
+const MANY = ["themes", "actions", "workers", "client_ids"];
 
 export function payloadOf(form) {
   const data = new FormData(form);
@@ -86,15 +86,29 @@ function problemOf(status) {
   return text("blocked_other");
 }
 
+// Only the chosen kind's part of the form (a group's clients, a meeting's parties) is shown and
+// sent: the fields of the other parts are disabled, so FormData leaves them out.
+function showKindSections(form) {
+  const kind = form.querySelector("input[name=kind]:checked")?.value;
+  for (const section of form.querySelectorAll("[data-kind-section]")) {
+    const mine = section.dataset.kindSection === kind;
+    section.hidden = !mine;
+    if (mine) section.open = true;
+    for (const field of section.querySelectorAll("input, select, textarea")) field.disabled = !mine;
+  }
+}
+
 function readyForNext(form) {
   form.reset();
+  showKindSections(form);
   form.querySelector("input[name=id]").value = "";
   const when = form.querySelector("input[name=occurred_at]");
   if (when) when.value = localNow();
 }
 
 function destination(visit) {
-  return visit?.client_id ? `/clients/${visit.client_id}?saved=visit` : "/?saved=visit";
+  const client = visit?.client_id || visit?.client_ids?.[0]; // a group: its first client
+  return client ? `/clients/${client}?saved=visit` : "/?saved=visit";
 }
 
 async function requestBackgroundSync() {
@@ -142,7 +156,7 @@ async function sendAndReport(form, { userId, id, payload }) {
   const sent = summary.visits.find((entry) => entry.id === id);
   const item = await itemById(userId, id);
   if (sent || !item) {
-    location.assign(destination(sent?.visit ?? { client_id: payload.client_id }));
+    location.assign(destination(sent?.visit ?? { client_id: payload.client_id, client_ids: payload.client_ids }));
     return;
   }
   if (item.state !== "waiting") {
@@ -186,6 +200,17 @@ async function fillFromPicklist(form, userId) {
     const wanted = new URLSearchParams(location.search).get("client_id");
     select.append(...clients.map((client) => new Option(client.pseudonym, client.id, false, String(client.id) === wanted)));
   }
+  const attendees = form.querySelector("fieldset[data-picklist=attendees]");
+  if (attendees && clients.length) {
+    const template = attendees.querySelector("template");
+    for (const client of clients) {
+      const chip = template.content.cloneNode(true);
+      chip.querySelector("input").value = client.id;
+      chip.querySelector("span").textContent = client.pseudonym;
+      attendees.append(chip);
+    }
+    attendees.hidden = false;
+  }
   const chips = form.querySelector("fieldset[data-picklist=workers]");
   if (chips && workers.length) {
     const template = chips.querySelector("template");
@@ -218,6 +243,7 @@ async function openDraft(form, userId) {
     return;
   }
   fill(form, payload);
+  showKindSections(form);
   if (isEditable(item)) showMessage(form, text("edit_waiting"));
   else showProblems(form, problemOf(item.status), item.errors ?? []);
 }
@@ -227,6 +253,10 @@ export async function enhanceVisitForm(form) {
   if (isShell() && userId) await fillFromPicklist(form, userId);
   const when = form.querySelector("input[data-now]");
   if (when && !when.value) when.value = localNow();
+  showKindSections(form);
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "kind") showKindSections(form);
+  });
   await openDraft(form, userId);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
