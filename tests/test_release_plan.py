@@ -54,8 +54,8 @@ async def test_a_plan_is_put_and_read_back_with_who_does_what(client, world, pai
     logged = await AccessLog.select(AccessLog.action, AccessLog.what, AccessLog.object).where(
         (AccessLog.client == kettu) & (AccessLog.user == world.alice)).order_by(AccessLog.id)
     assert [(row["action"], row["what"]) for row in logged] == [
-        ("read", "api_release_plan"), ("update", "api_release_plan"), ("read", "api_release_plan"),
-        ("update", "api_release_plan"), ("read", "api_release_plan")]
+        ("read", "api_release_plan"), ("update", "release_plan_update"), ("read", "api_release_plan"),
+        ("update", "release_plan_update"), ("read", "api_release_plan")]
     assert {row["object"] for row in logged} == {"release_plan"}
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from server.accounts.tables import Pair, User
 from server.audit.glass import reading_walls
-from server.audit.uselog import log_client_read
+from server.audit.uselog import log_client_read, log_client_write
 from server.casework.tables import Client
 from server.casework.validation import InvalidInput, Reader
 from server.db.lifecycle import engine
@@ -180,7 +180,7 @@ async def save_release_plan(walls: TeamScope, client_id: int, raw: dict[str, Any
             )).on_conflict(target=(ReleasePlanItem.client, ReleasePlanItem.item), action="DO UPDATE",
                            values=[ReleasePlanItem.team, ReleasePlanItem.state, ReleasePlanItem.who_user,
                                    ReleasePlanItem.who_text, ReleasePlanItem.updated_by, ReleasePlanItem.updated_at])
-        await log_client_read(walls, client_id, client["team"], what, action="update", object_="release_plan")
+        await log_client_write(walls, client_id, client["team"], "update", f"release_plan:{client_id}")
     return await _plan(client)
 
 

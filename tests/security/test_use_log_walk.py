@@ -176,6 +176,10 @@ CLIENT_CALLS: list[ClientCall] = [
     ClientCall("POST", "/api/v1/appointments", "API appointment", lambda w: api(
         w.alice, "POST", "/api/v1/appointments", {"client_id": w.a.client, "starts_at": "2026-12-04T10:00"}),
                "create"),
+    ClientCall("POST", "/clients/{client_id:int}/release-plan", "release plan", lambda w: form(
+        w.alice, f"/clients/{w.a.client}/release-plan", {"state_housing": "done"}), "update"),
+    ClientCall("PUT", "/api/v1/clients/{client_id:int}/release-plan", "API release plan", lambda w: api(
+        w.alice, "PUT", f"/api/v1/clients/{w.a.client}/release-plan", {"items": {"gate": "done"}}), "update"),
     ClientCall("POST", "/api/v1/referrals", "API referral", lambda w: api(
         w.alice, "POST", "/api/v1/referrals", {"client_id": w.a.client, "service_id": w.service, "note": "API"}),
                "create"),
