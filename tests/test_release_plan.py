@@ -56,7 +56,7 @@ async def test_a_plan_is_put_and_read_back_with_who_does_what(client, world, pai
     assert [(row["action"], row["what"]) for row in logged] == [
         ("read", "api_release_plan"), ("update", "release_plan_update"), ("read", "api_release_plan"),
         ("update", "release_plan_update"), ("read", "api_release_plan")]
-    assert {row["object"] for row in logged} == {"release_plan"}
+    assert {row["object"] for row in logged} == {"release_plan", f"release_plan:{kettu}"}
 
 
 @pytest.mark.parametrize("body, fields", [
