@@ -31,3 +31,24 @@ async def test_wrong_link_tokens_slow_the_address_but_a_right_token_gets_through
     assert wrong.status_code == 429 and int(wrong.headers["retry-after"]) > 0
     # The client on the same shelter Wi-Fi opens their own link all the same.
     assert (await client.get(path)).status_code == 200
+
+
+# --- 9: a cross-site navigation does not frame a worker -----------------------------------------
+
+@pytest.mark.parametrize("path", ["/clients/{id}", "/clients/{id}/edit", "/api/v1/clients/{id}"])
+async def test_a_cross_site_link_to_another_teams_client_leaves_no_denied_row_in_the_workers_name(
+        client, world, path):
+    from tests.support.fixtures import login
+
+    client_id = await make_client(world.team_a, "Make")
+    await login(client, "dave@example.org")
+    # A page elsewhere links (or redirects) Dave's browser to team A's client: Dave did nothing.
+    framed = await client.get(path.format(id=client_id), headers={"Sec-Fetch-Site": "cross-site",
+                                                                   "Sec-Fetch-Mode": "navigate"})
+    assert framed.status_code == 404 and "Make" not in framed.text
+    assert await AccessLog.count() == 0
+    # Dave himself trying (typed, or from a page of ours) is still refused and logged.
+    tried = await client.get(path.format(id=client_id), headers={"Sec-Fetch-Site": "same-origin"})
+    assert tried.status_code == 404
+    rows = await AccessLog.select(AccessLog.user, AccessLog.outcome).where(AccessLog.client == client_id)
+    assert rows == [{"user": world.dave, "outcome": "denied"}]
