@@ -52,3 +52,55 @@ async def test_a_cross_site_link_to_another_teams_client_leaves_no_denied_row_in
     assert tried.status_code == 404
     rows = await AccessLog.select(AccessLog.user, AccessLog.outcome).where(AccessLog.client == client_id)
     assert rows == [{"user": world.dave, "outcome": "denied"}]
+
+
+# --- 7: a lost phone goes quiet ------------------------------------------------------------------
+
+async def test_logging_a_user_out_with_wipe_stops_their_calendar_feed(client, world):
+    from server.accounts.services import log_out_everywhere
+    from tests.support.fixtures import login, post_form
+
+    await login(client, "alice@example.org")
+    page = await post_form(client, "/settings/calendar")
+    feed = "/calendar/" + page.text.split("/calendar/", 1)[1].split('"', 1)[0]
+    client.cookies.clear()
+    assert (await client.get(feed)).status_code == 200
+    await log_out_everywhere("alice@example.org", wipe=True)  # rinnalla user logout --wipe
+    assert (await client.get(feed)).status_code == 404
+
+
+async def test_the_leads_wipe_stops_the_calendar_feed_too(client, world):
+    from tests.support.fixtures import login, post_form
+
+    await login(client, "alice@example.org")
+    page = await post_form(client, "/settings/calendar")
+    feed = "/calendar/" + page.text.split("/calendar/", 1)[1].split('"', 1)[0]
+    client.cookies.clear()
+    await login(client, "lena@example.org")
+    await post_form(client, f"/team/members/{world.alice}/end-sessions", {"wipe": "1"})
+    assert (await client.get(feed)).status_code == 404
+
+
+async def test_a_wipe_reaches_a_phone_by_its_id_after_its_cookie_expired(client, world):
+    import uuid
+
+    from server.accounts.sessions import revoke_sessions
+    from tests.support.casework import api
+    from tests.support.fixtures import login
+
+    phone_id, other_id = str(uuid.uuid4()), str(uuid.uuid4())
+    await login(client, "alice@example.org")
+    assert (await api(client, "POST", "/api/v1/device/key", {"device_id": phone_id})).status_code == 200
+    client.cookies.delete("rinnalla_session")  # the cookie expired on the phone
+    assert (await api(client, "POST", "/api/v1/device/wipe-check", {"device_id": phone_id})).status_code == 204
+    await revoke_sessions(world.alice, wipe=True)  # the lead: "End sessions and wipe the phone"
+    asked = await api(client, "POST", "/api/v1/device/wipe-check", {"device_id": phone_id})
+    assert asked.status_code == 401 and asked.headers["x-rinnalla-wipe"] == "1"
+    assert "storage" in asked.headers["clear-site-data"]
+    other = await api(client, "POST", "/api/v1/device/wipe-check", {"device_id": other_id})
+    assert other.status_code == 204 and "x-rinnalla-wipe" not in other.headers
+    # Alice finds the phone and logs in on it again: it is hers and quiet no more.
+    await login(client, "alice@example.org")
+    assert (await api(client, "POST", "/api/v1/device/key", {"device_id": phone_id})).status_code == 200
+    client.cookies.delete("rinnalla_session")
+    assert (await api(client, "POST", "/api/v1/device/wipe-check", {"device_id": phone_id})).status_code == 204

@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
 
+from server.accounts import devices
 from server.audit.uselog import log_client_reads
 from server.casework.api import json_object
 from server.casework.clients import list_clients
@@ -30,6 +31,7 @@ from server.scope import Walls
 from server.services.directory import service_choices
 from server.services.routes import directory_context
 from server.web.assets import asset_version, offline_assets
+from server.web.context import WIPE_HEADERS
 
 NO_CACHE = {"Cache-Control": "no-cache"}
 SHELL_PAGES = ("offline", "visit", "anonymous", "outbox", "services")
@@ -112,8 +114,21 @@ async def device_key(request: Request) -> dict[str, str]:
     if device_id is None and "device_id" not in reader.errors:
         reader.fail("device_id", N_("This field is required."))
     reader.done()
+    await devices.remember(request.user.id, device_id)  # type: ignore[arg-type]
     return {"key": derived_key(DEVICE_KEY, request.user.id, device_id),  # type: ignore[arg-type]
             "unwrap": derived_key(UNWRAP_KEY, request.user.id, device_id)}  # type: ignore[arg-type]
+
+
+@post("/api/v1/device/wipe-check", status_code=200, opt={"public": True})
+async def device_wipe_check(request: Request) -> Response:
+    """A phone with no session asks, by its own id, whether a lead wiped it (a lost phone whose
+    cookie had expired): 401 with the wipe headers if so (static/js/wipe.js acts on them)."""
+    reader = Reader(await json_object(request))
+    device_id = reader.uuid("device_id")
+    reader.done()
+    if device_id is not None and await devices.is_marked(device_id):
+        return Response(None, status_code=401, headers=WIPE_HEADERS)
+    return Response(None, status_code=204)
 
 
 @get("/api/v1/device/picklist")
@@ -129,4 +144,5 @@ async def device_picklist(walls: Walls) -> dict[str, Any]:
             "workers": await workers_to_choose(walls)}
 
 
-ROUTES = [manifest, service_worker, shell_page, outbox_page, device_session, device_key, device_picklist]
+ROUTES = [manifest, service_worker, shell_page, outbox_page, device_session, device_key, device_wipe_check,
+          device_picklist]

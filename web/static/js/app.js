@@ -7,11 +7,11 @@ import { refreshPicklist } from "./picklist.js";
 import { keyOf } from "./seal.js";
 import { offerInstall, registerServiceWorker } from "./pwa.js";
 import { enhancePushPanel, recheckSubscription } from "./push.js";
-import { forgetUser, pageUserId, queueUser, rememberLanguage, rememberUser, tokens } from "./session.js";
+import { forgetUser, isShell, pageUserId, queueUser, rememberLanguage, rememberUser, tokens } from "./session.js";
 import { enhanceServices } from "./services.js";
 import { plural } from "./texts.js";
 import { enhanceVisitForm } from "./visit-form.js";
-import { pageAsksToWipe, wipePhone } from "./wipe.js";
+import { askByDeviceId, pageAsksToWipe, wipePhone } from "./wipe.js";
 
 const TIMER_MS = 30 * 1000;
 
@@ -96,6 +96,8 @@ async function main() {
   if (pageAsksToWipe()) {
     await tryStep(wipePhone);
     document.documentElement.dataset.wiped = "true"; // done (styles and tests may rely on it)
+  } else if (!pageUserId() && !isShell() && navigator.onLine && (await tryStep(() => askByDeviceId(tokens.cookie())))) {
+    document.documentElement.dataset.wiped = "true";
   }
   const registration = registerServiceWorker();
   offerInstall();
