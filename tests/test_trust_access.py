@@ -104,3 +104,91 @@ async def test_a_wipe_reaches_a_phone_by_its_id_after_its_cookie_expired(client,
     assert (await api(client, "POST", "/api/v1/device/key", {"device_id": phone_id})).status_code == 200
     client.cookies.delete("rinnalla_session")
     assert (await api(client, "POST", "/api/v1/device/wipe-check", {"device_id": phone_id})).status_code == 204
+
+
+# --- 3: no lockout of a worker by a stranger ------------------------------------------------------
+
+@pytest.fixture
+def behind_proxy(monkeypatch):
+    """The app behind our proxy on 127.0.0.1, so each test request can come from its own address."""
+    from server.settings import get_settings
+
+    monkeypatch.setenv("TRUSTED_PROXIES", "127.0.0.1")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+async def _login_from(client, address: str, email: str = "alice@example.org", password: str = "wrong password"):
+    from tests.support.fixtures import csrf_token
+
+    return await client.post("/login", headers={"X-Forwarded-For": address}, data={
+        "email": email, "password": password, "_csrf_token": await csrf_token(client)})
+
+
+async def test_a_stranger_hammering_an_account_does_not_lock_its_owner_out(client, world, behind_proxy):
+    from tests.support.fixtures import PASSWORD
+
+    answers = [(await _login_from(client, "203.0.113.66")).status_code for _ in range(50)]
+    assert answers[:5] == [401] * 5 and set(answers[5:]) == {429}
+    # Alice at the office, from an address with no failures, gets in at once.
+    assert (await _login_from(client, "198.51.100.7", password=PASSWORD)).status_code == 303
+
+
+async def test_many_strangers_slow_the_account_down_for_themselves_only(client, world, behind_proxy):
+    from tests.support.fixtures import PASSWORD
+
+    for n in range(25):  # a botnet: one guess from each of 25 addresses
+        assert (await _login_from(client, f"203.0.113.{n}")).status_code == 401
+    slowed = await _login_from(client, "203.0.113.3")  # a second guess from one of them
+    assert slowed.status_code == 429 and int(slowed.headers["retry-after"]) > 0
+    assert (await _login_from(client, "198.51.100.7", password=PASSWORD)).status_code == 303
+
+
+async def test_the_wait_grows_with_each_failure_past_the_limit(client, world, behind_proxy):
+    from datetime import timedelta
+
+    from server.accounts.tables import LoginFailure
+    from server.timeutil import utcnow
+
+    for _ in range(5):
+        assert (await _login_from(client, "203.0.113.66")).status_code == 401
+    first = await _login_from(client, "203.0.113.66")
+    assert first.status_code == 429
+    waits = [int(first.headers["retry-after"])]
+    for _ in range(2):
+        # The wait passes (the failures are moved back by it): one more guess is checked, and fails.
+        await LoginFailure.update({LoginFailure.failed_at: LoginFailure.failed_at - timedelta(seconds=waits[-1])}).where(
+            LoginFailure.id > 0)
+        assert (await _login_from(client, "203.0.113.66")).status_code == 401
+        again = await _login_from(client, "203.0.113.66")
+        assert again.status_code == 429
+        waits.append(int(again.headers["retry-after"]))
+    assert waits[0] < waits[1] < waits[2] <= 15 * 60
+    assert utcnow()  # (the window still holds every failure)
+
+
+async def test_the_code_is_asked_on_its_own_step_and_the_password_is_not_kept_in_a_cookie(client, world):
+    from server.accounts.tables import PendingLogin
+    from tests.support.fixtures import PASSWORD, login
+    from tests.test_mfa import code_now, enrol, log_out
+
+    await login(client, "alice@example.org")
+    key, _codes = await enrol(client)
+    await log_out(client)
+    form = await client.get("/login")
+    assert 'name="otp"' not in form.text  # the first step asks for no code
+    wrong = await login(client, "alice@example.org", "not the password")
+    unknown = await login(client, "nobody@example.org", "not the password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.text.replace("alice@example.org", "X") == unknown.text.replace("nobody@example.org", "X")
+    proven = await login(client, "alice@example.org")
+    assert proven.status_code == 303 and proven.headers["location"] == "/login/code"
+    kept = client.cookies["rinnalla_login"]
+    assert PASSWORD not in kept and await PendingLogin.count() == 1
+    assert "HttpOnly" in proven.headers["set-cookie"]
+    done = await client.post("/login/code", data={"otp": code_now(key, steps_ahead=1),
+                                                  "_csrf_token": client.cookies["csrftoken"]})
+    assert done.status_code == 303 and done.headers["location"] == "/"
+    assert (await client.get("/api/v1/me")).json()["email"] == "alice@example.org"
+    assert await PendingLogin.count() == 0
