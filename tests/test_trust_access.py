@@ -192,3 +192,58 @@ async def test_the_code_is_asked_on_its_own_step_and_the_password_is_not_kept_in
     assert done.status_code == 303 and done.headers["location"] == "/"
     assert (await client.get("/api/v1/me")).json()["email"] == "alice@example.org"
     assert await PendingLogin.count() == 0
+
+
+# --- 4: no listing of other teams' clients ------------------------------------------------------
+
+async def test_two_thousand_three_letter_searches_in_a_minute_reveal_no_other_teams_pseudonym(client, world):
+    import itertools
+    import string
+
+    from tests.support.casework import api
+    from tests.support.fixtures import login
+
+    names = ["Makkara-Matti", "Aapeli", "Kettu", "Zorro", "Ööpinen"]
+    for n, name in enumerate(names):
+        await make_client(world.team_a, name, birth_year=1970 + n)
+    await login(client, "dave@example.org")
+    prefixes = ("".join(p) for p in itertools.product(string.ascii_lowercase, repeat=3))
+    answers = []
+    for prefix in itertools.islice(prefixes, 2000):
+        response = await api(client, "POST", "/api/v1/clients/search-organisation", {"q": prefix, "birth_year": 1975})
+        answers.append(response.status_code)
+        assert not any(name in response.text for name in names), prefix
+    assert answers[:10] == [200] * 10 and set(answers[10:]) == {429}
+    # Without a birth year nothing is searched at all.
+    bare = await api(client, "POST", "/api/v1/clients/search-organisation", {"q": "makkara"})
+    assert bare.status_code == 422
+
+
+async def test_a_search_needs_the_birth_year_is_limited_and_shows_on_the_leads_page(client, world, monkeypatch):
+    from tests.support.casework import api
+    from tests.support.fixtures import login, post_form
+
+    monkeypatch.setenv("ORG_SEARCHES_PER_DAY", "3")
+    client_id = await make_client(world.team_a, "Makkara-Matti", birth_year=1978)
+    await login(client, "dave@example.org")
+    wrong_year = await post_form(client, "/clients/other-teams", {"q": "makk", "birth_year": "1979"})
+    assert wrong_year.status_code == 200 and "Makkara-Matti" not in wrong_year.text
+    right = await post_form(client, "/clients/other-teams", {"q": "makk", "birth_year": "1978"})
+    assert right.status_code == 200 and "Makkara-Matti" in right.text and f"/clients/{client_id}/break-glass" in right.text
+    contains = await api(client, "POST", "/api/v1/clients/search-organisation", {"q": "atti", "birth_year": 1978})
+    assert contains.json() == {"items": []}  # the beginning of the name, not any part of it
+    over = await post_form(client, "/clients/other-teams", {"q": "makk", "birth_year": "1978"})
+    assert over.status_code == 429 and "Makkara-Matti" not in over.text and int(over.headers["retry-after"]) > 0
+    # Team B's lead sees each of Dave's searches; team A's lead sees none of them.
+    from server.accounts.services import add_user
+    from tests.support.fixtures import PASSWORD
+
+    await add_user("bea@example.org", "lead", PASSWORD, "Team B", "Bea")
+    client.cookies.clear()
+    await login(client, "bea@example.org")
+    lead = await client.get("/lead")
+    assert lead.text.count("Dave: <bdi>makk</bdi>, 1978") == 1 and "Dave: <bdi>makk</bdi>, 1979" in lead.text
+    assert "Dave: <bdi>atti</bdi>, 1978" in lead.text
+    client.cookies.clear()
+    await login(client, "lena@example.org")
+    assert "Dave: <bdi>" not in (await client.get("/lead")).text
