@@ -247,3 +247,28 @@ async def test_a_search_needs_the_birth_year_is_limited_and_shows_on_the_leads_p
     client.cookies.clear()
     await login(client, "lena@example.org")
     assert "Dave: <bdi>" not in (await client.get("/lead")).text
+
+
+# --- 5: leads act only within their teams -------------------------------------------------------
+
+async def test_a_local_service_is_retired_only_by_its_own_teams_leads_or_an_admin(client, world):
+    from server.accounts.services import add_user
+    from server.services.tables import Service
+    from tests.support.fixtures import PASSWORD, login, post_form
+
+    await add_user("bea@example.org", "lead", PASSWORD, "Team B", "Bea")
+    await login(client, "lena@example.org")
+    added = await post_form(client, "/services", {"name": "Kallion ilta", "category": "food_and_shelter"})
+    assert added.status_code == 303
+    service = await Service.select(Service.id, Service.team).where(Service.name_fi == "Kallion ilta").first()
+    assert service["team"] == world.team_a
+    client.cookies.clear()
+    await login(client, "bea@example.org")
+    page = await client.get("/services")
+    assert "Kallion ilta" in page.text and f'action="/services/{service["id"]}/retire"' not in page.text
+    assert (await post_form(client, f"/services/{service['id']}/retire")).status_code == 404
+    assert (await Service.select(Service.active).where(Service.id == service["id"]).first())["active"] is True
+    client.cookies.clear()
+    await login(client, "ada@example.org")
+    assert (await post_form(client, f"/services/{service['id']}/retire")).status_code == 303
+    assert (await Service.select(Service.active).where(Service.id == service["id"]).first())["active"] is False
