@@ -272,3 +272,30 @@ async def test_a_local_service_is_retired_only_by_its_own_teams_leads_or_an_admi
     await login(client, "ada@example.org")
     assert (await post_form(client, f"/services/{service['id']}/retire")).status_code == 303
     assert (await Service.select(Service.active).where(Service.id == service["id"]).first())["active"] is False
+
+
+async def test_a_lead_changes_only_their_own_teams_rates_and_an_admin_sets_the_defaults(client, world):
+    from server.accounts.services import add_user
+    from server.rhythm.tables import HoursEntry
+    from server.timeutil import local_today
+    from tests.support.fixtures import PASSWORD, login, post_form
+
+    await add_user("eero@example.org", "experience_expert", PASSWORD, "Team B", "Eero")
+    today = local_today().isoformat()
+    await login(client, "lena@example.org")  # team A's lead
+    assert (await post_form(client, "/hours/rates", {"activity": "meeting", "eur_per_hour": "50",
+                                                      "effective_from": today})).status_code == 303
+    client.cookies.clear()
+    await login(client, "ada@example.org")  # the admin: the organisation's default
+    assert (await post_form(client, "/hours/rates", {"activity": "meeting", "eur_per_hour": "35",
+                                                      "effective_from": today})).status_code == 303
+    fees = {}
+    for worker in ("bob@example.org", "eero@example.org"):
+        client.cookies.clear()
+        await login(client, worker)
+        logged = await post_form(client, "/hours", {"date": today, "activity": "meeting", "hours": "1"})
+        assert logged.status_code in (200, 303), logged.text
+    for row in await HoursEntry.select(HoursEntry.user.email.as_alias("email"), HoursEntry.cents_per_hour):
+        fees[row["email"]] = row["cents_per_hour"]
+    # Team A has its own rate; team B follows the admin's default, untouched by team A's lead.
+    assert fees == {"bob@example.org": 5000, "eero@example.org": 3500}
