@@ -170,6 +170,16 @@ async def revoke_sessions(user_id: int, session_id: int | None = None, keep_sess
     return len(ended)
 
 
+async def session_ends_by(session_id: int) -> str | None:
+    """When a session ends if nothing more is done with it (idle time or its maximum), as ISO."""
+    row = await UserSession.select(UserSession.expires_at, UserSession.last_seen_at).where(
+        UserSession.id == session_id).first()
+    if row is None:
+        return None
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    return min(row["expires_at"], row["last_seen_at"] + idle).isoformat()
+
+
 async def is_wiped(token: str) -> bool:
     """Whether this cookie belongs to a session a lead ended with "wipe" (a lost phone)."""
     if not token or len(token) > 128:

@@ -17,6 +17,7 @@ from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
 
 from server.accounts import devices
+from server.accounts.sessions import session_ends_by
 from server.audit.uselog import log_client_reads
 from server.casework.api import json_object
 from server.casework.clients import list_clients
@@ -136,12 +137,13 @@ async def device_picklist(walls: Walls) -> dict[str, Any]:
     """The pair's active caseload as pseudonyms and ids, and who can be ticked as present.
 
     Kept sealed on the phone so a known client can be chosen with no network; nothing else of
-    the clients leaves the server here.
+    the clients leaves the server here. `until`: when this session ends at the latest if the
+    phone is not used online again; the phone stops opening the list then, network or not.
     """
     clients, _total = await list_clients(walls, status="active", mine_only=True, limit=MAX_PICKLIST)
     await log_client_reads(walls, [row["id"] for row in clients], "device_picklist")
     return {"clients": [{"id": row["id"], "pseudonym": row["pseudonym"]} for row in clients],
-            "workers": await workers_to_choose(walls)}
+            "workers": await workers_to_choose(walls), "until": await session_ends_by(walls.user.session_id)}
 
 
 ROUTES = [manifest, service_worker, shell_page, outbox_page, device_session, device_key, device_wipe_check,

@@ -3,7 +3,7 @@
 
 import { CHANNEL, counts, drain, nextRetryAt } from "./outbox.js";
 import { enhanceOutboxPage, showOutbox } from "./outbox-page.js";
-import { refreshPicklist } from "./picklist.js";
+import { forgetPicklist, refreshPicklist } from "./picklist.js";
 import { keyOf } from "./seal.js";
 import { offerInstall, registerServiceWorker } from "./pwa.js";
 import { enhancePushPanel, recheckSubscription } from "./push.js";
@@ -96,8 +96,10 @@ async function main() {
   if (pageAsksToWipe()) {
     await tryStep(wipePhone);
     document.documentElement.dataset.wiped = "true"; // done (styles and tests may rely on it)
-  } else if (!pageUserId() && !isShell() && navigator.onLine && (await tryStep(() => askByDeviceId(tokens.cookie())))) {
-    document.documentElement.dataset.wiped = "true";
+  } else if (!pageUserId() && !isShell() && navigator.onLine) {
+    // A page of the server with nobody logged in: whoever used this phone has no session now.
+    await tryStep(forgetPicklist);
+    if (await tryStep(() => askByDeviceId(tokens.cookie()))) document.documentElement.dataset.wiped = "true";
   }
   const registration = registerServiceWorker();
   offerInstall();
