@@ -59,3 +59,21 @@ async def test_a_phone_that_finds_its_session_gone_deletes_the_pick_list(world, 
         }""")
         await go_offline(net, context)
         assert "Make" not in await client_choices(page, net)
+
+
+async def test_a_wipe_reaches_a_phone_whose_cookie_had_expired(world, make):
+    from tests.test_wipe_browser import PHONE_DATA
+
+    async with phone() as (net, context, page):
+        await offline_after_login(page, net, context)
+        await go_online(net, context)
+        assert (await js(page, PHONE_DATA))["keys"] == 1
+        # The session cookie expires on the phone; later the lead wipes the lost phone.
+        cookies = [c for c in await context.cookies() if c["name"] != "rinnalla_session"]
+        await context.clear_cookies()
+        await context.add_cookies(cookies)
+        await revoke_sessions(world.alice, wipe=True)
+        await page.goto(f"{net.base_url}/login")
+        await page.locator("html[data-wiped]").wait_for(state="attached")
+        after = await js(page, PHONE_DATA)
+        assert after["outbox"] == 0 and after["keys"] == 0
