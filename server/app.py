@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from collections.abc import AsyncIterator
 
 from litestar import Litestar, Request, Router
@@ -43,7 +44,8 @@ from server.web.templating import template_config
 
 
 async def provide_scope(request: Request) -> TeamScope:
-    return await scope_for(request.user)
+    walls = await scope_for(request.user)
+    return replace(walls, cross_site=request.headers.get("sec-fetch-site") == "cross-site")
 
 
 @asynccontextmanager

@@ -28,6 +28,9 @@ class TeamScope:
     # Set only on the read-only scope that break-the-glass opens to one client of another team
     # (server.audit.glass); every use under it is logged with this reason.
     glass_reason: str = ""
+    # The request came from another site (Sec-Fetch-Site: cross-site): a link or redirect there
+    # may have sent the user here without their knowing, so a refusal is not logged in their name.
+    cross_site: bool = False
 
     @property
     def basis(self) -> str:

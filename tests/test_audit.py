@@ -110,12 +110,13 @@ async def test_a_removed_row_breaks_the_chain_at_the_next(client, world):
 # Break-the-glass ------------------------------------------------------------------------------
 
 async def test_break_the_glass_opens_another_teams_client_read_only_with_a_logged_reason(client, world):
-    client_id = await make_client(world.team_a, "Makkara-Matti", phone="040 123")
+    client_id = await make_client(world.team_a, "Makkara-Matti", phone="040 123", birth_year=1978)
     await login(client, "dave@example.org")
     assert (await api(client, "GET", f"/api/v1/clients/{client_id}")).status_code == 404
-    found = await api(client, "POST", "/api/v1/clients/search-organisation", {"q": "makkara"})
+    found = await api(client, "POST", "/api/v1/clients/search-organisation", {"q": "makkara", "birth_year": 1978})
     assert found.json() == {"items": [{"id": client_id, "pseudonym": "Makkara-Matti", "team": "Team A"}]}
-    assert (await api(client, "POST", "/api/v1/clients/search-organisation", {"q": "ma"})).status_code == 422
+    too_short = await api(client, "POST", "/api/v1/clients/search-organisation", {"q": "ma", "birth_year": 1978})
+    assert too_short.status_code == 422
     refused = await api(client, "POST", f"/api/v1/clients/{client_id}/break-glass", {"reason": "  "})
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "reason"
     assert await GlassAccess.count() == 0

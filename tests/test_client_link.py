@@ -92,11 +92,11 @@ async def test_another_team_cannot_make_or_revoke_a_link(client, world):
     assert (await api(client, "POST", f"/api/v1/clients/{client_id}/reminder-link", {})).status_code == 404
 
 
-async def test_guessing_links_is_throttled_even_for_a_right_one_afterwards(client, world):
-    path, _client_id = await _link(client, world)
+async def test_guessing_links_is_throttled(client, world):
+    await _link(client, world)
     for attempt in range(10):
         assert (await client.get(f"/r/{'x' * 43}{attempt}")).status_code == 404
-    throttled = await client.get(path)
+    throttled = await client.get(f"/r/{'x' * 43}z")
     assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
 
 

@@ -12,7 +12,7 @@ from tests.support.fixtures import PASSWORD, login, post_form
 
 pytestmark = pytest.mark.anyio
 
-CODE_MESSAGE = "The code is wrong or missing"
+CODE_MESSAGE = "The code is wrong."
 
 
 @pytest.fixture(autouse=True)
@@ -82,10 +82,13 @@ async def test_login_asks_for_the_code_once_it_is_on(client, world):
     await login(client, "alice@example.org")
     key, _codes = await enrol(client)
     await log_out(client)
+    # The password alone leads to the code step, with no session yet.
     missing = await login(client, "alice@example.org")
-    assert missing.status_code == 401 and CODE_MESSAGE in missing.text
-    assert "rinnalla_session" not in missing.headers.get("set-cookie", "")
+    assert missing.status_code == 303 and missing.headers["location"] == "/login/code"
+    assert "rinnalla_session=" not in missing.headers.get("set-cookie", "")
     assert (await client.get("/api/v1/me")).status_code == 401
+    code_page = await client.get("/login/code")
+    assert code_page.status_code == 200 and 'name="otp"' in code_page.text
     # The code may be typed with a space, as apps show it.
     code = code_now(key, steps_ahead=1)
     ok = await login(client, "alice@example.org", otp=f"{code[:3]} {code[3:]}")
@@ -98,13 +101,30 @@ async def test_a_wrong_code_is_refused_and_counts_towards_throttling(client, wor
     key, _codes = await enrol(client)
     await log_out(client)
     wrong = "123456" if code_now(key) != "123456" else "654321"
-    for _ in range(5):
-        refused = await login(client, "alice@example.org", otp=wrong)
-        assert refused.status_code == 401 and CODE_MESSAGE in refused.text
-    # Five failures: now even the right password and code wait, as after five wrong passwords.
+    # Each round: the right password (counted until the code is right) and a wrong code.
+    answers = [(await login(client, "alice@example.org", otp=wrong)).status_code for _ in range(3)]
+    assert answers == [401, 401, 401]
+    # Six failures of this account from this address: now even the right password and code wait.
     blocked = await login(client, "alice@example.org", otp=code_now(key, steps_ahead=1))
     assert blocked.status_code == 429
     assert await UserSession.count() == 1 and await UserSession.count().where(UserSession.revoked_at.is_null()) == 0
+
+
+async def test_five_wrong_codes_end_the_code_step(client, world):
+    await login(client, "alice@example.org")
+    key, _codes = await enrol(client)
+    await log_out(client)
+    from server.accounts.tables import LoginFailure
+
+    wrong = "123456" if code_now(key) != "123456" else "654321"
+    assert (await login(client, "alice@example.org")).headers["location"] == "/login/code"
+    await LoginFailure.delete().where(LoginFailure.id > 0)  # the code step's own limit, not the throttle's
+    token = client.cookies["csrftoken"]
+    answers = [(await client.post("/login/code", data={"otp": wrong, "_csrf_token": token})).status_code
+               for _ in range(5)]
+    assert answers == [401, 401, 401, 401, 303]
+    again = await client.post("/login/code", data={"otp": code_now(key, steps_ahead=1), "_csrf_token": token})
+    assert again.status_code == 303 and again.headers["location"] == "/login"
 
 
 async def test_a_used_code_cannot_be_used_again(client, world):

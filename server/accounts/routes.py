@@ -12,7 +12,7 @@ from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.accounts import mfa_routes, second_factor, sessions, throttle
+from server.accounts import mfa_routes, pending, second_factor, sessions, throttle
 from server.accounts.mfa_gate import SETUP_PATH
 from server.observability import metrics
 from server.accounts.services import authenticate
@@ -20,6 +20,7 @@ from server.accounts.tables import User
 from server.casework import calendar
 from server.push.subscriptions import user_devices
 from server.i18n import LANGUAGES
+from server.i18n import N_
 from server.i18n import gettext as _
 from server.settings import get_settings
 from server.web.client_address import client_address
@@ -33,7 +34,6 @@ FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 class LoginForm:
     email: str = ""
     password: str = ""
-    otp: str = ""
     next: str = ""
 
 
@@ -65,7 +65,8 @@ async def login_page(request: Request, next: FromQuery[str] = "") -> Template | 
 
 @post("/login", opt={"public": True})
 async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Response:
-    wait = await throttle.register_attempt(data.email, client_address(request))
+    address = client_address(request)
+    wait = await throttle.register_attempt(data.email, address)
     if wait:
         return _login_page(data, _("Too many failed attempts. Try again in a few minutes."), 429,
                            {"Retry-After": str(wait)})
@@ -74,23 +75,76 @@ async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Response:
         metrics.login_failed()
         # One message for an unknown email and a wrong password: no account enumeration.
         return _login_page(data, _("The email or the password is wrong."), 401)
-    if user["totp_enabled_at"] is not None and not await second_factor.check_code(user, data.otp):
-        metrics.login_failed()  # counted by register_attempt above, like a wrong password
-        return _login_page(data, _("The code is wrong or missing. Type the 6 digits your authenticator app "
-                                   "shows, or one of your recovery codes."), 401)
-    await throttle.clear_account(data.email)
+    if user["totp_enabled_at"] is not None:
+        # The password is proven; the code is asked on a step of its own. Until the code is right
+        # this attempt stays counted as a failure of the account and address.
+        token = await pending.start(user["id"], address, safe_next(data.next, ""))
+        response = Redirect(path=CODE_PATH, status_code=303)
+        response.set_cookie(key=pending.cookie_name(), value=token, max_age=int(pending.LIFETIME.total_seconds()),
+                            path="/", httponly=True, secure=get_settings().is_https, samesite="lax")
+        return response
+    await throttle.clear_account(data.email, address)
+    must_set_up = second_factor.required_for(user["role"])
+    return await _logged_in(request, user["id"], SETUP_PATH if must_set_up else safe_next(data.next))
+
+
+async def _logged_in(request: Request, user_id: int, path: str) -> Response:
     old_token = request.cookies.get(sessions.cookie_name())
     if old_token:
         await sessions.revoke_session(old_token)  # a pre-login token never becomes a session
-    token = await sessions.create_session(user["id"], _device(request))
-    must_set_up = user["totp_enabled_at"] is None and second_factor.required_for(user["role"])
-    response = Redirect(path=SETUP_PATH if must_set_up else safe_next(data.next), status_code=303)
+    token = await sessions.create_session(user_id, _device(request))
+    response = Redirect(path=path, status_code=303)
     settings = get_settings()
     response.set_cookie(
         key=sessions.cookie_name(), value=token, max_age=settings.session_max_hours * 3600, path="/",
         httponly=True, secure=settings.is_https, samesite="lax",
     )
     _new_csrf_token(request, response)
+    return response
+
+
+CODE_PATH = "/login/code"
+CODE_MESSAGE = N_("The code is wrong. Type the 6 digits your authenticator app shows, or one of your recovery codes.")
+
+
+@dataclass
+class CodeForm:
+    otp: str = ""
+
+
+def _code_page(error: str | None = None, status_code: int = 200) -> Template:
+    return Template(template_name="pages/login_code.html", context={"error": error}, status_code=status_code)
+
+
+def _back_to_login() -> Redirect:
+    response = Redirect(path="/login", status_code=303)
+    response.delete_cookie(key=pending.cookie_name(), path="/")
+    return response
+
+
+@get(CODE_PATH, opt={"public": True}, name="login_code")
+async def login_code_page(request: Request) -> Template | Redirect:
+    if await pending.find(request.cookies.get(pending.cookie_name())) is None:
+        return _back_to_login()
+    return _code_page()
+
+
+@post(CODE_PATH, opt={"public": True})
+async def login_code(request: Request, data: Annotated[CodeForm, FORM]) -> Response:
+    waiting = await pending.find(request.cookies.get(pending.cookie_name()))
+    if waiting is None:
+        return _back_to_login()
+    user, address = waiting["user"], client_address(request)
+    if not await second_factor.check_code(user, data.otp):
+        metrics.login_failed()
+        await throttle.register_failure(user["email"], address)
+        if await pending.wrong_code(waiting["id"]):
+            return _back_to_login()
+        return _code_page(_(CODE_MESSAGE), 401)
+    await pending.finish(waiting["id"])
+    await throttle.clear_account(user["email"], address)
+    response = await _logged_in(request, user["id"], safe_next(waiting["next"]))
+    response.delete_cookie(key=pending.cookie_name(), path="/")
     return response
 
 
@@ -188,5 +242,5 @@ async def me(request: Request) -> dict[str, Any]:
     }
 
 
-ROUTES = [login_page, login, logout, choose_language, settings_page, new_calendar_feed, revoke_calendar_feed,
+ROUTES = [login_page, login, login_code_page, login_code, logout, choose_language, settings_page, new_calendar_feed, revoke_calendar_feed,
           end_own_session, end_other_sessions, me, *mfa_routes.ROUTES]

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from server.push.tables import PushSubscription
+from server.accounts import devices
 from server.accounts.tables import Pair, User, UserSession
+from server.casework.tables import CalendarFeed
 from server.settings import get_settings
 from server.timeutil import utcnow
 
@@ -143,7 +145,9 @@ async def revoke_sessions(user_id: int, session_id: int | None = None, keep_sess
 
     `wipe` (all of them only): each of the user's phones that still holds a cookie of theirs, also
     of a session that had ended before, deletes its cached data and waiting visits on its next
-    contact (see server/web/context.py).
+    contact (see server/web/context.py); a phone whose cookie has expired is reached by its own
+    id (server/accounts/devices.py); and the user's calendar addresses stop (a lost phone's
+    calendar app would otherwise keep fetching the pair's appointments).
     """
     condition = (UserSession.user == user_id) & UserSession.revoked_at.is_null()
     if session_id is not None:
@@ -160,7 +164,20 @@ async def revoke_sessions(user_id: int, session_id: int | None = None, keep_sess
         await PushSubscription.delete().where(phones)
         if wipe and keep_session_id is None:
             await UserSession.update({UserSession.wipe: True}).where(UserSession.user == user_id)
+            await devices.mark_for_wipe(user_id)
+            await CalendarFeed.update({CalendarFeed.revoked_at: utcnow()}).where(
+                (CalendarFeed.user == user_id) & CalendarFeed.revoked_at.is_null())
     return len(ended)
+
+
+async def session_ends_by(session_id: int) -> str | None:
+    """When a session ends if nothing more is done with it (idle time or its maximum), as ISO."""
+    row = await UserSession.select(UserSession.expires_at, UserSession.last_seen_at).where(
+        UserSession.id == session_id).first()
+    if row is None:
+        return None
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    return min(row["expires_at"], row["last_seen_at"] + idle).isoformat()
 
 
 async def is_wiped(token: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from piccolo.columns import BigInt, Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -75,3 +75,26 @@ class RecoveryCode(Table, tablename="recovery_code"):
     code_hash = Varchar(length=64)
     created_at = Timestamptz(default=TimestamptzNow())
     used_at = Timestamptz(null=True, default=None)
+
+
+class KnownDevice(Table, tablename="known_device"):
+    """A phone that fetched its keys for a user: a wipe reaches it by its own id, even after its
+    cookie has expired (the phone keeps the random id it made for itself, server/offline)."""
+
+    user = ForeignKey(references=User, index=True)
+    device_hash = Varchar(length=64, index=True, help_text="sha256 of the phone's own random id")
+    seen_at = Timestamptz(default=TimestamptzNow())
+    wipe_at = Timestamptz(null=True, default=None, help_text="When a lead or admin asked this phone to wipe.")
+
+
+class PendingLogin(Table, tablename="pending_login"):
+    """A password proven, the second factor still to come: the cookie holds only a random token
+    (its hash is here), never the password, and it lives a few minutes."""
+
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(references=User, index=True)
+    address = Varchar(length=64, default="")
+    next = Varchar(length=300, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    failures = Integer(default=0)

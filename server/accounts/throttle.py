@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import logging
 from datetime import timedelta
 
@@ -18,41 +19,72 @@ def account_key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
 
 
+# The first wait after a limit is reached; each further failure past it doubles the wait, up to
+# the window. A throttled attempt is not counted, so Retry-After is the truth: come back then and
+# the password is checked.
+FIRST_WAIT_SECONDS = 30
+
+
+def _wait_after(failures: int, limit: int, last_failure, window: timedelta) -> int:
+    if failures < limit:
+        return 0
+    delay = min(FIRST_WAIT_SECONDS * 2 ** min(failures - limit, 16), int(window.total_seconds()))
+    remaining = (last_failure + timedelta(seconds=delay) - utcnow()).total_seconds()
+    return math.ceil(remaining) if remaining > 0 else 0
+
+
+async def _failures_before(condition, attempt_id: int, since) -> tuple[int, object]:
+    condition = condition & (LoginFailure.failed_at > since) & (LoginFailure.id < attempt_id)
+    count = await LoginFailure.count().where(condition)
+    if not count:
+        return 0, None
+    last = await LoginFailure.select(LoginFailure.failed_at).where(condition).order_by(
+        LoginFailure.failed_at, ascending=False).first()
+    return count, last["failed_at"]
+
+
 async def register_attempt(email: str, address: str) -> int:
     """Count this attempt first, then check: concurrent guesses cannot all slip under the limit.
 
-    Returns 0 when the password may be checked now, else how many seconds to wait. A successful
-    login clears the account's rows (clear_account), so only failures keep counting.
+    Returns 0 when the password may be checked now, else how many seconds to wait. Failures are
+    counted per account *and address* and per address: someone guessing from elsewhere never
+    locks the owner out, and a right password from an address with no failures always gets in.
+    The account as a whole only slows down: past as many failures as one address may make,
+    each address that has itself failed at the account waits longer and longer. A successful
+    login clears only its own address's failures at the account (clear_account).
     """
-    await LoginFailure.insert(LoginFailure(account_key=account_key(email), address=address[:64], failed_at=utcnow()))
+    key, address = account_key(email), address[:64]
+    inserted = await LoginFailure.insert(
+        LoginFailure(account_key=key, address=address, failed_at=utcnow())).returning(LoginFailure.id)
+    attempt_id = inserted[0]["id"]
     settings = get_settings()
     window = timedelta(minutes=settings.login_window_minutes)
     since = utcnow() - window
-    checks = (
-        (LoginFailure.account_key == account_key(email), settings.login_max_failures_per_account),
-        (LoginFailure.address == address, settings.login_max_failures_per_address),
-    )
-    wait = 0
-    for condition, limit in checks:
-        limit += 1  # the attempt being made now is not yet a failure
-        rows = await (
-            LoginFailure.select(LoginFailure.failed_at)
-            .where(condition & (LoginFailure.failed_at > since))
-            .order_by(LoginFailure.failed_at, ascending=False)
-            .limit(limit)
-        )
-        if len(rows) >= limit:
-            # Allowed again when the oldest of these attempts leaves the window.
-            oldest = rows[-1]["failed_at"]
-            wait = max(wait, int((oldest + window - utcnow()).total_seconds()) + 1)
+    pair = (LoginFailure.account_key == key) & (LoginFailure.address == address)
+    pair_failures, pair_last = await _failures_before(pair, attempt_id, since)
+    checks = [(pair_failures, pair_last, settings.login_max_failures_per_account),
+              (*await _failures_before(LoginFailure.address == address, attempt_id, since),
+               settings.login_max_failures_per_address)]
+    if pair_failures:
+        account_failures, _last = await _failures_before(LoginFailure.account_key == key, attempt_id, since)
+        checks.append((account_failures, pair_last, settings.login_max_failures_per_address))
+    wait = max(_wait_after(failures, limit, last, window) for failures, last, limit in checks)
     if wait:
+        await LoginFailure.delete().where(LoginFailure.id == attempt_id)
         # The security log: where guessing comes from (the address), never whose account.
-        security_log.warning("login throttled: address %s must wait %d s", address[:64], wait)
+        security_log.warning("login throttled: address %s must wait %d s", address, wait)
     return wait
 
 
-async def clear_account(email: str) -> None:
-    await LoginFailure.delete().where(LoginFailure.account_key == account_key(email))
+async def register_failure(email: str, address: str) -> None:
+    """A failure after the password was checked (a wrong second-factor code)."""
+    await LoginFailure.insert(LoginFailure(account_key=account_key(email), address=address[:64], failed_at=utcnow()))
+
+
+async def clear_account(email: str, address: str) -> None:
+    """A login succeeded: this address's failures at the account go; others' keep counting."""
+    await LoginFailure.delete().where((LoginFailure.account_key == account_key(email))
+                                      & (LoginFailure.address == address[:64]))
 
 
 async def purge_old_failures() -> None:

@@ -13,13 +13,15 @@ for it (`ReasonNeeded`) instead of being shown the record.
 
 from __future__ import annotations
 
+import math
+import os
 from datetime import timedelta
 from typing import Any
 
 from litestar.exceptions import HTTPException, NotFoundException
 
 from server.audit import chain
-from server.audit.tables import GlassAccess
+from server.audit.tables import GlassAccess, OrgSearch
 from server.audit.uselog import use_row, log_client_read, log_client_reads, log_refused
 from server.casework.clients import search_key
 from server.casework.tables import AccessLog, Client
@@ -50,19 +52,77 @@ def needs_reason(walls: TeamScope, team_id: int) -> bool:
     return walls.user.is_admin and team_id != walls.user.team_id
 
 
-async def search_organisation(walls: TeamScope, query: str) -> list[dict[str, Any]]:
-    """Other teams' clients whose pseudonym contains the query: pseudonym and team only."""
+# Searches of other teams a user may make in 24 hours: an operator may change it with the
+# environment variable ORG_SEARCHES_PER_DAY (read here; default 10).
+DEFAULT_SEARCHES_PER_DAY = 10
+SEARCH_PERIOD = timedelta(hours=24)
+
+
+class TooManySearches(Exception):
+    def __init__(self, wait_seconds: int) -> None:
+        super().__init__(wait_seconds)
+        self.wait_seconds = wait_seconds
+
+
+def searches_per_day() -> int:
+    raw = os.environ.get("ORG_SEARCHES_PER_DAY", "").strip()
+    return int(raw) if raw.isdigit() else DEFAULT_SEARCHES_PER_DAY
+
+
+def read_search(raw: dict[str, Any]) -> tuple[str, int | None]:
+    """The name's beginning and the birth year, both required: a search must name one person the
+    worker has met, never list the organisation (2,000 three-letter guesses find nobody)."""
+    reader = Reader(raw)
+    query = reader.text("q", 80, required=True) or ""
+    year = reader.integer("birth_year", 1900, utcnow().year)
+    if year is None and "birth_year" not in reader.errors:
+        reader.fail("birth_year", N_("Type the year the client was born: the name alone is not enough."))
+    reader.done()
     key = "".join(ch for ch in search_key(query) if ch not in "%_\\").strip()
     if len(key) < MIN_QUERY:
         raise InvalidInput({"q": N_("Type at least three letters of the name.")})
+    return key, year
+
+
+async def _count_search(walls: TeamScope, key: str, year: int | None) -> int:
+    """Counts this search first, then checks the limit (so parallel requests cannot all slip
+    under it); returns the row's id, or raises TooManySearches."""
+    since = utcnow() - SEARCH_PERIOD
+    row = await OrgSearch.insert(OrgSearch(user=walls.user.id, team=walls.user.team_id, query=key[:40],
+                                           birth_year=year, at=utcnow())).returning(OrgSearch.id)
+    search_id = row[0]["id"]
+    earlier = await (OrgSearch.select(OrgSearch.at).where(
+        (OrgSearch.user == walls.user.id) & (OrgSearch.at > since) & (OrgSearch.id < search_id))
+        .order_by(OrgSearch.at, ascending=False).limit(searches_per_day()))
+    if len(earlier) >= searches_per_day():
+        await OrgSearch.delete().where(OrgSearch.id == search_id)
+        remaining = (earlier[-1]["at"] + SEARCH_PERIOD - utcnow()).total_seconds()
+        raise TooManySearches(max(1, math.ceil(remaining)))
+    return search_id
+
+
+async def search_organisation(walls: TeamScope, key: str, year: int | None) -> list[dict[str, Any]]:
+    """Other teams' clients whose pseudonym begins with the key and who were born in that year:
+    pseudonym and team only. Every search is kept for the leads of the searching team."""
+    search_id = await _count_search(walls, key, year)
     rows = await (Client.select(Client.id, Client.pseudonym, Client.team, Client.team.name.as_alias("team_name"))
-                  .where(Client.team.not_in(list(walls.team_ids) or [-1]) & Client.search_key.like(f"%{key}%")
-                         & (Client.status != "purged"))
+                  .where(Client.team.not_in(list(walls.team_ids) or [-1]) & Client.search_key.like(f"{key}%")
+                         & (Client.birth_year == year) & (Client.status != "purged"))
                   .order_by(Client.pseudonym).limit(MAX_RESULTS))
+    await OrgSearch.update({OrgSearch.results: len(rows)}).where(OrgSearch.id == search_id)
     if rows:
         await chain.append(AccessLog, [{**use_row(walls, row["id"], row["team"], "org_search", "search", "pseudonym"),
                                         "basis": "org_search"} for row in rows])
     return rows
+
+
+async def recent_searches(walls: TeamScope, since) -> list[dict[str, Any]]:
+    """Searches of other teams by the workers of a lead's teams (shown on /lead)."""
+    return await (OrgSearch.select(OrgSearch.at, OrgSearch.query, OrgSearch.birth_year, OrgSearch.results,
+                                   OrgSearch.user.display_name.as_alias("user_name"),
+                                   OrgSearch.team.name.as_alias("team_name"))
+                  .where(OrgSearch.team.is_in(list(walls.team_ids) or [-1]) & (OrgSearch.at >= since))
+                  .order_by(OrgSearch.at, ascending=False).limit(100))
 
 
 def read_reason(raw: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
+from litestar.exceptions import TooManyRequestsException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
@@ -15,7 +16,7 @@ from server.casework.api import json_object
 from server.casework.clients import client_detail
 from server.casework.tables import Client
 from server.casework.validation import InvalidInput
-from server.i18n import LANGUAGES, set_language
+from server.i18n import LANGUAGES, N_, set_language
 from server.scope import Walls
 from server.timeutil import local_today
 from server.web.forms import form_dict
@@ -65,19 +66,24 @@ async def admin_reason_page(client_id: int, errors: dict | None = None, status_c
 
 @get("/clients/other-teams")
 async def other_teams_page(walls: Walls) -> Template:
-    return Template("pages/other_teams.html", context={"query": "", "results": None, "errors": {}})
+    return Template("pages/other_teams.html", context={"query": "", "birth_year": "", "results": None, "errors": {}})
 
 
 @post("/clients/other-teams")
 async def search_other_teams(request: Request, walls: Walls) -> Template:
     """POST keeps the name out of URLs and logs."""
-    query = str((await form_dict(request)).get("q", ""))[:80]
+    raw = await form_dict(request)
+    query, year = str(raw.get("q", ""))[:80], str(raw.get("birth_year", ""))[:8]
+    status_code, headers = 200, {}
     try:
-        results, errors = await glass.search_organisation(walls, query), {}
+        results, errors = await glass.search_organisation(walls, *glass.read_search(raw)), {}
     except InvalidInput as problem:
-        results, errors = None, problem.errors
-    return Template("pages/other_teams.html", status_code=422 if errors else 200,
-                    context={"query": query, "results": results, "errors": errors})
+        results, errors, status_code = None, problem.errors, 422
+    except glass.TooManySearches as limit:
+        results, status_code, headers = None, 429, {"Retry-After": str(limit.wait_seconds)}
+        errors = {"q": N_("You have used today's searches of other teams. Ask your team lead if you need more.")}
+    return Template("pages/other_teams.html", status_code=status_code, headers=headers,
+                    context={"query": query, "birth_year": year, "results": results, "errors": errors})
 
 
 @post("/clients/{client_id:int}/break-glass")
@@ -94,9 +100,13 @@ async def break_glass_page(request: Request, walls: Walls, client_id: FromPath[i
 
 @post("/api/v1/clients/search-organisation", status_code=200)
 async def search_organisation_api(request: Request, walls: Walls) -> dict[str, Any]:
-    body = await json_object(request)
-    query = body.get("q")
-    rows = await glass.search_organisation(walls, query if isinstance(query, str) else "")
+    """Needs `q` (the name's first letters, at least three) and `birth_year`; limited per day."""
+    key, year = glass.read_search(await json_object(request))
+    try:
+        rows = await glass.search_organisation(walls, key, year)
+    except glass.TooManySearches as limit:
+        raise TooManyRequestsException(detail="Too many searches of other teams today.",
+                                       headers={"Retry-After": str(limit.wait_seconds)}) from None
     return {"items": [{"id": row["id"], "pseudonym": row["pseudonym"], "team": row["team_name"]} for row in rows]}
 
 

@@ -52,3 +52,15 @@ class PurgeRun(Table, tablename="purge_run"):
     disclosure_rows_purged = Integer(default=0)
     use_log_anchor = Varchar(length=64, default="")
     disclosure_log_anchor = Varchar(length=64, default="")
+
+
+class OrgSearch(Table, tablename="org_search"):
+    """A search of other teams' clients (break-the-glass): limited per user and day, and shown to
+    the leads of the searching team. The name part typed is kept for them to judge."""
+
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+    user = ForeignKey(references=User, index=True)
+    team = ForeignKey(references=Team, null=True, index=True)
+    query = Varchar(length=40)
+    birth_year = Integer(null=True, default=None)
+    results = Integer(default=0)

@@ -78,6 +78,12 @@ async def log_client_reads(walls: TeamScope, client_ids: list[int | None], what:
 async def log_refused(walls: TeamScope, client_id: int, what: str) -> None:
     """An attempt at a client behind another team's wall: logged for that client's team to see.
     (The person asking still gets the same 404 as for an id that does not exist.)"""
+    if walls.cross_site:
+        # Another site sent the browser here (a link, an image, a redirect): the user may not
+        # know, and a "refused" row in their name would frame them. The security log keeps it.
+        security_log.warning("refused: a cross-site request at client %s (%s), not logged as the user's", client_id,
+                             what)
+        return
     row = await Client.select(Client.team).where(Client.id == client_id).first()
     if row is not None:
         security_log.warning("refused: user %s at client %s of another team (%s)", walls.user.id, client_id, what)

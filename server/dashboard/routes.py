@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -9,6 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
+from server.audit.glass import recent_searches
 from server.audit.uselog import log_client_reads
 from server.casework.validation import InvalidInput, Reader
 from server.dashboard import charts
@@ -54,6 +56,8 @@ def chart_data(figures: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+SEARCHES_SHOWN_FOR = timedelta(days=30)  # the workers' searches of other teams, on /lead
+
 @get("/lead", **LEAD)
 async def lead_page(walls: Walls, team: FromQuery[str] = "", weeks: FromQuery[int] = DEFAULT_WEEKS,
                     saved: FromQuery[str] = "") -> Template:
@@ -66,6 +70,7 @@ async def _lead_page(walls: TeamScope, team: str, weeks: int, saved: bool = Fals
     return Template("pages/lead.html", status_code=status_code, context={
         "f": figures, "charts": chart_data(figures), "team": _team(team), "saved": saved, "errors": errors or {},
         "requests": await lead_requests(_scope(walls, team)),
+        "org_searches": await recent_searches(_scope(walls, team), utcnow() - SEARCHES_SHOWN_FOR),
         "team_choices": [(t["id"], t["name"]) for t in await _teams(walls)],
         "week_choices": [(str(w), label("period", str(w))) for w in WEEK_CHOICES]})
 

@@ -16,6 +16,8 @@ from litestar.params import FromPath
 from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
 
+from server.accounts import devices
+from server.accounts.sessions import session_ends_by
 from server.audit.uselog import log_client_reads
 from server.casework.api import json_object
 from server.casework.clients import list_clients
@@ -33,6 +35,7 @@ from server.services.directory import service_choices
 from server.services.refer_routes import refer_context
 from server.services.routes import directory_context
 from server.web.assets import asset_version, offline_assets
+from server.web.context import WIPE_HEADERS
 
 NO_CACHE = {"Cache-Control": "no-cache"}
 SHELL_PAGES = ("offline", "visit", "anonymous", "outbox", "services", "refer", *FIELD_COPY_PAGES)
@@ -118,8 +121,21 @@ async def device_key(request: Request) -> dict[str, str]:
     if device_id is None and "device_id" not in reader.errors:
         reader.fail("device_id", N_("This field is required."))
     reader.done()
+    await devices.remember(request.user.id, device_id)  # type: ignore[arg-type]
     return {"key": derived_key(DEVICE_KEY, request.user.id, device_id),  # type: ignore[arg-type]
             "unwrap": derived_key(UNWRAP_KEY, request.user.id, device_id)}  # type: ignore[arg-type]
+
+
+@post("/api/v1/device/wipe-check", status_code=200, opt={"public": True})
+async def device_wipe_check(request: Request) -> Response:
+    """A phone with no session asks, by its own id, whether a lead wiped it (a lost phone whose
+    cookie had expired): 401 with the wipe headers if so (static/js/wipe.js acts on them)."""
+    reader = Reader(await json_object(request))
+    device_id = reader.uuid("device_id")
+    reader.done()
+    if device_id is not None and await devices.is_marked(device_id):
+        return Response(None, status_code=401, headers=WIPE_HEADERS)
+    return Response(None, status_code=204)
 
 
 @get("/api/v1/device/picklist")
@@ -127,13 +143,14 @@ async def device_picklist(walls: Walls) -> dict[str, Any]:
     """The pair's active caseload as pseudonyms and ids, and who can be ticked as present.
 
     Kept sealed on the phone so a known client can be chosen with no network; nothing else of
-    the clients leaves the server here.
+    the clients leaves the server here. `until`: when this session ends at the latest if the
+    phone is not used online again; the phone stops opening the list then, network or not.
     """
     clients, _total = await list_clients(walls, status="active", mine_only=True, limit=MAX_PICKLIST)
     await log_client_reads(walls, [row["id"] for row in clients], "device_picklist")
     return {"clients": [{"id": row["id"], "pseudonym": row["pseudonym"]} for row in clients],
-            "workers": await workers_to_choose(walls)}
+            "workers": await workers_to_choose(walls), "until": await session_ends_by(walls.user.session_id)}
 
 
-ROUTES = [manifest, service_worker, shell_page, outbox_page, device_session, device_key, device_picklist,
-          *field_copy.ROUTES]
+ROUTES = [manifest, service_worker, shell_page, outbox_page, device_session, device_key, device_wipe_check,
+          device_picklist, *field_copy.ROUTES]

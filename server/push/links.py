@@ -79,17 +79,23 @@ async def revoke_link(walls: TeamScope, link_id: int) -> int:
 
 
 async def open_link(token: str, address: str) -> dict[str, Any] | None:
-    """The live link of a token, or None; raises TooManyGuesses for an address that keeps guessing."""
-    wait = await guessing_wait(THROTTLE_SCOPE, address, MAX_WRONG_GUESSES)
-    if wait:
-        raise TooManyGuesses(wait)
+    """The live link of a token, or None; raises TooManyGuesses for an address that keeps guessing.
+
+    A right token always opens: the wrong guesses are counted per address, and a client on the
+    same shelter Wi-Fi as someone guessing must still reach their own page (a 256-bit token is
+    not found by guessing, so letting it through gives a guesser nothing).
+    """
     link = None
     if 20 <= len(token) <= 100:
         link = await ReminderLink.select(ReminderLink.id, ReminderLink.client, ReminderLink.language).where(
             (ReminderLink.token_hash == _hash(token)) & ReminderLink.revoked_at.is_null()).first()
-    if link is None:
-        await register_wrong_guess(THROTTLE_SCOPE, address)
-    return link
+    if link is not None:
+        return link
+    wait = await guessing_wait(THROTTLE_SCOPE, address, MAX_WRONG_GUESSES)
+    if wait:
+        raise TooManyGuesses(wait)
+    await register_wrong_guess(THROTTLE_SCOPE, address)
+    return None
 
 
 async def upcoming_appointments(client_id: int) -> list[dict[str, Any]]:

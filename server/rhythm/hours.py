@@ -98,22 +98,39 @@ def month_bounds(month: str | None) -> tuple[date, date]:
 
 # -- rates --------------------------------------------------------------------------------------
 
-async def rate_on(activity: str, day: date) -> int:
-    row = await ActivityRate.select(ActivityRate.cents_per_hour).where(
-        (ActivityRate.activity == activity) & (ActivityRate.effective_from <= day)).order_by(
-        ActivityRate.effective_from, ascending=False).order_by(ActivityRate.id, ascending=False).first()
-    return row["cents_per_hour"] if row else KOKOA_CENTS_PER_HOUR[activity]
+async def rate_on(activity: str, day: date, team_id: int | None = None) -> int:
+    """The rate of a team's hours on a day: the team's own rate if its lead set one, else the
+    organisation's default (set by an admin), else Kokoa ry's recommendation."""
+    for team_condition in ([ActivityRate.team == team_id] if team_id is not None else []) + [
+            ActivityRate.team.is_null()]:
+        row = await ActivityRate.select(ActivityRate.cents_per_hour).where(
+            (ActivityRate.activity == activity) & (ActivityRate.effective_from <= day) & team_condition).order_by(
+            ActivityRate.effective_from, ascending=False).order_by(ActivityRate.id, ascending=False).first()
+        if row:
+            return row["cents_per_hour"]
+    return KOKOA_CENTS_PER_HOUR[activity]
 
 
-async def rate_table(day: date | None = None) -> list[dict[str, Any]]:
-    """Each activity's rate today and any change already set for a later date."""
+async def rate_table(day: date | None = None, team_id: int | None = None) -> list[dict[str, Any]]:
+    """Each activity's rate today for a team (None: the organisation's defaults) and any change
+    already set for a later date."""
     day = day or local_today()
+    own = ActivityRate.team == team_id if team_id is not None else ActivityRate.team.is_null()
     later = await ActivityRate.select(ActivityRate.activity, ActivityRate.cents_per_hour,
-                                      ActivityRate.effective_from).where(ActivityRate.effective_from > day).order_by(
-        ActivityRate.effective_from)
-    return [{"activity": activity, "cents": await rate_on(activity, day), "eur": euros(await rate_on(activity, day)),
-             "changes": [{"eur": euros(r["cents_per_hour"]), "from": r["effective_from"]} for r in later
-                         if r["activity"] == activity]} for activity in ACTIVITIES]
+                                      ActivityRate.effective_from).where(
+        (ActivityRate.effective_from > day) & own).order_by(ActivityRate.effective_from)
+    table = []
+    for activity in ACTIVITIES:
+        cents = await rate_on(activity, day, team_id)
+        table.append({"activity": activity, "cents": cents, "eur": euros(cents),
+                      "changes": [{"eur": euros(r["cents_per_hour"]), "from": r["effective_from"]} for r in later
+                                  if r["activity"] == activity]})
+    return table
+
+
+def rate_team(user: CurrentUser) -> int | None:
+    """Whose rates a user sets: a lead their own team's, an admin the organisation's defaults."""
+    return None if user.is_admin else user.team_id
 
 
 async def set_rate(user: CurrentUser, raw: dict[str, Any]) -> None:
@@ -128,7 +145,7 @@ async def set_rate(user: CurrentUser, raw: dict[str, Any]) -> None:
                                          "their rate."))
     reader.done()
     await ActivityRate.insert(ActivityRate(activity=activity, cents_per_hour=cents, effective_from=effective_from,
-                                           created_by=user.id))
+                                           team=rate_team(user), created_by=user.id))
 
 
 # -- terms and the personal limit --------------------------------------------------------------
@@ -214,7 +231,7 @@ async def log_hours(user: CurrentUser, raw: dict[str, Any], confirmed_fee_cents:
             visit_pk = visit["id"]
     reader.done()
     terms = await terms_of(user.id)
-    rate = await rate_on(activity, worked_on) if terms["pay_basis"] == "fee" else 0
+    rate = await rate_on(activity, worked_on, user.team_id) if terms["pay_basis"] == "fee" else 0
     fee = int((Decimal(rate) * minutes / 60).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
     async with engine().transaction():
         owner = User.select(User.id).where(User.id == user.id)

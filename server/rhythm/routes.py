@@ -128,7 +128,7 @@ async def _hours_page(request: Request, month: str = "", errors: dict | None = N
         "summary": summary, "terms": await hours.terms_of(request.user.id), "activities": hours.ACTIVITIES,
         "visits": await hours.visits_without_hours(request.user.id), "errors": errors or {},
         "values": values or {"date": local_today().isoformat()}, "over_limit": over_limit,
-        "rates": await hours.rate_table(),
+        "rates": await hours.rate_table(team_id=request.user.team_id),
         "activity_choices": _activities()})
 
 
@@ -194,13 +194,16 @@ async def set_limit_api(request: Request) -> dict[str, Any]:
 # -- the lead: rates, terms, payroll ------------------------------------------------------------------------------
 
 @get("/hours/rates", **LEAD)
-async def rates_page() -> Template:
-    return await _rates_page({}, {"effective_from": local_today().isoformat()})
+async def rates_page(request: Request) -> Template:
+    return await _rates_page(request, {}, {"effective_from": local_today().isoformat()})
 
 
-async def _rates_page(errors: dict[str, str], values: dict[str, Any], status_code: int = 200) -> Template:
+async def _rates_page(request: Request, errors: dict[str, str], values: dict[str, Any],
+                      status_code: int = 200) -> Template:
+    """A lead sees and changes their own team's rates; an admin the organisation's defaults."""
     return Template("pages/rates.html", status_code=status_code, context={
-        "rates": await hours.rate_table(), "activity_choices": _activities(), "errors": errors, "values": values})
+        "rates": await hours.rate_table(team_id=hours.rate_team(request.user)), "activity_choices": _activities(),
+        "errors": errors, "values": values, "defaults": request.user.is_admin})
 
 
 def _activities() -> list[tuple[str, str]]:
@@ -210,7 +213,7 @@ def _activities() -> list[tuple[str, str]]:
 @post("/hours/rates", **LEAD)
 async def set_rate_page(request: Request) -> Template | Redirect:
     return await save_or_show(request, lambda raw: hours.set_rate(request.user, raw),
-                              lambda errors, raw: _rates_page(errors, raw, 422), "/hours/rates")
+                              lambda errors, raw: _rates_page(request, errors, raw, 422), "/hours/rates")
 
 
 @post("/team/members/{user_id:int}/terms", **LEAD)

@@ -71,6 +71,8 @@ class ActivityRate(Table, tablename="activity_rate"):
     activity = Varchar(length=32, index=True)
     cents_per_hour = Integer()
     effective_from = Date()
+    team = ForeignKey(references=Team, null=True, default=None,
+                      help_text="A team's own rate; empty: the organisation's default, set by an admin.")
     created_by = ForeignKey(references=User, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
 

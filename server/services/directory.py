@@ -17,6 +17,7 @@ from litestar.exceptions import NotFoundException
 
 from server.casework.validation import Reader
 from server.i18n import N_, current_language
+from server.accounts.sessions import CurrentUser
 from server.services.tables import CATEGORIES, Service
 from server.timeutil import utcnow
 from server.web.labels import label
@@ -128,9 +129,9 @@ def _phone(reader: Reader) -> str:
     return phone
 
 
-async def add_local_service(user_id: int, raw: dict[str, Any]) -> int:
+async def add_local_service(user: CurrentUser, raw: dict[str, Any]) -> int:
     """A service of the organisation's own area, added by a lead or an admin (texts in one language:
-    shown to everyone, whatever their language)."""
+    shown to everyone, whatever their language). It belongs to the adder's team."""
     reader = Reader(raw)
     values = {
         "name_fi": reader.text("name", required=True), "category": reader.choice("category", CATEGORIES),
@@ -139,15 +140,25 @@ async def add_local_service(user_id: int, raw: dict[str, Any]) -> int:
         "description_fi": reader.text("description", 1000, multiline=True), "quick_link": reader.flag("quick_link"),
     }
     reader.done()
-    rows = await Service.insert(Service(**values, key=None, created_by=user_id, updated_at=utcnow(),
+    rows = await Service.insert(Service(**values, key=None, created_by=user.id, team=user.team_id, updated_at=utcnow(),
                                         source="local", confidence="local")).returning(Service.id)
     return rows[0]["id"]
 
 
-async def retire_local_service(service_id: int) -> None:
+def may_retire(user: CurrentUser | None, service: dict[str, Any]) -> bool:
+    """A local service is retired by its own team's leads, or by an admin."""
+    if user is None or service.get("key"):
+        return False
+    return user.is_admin or (user.is_lead and service.get("team") is not None and service["team"] == user.team_id)
+
+
+async def retire_local_service(user: CurrentUser, service_id: int) -> None:
     """Local services leave the list but stay for the referrals that point to them; national ones
-    come and go with the data file only."""
+    come and go with the data file only. Another team's service is 404, as if it were not there."""
+    condition = (Service.id == service_id) & Service.key.is_null() & Service.active.eq(True)
+    if not user.is_admin:
+        condition &= Service.team == (user.team_id if user.team_id is not None else -1)
     rows = await Service.update({Service.active: False, Service.updated_at: utcnow()}).where(
-        (Service.id == service_id) & Service.key.is_null() & Service.active.eq(True)).returning(Service.id)
+        condition).returning(Service.id)
     if not rows:
         raise NotFoundException()

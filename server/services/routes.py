@@ -13,14 +13,15 @@ from litestar.response import Redirect, Template
 
 from server.casework.validation import InvalidInput
 from server.services import refer_routes
-from server.services.directory import add_local_service, category_choices, get_service, list_services, retire_local_service
+from server.services.directory import (add_local_service, category_choices, get_service, list_services, may_retire,
+                                       retire_local_service)
 from server.web.forms import form_dict
 from server.web.guards import requires_lead
 from server.services.tables import CATEGORIES
 
 
 async def directory_context(query: str, category: str) -> dict[str, Any]:
-    return {"services": await list_services(query, category), "query": query,
+    return {"services": await list_services(query, category), "query": query, "may_retire": may_retire,
             "category": category if category in CATEGORIES else "", "category_choices": category_choices()}
 
 
@@ -33,7 +34,7 @@ async def services_page(q: FromQuery[str] = "", category: FromQuery[str] = "") -
 async def add_service(request: Request) -> Template | Redirect:
     raw = await form_dict(request)
     try:
-        service_id = await add_local_service(request.user.id, raw)
+        service_id = await add_local_service(request.user, raw)
     except InvalidInput as problem:
         context = {**await directory_context("", ""), "errors": problem.errors, "values": raw, "adding": True}
         return Template("pages/services.html", context=context, status_code=422)
@@ -41,8 +42,8 @@ async def add_service(request: Request) -> Template | Redirect:
 
 
 @post("/services/{service_id:int}/retire", guards=[requires_lead])
-async def retire_service(service_id: FromPath[int]) -> Redirect:
-    await retire_local_service(service_id)
+async def retire_service(request: Request, service_id: FromPath[int]) -> Redirect:
+    await retire_local_service(request.user, service_id)
     return Redirect("/services", status_code=303)
 
 

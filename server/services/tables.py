@@ -44,6 +44,8 @@ class Service(Table, tablename="service"):
     verify = Text(default="", help_text="What to check before relying on it.")
     active = Boolean(default=True)
     created_by = ForeignKey(references=User, null=True, default=None)
+    team = ForeignKey(references=Team, null=True, default=None,
+                      help_text="The team that added a local service (only its leads or an admin retire it).")
     updated_at = Timestamptz(default=TimestamptzNow())
 
 

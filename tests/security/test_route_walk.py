@@ -63,7 +63,7 @@ EXEMPT = {
     "/schema/{path:str}": "API description",
     # The service directory is the organisation's, shared by every team (no team column).
     "/services/{service_id:int}": "organisation-wide service card",
-    "/services/{service_id:int}/retire": "organisation-wide service directory (leads of any team)",
+    "/services/{service_id:int}/retire": "a local service of the adder's team (tests/test_trust_access.py)",
     "/services/{service_id:int}/refer": "organisation-wide service; the client chosen passes the team wall in "
                                         "create_referral (tests/test_field_copy_server.py)",
     # Admin only: an admin's scope is every team of the organisation; a lead gets 403 whatever the id.

@@ -34,7 +34,9 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 # Unsafe routes that touch no client's data, each with why.
 NO_CLIENT = {
-    ("POST", "/login"): "account", ("POST", "/logout"): "account", ("POST", "/language"): "account",
+    ("POST", "/login"): "account", ("POST", "/login/code"): "account (the second factor's step)",
+    ("POST", "/api/v1/device/wipe-check"): "a phone asks whether it was wiped; no client data",
+    ("POST", "/logout"): "account", ("POST", "/language"): "account",
     ("POST", "/settings/calendar"): "the worker's feed token", ("POST", "/settings/calendar/revoke"): "feed token",
     ("POST", "/settings/sessions/{session_id:int}/end"): "sessions",
     ("POST", "/settings/sessions/end-others"): "sessions",

@@ -89,9 +89,13 @@ async def form_token(client: AsyncClient, path: str = "/login") -> str:
     return match.group(1)
 
 
-async def login(client: AsyncClient, email: str, password: str = PASSWORD, **extra):
+async def login(client: AsyncClient, email: str, password: str = PASSWORD, otp: str | None = None, **extra):
+    """The login form; with `otp`, also its second step (the code page) when the password leads there."""
     token = client.cookies.get("csrftoken") or await form_token(client)
-    return await client.post("/login", data={"email": email, "password": password, "_csrf_token": token, **extra})
+    response = await client.post("/login", data={"email": email, "password": password, "_csrf_token": token, **extra})
+    if otp is not None and response.status_code == 303 and response.headers["location"] == "/login/code":
+        response = await client.post("/login/code", data={"otp": otp, "_csrf_token": client.cookies["csrftoken"]})
+    return response
 
 
 async def post_form(client: AsyncClient, path: str, data: dict | None = None):

@@ -6,7 +6,7 @@ import { forgetFieldCopy, keepFieldCopyFresh } from "./field-copy.js";
 import { showFieldCopy } from "./offline-pages.js";
 import { enhanceReferralForm } from "./referral-form.js";
 import { enhanceOutboxPage, showOutbox } from "./outbox-page.js";
-import { refreshPicklist } from "./picklist.js";
+import { forgetPicklist, refreshPicklist } from "./picklist.js";
 import { keyOf } from "./seal.js";
 import { offerInstall, registerServiceWorker } from "./pwa.js";
 import { enhancePushPanel, recheckSubscription } from "./push.js";
@@ -14,7 +14,7 @@ import { forgetUser, isShell, pageUserId, queueUser, rememberLanguage, rememberU
 import { enhanceServices } from "./services.js";
 import { plural } from "./texts.js";
 import { enhanceVisitForm } from "./visit-form.js";
-import { pageAsksToWipe, wipePhone } from "./wipe.js";
+import { askByDeviceId, pageAsksToWipe, wipePhone } from "./wipe.js";
 
 const TIMER_MS = 30 * 1000;
 
@@ -99,6 +99,10 @@ async function main() {
   if (pageAsksToWipe()) {
     await tryStep(wipePhone);
     document.documentElement.dataset.wiped = "true"; // done (styles and tests may rely on it)
+  } else if (!pageUserId() && !isShell() && navigator.onLine) {
+    // A page of the server with nobody logged in: whoever used this phone has no session now.
+    await tryStep(forgetPicklist);
+    if (await tryStep(() => askByDeviceId(tokens.cookie()))) document.documentElement.dataset.wiped = "true";
   }
   const registration = registerServiceWorker();
   offerInstall();

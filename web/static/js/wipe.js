@@ -4,6 +4,7 @@
 // script do the same by hand where it cannot: the queue of waiting visits, the keys, the cached
 // app files and anything in localStorage go. Visits still waiting on the phone are lost.
 
+import * as store from "./store.js";
 import { destroy } from "./store.js";
 
 export async function wipePhone() {
@@ -27,4 +28,17 @@ export async function wipeIfAsked(response) {
 
 export function pageAsksToWipe() {
   return Boolean(document.querySelector('meta[name="rinnalla-wipe"]'));
+}
+
+// A page with nobody logged in, on a phone that has been used: its cookie may have expired before
+// a lead wiped it, so it asks by the id it made for itself (server/accounts/devices.py).
+export async function askByDeviceId(csrfToken) {
+  const id = await store.get("state", "device_id");
+  if (!id) return false;
+  const response = await fetch("/api/v1/device/wipe-check", {
+    method: "POST", credentials: "same-origin", cache: "no-store",
+    headers: { "content-type": "application/json", "x-csrftoken": csrfToken },
+    body: JSON.stringify({ device_id: id }),
+  });
+  return wipeIfAsked(response);
 }
