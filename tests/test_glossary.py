@@ -14,6 +14,8 @@ from tests.test_translations import source_msgids
 ROOT = Path(__file__).resolve().parent.parent
 GLOSSARY = ROOT / "docs" / "glossary.md"
 
+pytestmark = pytest.mark.anyio
+
 # English words that end in -s without being plural nouns (the heuristic below looks for plurals).
 NOT_PLURAL = {"is", "was", "has", "this", "its", "as", "us", "his", "yes", "less", "anonymous", "previous",
               "various", "across", "process", "access", "address", "success", "status", "plus", "bus", "always",
@@ -216,3 +218,20 @@ def test_no_translation_is_left_in_english(language):
             if re.search(r"[A-Za-z]{3,}", re.sub(PLACEHOLDER, "", msgid)):
                 offending.append(msgid)
     assert offending == []
+
+
+async def test_the_directorys_english_check_notes_reach_only_the_lead(client, world):
+    """A worker reads the directory in Finnish only; the lead, who keeps the list, sees what to check."""
+    from server.services.directory import load_national_services
+    from tests.support.fixtures import login
+
+    await load_national_services()
+    note = "Numbers seen on MIELI's page"
+    await login(client, "alice@example.org")
+    page = await client.get("/services", params={"q": "MIELI"})
+    assert page.status_code == 200 and "MIELI" in page.text
+    assert note not in page.text.replace("&#39;", "'") and "Check before" not in page.text
+    client.cookies.clear()
+    await login(client, "lena@example.org")
+    page = await client.get("/services", params={"q": "MIELI"})
+    assert note in page.text.replace("&#39;", "'")
