@@ -88,12 +88,40 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the web app (run `rinnalla migrate` first)."""
     import uvicorn
 
+    if not os.environ.get("BASE_URL"):
+        # QR codes, .ics addresses and client links are absolute: without a BASE_URL they follow
+        # the address served here (also for the worker processes, which inherit the environment).
+        os.environ["BASE_URL"] = default_base_url(host, port)
+        get_settings.cache_clear()
     _check_schema()
     settings = get_settings()
-    click.echo(f"Rinnalla on http://{'localhost' if host in {'127.0.0.1', '0.0.0.0'} else host}:{port} "  # nosec B104 # names a URL, binds nothing
+    click.echo(f"Rinnalla on {settings.base_url} "
                f"({'SQLite' if settings.is_sqlite else 'PostgreSQL'}, {settings.environment})")
     uvicorn.run("server.app:create_app", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=False, log_level="info", access_log=False, log_config=None)
+
+
+def default_base_url(host: str, port: int) -> str:
+    """The address a phone can open for a server bound to host:port (loopback: localhost; all
+    interfaces: this machine's address on the local network, so a QR code works on a phone)."""
+    if host in {"0.0.0.0", "::", ""}:  # nosec B104 # names a URL, binds nothing
+        host = _lan_address() or "localhost"
+    elif host in {"127.0.0.1", "::1"}:
+        host = "localhost"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def _lan_address() -> str | None:
+    """The local address of the default route; a UDP 'connect' sends no packet."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never reached, only routed
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("127.") else address
 
 
 @run_async

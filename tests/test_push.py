@@ -169,8 +169,8 @@ async def test_a_pair_reminder_reaches_both_partners_phones_in_their_languages(c
     tally = await dispatch_due()
     assert (tally.sent, tally.deliveries) == (1, 2)
     assert push_service.to(dave_phone) == []  # another team's worker
-    assert push_service.to(alice_phone)[0].payload["body"] == "Sinulla on muistutus. Avaa Rinnalla."
-    assert push_service.to(bob_phone)[0].payload["body"] == "Du har en påminnelse. Öppna Rinnalla."
+    assert push_service.to(alice_phone)[0].payload["body"] == "Seuranta erääntyy. Avaa Rinnalla."
+    assert push_service.to(bob_phone)[0].payload["body"] == "En uppföljning förfaller. Öppna Rinnalla."
     for delivery in push_service.delivered:
         assert "Kettu" not in str(delivery.payload)
         assert delivery.payload["tag"] == f"r{reminder_id}" and delivery.topic == f"r{reminder_id}"

@@ -10,9 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 WIDTH = 320
-LABEL_WIDTH = 112
+# Each bar's name stands on its own line above the bar, across the full width: a pair's two names
+# ("Aino Virtanen & Pekka Korhonen") fit at 360 px instead of being cut after 20 letters.
+LABEL_WIDTH = 0
+LABEL_HEIGHT = 14
 BAR_HEIGHT = 18
-BAR_GAP = 8
+BAR_GAP = 10
+ROW = LABEL_HEIGHT + BAR_HEIGHT + BAR_GAP
 COLUMN_CHART_HEIGHT = 150
 AXIS = 18
 
@@ -25,14 +29,19 @@ class Bar:
     y: float
     width: float
 
+    @property
+    def label_y(self) -> float:
+        """The baseline of the bar's name, just above the bar."""
+        return self.y - 4
+
 
 def horizontal_bars(items: list[tuple[str, int, str]], scale_to: int | None = None) -> dict[str, Any]:
     """(label, value, link) rows as bars; `scale_to` fixes the axis (e.g. to show a target band)."""
     top = max([scale_to or 0] + [value for _label, value, _href in items]) or 1
     room = WIDTH - LABEL_WIDTH - 40
-    bars = [Bar(label, value, href, n * (BAR_HEIGHT + BAR_GAP), room * value / top)
+    bars = [Bar(label, value, href, n * ROW + LABEL_HEIGHT, room * value / top)
             for n, (label, value, href) in enumerate(items)]
-    return {"bars": bars, "height": max(1, len(bars)) * (BAR_HEIGHT + BAR_GAP), "label_width": LABEL_WIDTH,
+    return {"bars": bars, "height": max(1, len(bars)) * ROW, "label_width": LABEL_WIDTH,
             "room": room, "top": top, "bar_height": BAR_HEIGHT}
 
 

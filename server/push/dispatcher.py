@@ -266,7 +266,7 @@ def _settle(reminder: dict[str, Any], jobs: list[Job], now: datetime) -> dict[An
         wait = max([_backoff(reminder["attempts"])] + [job.retry_after for job in retries if job.retry_after])
         if reminder["attempts"] >= MAX_ATTEMPTS or now + wait >= reminder["event_at"]:
             values.update({Reminder.state: "failed" if not reached else "sent",
-                           Reminder.last_error: f"gave up after {reminder['attempts']} attempts"})
+                           Reminder.last_error: f"gave up, attempts: {reminder['attempts']}"})
         else:
             values.update({Reminder.state: "pending", Reminder.next_attempt_at: now + wait,
                            Reminder.last_error: f"HTTP {retries[0].status}" if retries[0].status else "no answer"})

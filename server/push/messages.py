@@ -68,6 +68,8 @@ def payload(reminder: dict[str, Any], language: str, now: datetime | None = None
     elif kind == "appointment_client":
         title, url = t.gettext("Reminder"), CLIENT_LINK_URL
         body = _appointment_text(reminder["event_at"], language, now)
+    elif kind == "followup":
+        body = t.gettext("A follow-up is due. Open Rinnalla.")
     elif kind == "referral":
         body = t.gettext("A referral waits for its outcome. Open Rinnalla.")
     elif kind == "debrief":

@@ -27,6 +27,19 @@ document.addEventListener("htmx:configRequest", (event) => {
   if (token) event.detail.headers["x-csrftoken"] = token;
 });
 
+// While an htmx request is under way its form and target say so to a screen reader (aria-busy);
+// htmx itself greys the indicator (hx-indicator) and disables the button (hx-disabled-elt), so a
+// second tap in the rain does not send twice.
+function busy(event, on) {
+  for (const element of [event.detail.elt, event.detail.target]) {
+    if (!element) continue;
+    if (on) element.setAttribute("aria-busy", "true");
+    else element.removeAttribute("aria-busy");
+  }
+}
+document.addEventListener("htmx:beforeRequest", (event) => busy(event, true));
+document.addEventListener("htmx:afterRequest", (event) => busy(event, false));
+
 // A page restored from the back-forward cache still holds the id of the visit it sent: clear it,
 // or the next visit typed into that page would be taken for a replay of the first.
 window.addEventListener("pageshow", (event) => {
