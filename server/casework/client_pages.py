@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -151,7 +152,17 @@ async def _conflict_page(walls: TeamScope, client_id: int, posted: dict[str, Any
     stored = conflicts.stored_snapshot(client)
     return Template("pages/client_conflict.html", status_code=status_code, context={
         "client": client, "rows": rows, "errors": errors, "version": client["version"], "base": stored,
-        "same": {field: value for field, value in stored.items() if field not in in_conflict}})
+        "same": {field: value for field, value in stored.items() if field not in in_conflict},
+        "outbox_id": _outbox_id(posted)})
+
+
+def _outbox_id(raw: dict[str, Any]) -> str:
+    """The phone's queue id of an edit sent from *Waiting on this phone* (a UUID, else nothing):
+    handed back after the choice so the phone can let the edit go."""
+    try:
+        return str(uuid.UUID(str(raw.get("outbox_id", ""))))
+    except ValueError:
+        return ""
 
 
 def _shown(field: str, value: Any, pairs: list[dict[str, Any]]) -> str:
@@ -197,7 +208,8 @@ async def edit_client(request: Request, walls: Walls, client_id: FromPath[int]) 
         return await _conflict_page(walls, client_id, conflicts.carry_base(raw, values), {})
     client = await client_detail(walls, client_id)
     await log_client_read(walls, client_id, client["team"], "client_update", action="update")
-    return Redirect(f"/clients/{client_id}?saved=client", status_code=303)
+    done = f"&outbox_done={_outbox_id(raw)}" if _outbox_id(raw) else ""
+    return Redirect(f"/clients/{client_id}?saved=client{done}", status_code=303)
 
 
 async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: str = "",
