@@ -15,7 +15,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
 from server.accounts import routes as account_routes
-from server.accounts import team_routes
+from server.accounts import team_manage, team_routes
 from server.accounts.mfa_gate import SecondFactorRequired, requires_second_factor, second_factor_required_handler
 from server.audit import routes as audit_routes
 from server.casework import api as casework_api
@@ -65,7 +65,7 @@ def create_app() -> Litestar:
         cache_control=None, include_in_schema=False,
     )
     return Litestar(
-        route_handlers=[*system_routes.ROUTES, *metrics.ROUTES, *account_routes.ROUTES, *team_routes.ROUTES,
+        route_handlers=[*system_routes.ROUTES, *metrics.ROUTES, *account_routes.ROUTES, *team_routes.ROUTES, *team_manage.ROUTES,
                         *casework_routes.ROUTES, *client_pages.ROUTES, *visit_pages.ROUTES, *casework_api.ROUTES,
                         *offline_routes.ROUTES, *service_routes.ROUTES, *service_api.ROUTES, *push_routes.ROUTES,
                         *push_link_routes.ROUTES, *dashboard_routes.ROUTES, *rhythm_routes.ROUTES, *audit_routes.ROUTES, *assets.ROUTES,

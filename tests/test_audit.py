@@ -21,7 +21,7 @@ from server.services.directory import load_national_services
 from server.services.tables import Service
 from server.settings import get_settings
 from server.timeutil import utcnow
-from tests.support.casework import api, make_client
+from tests.support.casework import api, make_client, patch_client
 from tests.support.fixtures import PASSWORD, login, post_form
 
 pytestmark = pytest.mark.anyio
@@ -128,7 +128,7 @@ async def test_break_the_glass_opens_another_teams_client_read_only_with_a_logge
     page = await client.get(f"/clients/{client_id}")
     assert page.status_code == 200 and "Met at the night shelter" in page.text
     assert 'action="/clients/' not in page.text  # no forms: read only
-    changed = await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"phone": "050 999"})
+    changed = await patch_client(client, client_id, {"phone": "050 999"})
     assert changed.status_code == 404
     assert (await Client.select(Client.phone).where(Client.id == client_id).first())["phone"] == "040 123"
 

@@ -4,7 +4,7 @@ import pytest
 
 from server.accounts.tables import Pair
 from server.casework.tables import AccessLog, Client, ClientTheme
-from tests.support.casework import api, make_client
+from tests.support.casework import api, make_client, patch_client
 from tests.support.fixtures import login, post_form
 
 pytestmark = pytest.mark.anyio
@@ -30,7 +30,7 @@ async def test_a_client_made_by_a_worker_goes_to_the_workers_pair(client, world)
 async def test_patch_changes_only_what_is_sent(client, world):
     await login(client, "alice@example.org")
     created = (await api(client, "POST", "/api/v1/clients", {"pseudonym": "Jonttu", "phone": "040 123 4567"})).json()
-    response = await api(client, "PATCH", f"/api/v1/clients/{created['id']}", {"status": "paused", "themes": ["health"]})
+    response = await patch_client(client, created["id"], {"status": "paused", "themes": ["health"]})
     assert response.status_code == 200
     changed = response.json()
     assert changed["status"] == "paused" and changed["phone"] == "040 123 4567" and changed["themes"] == ["health"]
@@ -164,7 +164,7 @@ async def test_the_page_form_creates_and_edits_a_client(client, world):
     assert response.status_code == 303
     client_id = int(response.headers["location"].split("/")[2].split("?")[0])
     response = await post_form(client, f"/clients/{client_id}/edit", {"pseudonym": "Tupu K.", "status": "active",
-                                                                      "came_from": "street"})
+                                                                      "came_from": "street", "version": "1"})
     assert response.status_code == 303
     row = await Client.select(Client.pseudonym, Client.consent_data_at).where(Client.id == client_id).first()
     assert row["pseudonym"] == "Tupu K." and row["consent_data_at"] is None  # unticked: withdrawn
@@ -206,7 +206,7 @@ async def test_moving_a_client_to_another_pair_moves_their_followups(client, wor
     other_pair = await add_pair("sari@example.org", "jari@example.org")
     await login(client, "alice@example.org")
     await api(client, "POST", "/api/v1/followups", {"client_id": client_id, "due_at": "2026-11-20T09:00", "note": "x"})
-    moved = await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"pair_id": other_pair})
+    moved = await patch_client(client, client_id, {"pair_id": other_pair})
     assert moved.status_code == 200 and moved.json()["pair_id"] == other_pair
     assert (await FollowUp.select(FollowUp.pair).first())["pair"] == other_pair
 
@@ -214,6 +214,6 @@ async def test_moving_a_client_to_another_pair_moves_their_followups(client, wor
 async def test_a_patch_cannot_blank_the_status(client, world):
     client_id = await make_client(world.team_a, "Make", status="paused")
     await login(client, "alice@example.org")
-    response = await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"status": None})
+    response = await patch_client(client, client_id, {"status": None})
     assert response.status_code == 422
     assert (await Client.select(Client.status).first())["status"] == "paused"

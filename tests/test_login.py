@@ -306,7 +306,10 @@ async def test_the_team_page_wipes_also_a_phone_whose_session_had_already_ended(
     team = await client.get("/team")
     assert f'action="/team/members/{world.bob}/end-sessions" class="inline-form" data-wipe-form' in team.text
     assert "Visits still waiting on that phone are lost." in team.text  # the lead is warned
-    assert (await post_form(client, f"/team/members/{world.bob}/end-sessions", {"wipe": "1"})).status_code == 303
+    asked = await post_form(client, f"/team/members/{world.bob}/end-sessions", {"wipe": "1"})
+    assert asked.status_code == 200 and "Bob" in asked.text  # asks first, naming the person
+    confirmed = {"wipe": "1", "confirm": "1"}
+    assert (await post_form(client, f"/team/members/{world.bob}/end-sessions", confirmed)).status_code == 303
     answer = await lost_phone.get("/api/v1/me")
     assert answer.status_code == 401 and answer.headers["clear-site-data"] == WIPE
     # A colleague's phone is not touched.

@@ -14,7 +14,7 @@ from server.push.rules import DEFAULT_RULES, Rules, save_rules, read_rules
 from server.push.tables import Reminder
 from server.settings import get_settings
 from server.timeutil import utcnow
-from tests.support.casework import api, make_client
+from tests.support.casework import api, make_client, patch_client
 from tests.support.fixtures import login
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -105,10 +105,10 @@ async def test_setting_a_release_date_plans_the_countdown_and_moving_it_replans(
     client_id = response.json()["id"]
     assert sorted(k.rsplit(":", 1)[1] for k in await _keys(client_id)) == ["0d", "14d", "1d", "30d", "7d"]
     moved = release + timedelta(days=5)
-    await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"release_date": moved.isoformat()})
+    await patch_client(client, client_id, {"release_date": moved.isoformat()})
     assert {k.split(":")[2] for k in await _keys(client_id)} == {moved.isoformat()}
     assert len(await _keys(client_id, "cancelled")) == 5
-    await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"status": "closed"})
+    await patch_client(client, client_id, {"status": "closed"})
     assert await _keys(client_id) == {}
 
 
@@ -123,7 +123,7 @@ async def test_a_client_added_a_week_before_release_gets_one_reminder_now_not_th
     assert keys[f"release:{client_id}:{release.isoformat()}:7d"] <= utcnow()
     # Planning again (any edit) does not send the passed one again once it went.
     await Reminder.update({Reminder.state: "sent"}).where(Reminder.dedupe_key.like("%:7d"))
-    await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"phone": "040 123"})
+    await patch_client(client, client_id, {"phone": "040 123"})
     assert sorted(k.rsplit(":", 1)[1] for k in await _keys(client_id)) == ["0d", "1d"]
 
 
@@ -261,12 +261,12 @@ async def test_what_is_wanted_again_is_pending_again(client, world, quiet):
     client_id = (await api(client, "POST", "/api/v1/clients",
                            {"pseudonym": "Kettu", "release_date": release.isoformat()})).json()["id"]
     first = await _keys(client_id)
-    await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"release_date": (release + timedelta(days=3)).isoformat()})
-    await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"release_date": release.isoformat()})  # moved back
+    await patch_client(client, client_id, {"release_date": (release + timedelta(days=3)).isoformat()})
+    await patch_client(client, client_id, {"release_date": release.isoformat()})  # moved back
     assert await _keys(client_id) == first
-    await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"status": "closed"})
+    await patch_client(client, client_id, {"status": "closed"})
     assert await _keys(client_id) == {}
-    await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"status": "active"})  # reopened
+    await patch_client(client, client_id, {"status": "active"})  # reopened
     assert await _keys(client_id) == first
     due = (utcnow() + timedelta(days=2)).replace(microsecond=0)
     followup = (await api(client, "POST", "/api/v1/followups",

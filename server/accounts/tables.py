@@ -98,3 +98,15 @@ class PendingLogin(Table, tablename="pending_login"):
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
     failures = Integer(default=0)
+
+
+class Invitation(Table, tablename="invitation"):
+    """A link a lead gives a new member to set their own password: used once, for a few days.
+    Only a SHA-256 of the link's token (256 random bits) is kept."""
+
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(references=User, index=True)
+    created_by = ForeignKey(references=User, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)

@@ -19,10 +19,13 @@ from server.observability import metrics
 from server.audit.uselog import access_log_rows, log_client_read, log_client_reads
 from server.casework.clients import client_detail, create_client, list_clients, require_client, update_client
 from server.casework.planning import (
-    create_appointment, create_followup, list_appointments, list_followups, set_followup_done,
+    FOLLOWUP_COLUMNS, create_appointment, create_followup, list_appointments, list_followups, public_followup,
+    set_followup_done,
 )
 from server.casework.attendees import visit_clients
+from server.casework.tables import FollowUp
 from server.casework.validation import InvalidInput, Reader
+from server.casework.versions import StaleVersion, conflict_response, read_version
 from server.casework.visits import list_visits, read_visit, record_visit, visit_detail
 from server.i18n import N_
 from server.scope import Walls
@@ -51,7 +54,8 @@ def _client_json(row: dict[str, Any]) -> dict[str, Any]:
             "came_from": row["came_from"], "institution": row["institution"], "release_date": row["release_date"],
             "release_type": row["release_type"] or None, "pair_id": row["pair"], "team_id": row["team"],
             "consent_data_at": row["consent_data_at"], "consent_data_by": row["consent_data_by"],
-            "consent_reminders_at": row["consent_reminders_at"], "consent_reminders_by": row["consent_reminders_by"]}
+            "consent_reminders_at": row["consent_reminders_at"], "consent_reminders_by": row["consent_reminders_by"],
+            "version": row["version"]}
 
 
 def _client_summary(row: dict[str, Any]) -> dict[str, Any]:
@@ -97,11 +101,18 @@ async def api_get_client(walls: Walls, client_id: FromPath[int]) -> dict[str, An
 
 
 @patch("/api/v1/clients/{client_id:int}")
-async def api_update_client(request: Request, walls: Walls, client_id: FromPath[int]) -> dict[str, Any]:
+async def api_update_client(request: Request, walls: Walls, client_id: FromPath[int]) -> Response:
+    """Change the fields sent. `version` (from the GET) is required: when someone else saved since,
+    the answer is 409 with the current record under `current`, and nothing is written."""
     body = await json_object(request)
-    await update_client(walls, client_id, body)
+    try:
+        await update_client(walls, client_id, body)
+    except StaleVersion:
+        row = await client_detail(walls, client_id)
+        await log_client_read(walls, client_id, row["team"], "api_client_conflict")
+        return conflict_response(_client_json(row))
     row = await client_detail(walls, client_id)
-    return _client_json(row)
+    return Response(_client_json(row))
 
 
 @post("/api/v1/visits")
@@ -168,11 +179,18 @@ async def api_list_appointments(walls: Walls, client_id: FromQuery[int | None] =
 
 
 @patch("/api/v1/followups/{followup_id:int}")
-async def api_update_followup(request: Request, walls: Walls, followup_id: FromPath[int]) -> dict[str, Any]:
+async def api_update_followup(request: Request, walls: Walls, followup_id: FromPath[int]) -> Response:
+    """Tick done or undone; with `version`, a stale one answers 409 with the current follow-up."""
     body = await json_object(request)
     if not isinstance(body.get("done"), bool):
         raise InvalidInput({"done": N_("Must be true or false.")})
-    return await set_followup_done(walls, followup_id, body["done"])
+    version = read_version(body, required=False)
+    try:
+        return Response(await set_followup_done(walls, followup_id, body["done"], version))
+    except StaleVersion:
+        current = await walls.get(FollowUp, followup_id, *FOLLOWUP_COLUMNS)
+        await log_client_reads(walls, [current["client"]], "api_followup_conflict")
+        return conflict_response(public_followup(current))
 
 
 @post("/api/v1/appointments", status_code=201)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -20,6 +22,10 @@ from server.casework.clients import (
     CAME_FROM, PAGE_SIZE, RELEASE_TYPES, STATUSES, client_detail, create_client, list_clients,
     update_client,
 )
+from server.casework import conflicts
+from server.casework.versions import StaleVersion
+from server.i18n import format_date, gettext as _
+from server.web.labels import label
 from server.casework.planning import client_appointments, client_followups, create_appointment, create_followup
 from server.casework.tables import THEMES
 from server.push.links import client_links
@@ -92,11 +98,13 @@ async def search_clients(request: Request, walls: Walls, data: Annotated[SearchF
 
 
 def _client_form(walls: TeamScope, values: dict, errors: dict, pairs: list, client_id: int | None,
-                 status_code: int = 200) -> Template:
+                 status_code: int = 200, version: Any = None, base: dict | None = None) -> Template:
+    """The new or edit form; an edit carries the version and values it was read with (hidden), so
+    a save after someone else's is caught and shown as a choice (server/casework/conflicts.py)."""
     return Template("pages/client_form.html", status_code=status_code, context={
         "values": values, "errors": errors, "pairs": pairs, "client_id": client_id, "THEMES": THEMES,
         "STATUSES": STATUSES, "CAME_FROM": CAME_FROM, "RELEASE_TYPES": RELEASE_TYPES,
-        "default_pair": walls.user.pair_id})
+        "default_pair": walls.user.pair_id, "version": version, "base": base or {}})
 
 
 @get("/clients/new")
@@ -132,21 +140,79 @@ async def edit_client_page(walls: Walls, client_id: FromPath[int]) -> Template:
         return await admin_reason_page(client_id)
     client = await client_detail(walls, client_id)
     await log_client_read(walls, client_id, client["team"], "client_edit_form")
-    return _client_form(walls, _form_values(client), {}, await _pairs(walls), client_id)
+    return _client_form(walls, _form_values(client), {}, await _pairs(walls), client_id,
+                        version=client["version"], base=conflicts.stored_snapshot(client))
+
+
+async def _conflict_page(walls: TeamScope, client_id: int, posted: dict[str, Any], errors: dict[str, str],
+                         status_code: int = 409) -> Template:
+    """Nothing was saved: both values of each differing field, to choose from (see conflicts.py)."""
+    client = await client_detail(walls, client_id)
+    await log_client_read(walls, client_id, client["team"], "client_conflict")
+    pairs = await _pairs(walls)
+    rows = conflicts.choices(posted, client)
+    for row in rows:
+        row["mine_shown"], row["theirs_shown"] = (_shown(row["field"], row[side], pairs) for side in conflicts.SIDES)
+    in_conflict = {row["field"] for row in rows}
+    stored = conflicts.stored_snapshot(client)
+    return Template("pages/client_conflict.html", status_code=status_code, context={
+        "client": client, "rows": rows, "errors": errors, "version": client["version"], "base": stored,
+        "same": {field: value for field, value in stored.items() if field not in in_conflict},
+        "outbox_id": _outbox_id(posted)})
+
+
+def _outbox_id(raw: dict[str, Any]) -> str:
+    """The phone's queue id of an edit sent from *Waiting on this phone* (a UUID, else nothing):
+    handed back after the choice so the phone can let the edit go."""
+    try:
+        return str(uuid.UUID(str(raw.get("outbox_id", ""))))
+    except ValueError:
+        return ""
+
+
+def _shown(field: str, value: Any, pairs: list[dict[str, Any]]) -> str:
+    """A form value as the person reads it: labels, not codes; "–" for empty."""
+    if field == "themes":
+        return ", ".join(label("theme", theme) for theme in value) or "–"
+    if field in conflicts.FLAG_FIELDS:
+        return _("Yes") if value else _("No")
+    if field in ("status", "came_from", "release_type"):
+        return label(field, value) if value else "–"
+    if field == "pair_id":
+        names = {str(p["id"]): f"{p['first']} – {p['second']}" for p in pairs}
+        return names.get(value, "–")
+    if field == "release_date" and value:
+        try:
+            return format_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    return value or "–"
 
 
 @post("/clients/{client_id:int}/edit")
 async def edit_client(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
     raw = await form_dict(request)
+    errors: dict[str, str] = {}
+    if conflicts.is_choice(raw):
+        values, errors = conflicts.resolved(raw)
+        if errors:  # a field left unchosen: the same choice again, nothing saved
+            mine = {**values, **{f: raw[f"mine__{f}"] for f in errors if f"mine__{f}" in raw}}
+            return await _conflict_page(walls, client_id, conflicts.carry_base(raw, mine), errors, status_code=422)
+    else:
+        values = {key: value for key, value in raw.items() if "__" not in key}
     # Checkboxes that are not ticked are not sent at all: an edit form means "no theme, no consent".
-    raw.setdefault("themes", [])
-    raw.setdefault("consent_data", "")
-    raw.setdefault("consent_reminders", "")
+    values.setdefault("themes", [])
+    values.setdefault("consent_data", "")
+    values.setdefault("consent_reminders", "")
     try:
-        await update_client(walls, client_id, raw)
+        await update_client(walls, client_id, values)
     except InvalidInput as problem:
-        return _client_form(walls, raw, problem.errors, await _pairs(walls), client_id, status_code=422)
-    return Redirect(f"/clients/{client_id}?saved=client", status_code=303)
+        return _client_form(walls, values, problem.errors, await _pairs(walls), client_id, status_code=422,
+                            version=raw.get("version"), base=conflicts.snapshot(raw, "base__"))
+    except StaleVersion:
+        return await _conflict_page(walls, client_id, conflicts.carry_base(raw, values), {})
+    done = f"&outbox_done={_outbox_id(raw)}" if _outbox_id(raw) else ""
+    return Redirect(f"/clients/{client_id}?saved=client{done}", status_code=303)
 
 
 async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: str = "",

@@ -12,6 +12,7 @@ from server.casework.tables import (
     THEMES, Appointment, CameFrom, Client, ClientStatus, ClientTheme, FollowUp, ReleaseType,
 )
 from server.casework.validation import InvalidInput, Reader
+from server.casework.versions import read_version, write_if_current
 from server.db.lifecycle import engine
 from server.push.link_ending import end_client_links
 from server.push.planner import plan_client
@@ -28,7 +29,7 @@ PAGE_SIZE = 50  # rows per page of a list, on pages and in the API
 _PUBLIC_COLUMNS = (Client.id, Client.team, Client.pair, Client.pseudonym, Client.legal_name, Client.birth_year,
                    Client.phone, Client.status, Client.started_on, Client.status_changed_on, Client.came_from,
                    Client.institution, Client.release_date, Client.release_type, Client.consent_reminders_at,
-                   Client.consent_data_at, Client.created_at, Client.updated_at)
+                   Client.consent_data_at, Client.created_at, Client.updated_at, Client.version)
 
 
 @dataclass
@@ -122,8 +123,11 @@ async def create_client(walls: TeamScope, raw: dict[str, Any]) -> int:
     return client_id
 
 
-async def update_client(walls: TeamScope, client_id: int, raw: dict[str, Any]) -> None:
+async def update_client(walls: TeamScope, client_id: int, raw: dict[str, Any]) -> int:
+    """Save the fields present in `raw`, based on `raw["version"]` (required): a save based on an
+    older version raises StaleVersion and writes nothing. Returns the new version."""
     current = await walls.get(Client, client_id)
+    version = read_version(raw)
     changes = read_client(raw, partial=True)
     values = {**changes.values, **_consents(raw, walls, current)}
     if changes.pair_given:
@@ -133,7 +137,7 @@ async def update_client(walls: TeamScope, client_id: int, raw: dict[str, Any]) -
         values[Client.status_changed_on] = local_today()
     values[Client.updated_at] = utcnow()
     async with engine().transaction():
-        await Client.update(values).where((Client.id == client_id) & walls.condition(Client))
+        new_version = await write_if_current(Client, client_id, version, values, walls.condition(Client))
         if changes.themes is not None:
             await _replace_themes(client_id, changes.themes)
         if Client.pair in values and values[Client.pair] != current["pair"]:
@@ -144,6 +148,7 @@ async def update_client(walls: TeamScope, client_id: int, raw: dict[str, Any]) -
             await end_client_links(client_id)  # the client's own phone stops hearing from us
         await plan_client(client_id)  # a new release date or status changes the reminders
         await log_client_write(walls, client_id, current["team"], "status" if status_changed else "update")
+    return new_version
 
 
 async def _replace_themes(client_id: int, themes: list[str]) -> None:

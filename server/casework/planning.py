@@ -10,25 +10,28 @@ from server.audit.uselog import log_client_write
 from server.casework.clients import require_client
 from server.casework.tables import Appointment, FollowUp
 from server.casework.validation import MAX_NOTES, Reader
+from server.casework.versions import write_if_current
 from server.db.lifecycle import engine
 from server.push.planner import plan_client
 from server.scope import TeamScope
 from server.timeutil import local_day_bounds, local_today, utcnow
 
-_FOLLOWUP_COLUMNS = (FollowUp.id, FollowUp.client, FollowUp.due_at, FollowUp.note, FollowUp.done_at, FollowUp.visit)
+FOLLOWUP_COLUMNS = (FollowUp.id, FollowUp.client, FollowUp.due_at, FollowUp.note, FollowUp.done_at, FollowUp.visit,
+                     FollowUp.version)
 _APPOINTMENT_COLUMNS = (Appointment.id, Appointment.client, Appointment.starts_at, Appointment.place,
-                        Appointment.with_whom, Appointment.remind_client, Appointment.note, Appointment.cancelled_at)
+                        Appointment.with_whom, Appointment.remind_client, Appointment.note, Appointment.cancelled_at,
+                        Appointment.version)
 
 
 def public_followup(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "client_id": row["client"], "due_at": row["due_at"], "note": row["note"],
-            "done": row["done_at"] is not None, "done_at": row["done_at"]}
+            "done": row["done_at"] is not None, "done_at": row["done_at"], "version": row["version"]}
 
 
 def public_appointment(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "client_id": row["client"], "starts_at": row["starts_at"], "place": row["place"],
             "with_whom": row["with_whom"], "remind_client": row["remind_client"], "note": row["note"],
-            "cancelled": row["cancelled_at"] is not None}
+            "cancelled": row["cancelled_at"] is not None, "version": row["version"]}
 
 
 async def create_followup(walls: TeamScope, raw: dict[str, Any]) -> dict[str, Any]:
@@ -41,26 +44,29 @@ async def create_followup(walls: TeamScope, raw: dict[str, Any]) -> dict[str, An
     async with engine().transaction():
         rows = await FollowUp.insert(FollowUp(team=client["team"], client=client["id"], pair=client["pair"],
                                               due_at=due_at, note=note, created_by=walls.user.id)
-                                     ).returning(*_FOLLOWUP_COLUMNS)
+                                     ).returning(*FOLLOWUP_COLUMNS)
         await plan_client(client["id"])
         await log_client_write(walls, client["id"], client["team"], "create", f"followup:{rows[0]['id']}")
     return public_followup(rows[0])
 
 
-async def set_followup_done(walls: TeamScope, followup_id: int, done: bool) -> dict[str, Any]:
+async def set_followup_done(walls: TeamScope, followup_id: int, done: bool, version: int | None = None
+                            ) -> dict[str, Any]:
+    """Tick a follow-up done or undone. Without `version` the tick always applies (it cannot
+    overwrite anyone's text); with one, a stale version raises StaleVersion and writes nothing."""
     followup = await walls.get(FollowUp, followup_id, FollowUp.id, FollowUp.team)
     values = {FollowUp.done_at: utcnow(), FollowUp.done_by: walls.user.id} if done else \
         {FollowUp.done_at: None, FollowUp.done_by: None}
     async with engine().transaction():
-        rows = await FollowUp.update(values).where((FollowUp.id == followup_id) & walls.condition(FollowUp)
-                                                   ).returning(*_FOLLOWUP_COLUMNS)
-        await plan_client(rows[0]["client"])  # a done follow-up is not reminded; undone, it is again
-        await log_client_write(walls, rows[0]["client"], followup["team"], "status", f"followup:{followup_id}")
-    return public_followup(rows[0])
+        await write_if_current(FollowUp, followup_id, version, values, walls.condition(FollowUp))
+        row = await FollowUp.select(*FOLLOWUP_COLUMNS).where(FollowUp.id == followup_id).first()
+        await plan_client(row["client"])  # a done follow-up is not reminded; undone, it is again
+        await log_client_write(walls, row["client"], followup["team"], "status", f"followup:{followup_id}")
+    return public_followup(row)
 
 
 async def followup_with_client(walls: TeamScope, followup_id: int) -> dict[str, Any]:
-    row = await walls.select(FollowUp, *_FOLLOWUP_COLUMNS, FollowUp.client.pseudonym.as_alias("pseudonym")).where(
+    row = await walls.select(FollowUp, *FOLLOWUP_COLUMNS, FollowUp.client.pseudonym.as_alias("pseudonym")).where(
         FollowUp.id == followup_id).first()
     if row is None:
         raise NotFoundException()
@@ -93,7 +99,7 @@ async def appointment(walls: TeamScope, appointment_id: int) -> dict[str, Any]:
 
 
 async def client_followups(walls: TeamScope, client_id: int) -> list[dict[str, Any]]:
-    return await (walls.select(FollowUp, *_FOLLOWUP_COLUMNS).where(FollowUp.client == client_id)
+    return await (walls.select(FollowUp, *FOLLOWUP_COLUMNS).where(FollowUp.client == client_id)
                   .order_by(FollowUp.due_at, ascending=False).limit(50))
 
 
@@ -112,7 +118,7 @@ async def list_followups(walls: TeamScope, client_id: int | None, done: bool | N
     if done is not None:
         condition &= FollowUp.done_at.is_not_null() if done else FollowUp.done_at.is_null()
     total = await FollowUp.count().where(condition)
-    rows = await (FollowUp.select(*_FOLLOWUP_COLUMNS).where(condition).order_by(FollowUp.due_at)
+    rows = await (FollowUp.select(*FOLLOWUP_COLUMNS).where(condition).order_by(FollowUp.due_at)
                   .limit(limit).offset(offset))
     return [public_followup(row) for row in rows], total
 

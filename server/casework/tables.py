@@ -76,6 +76,7 @@ class Client(Table, tablename="client"):
     created_by = ForeignKey(references=User, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    version = Integer(default=1, help_text="Bumped by every change; a save based on an older one is refused.")
 
 
 class ClientTheme(Table, tablename="client_theme"):
@@ -140,6 +141,7 @@ class FollowUp(Table, tablename="followup"):
     done_by = ForeignKey(references=User, null=True)
     created_by = ForeignKey(references=User, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    version = Integer(default=1, help_text="Bumped by every change (server/db/versions.py).")
 
 
 class Appointment(Table, tablename="appointment"):
@@ -154,6 +156,7 @@ class Appointment(Table, tablename="appointment"):
     cancelled_at = Timestamptz(null=True, default=None)
     created_by = ForeignKey(references=User, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    version = Integer(default=1, help_text="Bumped by every change (server/db/versions.py).")
 
 
 class AccessLog(Table, tablename="access_log"):

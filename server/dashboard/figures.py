@@ -15,14 +15,14 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count, Sum
 
 from server.audit.glass import recent_openings
-from server.accounts.tables import Pair, Team
+from server.accounts.tables import Pair, Team, User
 from server.casework.tables import Client, FollowUp, Visit, VisitAttendee, VisitTheme, VisitWorker
 from server.dashboard.heavy import HEAVY_WEIGHT, heavy_per_pair
 from server.dashboard.tables import CaseloadTarget
 from server.release.plan import releases_without_plan
 from server.push.tables import Reminder
 from server.rhythm.hours import expert_hours
-from server.rhythm.supervision import last_sessions
+from server.rhythm.supervision import WORKER_ROLES, last_sessions, rhythms
 from server.rhythm.tables import Debrief
 from server.scope import TeamScope
 from server.services.tables import REFERRAL_STATUSES, Referral
@@ -283,6 +283,62 @@ async def clients_behind(walls: TeamScope, drill: str, pair: int | None | str = 
             & Visit.id.is_in(VisitTheme.select(VisitTheme.visit).where(VisitTheme.theme == value))))
     else:
         return []
-    return await Client.select(Client.id, Client.pseudonym, Client.status, Client.release_date, Client.pair).where(
+    rows = await Client.select(Client.id, Client.pseudonym, Client.status, Client.release_date, Client.pair).where(
         condition).order_by(Client.release_date if drill.startswith("releases") or drill == "no_release_plan"
                                  else Client.pseudonym).limit(500)
+    await _say_why(walls, rows, today)
+    if drill == "overdue":  # the longest-waiting first
+        rows.sort(key=lambda row: row["oldest_due"] or datetime.max.replace(tzinfo=local_zone()))
+    elif drill == "no_contact":  # never met first, then the longest out of touch
+        rows.sort(key=lambda row: (row["days_since_contact"] is not None, -(row["days_since_contact"] or 0)))
+    return rows
+
+
+async def _say_why(walls: TeamScope, rows: list[dict[str, Any]], today: date) -> None:
+    """Each listed client's pair, open and overdue follow-ups with the oldest due date, and days
+    since the last visit: why the client is on the list (dates and counts only)."""
+    ids = [row["id"] for row in rows] or [-1]
+    names = await pair_names(walls)
+    start_of_today = local_day_bounds(today)[0]
+    open_followups: dict[int, list[datetime]] = {}
+    for followup in await FollowUp.select(FollowUp.client, FollowUp.due_at).where(
+            walls.condition(FollowUp) & FollowUp.client.is_in(ids) & FollowUp.done_at.is_null()
+    ).order_by(FollowUp.due_at):
+        open_followups.setdefault(followup["client"], []).append(followup["due_at"])
+    last_met: dict[int, datetime] = {}
+    for visit in await Visit.select(Visit.client, Visit.occurred_at).where(
+            walls.condition(Visit) & Visit.client.is_in(ids)).order_by(Visit.occurred_at):
+        last_met[visit["client"]] = visit["occurred_at"]  # ordered: the latest stays
+    for row in rows:
+        dues = open_followups.get(row["id"], [])
+        met = last_met.get(row["id"])
+        row.update(pair_name=names.get(row["pair"], ""), open_followups=len(dues), oldest_due=dues[0] if dues else None,
+                   overdue_followups=sum(1 for due in dues if due < start_of_today),
+                   days_since_contact=(today - met.astimezone(local_zone()).date()).days if met else None,
+                   days_to_release=(row["release_date"] - today).days if row["release_date"] else None)
+
+
+async def pair_names(walls: TeamScope) -> dict[int, str]:
+    """"Alice – Bob" for each pair of the walls, ended ones too (their clients may not be moved yet)."""
+    rows = await walls.select(Pair, Pair.id, Pair.first_member.display_name.as_alias("first"),
+                              Pair.second_member.display_name.as_alias("second"))
+    return {row["id"]: f"{row['first']} – {row['second']}" for row in rows}
+
+
+async def supervision_behind(walls: TeamScope, today: date | None = None) -> list[dict[str, Any]]:
+    """The workers of the walls with their supervision rhythm (every 4 weeks; 2 for a new
+    experience expert), last session and due day; overdue ones first. Dates only."""
+    today = today or local_today()
+    people = await (walls.select(User, User.id, User.display_name, User.role)
+                    .where(User.is_active.eq(True) & User.role.is_in(list(WORKER_ROLES))).order_by(User.display_name))
+    found = await rhythms([person["id"] for person in people], today)
+    pairs_now = await walls.select(Pair, Pair.id, Pair.first_member, Pair.second_member).where(Pair.ended_at.is_null())
+    names = await pair_names(walls)
+    pair_of = {row[member]: names.get(row["id"], "") for row in pairs_now for member in ("first_member", "second_member")}
+    for person in people:
+        current = found[person["id"]]
+        person.update(rhythm_days=current["days"], last=current["last"], due=current["due"],
+                      overdue=current["overdue"], days_overdue=max(0, (today - current["due"]).days),
+                      pair_name=pair_of.get(person["id"], ""))
+    people.sort(key=lambda person: (not person["overdue"], person["due"]))
+    return people

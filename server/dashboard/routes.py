@@ -10,11 +10,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
+from server.accounts.tables import Pair
 from server.audit.glass import recent_searches
 from server.audit.uselog import log_client_reads
 from server.casework.validation import InvalidInput, Reader
 from server.dashboard import charts
-from server.dashboard.figures import DEFAULT_WEEKS, DRILLS, WEEK_CHOICES, clients_behind, dashboard
+from server.dashboard.figures import (
+    DEFAULT_WEEKS, DRILLS, WEEK_CHOICES, clients_behind, dashboard, supervision_behind,
+)
 from server.dashboard.tables import CaseloadTarget
 from server.rhythm.debriefs import lead_requests
 from server.i18n import N_
@@ -85,6 +88,10 @@ async def _teams(walls: TeamScope) -> list[dict[str, Any]]:
 async def lead_list(walls: Walls, show: FromQuery[str], team: FromQuery[str] = "",
                     pair: FromQuery[str] = "", value: FromQuery[str] = "",
                     weeks: FromQuery[int] = DEFAULT_WEEKS) -> Template:
+    if show == "supervision":  # people, not clients: nothing of a client is read
+        return Template("pages/lead_list.html", context={
+            "people": await supervision_behind(_scope(walls, team)), "clients": [], "show": show, "value": "",
+            "team": _team(team), "weeks": _weeks(weeks), "pair_members": []})
     if show not in DRILLS:
         raise NotFoundException()
     scope = _scope(walls, team)
@@ -92,8 +99,19 @@ async def lead_list(walls: Walls, show: FromQuery[str], team: FromQuery[str] = "
     rows = await clients_behind(scope, show, which, value[:40], _weeks(weeks))
     await log_client_reads(walls, [row["id"] for row in rows], "dashboard_list")
     return Template("pages/lead_list.html", context={"clients": rows, "show": show, "value": value,
-                                                     "team": _team(team),
-                                                     "weeks": _weeks(weeks)})
+                                                     "team": _team(team), "weeks": _weeks(weeks),
+                                                     "pair_members": await _pair_members(scope, which)})
+
+
+async def _pair_members(walls: TeamScope, pair: int | str) -> list[dict[str, Any]]:
+    """A list of one pair's clients also says how each of the two is doing with supervision."""
+    if not isinstance(pair, int):
+        return []
+    row = await walls.select(Pair, Pair.first_member, Pair.second_member).where(Pair.id == pair).first()
+    if row is None:
+        return []
+    members = {row["first_member"], row["second_member"]}
+    return [person for person in await supervision_behind(walls) if person["id"] in members]
 
 
 @post("/lead/targets", **LEAD)

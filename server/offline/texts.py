@@ -45,6 +45,13 @@ def script_texts() -> dict[str, object]:
         "blocked_409": _("This visit's id belongs to another visit. Delete it and log the visit again."),
         "blocked_other": _("The server refused this visit."),
         "draft_errors": _("Fix these and save again:"),
+        # Client edits through the queue (web/static/js/client-edits.js).
+        "state_needs_choice": _("Needs a choice"),
+        "needs_choice_help": _("Someone else changed this client meanwhile. Open the change to choose which values "
+                               "to keep; nothing is lost."),
+        "choose": _("Choose"),
+        "client_saved_offline": _("No network: the change is saved on this phone and will be sent when the "
+                                  "connection returns."),
         "push_on": _("Reminders are on for this phone."),
         "push_off": _("Reminders are off on this phone."),
         "push_denied": _("Notifications are blocked for Rinnalla in this phone's settings. Allow them there, then "

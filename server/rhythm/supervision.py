@@ -56,19 +56,30 @@ async def own_sessions(user_id: int, limit: int = 50) -> list[dict[str, Any]]:
         Supervision.occurred_on, ascending=False).limit(limit)
 
 
+def _rhythm_of(user: dict[str, Any], started_on: date | None, last_day: date | None, today: date) -> dict[str, Any]:
+    started = started_on or to_local(user["created_at"]).date()
+    new_expert = user["role"] == "experience_expert" and today - started < NEW_PERIOD
+    days = NEW_EXPERT_DAYS if new_expert else RHYTHM_DAYS
+    due = (last_day or started) + timedelta(days=days)
+    return {"days": days, "last": last_day, "due": due, "overdue": due < today, "team": user["team"],
+            "role": user["role"]}
+
+
 async def rhythm(user_id: int) -> dict[str, Any]:
     """The worker's rhythm in days, their last session and when the next falls due."""
-    user = await User.select(User.role, User.created_at, User.team).where(User.id == user_id).first()
-    terms = await WorkerTerms.select(WorkerTerms.started_on).where(WorkerTerms.user == user_id).first()
-    started = (terms or {}).get("started_on") or to_local(user["created_at"]).date()
-    new_expert = user["role"] == "experience_expert" and local_today() - started < NEW_PERIOD
-    days = NEW_EXPERT_DAYS if new_expert else RHYTHM_DAYS
-    last = await Supervision.select(Supervision.occurred_on).where(Supervision.user == user_id).order_by(
-        Supervision.occurred_on, ascending=False).first()
-    last_day = last["occurred_on"] if last else None
-    due = (last_day or started) + timedelta(days=days)
-    return {"days": days, "last": last_day, "due": due, "overdue": due < local_today(), "team": user["team"],
-            "role": user["role"]}
+    return (await rhythms([user_id]))[user_id]
+
+
+async def rhythms(user_ids: list[int], today: date | None = None) -> dict[int, dict[str, Any]]:
+    """`rhythm` for many workers in three queries (the lead's lists of people)."""
+    if not user_ids:
+        return {}
+    today = today or local_today()
+    users = await User.select(User.id, User.role, User.created_at, User.team).where(User.id.is_in(user_ids))
+    terms = await WorkerTerms.select(WorkerTerms.user, WorkerTerms.started_on).where(WorkerTerms.user.is_in(user_ids))
+    started = {row["user"]: row["started_on"] for row in terms}
+    last = await last_sessions(user_ids)
+    return {user["id"]: _rhythm_of(user, started.get(user["id"]), last.get(user["id"]), today) for user in users}
 
 
 async def plan_supervision(user_id: int) -> None:

@@ -18,7 +18,7 @@ from server.casework.tables import Appointment, Client, FollowUp, Visit
 from server.services.tables import Referral
 from server.web.guards import requires_admin, requires_lead
 from tests.security.test_route_walk import TEAM_A_OBJECT, fill
-from tests.support.casework import api, make_client
+from tests.support.casework import api, make_client, patch_client
 from tests.support.fixtures import PASSWORD, login, post_form
 from tests.support.team_a import MARKER, changes, make_team_a, snapshot
 
@@ -84,12 +84,12 @@ async def test_extra_fields_cannot_move_a_client_or_its_rows_to_another_team(cli
     await login(client, "alice@example.org")
     sneaky = {"team_id": world.team_b, "team": world.team_b, "created_by": world.dave, "id": 999,
               "created_at": "2000-01-01T00:00:00Z"}
-    response = await api(client, "PATCH", f"/api/v1/clients/{team_a.client}", {**sneaky, "phone": "0501112222"})
+    response = await patch_client(client, team_a.client, {**sneaky, "phone": "0501112222"})
     assert response.status_code == 200
     row = await Client.select(Client.id, Client.team, Client.created_by, Client.phone).first()
     assert row == {"id": team_a.client, "team": world.team_a, "created_by": world.alice, "phone": "0501112222"}
     before = await snapshot()
-    moved = await api(client, "PATCH", f"/api/v1/clients/{team_a.client}", {"pair_id": team_b_pair})
+    moved = await patch_client(client, team_a.client, {"pair_id": team_b_pair})
     assert moved.status_code in (404, 422)
     for path in (f"/api/v1/followups/{team_a.followup}", f"/api/v1/referrals/{team_a.referral}"):
         assert (await api(client, "PATCH", path, {**sneaky, "client_id": 999})).status_code in (200, 422), path

@@ -25,7 +25,7 @@ from server.push.dispatcher import dispatch_due
 from server.push.tables import PushSubscription, Reminder
 from server.settings import DEFAULT_PUSH_HOSTS, get_settings
 from server.timeutil import utcnow
-from tests.support.casework import api, make_client
+from tests.support.casework import api, make_client, patch_client
 from tests.support.fixtures import login
 from tests.support.team_a import MARKER, make_team_a
 from tests.test_push import _pair_id, _subscribe
@@ -155,9 +155,9 @@ async def test_no_payload_names_anyone_or_anything_and_each_is_small(client, wor
     await api(client, "POST", "/api/v1/appointments",
               {"client_id": team_a.client, "starts_at": (utcnow() + timedelta(hours=30)).isoformat(),
                "place": f"{MARKER} Kela", "with_whom": f"{MARKER} Sosiaalityö", "remind_client": True})
-    await api(client, "PATCH", f"/api/v1/clients/{team_a.client}",
-              {"release_date": (utcnow() + timedelta(days=7)).date().isoformat(), "institution": f"{MARKER} vankila",
-               "consent_reminders": True})
+    await patch_client(client, team_a.client,
+                       {"release_date": (utcnow() + timedelta(days=7)).date().isoformat(),
+                        "institution": f"{MARKER} vankila", "consent_reminders": True})
     client.cookies.clear()
     await client.get(path)
     client_phone = push_service.phone()

@@ -44,6 +44,7 @@ TEAM_A_OBJECT: dict[str, tuple[Callable[[TeamA], str], str]] = {
     "email": (lambda a: a.alice_email, "nobody@example.org"),
     "session_id": (lambda a: str(a.alice_session), str(MISSING_ID)),
     "file_name": (lambda a: f"{a.appointment}.ics", f"{MISSING_ID}.ics"),  # /appointments/{id}.ics
+    "pair_id": (lambda a: str(a.pair), str(MISSING_ID)),
 }
 
 # Routes with parameters that are not walked, each with why. A new route lands here only by decision.
@@ -56,6 +57,9 @@ EXEMPT = {
     "/r/{token:str}/subscription": "link token",
     "/r/{token:str}/subscription/remove": "link token",
     "/calendar/{file_name:str}": "calendar feed token",
+    # A new member's invitation to set a password: a secret token, used once; a wrong, used or
+    # expired one is 404 (tests/test_team_manage.py).
+    "/invite/{token:str}": "invitation token",
     # No team data: the offline shell, versioned assets, static files, the API description.
     "/shell/{lang:str}/{page:str}": "offline shell page",
     "/assets/{version:str}/{file_path:path}": "asset",

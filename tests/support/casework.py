@@ -19,3 +19,9 @@ async def make_client(team_id: int, pseudonym: str, pair_id: int | None = None, 
 async def api(client, method: str, path: str, body=None, **kwargs):
     headers = {"x-csrftoken": await csrf_token(client), **kwargs.pop("headers", {})}
     return await client.request(method, path, json=body, headers=headers, **kwargs)
+
+
+async def patch_client(client, client_id: int, body: dict):
+    """PATCH a client based on its current version (read from the database: no use-log row)."""
+    row = await Client.select(Client.version).where(Client.id == client_id).first()
+    return await api(client, "PATCH", f"/api/v1/clients/{client_id}", {**body, "version": row["version"] if row else 1})

@@ -38,6 +38,7 @@ class TeamA:
     alice_session: int
     alice: int
     alice_email: str = "alice@example.org"
+    pair: int = 0
     texts: list[str] = field(default_factory=list)
 
 
@@ -76,7 +77,7 @@ async def make_team_a(world) -> TeamA:
     session = await UserSession.select(UserSession.id).where(UserSession.user == world.alice).first()
     return TeamA(client=client["id"], visit=visit_id, followup=followup["id"], appointment=appointment["id"],
                  referral=referral["id"], link=link, subscription=subscription["id"], debrief=debrief["id"],
-                 alice_session=session["id"], alice=world.alice)
+                 alice_session=session["id"], alice=world.alice, pair=pair)
 
 
 def _phone_keys() -> dict[str, str]:

@@ -1,6 +1,7 @@
 // Rinnalla page script (ES modules, no build step). Everything here is an enhancement: every
 // form also works as a plain HTML form without JavaScript.
 
+import { enhanceClientForm, forgetChosenEdit } from "./client-edits.js";
 import { CHANNEL, counts, drain, nextRetryAt } from "./outbox.js";
 import { forgetFieldCopy, keepFieldCopyFresh } from "./field-copy.js";
 import { showFieldCopy } from "./offline-pages.js";
@@ -127,6 +128,8 @@ async function main() {
   const userId = await tryStep(queueUser);
   // Forms first: a visit typed here must reach the queue even if a later step fails.
   for (const form of document.querySelectorAll("form[data-visit-form]")) await tryStep(() => enhanceVisitForm(form));
+  for (const form of document.querySelectorAll("form[data-client-edit-form]")) await tryStep(() => enhanceClientForm(form));
+  await tryStep(forgetChosenEdit);
   document.documentElement.dataset.formsReady = "true"; // a visit typed now goes to the queue
   const outboxList = enhanceOutboxPage();
   enhanceServices();

@@ -44,6 +44,7 @@ export async function othersWaiting(userId) {
 
 // Where an entry is opened to be edited or fixed: its own form (a referral's is the directory's).
 export function editHref(item, summary) {
+  if (summary?.kind === "client_edit") return `/clients/${encodeURIComponent(summary.client_id)}/edit`;
   if (summary?.kind === "referral" && summary.service_id) {
     return `/services/${encodeURIComponent(summary.service_id)}/refer?draft=${encodeURIComponent(item.id)}`;
   }

@@ -2,6 +2,7 @@
 // Visits the server objected to are shown with its words, to be fixed or deleted by hand:
 // nothing is ever dropped without the user saying so.
 
+import { offerChoice } from "./client-edits.js";
 import { discard, drain, itemsOf, summaryOf } from "./outbox.js";
 import { editHref, HELD, isEditable, othersWaiting } from "./outbox-manage.js";
 import { loadPicklist } from "./picklist.js";
@@ -9,7 +10,7 @@ import { queueUser, tokens } from "./session.js";
 import { plural, text } from "./texts.js";
 
 const STATE_TEXT = { waiting: "state_waiting", needs_fix: "state_needs_fix", blocked: "state_blocked",
-  sealed: "state_sealed", [HELD]: "state_held" };
+  sealed: "state_sealed", [HELD]: "state_held", needs_choice: "state_needs_choice" };
 
 function who(payload, clients) {
   if (!payload) return text("state_locked");
@@ -32,11 +33,12 @@ function when(payload) {
 
 function problem(item) {
   if (item.state === "needs_fix") return text("draft_errors");
+  if (item.state === "needs_choice") return text("needs_choice_help");
   if (item.state !== "blocked") return "";
   return text(item.status === 404 ? "blocked_404" : item.status === 409 ? "blocked_409" : "blocked_other");
 }
 
-function renderItem(template, item, payload, clients, onDelete) {
+function renderItem(template, item, payload, clients, onDelete, userId) {
   const row = template.content.firstElementChild.cloneNode(true);
   row.dataset.id = item.id;
   row.dataset.state = item.state;
@@ -67,6 +69,7 @@ function renderItem(template, item, payload, clients, onDelete) {
     edit.href = editHref(item, payload);
     edit.hidden = !editable;
   }
+  offerChoice(row, item, userId);
   row.querySelector("[data-delete]").addEventListener("click", () => onDelete(item.id));
   return row;
 }
@@ -84,7 +87,7 @@ export async function showOutbox(list) {
       if (!confirm(text("delete_confirm"))) return;
       await discard(id);
       await showOutbox(list);
-    }));
+    }, userId));
   }
   list.replaceChildren(...rows);
   empty.hidden = rows.length > 0;

@@ -9,12 +9,14 @@
 //   401              kept until the same user logs in again (deleted if a lead wiped the phone)
 //   403              the CSRF token is stale: one retry with a fresh token, then kept and shown
 //   422              kept and shown with the server's words, for the user to fix
-//   404, 409, other  kept and shown (e.g. the client moved to another team)
+//   404, 409, other  kept and shown (e.g. the client moved to another team); a client edit's
+//                    409 (a partner saved first) is kept as "needs_choice" (client-edits.js)
 
 import * as store from "./store.js";
 import { isUnlocked, keysOf, lock, open, openAsUser, seal, sealToUser, unlock } from "./seal.js";
 import { requestFor, summaryExtras } from "./queue-kinds.js";
 import { wipeIfAsked } from "./wipe.js";
+import { clientEditRequest, isClientEdit } from "./client-edits.js";
 
 export const CHANNEL = "rinnalla-outbox";
 export const SYNC_TAG = "rinnalla-outbox";
@@ -39,7 +41,8 @@ function announce() {
 export async function enqueue(userId, keys, payload) {
   const previous = await store.get("outbox", payload.id);
   const summary = { occurred_at: payload.occurred_at ?? null, client_id: payload.client_id ?? null,
-    anonymous_count: payload.anonymous_count ?? null, client_ids: payload.client_ids ?? [], ...summaryExtras(payload) };
+    anonymous_count: payload.anonymous_count ?? null, client_ids: payload.client_ids ?? [], kind: payload.kind ?? "visit",
+    ...summaryExtras(payload) };
   await store.put("outbox", {
     id: payload.id, user_id: userId, created_at: previous?.created_at ?? Date.now(),
     sealed: await sealToUser(keys, userId, payload.id, payload),
@@ -103,9 +106,11 @@ async function retryLater(item, status) {
 }
 
 function post(payload, userId, csrfToken) {
-  const { url, body } = requestFor(payload);
+  // A queued client edit is a PATCH of the client (client-edits.js); the rest go by their kind.
+  const { url, method, body } = isClientEdit(payload) ? clientEditRequest(payload)
+    : { ...requestFor(payload), method: "POST" };
   return fetch(url, {
-    method: "POST", credentials: "same-origin", cache: "no-store",
+    method, credentials: "same-origin", cache: "no-store",
     headers: { "content-type": "application/json", "x-csrftoken": csrfToken, "x-rinnalla-user": String(userId) },
     body: JSON.stringify(body), signal: timeoutSignal(),
   });
@@ -142,7 +147,8 @@ async function sendOne(item, userId, csrfToken) {
     return { outcome: "retry" };
   }
   const body = await response.json().catch(() => ({}));
-  const state = status === 422 ? "needs_fix" : "blocked";
+  // A client edit refused as stale (409): a partner saved meanwhile; the person chooses.
+  const state = status === 422 ? "needs_fix" : status === 409 && isClientEdit(payload) ? "needs_choice" : "blocked";
   await change(item, { state, status, errors: Array.isArray(body.errors) ? body.errors : [] });
   return { outcome: "kept", status };
 }
