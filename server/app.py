@@ -23,7 +23,8 @@ from server.casework import routes as casework_routes
 from server.dashboard import routes as dashboard_routes
 from server.db.lifecycle import close_database, open_database
 from server.scope import TeamScope, scope_for
-from server.settings import PROJECT_ROOT, get_settings
+from server.resources import STATIC_DIR
+from server.settings import get_settings
 from server.offline import routes as offline_routes
 from server.rhythm import routes as rhythm_routes
 from server.push import link_routes as push_link_routes
@@ -58,7 +59,7 @@ def create_app() -> Litestar:
     settings = get_settings()
     configure_logging(settings.log_file)
     static = create_static_files_router(
-        path="/static", directories=[PROJECT_ROOT / "web" / "static"], opt={"public": True},
+        path="/static", directories=[STATIC_DIR], opt={"public": True},
         cache_control=None, include_in_schema=False,
     )
     return Litestar(

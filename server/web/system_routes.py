@@ -7,6 +7,7 @@ from litestar.response import Response
 
 from server.accounts.tables import Team
 from server.db.lifecycle import pending_migrations
+from server.resources import missing_folders
 
 
 @get("/healthz", opt={"public": True}, cache_control=None)
@@ -17,7 +18,10 @@ async def healthz() -> Response:
 
 @get("/readyz", opt={"public": True}, cache_control=None)
 async def readyz() -> Response:
-    """Readiness: the database answers and its schema is current; otherwise 503, without details."""
+    """Readiness: the installed files are there, the database answers and its schema is current;
+    otherwise 503, without details (`rinnalla migrate` names a missing folder)."""
+    if missing_folders():
+        return Response({"status": "files missing"}, status_code=503)
     try:
         await Team.raw("SELECT 1")
         pending = await pending_migrations()

@@ -11,9 +11,8 @@ from server.offline.texts import script_texts
 from server.push.vapid import public_key as push_public_key
 from server.web.assets import asset_url, asset_version, script_modules
 from server.web import labels
-from server.settings import PROJECT_ROOT
+from server.resources import TEMPLATE_DIR
 
-TEMPLATE_DIR = PROJECT_ROOT / "web" / "templates"
 HTMX_VERSION = "2.0.11"
 
 
