@@ -123,6 +123,19 @@ async def demo() -> None:
 
 
 @main.command()
+def keys() -> None:
+    """Print a new SECRET_KEY and VAPID_PRIVATE_KEY for the environment of a new installation.
+
+    Give them to every web and worker process; a new VAPID key later silences every phone until
+    it subscribes again, so keep these with the other secrets."""
+    from server.push.vapid import new_private_key
+    from server.settings import new_secret_key
+
+    click.echo(f"SECRET_KEY={new_secret_key()}")
+    click.echo(f"VAPID_PRIVATE_KEY={new_private_key()}")
+
+
+@main.command()
 @click.option("--deploy", is_flag=True, required=True, help="Check the settings for a production deployment.")
 def check(deploy: bool) -> None:
     """List what is unsafe for production; exit non-zero if anything is."""
