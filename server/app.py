@@ -40,6 +40,8 @@ from server.web.guards import api_description_visible, requires_login, requires_
 from server.web.limits import MAX_BODY_BYTES, plausible_path_and_query
 from server.web.security_headers import add_security_headers
 from server.web.templating import template_config
+from server.offline.texts import script_texts
+from server.push.vapid import public_key as push_public_key
 
 
 async def provide_scope(request: Request) -> TeamScope:
@@ -78,7 +80,7 @@ def create_app() -> Litestar:
                                cookie_samesite="lax", cookie_httponly=False,
                                exclude=["/assets/", "/static/", "/sw.js", "/manifest.webmanifest", "/metrics", "/healthz", "/readyz"]),
         plugins=[HTMXPlugin()],
-        template_config=template_config(),
+        template_config=template_config({"script_texts": script_texts, "push_public_key": push_public_key}),
         exception_handlers={**EXCEPTION_HANDLERS,  # type: ignore[arg-type]
                             SecondFactorRequired: second_factor_required_handler},
         before_request=plausible_path_and_query,

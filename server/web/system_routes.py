@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from litestar import get
 from litestar.response import Response
+from piccolo.querystring import QueryString
 
-from server.accounts.tables import Team
-from server.db.lifecycle import pending_migrations
+from server.db.lifecycle import engine, pending_migrations
 from server.resources import missing_folders
 
 
@@ -23,7 +23,7 @@ async def readyz() -> Response:
     if missing_folders():
         return Response({"status": "files missing"}, status_code=503)
     try:
-        await Team.raw("SELECT 1")
+        await engine().run_querystring(QueryString("SELECT 1"))
         pending = await pending_migrations()
     except Exception:  # noqa: BLE001 - the database did not answer
         return Response({"status": "database unavailable"}, status_code=503)
