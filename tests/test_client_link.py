@@ -109,7 +109,7 @@ async def test_making_a_link_is_logged_and_shown_once_as_a_qr_code(client, world
     page = await client.post(f"/clients/{client_id}/reminder-links", data={"_csrf_token": token, "language": "en"})
     assert page.status_code == 200 and "<svg" in page.text and "/r/" in page.text
     rows = await AccessLog.select(AccessLog.action, AccessLog.what).where(AccessLog.client == client_id)
-    assert {"action": "create", "what": "reminder_link"} in rows
+    assert {"action": "create", "what": "reminder_link_create"} in rows
 
 
 async def test_guessing_links_does_not_count_towards_the_login_limit_of_the_address(client, world):

@@ -4,6 +4,11 @@ A worker may search the whole organisation by pseudonym (only the pseudonym and 
 shown), and open one such client after giving a reason: read only, for 12 hours, every use
 logged with the reason, and shown to the leads of both teams. Without an opening, another team's
 client stays 404, exactly as before.
+
+An administrator's scope is every team (to run the organisation: accounts, lists, figures), but
+the full record of a client of a team they are not in opens the same way: with a reason, read
+only, logged as `admin_reason` and shown to the client's team leads. Without one they are asked
+for it (`ReasonNeeded`) instead of being shown the record.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException
 
 from server.audit import chain
 from server.audit.tables import GlassAccess
@@ -27,6 +32,22 @@ OPEN_FOR = timedelta(hours=12)
 MIN_QUERY = 3  # a search must name someone, not list the organisation
 MAX_RESULTS = 20
 MAX_REASON = 500
+
+
+class ReasonNeeded(HTTPException):
+    """An administrator asked for the full record of a client of another team without a reason."""
+
+    status_code = 403
+    detail = "An administrator opens a client of another team only with a reason: POST it to break-glass."
+
+    def __init__(self, client_id: int) -> None:
+        super().__init__(detail=self.detail)
+        self.client_id = client_id
+
+
+def needs_reason(walls: TeamScope, team_id: int) -> bool:
+    """An administrator reading a client of a team they are not a member of."""
+    return walls.user.is_admin and team_id != walls.user.team_id
 
 
 async def search_organisation(walls: TeamScope, query: str) -> list[dict[str, Any]]:
@@ -54,7 +75,7 @@ def read_reason(raw: dict[str, Any]) -> str:
 async def open_client(walls: TeamScope, client_id: int, reason: str) -> dict[str, Any]:
     """Open another team's client for reading; the reason and the opening go into the use log."""
     client = await _client(client_id)
-    if client["team"] in walls.team_ids:
+    if client["team"] in walls.team_ids and not needs_reason(walls, client["team"]):
         raise InvalidInput({"client_id": N_("This client is in your own team: open them as usual.")})
     opened_at = utcnow()
     grant = GlassAccess(user=walls.user.id, user_team=walls.user.team_id, client=client_id, team=client["team"],
@@ -87,15 +108,21 @@ async def glass_scope(walls: TeamScope, client_id: int) -> TeamScope | None:
 
 
 async def reading_walls(walls: TeamScope, client_id: int, what: str) -> TeamScope:
-    """The walls to read one client through: the user's own, or an open break-the-glass; else 404
-    (the same as for an id that does not exist), with the attempt logged for the client's team."""
-    if 1 <= client_id <= MAX_ID and await Client.exists().where((Client.id == client_id) & walls.condition(Client)):
+    """The walls to read one client's full record through: the user's own, or an open
+    break-the-glass; else 404 (the same as for an id that does not exist), with the attempt logged
+    for the client's team. An administrator outside the client's team without an opening is
+    asked for a reason (`ReasonNeeded`)."""
+    if not 1 <= client_id <= MAX_ID:
+        raise NotFoundException()
+    within = await Client.select(Client.team).where((Client.id == client_id) & walls.condition(Client)).first()
+    if within is not None and not needs_reason(walls, within["team"]):
         return walls
-    glass = await glass_scope(walls, client_id) if 1 <= client_id <= MAX_ID else None
+    glass = await glass_scope(walls, client_id)
     if glass is not None:
         return glass
-    if 1 <= client_id <= MAX_ID:
-        await log_refused(walls, client_id, what)
+    if within is not None:
+        raise ReasonNeeded(client_id)
+    await log_refused(walls, client_id, what)
     raise NotFoundException()
 
 
@@ -105,7 +132,8 @@ async def recent_openings(walls: TeamScope, since) -> list[dict[str, Any]]:
     rows = await (GlassAccess.select(
         GlassAccess.id, GlassAccess.opened_at, GlassAccess.expires_at, GlassAccess.reason, GlassAccess.client,
         GlassAccess.team, GlassAccess.team.name.as_alias("client_team"),
-        GlassAccess.user.display_name.as_alias("user_name"), GlassAccess.user_team,
+        GlassAccess.user.display_name.as_alias("user_name"), GlassAccess.user.role.as_alias("user_role"),
+        GlassAccess.user_team,
         GlassAccess.user_team.name.as_alias("user_team_name"))
         .where((GlassAccess.team.is_in(teams) | GlassAccess.user_team.is_in(teams)) & (GlassAccess.opened_at >= since))
         .order_by(GlassAccess.opened_at, ascending=False).limit(100))
@@ -117,6 +145,7 @@ async def recent_openings(walls: TeamScope, since) -> list[dict[str, Any]]:
         await log_client_reads(walls, own, "break_glass_review")
     # Another team's lead sees that their worker opened someone, and why, but not whom.
     return [{"opened_at": row["opened_at"], "expires_at": row["expires_at"], "user": row["user_name"],
+             "by_admin": row["user_role"] == "admin",
              "user_team": row["user_team_name"], "client_team": row["client_team"], "reason": row["reason"],
              "client_id": row["client"] if row["team"] in walls.team_ids else None,
              "pseudonym": pseudonyms.get(row["client"]) if row["team"] in walls.team_ids else None}

@@ -8,9 +8,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from server.audit.tables import DisclosureLog
+from server.audit.uselog import log_client_read
+from server.casework.clients import require_client
 from server.casework.tables import AccessLog
 from server.casework.validation import InvalidInput, Reader
 from server.i18n import N_
+from server.scope import TeamScope
 from server.timeutil import local_today, local_zone
 
 DEFAULT_YEARS = 2
@@ -41,13 +44,30 @@ def read_period(start: str | None, end: str | None) -> Period:
 
 
 async def uses_of(client_id: int, period: Period) -> list[dict[str, Any]]:
+    """Each use with the reader's own team (not the client's) and the real basis."""
     start, end = period.bounds
-    return await (AccessLog.select(
+    rows = await (AccessLog.select(
         AccessLog.at, AccessLog.user.display_name.as_alias("user"), AccessLog.role,
-        AccessLog.team.name.as_alias("team"), AccessLog.action, AccessLog.what, AccessLog.object,
+        AccessLog.team.as_alias("client_team"), AccessLog.user.team.as_alias("user_team"),
+        AccessLog.user.team.name.as_alias("team"), AccessLog.action, AccessLog.what, AccessLog.object,
         AccessLog.basis, AccessLog.reason, AccessLog.outcome)
         .where((AccessLog.client == client_id) & (AccessLog.at >= start) & (AccessLog.at < end))
         .order_by(AccessLog.at).order_by(AccessLog.id))
+    for row in rows:
+        row["basis"] = _real_basis(row)
+    return rows
+
+
+def _real_basis(row: dict[str, Any]) -> str:
+    """Rows written before the use log named these bases said "team" for them: a refused attempt
+    from another team, and an administrator reading a team they are not in."""
+    if row["basis"] != "team":
+        return row["basis"]
+    if row["outcome"] == "denied":
+        return "refused"
+    if row["role"] == "admin" and row["user_team"] != row["client_team"]:
+        return "admin"
+    return "team"
 
 
 async def disclosures_of(client_id: int, period: Period) -> list[dict[str, Any]]:
@@ -72,6 +92,15 @@ def who_processed(uses: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if use["action"] not in person["actions"]:
             person["actions"].append(use["action"])
     return sorted(people.values(), key=lambda person: person["first"])
+
+
+async def make_report(walls: TeamScope, client_id: int, period: Period, what: str) -> dict[str, Any]:
+    """The report a worker of the client's team makes when the client asks (any worker: knowing
+    this is the client's right). Making it reads the client's data, so it is logged first, and the
+    report itself shows that it was made. Another team's client is 404, as everywhere."""
+    client = await require_client(walls, client_id)
+    await log_client_read(walls, client_id, client["team"], what, action="report")
+    return await log_report(client_id, period)
 
 
 async def log_report(client_id: int, period: Period) -> dict[str, Any]:

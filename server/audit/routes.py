@@ -10,10 +10,10 @@ from litestar.response import Redirect, Template
 
 from server.audit import glass
 from server.audit.export import export_caseload
-from server.audit.report import log_report, read_period, report_json
-from server.audit.uselog import log_client_read
+from server.audit.report import make_report, read_period, report_json
 from server.casework.api import json_object
 from server.casework.clients import client_detail
+from server.casework.tables import Client
 from server.casework.validation import InvalidInput
 from server.i18n import LANGUAGES, set_language
 from server.scope import Walls
@@ -29,10 +29,11 @@ TO = Annotated[str, QueryParameter(name="to", description="Last day (YYYY-MM-DD)
 
 # The client's log report (§11) ----------------------------------------------------------------
 
-@get("/clients/{client_id:int}/log-report", **LEAD)
+@get("/clients/{client_id:int}/log-report")
 async def log_report_page(walls: Walls, client_id: FromPath[int], start: FROM = "", end: TO = "",
                           lang: FromQuery[str] = "") -> Template:
-    """A page that prints well, in the language the client reads (`lang`), for a period."""
+    """A page that prints well, in the language the client reads (`lang`), for a period; any
+    worker of the client's team makes it when the client asks."""
     client = await client_detail(walls, client_id)
     if lang in LANGUAGES:
         set_language(lang)
@@ -40,22 +41,27 @@ async def log_report_page(walls: Walls, client_id: FromPath[int], start: FROM = 
         period, errors = read_period(start, end), {}
     except InvalidInput as problem:
         period, errors = read_period(None, None), problem.errors
-    await log_client_read(walls, client_id, client["team"], "log_report_page")
-    report = await log_report(client_id, period)
+    report = await make_report(walls, client_id, period, "log_report_page")
     return Template("pages/log_report.html", status_code=422 if errors else 200,
                     context={"client": client, "report": report, "errors": errors, "lang": lang,
                              "made_on": local_today()})
 
 
-@get("/api/v1/clients/{client_id:int}/log-report", **LEAD)
+@get("/api/v1/clients/{client_id:int}/log-report")
 async def log_report_api(walls: Walls, client_id: FromPath[int], start: FROM = "", end: TO = "") -> dict[str, Any]:
-    client = await client_detail(walls, client_id)
     period = read_period(start, end)
-    await log_client_read(walls, client_id, client["team"], "api_log_report")
-    return report_json(await log_report(client_id, period))
+    return report_json(await make_report(walls, client_id, period, "api_log_report"))
 
 
 # Break-the-glass ------------------------------------------------------------------------------
+
+async def admin_reason_page(client_id: int, errors: dict | None = None, status_code: int = 200) -> Template:
+    """Asks an administrator why they need a client's full record; shows only the client's team."""
+    row = await Client.select(Client.team.name.as_alias("team_name")).where(Client.id == client_id).first()
+    return Template("pages/admin_reason.html", status_code=status_code,
+                    context={"client_id": client_id, "team_name": row["team_name"] if row else "",
+                             "errors": errors or {}})
+
 
 @get("/clients/other-teams")
 async def other_teams_page(walls: Walls) -> Template:
@@ -79,6 +85,8 @@ async def break_glass_page(request: Request, walls: Walls, client_id: FromPath[i
     try:
         await glass.open_client(walls, client_id, glass.read_reason(await form_dict(request)))
     except InvalidInput as problem:
+        if walls.user.is_admin and "reason" in problem.errors:
+            return await admin_reason_page(client_id, problem.errors, status_code=422)
         return Template("pages/other_teams.html", status_code=422,
                         context={"query": "", "results": None, "errors": problem.errors, "client_id": client_id})
     return Redirect(f"/clients/{client_id}", status_code=303)

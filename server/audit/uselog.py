@@ -19,15 +19,44 @@ from server.timeutil import utcnow
 security_log = logging.getLogger("rinnalla.security")
 
 
+def basis_of(walls: TeamScope, team_id: int | None, outcome: str = "ok") -> str:
+    """Why this user processed a client of `team_id`, as the client's log report will say it: their
+    own team's client, break-the-glass, an administrator's reason, an administrator's
+    organisation-wide view (lists, dashboards), or a refused attempt with no basis at all."""
+    if outcome == "denied":
+        return "refused"
+    if walls.glass_reason:
+        return "admin_reason" if walls.user.is_admin else walls.basis
+    if walls.user.is_admin and team_id != walls.user.team_id:
+        return "admin"
+    return walls.basis
+
+
 def use_row(walls: TeamScope, client_id: int, team_id: int | None, what: str, action: str, object_: str,
-         outcome: str = "ok") -> dict[str, Any]:
+            outcome: str = "ok") -> dict[str, Any]:
     return {"at": utcnow(), "user": walls.user.id, "role": walls.user.role, "team": team_id, "client": client_id,
-            "action": action, "what": what, "object": object_, "basis": walls.basis, "reason": walls.glass_reason,
-            "request_id": request_id(), "session": walls.user.session_id, "outcome": outcome}
+            "action": action, "what": what, "object": object_, "basis": basis_of(walls, team_id, outcome),
+            "reason": walls.glass_reason, "request_id": request_id(), "session": walls.user.session_id,
+            "outcome": outcome}
 
 
 async def log_client_read(walls: TeamScope, client_id: int, team_id: int, what: str, action: str = "read",
                           object_: str = "client") -> None:
+    await chain.append(AccessLog, [use_row(walls, client_id, team_id, what, action, object_)])
+
+
+# What a write did to a client's data, as the use log records it.
+WRITE_ACTIONS = ("create", "update", "status", "delete")
+
+
+async def log_client_write(walls: TeamScope, client_id: int, team_id: int, action: str, object_: str = "client") -> None:
+    """One row for one change to a client's data (`object_`: "client", or kind:id such as
+    "followup:12"). Called by the service function that made the change, whichever route (form,
+    htmx, API) asked for it, so no route can forget; inside the service's transaction when it has
+    one, so the row stands or falls with the change."""
+    if action not in WRITE_ACTIONS:
+        raise ValueError(f"not a write action: {action}")
+    what = f"{object_.split(':', 1)[0]}_{action}"
     await chain.append(AccessLog, [use_row(walls, client_id, team_id, what, action, object_)])
 
 

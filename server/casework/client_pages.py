@@ -17,15 +17,17 @@ from server.services.referrals import create_referral, referrals_of_client, set_
 from server.accounts.tables import Pair
 from server.audit.uselog import access_log_rows, log_client_read, log_client_reads
 from server.casework.clients import (
-    CAME_FROM, PAGE_SIZE, RELEASE_TYPES, STATUSES, client_detail, create_client, list_clients, require_client,
+    CAME_FROM, PAGE_SIZE, RELEASE_TYPES, STATUSES, client_detail, create_client, list_clients,
     update_client,
 )
 from server.casework.planning import client_appointments, client_followups, create_appointment, create_followup
 from server.casework.tables import THEMES
 from server.push.links import client_links
 from server.casework.validation import InvalidInput, search_text
+from server.casework.presence import with_present_names
 from server.casework.visits import list_visits
-from server.audit.glass import reading_walls
+from server.audit.glass import ReasonNeeded, reading_walls
+from server.audit.routes import admin_reason_page
 from server.scope import TeamScope, Walls
 from server.timeutil import local_today
 from server.web.forms import form_dict
@@ -108,8 +110,6 @@ async def new_client(request: Request, walls: Walls) -> Template | Redirect:
         client_id = await create_client(walls, raw)
     except InvalidInput as problem:
         return _client_form(walls, raw, problem.errors, await _pairs(walls), None, status_code=422)
-    await log_client_read(walls, client_id, (await require_client(walls, client_id))["team"], "client_create",
-                          action="create")
     return Redirect(f"/clients/{client_id}?saved=client", status_code=303)
 
 
@@ -123,8 +123,11 @@ def _form_values(client: dict[str, Any]) -> dict[str, Any]:
 
 @get("/clients/{client_id:int}/edit")
 async def edit_client_page(walls: Walls, client_id: FromPath[int]) -> Template:
-    if (await reading_walls(walls, client_id, "client_edit_form")).glass_reason:
-        raise NotFoundException()  # break-the-glass reads, never edits
+    try:
+        if (await reading_walls(walls, client_id, "client_edit_form")).glass_reason:
+            raise NotFoundException()  # break-the-glass reads, never edits
+    except ReasonNeeded:
+        return await admin_reason_page(client_id)
     client = await client_detail(walls, client_id)
     await log_client_read(walls, client_id, client["team"], "client_edit_form")
     return _client_form(walls, _form_values(client), {}, await _pairs(walls), client_id)
@@ -141,8 +144,6 @@ async def edit_client(request: Request, walls: Walls, client_id: FromPath[int]) 
         await update_client(walls, client_id, raw)
     except InvalidInput as problem:
         return _client_form(walls, raw, problem.errors, await _pairs(walls), client_id, status_code=422)
-    client = await client_detail(walls, client_id)
-    await log_client_read(walls, client_id, client["team"], "client_update", action="update")
     return Redirect(f"/clients/{client_id}?saved=client", status_code=303)
 
 
@@ -152,6 +153,7 @@ async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: 
     client = await client_detail(walls, client_id)
     await log_client_read(walls, client_id, client["team"], "client_page")
     visits, _total = await list_visits(walls, client_id, limit=30, offset=0)
+    await with_present_names(visits)
     followups = await client_followups(walls, client_id)
     appointments = await client_appointments(walls, client_id)
     days_to_release = (client["release_date"] - local_today()).days if client["release_date"] else None
@@ -170,6 +172,7 @@ async def glass_client_page(reading: TeamScope, client_id: int) -> Template:
     client = await client_detail(reading, client_id)
     await log_client_read(reading, client_id, client["team"], "client_page")
     visits, _total = await list_visits(reading, client_id, limit=30, offset=0)
+    await with_present_names(visits)
     followups = await client_followups(reading, client_id)
     return Template("pages/client_glass.html", context={
         "client": client, "visits": visits, "reason": reading.glass_reason,
@@ -179,7 +182,10 @@ async def glass_client_page(reading: TeamScope, client_id: int) -> Template:
 
 @get("/clients/{client_id:int}", name="client")
 async def client_page(walls: Walls, client_id: FromPath[int], saved: FromQuery[str] = "") -> Template:
-    reading = await reading_walls(walls, client_id, "client_page")
+    try:
+        reading = await reading_walls(walls, client_id, "client_page")
+    except ReasonNeeded:
+        return await admin_reason_page(client_id)
     if reading.glass_reason:
         return await glass_client_page(reading, client_id)
     return await _client_page(walls, client_id, saved=saved)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.accounts.tables import Pair
+from server.audit.uselog import log_client_write
 from server.casework.tables import (
     THEMES, Appointment, CameFrom, Client, ClientStatus, ClientTheme, FollowUp, ReleaseType,
 )
@@ -116,6 +117,7 @@ async def create_client(walls: TeamScope, raw: dict[str, Any]) -> int:
         client_id = (await Client.insert(row))[0]["id"]
         await _replace_themes(client_id, changes.themes or [])
         await plan_client(client_id)
+        await log_client_write(walls, client_id, team_id, "create")
     return client_id
 
 
@@ -125,7 +127,8 @@ async def update_client(walls: TeamScope, client_id: int, raw: dict[str, Any]) -
     values = {**changes.values, **_consents(raw, walls, current)}
     if changes.pair_given:
         _team, values[Client.pair] = await _pair_for(walls, current["team"], changes.pair_id)
-    if Client.status in values and values[Client.status] != current["status"]:
+    status_changed = Client.status in values and values[Client.status] != current["status"]
+    if status_changed:
         values[Client.status_changed_on] = local_today()
     values[Client.updated_at] = utcnow()
     async with engine().transaction():
@@ -137,6 +140,7 @@ async def update_client(walls: TeamScope, client_id: int, raw: dict[str, Any]) -
             for table in (FollowUp, Appointment):
                 await table.update({table.pair: values[Client.pair]}).where(table.client == client_id)
         await plan_client(client_id)  # a new release date or status changes the reminders
+        await log_client_write(walls, client_id, current["team"], "status" if status_changed else "update")
 
 
 async def _replace_themes(client_id: int, themes: list[str]) -> None:

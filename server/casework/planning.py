@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar.exceptions import NotFoundException
 
+from server.audit.uselog import log_client_write
 from server.casework.clients import require_client
 from server.casework.tables import Appointment, FollowUp
 from server.casework.validation import MAX_NOTES, Reader
@@ -42,17 +43,19 @@ async def create_followup(walls: TeamScope, raw: dict[str, Any]) -> dict[str, An
                                               due_at=due_at, note=note, created_by=walls.user.id)
                                      ).returning(*_FOLLOWUP_COLUMNS)
         await plan_client(client["id"])
+        await log_client_write(walls, client["id"], client["team"], "create", f"followup:{rows[0]['id']}")
     return public_followup(rows[0])
 
 
 async def set_followup_done(walls: TeamScope, followup_id: int, done: bool) -> dict[str, Any]:
-    await walls.get(FollowUp, followup_id, FollowUp.id)
+    followup = await walls.get(FollowUp, followup_id, FollowUp.id, FollowUp.team)
     values = {FollowUp.done_at: utcnow(), FollowUp.done_by: walls.user.id} if done else \
         {FollowUp.done_at: None, FollowUp.done_by: None}
     async with engine().transaction():
         rows = await FollowUp.update(values).where((FollowUp.id == followup_id) & walls.condition(FollowUp)
                                                    ).returning(*_FOLLOWUP_COLUMNS)
         await plan_client(rows[0]["client"])  # a done follow-up is not reminded; undone, it is again
+        await log_client_write(walls, rows[0]["client"], followup["team"], "status", f"followup:{followup_id}")
     return public_followup(rows[0])
 
 
@@ -81,6 +84,7 @@ async def create_appointment(walls: TeamScope, raw: dict[str, Any]) -> dict[str,
             with_whom=with_whom, remind_client=remind_client, note=note, created_by=walls.user.id,
         )).returning(*_APPOINTMENT_COLUMNS)
         await plan_client(client["id"])
+        await log_client_write(walls, client["id"], client["team"], "create", f"appointment:{rows[0]['id']}")
     return public_appointment(rows[0])
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from litestar.exceptions import HTTPException, NotFoundException
 
 from server.accounts.tables import User
+from server.audit.uselog import log_client_write
 from server.casework.clients import require_client
 from server.casework.tables import (
     THEMES, VISIT_ACTIONS, FollowUp, Visit, VisitAction, VisitKind, VisitTheme, VisitWorker,
@@ -139,6 +140,8 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
         if inserted and visit.client_id is not None and (visit.followup_on or visit.refer_service_id):
             # Reminders also for what arrived late by sync (a passed moment is sent once, not never).
             await plan_client(visit.client_id)
+        if inserted and visit.client_id is not None:  # a replay stores nothing new: nothing to log
+            await log_client_write(walls, visit.client_id, team_id, "create", f"visit:{visit.visit_id}")
         if inserted and "crisis" in visit.actions and walls.user.pair_id is not None:
             # The pair that was there talks it through, whoever's client it was.
             await remind_to_debrief(walls.user.pair_id, walls.user.team_id or team_id, visit.occurred_at)

@@ -25,14 +25,17 @@ from server.casework.visit_pages import workers_to_choose
 from server.casework.visits import KINDS
 from server.i18n import LANGUAGES, N_, current_language, set_language
 from server.i18n import gettext as _
+from server.offline import field_copy
+from server.offline.field_copy import FIELD_COPY_PAGES
 from server.offline.device_keys import DEVICE_KEY, UNWRAP_KEY, derived_key
 from server.scope import Walls
 from server.services.directory import service_choices
+from server.services.refer_routes import refer_context
 from server.services.routes import directory_context
 from server.web.assets import asset_version, offline_assets
 
 NO_CACHE = {"Cache-Control": "no-cache"}
-SHELL_PAGES = ("offline", "visit", "anonymous", "outbox", "services")
+SHELL_PAGES = ("offline", "visit", "anonymous", "outbox", "services", "refer", *FIELD_COPY_PAGES)
 MAX_PICKLIST = 500
 THEME_COLOUR = "#00005e"
 
@@ -75,7 +78,8 @@ def _shell_context(page: str) -> dict[str, Any]:
 
 SHELL_TEMPLATES = {"offline": "pages/offline.html", "visit": "pages/visit_form.html",
                    "anonymous": "pages/visit_form.html", "outbox": "pages/outbox.html",
-                   "services": "pages/services.html"}
+                   "services": "pages/services.html", "refer": "pages/refer.html",
+                   **{page: "pages/offline_copy.html" for page in FIELD_COPY_PAGES}}
 
 
 @get("/shell/{lang:str}/{page:str}", opt={"public": True}, include_in_schema=False)
@@ -87,6 +91,8 @@ async def shell_page(lang: FromPath[str], page: FromPath[str]) -> Template:
     context = _shell_context(page)
     if page == "services":  # the whole directory, filtered on the phone
         context.update(await directory_context("", ""))
+    if page == "refer":  # the service is chosen on the phone from the address (js/referral-form.js)
+        context.update(await refer_context(None, None, {}, {}))
     if page == "visit":  # a referral can be made offline too: the directory is public
         context["service_choices"] = await service_choices()
     return Template(SHELL_TEMPLATES[page], context=context, headers=NO_CACHE)
@@ -129,4 +135,5 @@ async def device_picklist(walls: Walls) -> dict[str, Any]:
             "workers": await workers_to_choose(walls)}
 
 
-ROUTES = [manifest, service_worker, shell_page, outbox_page, device_session, device_key, device_picklist]
+ROUTES = [manifest, service_worker, shell_page, outbox_page, device_session, device_key, device_picklist,
+          *field_copy.ROUTES]

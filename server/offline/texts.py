@@ -51,4 +51,11 @@ def script_texts() -> dict[str, object]:
         "push_unsupported": _("This browser cannot show reminders. On an iPhone, add Rinnalla to the Home Screen "
                               "first and open it from there."),
         "push_failed": _("Turning reminders on did not work. Check the network and try again."),
+        **_field_texts(),
     }
+
+
+def _field_texts() -> dict[str, object]:
+    from server.offline.field_texts import field_texts  # it uses _plural from here
+
+    return field_texts()

@@ -11,13 +11,14 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from server.audit.uselog import log_client_read
+from server.audit.uselog import log_client_write
 from server.accounts.throttle import guessing_wait, register_wrong_guess
 from server.casework.clients import require_client
 from server.casework.tables import Appointment
 from server.i18n import LANGUAGES
 from server.push.tables import PushSubscription, ReminderLink
 from server.scope import TeamScope
+from server.db.lifecycle import engine
 from server.settings import get_settings
 from server.timeutil import utcnow
 
@@ -44,10 +45,11 @@ def link_url(token: str) -> str:
 async def create_link(walls: TeamScope, client_id: int, language: str) -> str:
     client = await require_client(walls, client_id)
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    await ReminderLink.insert(ReminderLink(client=client["id"], team=client["team"], token_hash=_hash(token),
-                                           language=language if language in LANGUAGES else "fi",
-                                           created_by=walls.user.id))
-    await log_client_read(walls, client["id"], client["team"], "reminder_link", action="create")
+    async with engine().transaction():
+        rows = await ReminderLink.insert(ReminderLink(
+            client=client["id"], team=client["team"], token_hash=_hash(token),
+            language=language if language in LANGUAGES else "fi", created_by=walls.user.id))
+        await log_client_write(walls, client["id"], client["team"], "create", f"reminder_link:{rows[0]['id']}")
     return token
 
 
@@ -66,10 +68,13 @@ async def client_links(walls: TeamScope, client_id: int) -> list[dict[str, Any]]
 
 async def revoke_link(walls: TeamScope, link_id: int) -> int:
     """Stops the link and forgets its phones; returns the client's id."""
-    link = await walls.get(ReminderLink, link_id, ReminderLink.id, ReminderLink.client)
-    await ReminderLink.update({ReminderLink.revoked_at: utcnow()}).where(
-        (ReminderLink.id == link_id) & ReminderLink.revoked_at.is_null())
-    await PushSubscription.delete().where(PushSubscription.link == link_id)
+    link = await walls.get(ReminderLink, link_id, ReminderLink.id, ReminderLink.client, ReminderLink.team)
+    async with engine().transaction():
+        revoked = await ReminderLink.update({ReminderLink.revoked_at: utcnow()}).where(
+            (ReminderLink.id == link_id) & ReminderLink.revoked_at.is_null()).returning(ReminderLink.id)
+        await PushSubscription.delete().where(PushSubscription.link == link_id)
+        if revoked:  # revoking a revoked link again changes nothing
+            await log_client_write(walls, link["client"], link["team"], "delete", f"reminder_link:{link_id}")
     return link["client"]
 
 

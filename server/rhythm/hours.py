@@ -15,6 +15,7 @@ from piccolo.query.functions.aggregate import Sum
 
 from server.accounts.sessions import CurrentUser
 from server.accounts.tables import User
+from server.casework.presence import present_at
 from server.casework.tables import Visit
 from server.casework.validation import InvalidInput, Reader
 from server.i18n import N_
@@ -206,7 +207,7 @@ async def log_hours(user: CurrentUser, raw: dict[str, Any], confirmed_fee_cents:
         reader.fail("date", N_("Only this month and last month are open: older months are paid."))
     visit_pk = None
     if visit_uuid is not None:
-        visit = await Visit.select(Visit.id).where((Visit.uuid == visit_uuid) & (Visit.created_by == user.id)).first()
+        visit = await Visit.select(Visit.id).where((Visit.uuid == visit_uuid) & present_at(user.id)).first()
         if visit is None:
             reader.fail("visit_id", N_("Not one of your visits."))
         else:
@@ -258,11 +259,12 @@ async def month_summary(user_id: int, month: str | None = None) -> dict[str, Any
 
 
 async def visits_without_hours(user_id: int, days: int = 14) -> list[dict[str, Any]]:
-    """The worker's recent visits with no hours logged from them: each offers to add its time."""
+    """The worker's recent visits with no hours logged from them: each offers to add its time.
+    Visits they were at count, whoever of the pair logged them."""
     since = utcnow() - timedelta(days=days)
     logged = HoursEntry.select(HoursEntry.visit).where((HoursEntry.user == user_id) & HoursEntry.visit.is_not_null())
     return await Visit.select(Visit.uuid, Visit.occurred_at, Visit.kind).where(
-        (Visit.created_by == user_id) & (Visit.occurred_at >= since) & Visit.id.not_in(logged)).order_by(
+        present_at(user_id) & (Visit.occurred_at >= since) & Visit.id.not_in(logged)).order_by(
         Visit.occurred_at, ascending=False).limit(10)
 
 

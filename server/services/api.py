@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, get, patch, post
 from litestar.params import FromPath, FromQuery
 
+from server.audit.glass import reading_walls
 from server.audit.uselog import log_client_reads
 from server.casework.api import json_object
 from server.scope import Walls
@@ -28,12 +29,12 @@ async def api_services(q: FromQuery[str] = "", category: FromQuery[str] = "") ->
 @post("/api/v1/referrals", status_code=201)
 async def api_create_referral(request: Request, walls: Walls) -> dict[str, Any]:
     referral = await create_referral(walls, await json_object(request))
-    await log_client_reads(walls, [referral["client_id"]], "api_referral_create")
     return referral
 
 
 @get("/api/v1/referrals")
 async def api_list_referrals(walls: Walls, client_id: FromQuery[int], open_only: FromQuery[bool] = False) -> dict:
+    walls = await reading_walls(walls, client_id, "api_referrals")  # own team, break-the-glass, admin's reason
     items = await referrals_of_client(walls, client_id, open_only)
     await log_client_reads(walls, [client_id], "api_referrals")
     return {"items": items, "total": len(items)}
@@ -49,7 +50,6 @@ async def api_get_referral(walls: Walls, referral_id: FromPath[int]) -> dict[str
 @patch("/api/v1/referrals/{referral_id:int}")
 async def api_update_referral(request: Request, walls: Walls, referral_id: FromPath[int]) -> dict[str, Any]:
     referral = await set_referral_status(walls, referral_id, await json_object(request))
-    await log_client_reads(walls, [referral["client_id"]], "api_referral_update")
     return referral
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from litestar.exceptions import HTTPException
 
 from server.audit.disclosures import log_referral_disclosure
+from server.audit.uselog import log_client_write
 from server.casework.clients import require_client
 from server.casework.tables import FollowUp, Visit
 from server.casework.validation import MAX_NOTES, InvalidInput, Reader
@@ -33,7 +34,12 @@ _COLUMNS = (Referral.id, Referral.client, Referral.service, Referral.visit, Refe
             Referral.status, Referral.referred_on, Referral.contacted_on, Referral.closed_on, Referral.created_by,
             Referral.service.name_fi.as_alias("service_name_fi"), Referral.service.name_sv.as_alias("service_name_sv"),
             Referral.service.name_en.as_alias("service_name_en"), Referral.service.phone.as_alias("service_phone"),
-            Referral.visit.uuid.as_alias("visit_uuid"))
+            Referral.visit.uuid.as_alias("visit_uuid"), Referral.uuid)
+
+
+class ReferralIdTaken(HTTPException):
+    status_code = 409
+    detail = "This referral id is already used"
 
 
 class StepNotAllowed(HTTPException):
@@ -47,7 +53,8 @@ def next_steps(status: str) -> tuple[str, ...]:
 
 def public_referral(row: dict[str, Any], language: str = "fi") -> dict[str, Any]:
     return {
-        "id": row["id"], "client_id": row["client"], "service_id": row["service"],
+        "id": row["id"], "uuid": str(row["uuid"]) if row.get("uuid") else None, "client_id": row["client"],
+        "service_id": row["service"],
         "service_name": row.get(f"service_name_{language}") or row.get("service_name_fi"),
         "service_phone": row.get("service_phone") or "",
         "visit_id": str(row["visit_uuid"]) if row.get("visit_uuid") else None,
@@ -74,7 +81,7 @@ async def require_service(service_id: int, field: str = "service_id") -> dict[st
 
 
 async def insert_referral(client: dict[str, Any], service_id: int, note: str, visit_pk: int | None,
-                          author: int) -> int:
+                          author: int, referral_uuid: Any = None) -> int:
     """The referral and its week-later follow-up; inside the caller's transaction."""
     due = datetime.combine(local_today() + FOLLOW_UP_AFTER, time(FOLLOW_UP_HOUR), tzinfo=local_zone())
     followup = await FollowUp.insert(FollowUp(
@@ -82,7 +89,8 @@ async def insert_referral(client: dict[str, Any], service_id: int, note: str, vi
         # Not tied to the visit: the visit's own follow-up is the one its `followup_id` names.
         note=_("Did the client get to the service? (referral)"))).returning(FollowUp.id)
     rows = await Referral.insert(Referral(
-        team=client["team"], client=client["id"], service=service_id, visit=visit_pk, followup=followup[0]["id"],
+        uuid=referral_uuid, team=client["team"], client=client["id"], service=service_id, visit=visit_pk,
+        followup=followup[0]["id"],
         note=note, status="referred", referred_on=local_today(), created_by=author)).returning(Referral.id)
     service = await Service.select(Service.name_fi).where(Service.id == service_id).first()
     await log_referral_disclosure(author, client, service["name_fi"] if service else str(service_id))
@@ -95,7 +103,12 @@ async def create_referral(walls: TeamScope, raw: dict[str, Any]) -> dict[str, An
     service_id = reader.row_id("service_id", required=True)
     note = reader.text("note", MAX_NOTE, multiline=True)
     visit_uuid = reader.uuid("visit_id")
+    referral_uuid = reader.uuid("id")  # made on the phone when the referral was queued offline
     reader.done()
+    if referral_uuid is not None:
+        stored = await _stored_with_id(walls, referral_uuid)
+        if stored is not None:  # a replay: the referral is made already, whatever moved since
+            return stored
     client = await require_client(walls, client_id)  # type: ignore[arg-type]
     await require_service(service_id)  # type: ignore[arg-type]
     visit_pk = await _visit_of_client(walls, visit_uuid, client["id"])
@@ -104,12 +117,25 @@ async def create_referral(walls: TeamScope, raw: dict[str, Any]) -> dict[str, An
         (Referral.client == client["id"]) & (Referral.service == service_id) & (Referral.status == "referred")
         & (Referral.referred_on == local_today()) & (Referral.created_by == walls.user.id)
         & (Referral.note == note)).first()
-    if same is not None:
+    if same is not None and referral_uuid is None:
         return await referral_detail(walls, same["id"])
     async with engine().transaction():
-        referral_id = await insert_referral(client, service_id, note, visit_pk, walls.user.id)  # type: ignore[arg-type]
+        referral_id = await insert_referral(client, service_id, note, visit_pk, walls.user.id,  # type: ignore[arg-type]
+                                            referral_uuid)
         await plan_client(client["id"])
+        await log_client_write(walls, client["id"], client["team"], "create", f"referral:{referral_id}")
     return await referral_detail(walls, referral_id)
+
+
+async def _stored_with_id(walls: TeamScope, referral_uuid: Any) -> dict[str, Any] | None:
+    """The user's own referral with this phone-made id; 409 when the id is someone else's."""
+    stored = await Referral.select(Referral.id, Referral.created_by, Referral.team).where(
+        Referral.uuid == referral_uuid).first()
+    if stored is None:
+        return None
+    if stored["created_by"] != walls.user.id or stored["team"] not in walls.team_ids:
+        raise ReferralIdTaken()
+    return await referral_detail(walls, stored["id"])
 
 
 async def referral_detail(walls: TeamScope, referral_id: int) -> dict[str, Any]:
@@ -123,7 +149,7 @@ async def set_referral_status(walls: TeamScope, referral_id: int, raw: dict[str,
     if not status and "status" not in reader.errors:
         reader.fail("status", N_("This field is required."))
     reader.done()
-    current = await walls.get(Referral, referral_id, Referral.status, Referral.followup, Referral.client)
+    current = await walls.get(Referral, referral_id, Referral.status, Referral.followup, Referral.client, Referral.team)
     moved_client = current["client"]
     if status == current["status"]:  # the same step sent twice (a double tap, a resent request)
         return await referral_detail(walls, referral_id)
@@ -145,6 +171,7 @@ async def set_referral_status(walls: TeamScope, referral_id: int, raw: dict[str,
             await FollowUp.update({FollowUp.done_at: utcnow(), FollowUp.done_by: walls.user.id}).where(
                 (FollowUp.id == current["followup"]) & walls.condition(FollowUp) & FollowUp.done_at.is_null())
             await plan_client(moved_client)  # the outcome is known: no check reminder
+        await log_client_write(walls, moved_client, current["team"], "status", f"referral:{referral_id}")
     return await referral_detail(walls, referral_id)
 
 

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.casework.validation import InvalidInput
+from server.services import refer_routes
 from server.services.directory import add_local_service, category_choices, get_service, list_services, retire_local_service
 from server.web.forms import form_dict
 from server.web.guards import requires_lead
@@ -57,4 +58,4 @@ async def service_card(service_id: FromPath[int]) -> Template:
     return Template("pages/service_card.html", context={"service": service, "links": links, "qr": qr})
 
 
-ROUTES = [services_page, add_service, retire_service, service_card]
+ROUTES = [services_page, add_service, retire_service, service_card, *refer_routes.ROUTES]

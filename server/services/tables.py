@@ -7,7 +7,7 @@ the organisation's own, added by leads and admins.
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, Date, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, Boolean, Date, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -54,6 +54,8 @@ OUTCOMES = ("attended", "not_attended", "cancelled")
 class Referral(Table, tablename="referral"):
     """A client guided to a service; it counts once the client got there (status `attended`)."""
 
+    uuid = UUID(null=True, default=None, help_text="Made on the phone for a referral queued offline; unique "
+                "(index referral_uuid): a replay of the same id stores nothing new.")
     team = ForeignKey(references=Team, index=True)
     client = ForeignKey(references=Client, index=True)
     service = ForeignKey(references=Service)

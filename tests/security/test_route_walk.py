@@ -64,6 +64,8 @@ EXEMPT = {
     # The service directory is the organisation's, shared by every team (no team column).
     "/services/{service_id:int}": "organisation-wide service card",
     "/services/{service_id:int}/retire": "organisation-wide service directory (leads of any team)",
+    "/services/{service_id:int}/refer": "organisation-wide service; the client chosen passes the team wall in "
+                                        "create_referral (tests/test_field_copy_server.py)",
     # Admin only: an admin's scope is every team of the organisation; a lead gets 403 whatever the id.
     "/team/members/{user_id:int}/disable": "admin only",
     # The door in the wall (issue 9): another team's client opens only with a reason, logged and

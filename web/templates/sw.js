@@ -11,6 +11,7 @@
 
 import { counts, drain, SYNC_TAG } from {{ asset("js/outbox.js") | tojson }};
 import * as store from {{ asset("js/store.js") | tojson }};
+import { refreshFieldCopy } from {{ asset("js/field-copy.js") | tojson }};
 import { wipeIfAsked } from {{ asset("js/wipe.js") | tojson }};
 
 const CACHE = "rinnalla-" + {{ version | tojson }};
@@ -36,6 +37,13 @@ self.addEventListener("message", (event) => {
   if (event.data?.type === "skip-waiting") self.skipWaiting();
 });
 
+// Today, the caseload and a client card: shown from the phone's sealed copy (js/offline-pages.js).
+function fieldCopyPage(path) {
+  if (path === "/") return "today";
+  if (path === "/clients") return "caseload";
+  return /^\/clients\/\d+$/.test(path) ? "client" : null;
+}
+
 async function shellPageFor(url) {
   const language = (await store.get("state", "lang").catch(() => null)) || "fi";
   const pages = SHELL[language] || SHELL.fi;
@@ -43,6 +51,8 @@ async function shellPageFor(url) {
   if (url.pathname === "/visits/new") page = url.searchParams.get("anonymous") === "true" ? "anonymous" : "visit";
   else if (url.pathname === "/outbox") page = "outbox";
   else if (url.pathname === "/services") page = "services";
+  else if (/^\/services\/\d+\/refer$/.test(url.pathname)) page = "refer";
+  else page = fieldCopyPage(url.pathname) ?? page;
   const cache = await caches.open(CACHE);
   return (await cache.match(pages[page])) || Response.error();
 }
@@ -105,8 +115,19 @@ self.addEventListener("push", (event) => {
     badge: "/static/icons/icon-192.png",
     data: { url: data.url || "/" },
   };
-  event.waitUntil(self.registration.showNotification(data.title || "Rinnalla", options));
+  // The reminder also wakes a phone that was offline: it sends what waits and takes a fresh copy
+  // of the pair's day, if its user's session is alive (the push itself carries nothing of it).
+  event.waitUntil(Promise.all([self.registration.showNotification(data.title || "Rinnalla", options),
+    catchUp().catch(() => null)]));
 });
+
+async function catchUp() {
+  const session = await sessionForSync();
+  if (!session) return;
+  await refreshFieldCopy(session.user_id, { force: true });
+  const fresh = async () => (await sessionForSync().catch(() => null))?.csrf_token ?? null;
+  await drain(session.user_id, { current: async () => session.csrf_token, fresh });
+}
 
 // "/r/" is the client's own link: the server keeps only its hash, the phone kept the address.
 async function notificationTarget(url) {

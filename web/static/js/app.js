@@ -2,12 +2,15 @@
 // form also works as a plain HTML form without JavaScript.
 
 import { CHANNEL, counts, drain, nextRetryAt } from "./outbox.js";
+import { forgetFieldCopy, keepFieldCopyFresh } from "./field-copy.js";
+import { showFieldCopy } from "./offline-pages.js";
+import { enhanceReferralForm } from "./referral-form.js";
 import { enhanceOutboxPage, showOutbox } from "./outbox-page.js";
 import { refreshPicklist } from "./picklist.js";
 import { keyOf } from "./seal.js";
 import { offerInstall, registerServiceWorker } from "./pwa.js";
 import { enhancePushPanel, recheckSubscription } from "./push.js";
-import { forgetUser, pageUserId, queueUser, rememberLanguage, rememberUser, tokens } from "./session.js";
+import { forgetUser, isShell, pageUserId, queueUser, rememberLanguage, rememberUser, tokens } from "./session.js";
 import { enhanceServices } from "./services.js";
 import { plural } from "./texts.js";
 import { enhanceVisitForm } from "./visit-form.js";
@@ -102,12 +105,16 @@ async function main() {
   await tryStep(rememberLanguage);
   const loggedIn = pageUserId();
   if (loggedIn) await tryStep(() => rememberUser(loggedIn));
+  // A page from the server with no user (the login page): no live session, so the day's copy goes.
+  else if (!isShell()) await tryStep(forgetFieldCopy);
   const userId = await tryStep(queueUser);
   // Forms first: a visit typed here must reach the queue even if a later step fails.
   for (const form of document.querySelectorAll("form[data-visit-form]")) await tryStep(() => enhanceVisitForm(form));
   document.documentElement.dataset.formsReady = "true"; // a visit typed now goes to the queue
   const outboxList = enhanceOutboxPage();
   enhanceServices();
+  await tryStep(showFieldCopy);
+  await tryStep(enhanceReferralForm);
   await tryStep(enhancePushPanel);
   const pushUrl = loggedIn ? "/api/v1/push/subscriptions"
     : document.querySelector("[data-push-panel][data-link-path]")?.dataset.subscribe;
@@ -123,6 +130,7 @@ async function main() {
   if (loggedIn) {
     confirmLogout(loggedIn);
     await tryStep(() => refreshPicklist(loggedIn));
+    await tryStep(() => keepFieldCopyFresh(loggedIn));
   }
   markReadyForOffline(await registration, userId);
   keepSending(userId, channel);

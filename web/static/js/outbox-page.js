@@ -3,12 +3,13 @@
 // nothing is ever dropped without the user saying so.
 
 import { discard, drain, itemsOf, summaryOf } from "./outbox.js";
+import { editHref, HELD, isEditable, othersWaiting } from "./outbox-manage.js";
 import { loadPicklist } from "./picklist.js";
 import { queueUser, tokens } from "./session.js";
 import { plural, text } from "./texts.js";
 
 const STATE_TEXT = { waiting: "state_waiting", needs_fix: "state_needs_fix", blocked: "state_blocked",
-  sealed: "state_sealed" };
+  sealed: "state_sealed", [HELD]: "state_held" };
 
 function who(payload, clients) {
   if (!payload) return text("state_locked");
@@ -17,9 +18,14 @@ function who(payload, clients) {
   return client ? client.pseudonym : text("client_unknown", Number(payload.client_id));
 }
 
+// A referral says so, and to which service, beside its time.
+function kindOf(payload) {
+  return payload?.kind === "referral" ? `${text("kind_referral").replace("%(service)s", payload.service_name ?? "")} · ` : "";
+}
+
 function when(payload) {
   if (!payload?.occurred_at) return "";
-  return new Date(payload.occurred_at).toLocaleString(document.documentElement.lang || "fi",
+  return kindOf(payload) + new Date(payload.occurred_at).toLocaleString(document.documentElement.lang || "fi",
     { dateStyle: "short", timeStyle: "short" });
 }
 
@@ -49,14 +55,18 @@ function renderItem(template, item, payload, clients, onDelete) {
     return line;
   }));
   errors.hidden = !(item.errors ?? []).length;
-  if (item.state !== "waiting") {
-    row.querySelector("[data-actions]").hidden = false;
-    const fix = row.querySelector("[data-fix]");
-    const anonymous = payload && !payload.client_id ? "&anonymous=true" : "";
-    fix.href = `/visits/new?draft=${encodeURIComponent(item.id)}${anonymous}`;
-    fix.hidden = item.state === "sealed";
-    row.querySelector("[data-delete]").addEventListener("click", () => onDelete(item.id));
+  // Every entry can be opened and deleted before it is sent, not only one the server refused.
+  row.querySelector("[data-actions]").hidden = false;
+  const editable = isEditable(item);
+  const fix = row.querySelector("[data-fix]");
+  fix.href = editHref(item, payload);
+  fix.hidden = item.state === "sealed" || editable;
+  const edit = row.querySelector("[data-edit]");
+  if (edit) {
+    edit.href = editHref(item, payload);
+    edit.hidden = !editable;
   }
+  row.querySelector("[data-delete]").addEventListener("click", () => onDelete(item.id));
   return row;
 }
 
@@ -77,6 +87,16 @@ export async function showOutbox(list) {
   }
   list.replaceChildren(...rows);
   empty.hidden = rows.length > 0;
+  await showOthersWaiting(userId);
+}
+
+// Another user's entries: only how many, so the partner knows to ask them to log in here.
+async function showOthersWaiting(userId) {
+  const notice = document.getElementById("outbox-others");
+  if (!notice) return;
+  const others = await othersWaiting(userId);
+  notice.textContent = others ? plural("other_users_waiting", others) : "";
+  notice.hidden = others === 0;
 }
 
 export function enhanceOutboxPage() {

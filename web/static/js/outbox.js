@@ -13,6 +13,7 @@
 
 import * as store from "./store.js";
 import { isUnlocked, keysOf, lock, open, openAsUser, seal, sealToUser, unlock } from "./seal.js";
+import { requestFor, summaryExtras } from "./queue-kinds.js";
 import { wipeIfAsked } from "./wipe.js";
 
 export const CHANNEL = "rinnalla-outbox";
@@ -38,7 +39,7 @@ function announce() {
 export async function enqueue(userId, keys, payload) {
   const previous = await store.get("outbox", payload.id);
   const summary = { occurred_at: payload.occurred_at ?? null, client_id: payload.client_id ?? null,
-    anonymous_count: payload.anonymous_count ?? null };
+    anonymous_count: payload.anonymous_count ?? null, ...summaryExtras(payload) };
   await store.put("outbox", {
     id: payload.id, user_id: userId, created_at: previous?.created_at ?? Date.now(),
     sealed: await sealToUser(keys, userId, payload.id, payload),
@@ -102,10 +103,11 @@ async function retryLater(item, status) {
 }
 
 function post(payload, userId, csrfToken) {
-  return fetch("/api/v1/visits", {
+  const { url, body } = requestFor(payload);
+  return fetch(url, {
     method: "POST", credentials: "same-origin", cache: "no-store",
     headers: { "content-type": "application/json", "x-csrftoken": csrfToken, "x-rinnalla-user": String(userId) },
-    body: JSON.stringify(payload), signal: timeoutSignal(),
+    body: JSON.stringify(body), signal: timeoutSignal(),
   });
 }
 

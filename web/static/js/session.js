@@ -4,6 +4,7 @@
 // shell pages name nobody: there the queue is that of the last user who used the app on this
 // phone and did not log out (a session may have expired meanwhile: their visits still wait).
 
+import { forgetFieldCopy, STATE_KEY as FIELD_COPY } from "./field-copy.js";
 import * as store from "./store.js";
 import { forgetKey, unlock } from "./seal.js";
 import { wipeIfAsked } from "./wipe.js";
@@ -54,6 +55,8 @@ export async function rememberUser(userId) {
   }
   const picklist = await store.get("state", "picklist");
   if (picklist && picklist.user_id !== userId) await store.remove("state", "picklist");
+  const fieldCopy = await store.get("state", FIELD_COPY);
+  if (fieldCopy && fieldCopy.user_id !== userId) await forgetFieldCopy();
   return unlock(userId, await tokens.current());
 }
 
@@ -61,6 +64,7 @@ export async function rememberUser(userId) {
 export async function forgetUser(userId) {
   await forgetKey(userId);
   await store.remove("state", "picklist");
+  await forgetFieldCopy();
   await store.remove("state", "user");
 }
 

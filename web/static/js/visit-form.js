@@ -4,6 +4,7 @@
 // offline, the visit waits and the form is ready for the next one.
 
 import { drain, enqueue, itemById, openItem, SYNC_TAG } from "./outbox.js";
+import { holdForEditing, isEditable, unlockToEdit } from "./outbox-manage.js";
 import { loadPicklist } from "./picklist.js";
 import { keysOf } from "./seal.js";
 import { isShell, queueUser, tokens } from "./session.js";
@@ -201,15 +202,24 @@ async function fillFromPicklist(form, userId) {
   }
 }
 
-// /visits/new?draft=<id>: a waiting visit the server objected to, back in the form to be fixed.
+// /visits/new?draft=<id>: a waiting visit back in the form, to be fixed (the server objected)
+// or changed before it is sent (kept back meanwhile: see outbox-manage.js).
 async function openDraft(form, userId) {
   const id = new URLSearchParams(location.search).get("draft");
   if (!id || !userId) return;
-  const item = await itemById(userId, id);
-  const payload = item && (await openItem(userId, item));
-  if (!payload) return;
+  let item = await itemById(userId, id);
+  if (!item) return;
+  if (isEditable(item)) item = await holdForEditing(item);
+  const payload = (await openItem(userId, item)) ?? (await unlockToEdit(userId) ? await openItem(userId, item) : null);
+  if (!payload) {
+    if (!isEditable(item)) return;
+    showMessage(form, text("edit_locked")); // opens when the network and the session are there
+    window.addEventListener("online", () => openDraft(form, userId), { once: true });
+    return;
+  }
   fill(form, payload);
-  showProblems(form, problemOf(item.status), item.errors ?? []);
+  if (isEditable(item)) showMessage(form, text("edit_waiting"));
+  else showProblems(form, problemOf(item.status), item.errors ?? []);
 }
 
 export async function enhanceVisitForm(form) {
