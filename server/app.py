@@ -34,7 +34,7 @@ from server.services import routes as service_routes
 from server.web import assets, system_routes
 from server.observability import metrics
 from server.observability.logs import configure_logging
-from server.web.context import RequestContextMiddleware
+from server.accounts.middleware import RequestContextMiddleware
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.guards import api_description_visible, requires_login, requires_same_origin
 from server.web.limits import MAX_BODY_BYTES, plausible_path_and_query

@@ -287,7 +287,7 @@ async def audit_report(client_id: int, start: str, end: str) -> None:
     from server.audit.report import log_report, read_period, report_json
     from server.audit.uselog import log_system_use
     from server.casework.tables import Client
-    from server.casework.validation import InvalidInput
+    from server.validation import InvalidInput
 
     client = await Client.select(Client.id, Client.team).where(Client.id == client_id).first()
     if client is None:

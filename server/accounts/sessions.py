@@ -143,7 +143,7 @@ async def revoke_sessions(user_id: int, session_id: int | None = None, keep_sess
 
     `wipe` (all of them only): each of the user's phones that still holds a cookie of theirs, also
     of a session that had ended before, deletes its cached data and waiting visits on its next
-    contact (see server/web/context.py).
+    contact (see server/accounts/middleware.py).
     """
     condition = (UserSession.user == user_id) & UserSession.revoked_at.is_null()
     if session_id is not None:

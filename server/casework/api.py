@@ -21,12 +21,12 @@ from server.casework.clients import client_detail, create_client, list_clients, 
 from server.casework.planning import (
     create_appointment, create_followup, list_appointments, list_followups, set_followup_done,
 )
-from server.casework.validation import InvalidInput, Reader
+from server.validation import InvalidInput, Reader
 from server.casework.visits import list_visits, read_visit, record_visit, visit_detail
 from server.i18n import N_
 from server.scope import Walls
 from server.web.guards import requires_lead
-from server.web.limits import json_object  # noqa: F401 - the one reader of JSON bodies, imported from here too
+from server.web.limits import json_object
 
 MAX_PAGE = 200
 

@@ -10,7 +10,7 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from server.audit.uselog import log_client_reads
-from server.casework.validation import InvalidInput, Reader
+from server.validation import InvalidInput, Reader
 from server.dashboard import charts
 from server.dashboard.figures import DEFAULT_WEEKS, DRILLS, WEEK_CHOICES, clients_behind, dashboard
 from server.dashboard.tables import CaseloadTarget

@@ -13,8 +13,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from server.casework.api import json_object
-from server.casework.validation import InvalidInput
+from server.web.limits import json_object
+from server.validation import InvalidInput
 from server.i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from server.push import links, rules, subscriptions
 from server.push.dispatcher import Round, dispatch_batch

@@ -11,8 +11,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.casework.api import json_object
-from server.casework.validation import InvalidInput
+from server.web.limits import json_object
+from server.validation import InvalidInput
 from server.web.spreadsheet import csv_response
 from server.i18n import N_
 from server.rhythm import debriefs, hours, supervision
