@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-sqlite test-postgres setup messages bench clean audit
+.PHONY: run test test-sqlite test-postgres setup messages bench clean audit lock
 
 $(STAMP): pyproject.toml
 	@scripts/ensure-python.sh
@@ -57,6 +57,15 @@ audit: $(AUDIT_STAMP)
 	  echo "pip-audit: the vulnerability database cannot be reached from this machine, so NO package was checked." >&2; \
 	  echo "           Run 'make audit' where https://pypi.org is reachable." >&2; exit 2; \
 	fi; cat .test-data/pip-audit.log; exit $$rc
+
+# requirements.txt: the exact versions a clean install of the app resolves to today (for Procfile
+# platforms and /opt/rinnalla). Run after changing pyproject.toml's dependencies.
+lock:
+	rm -rf .test-data/lock-venv && python3 -m venv .test-data/lock-venv
+	.test-data/lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.test-data/lock-venv/bin/python -m pip install --quiet .
+	{ sed -n '1,3p' requirements.txt; .test-data/lock-venv/bin/python -m pip freeze --exclude rinnalla; echo "."; } > requirements.txt.new
+	mv requirements.txt.new requirements.txt && rm -rf .test-data/lock-venv
 
 # Re-extract translatable strings and merge them into the fi/sv/en catalogues.
 messages: $(STAMP)

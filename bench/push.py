@@ -101,7 +101,8 @@ else:
 DISPATCHER = r'''
 import asyncio, json, sys, time
 from server.db.lifecycle import database
-from server.push.dispatcher import dispatch_due, http_session
+from server.push.dispatcher import dispatch_due
+from server.push.transport import http_session
 from server.push.vapid import authorization, public_key
 
 async def main():

@@ -24,7 +24,8 @@ from server.casework import routes as casework_routes
 from server.dashboard import routes as dashboard_routes
 from server.db.lifecycle import close_database, open_database
 from server.scope import TeamScope, scope_for
-from server.settings import PROJECT_ROOT, get_settings
+from server.resources import STATIC_DIR
+from server.settings import get_settings
 from server.offline import routes as offline_routes
 from server.rhythm import routes as rhythm_routes
 from server.push import link_routes as push_link_routes
@@ -35,12 +36,14 @@ from server.services import routes as service_routes
 from server.web import assets, system_routes
 from server.observability import metrics
 from server.observability.logs import configure_logging
-from server.web.context import RequestContextMiddleware
+from server.accounts.middleware import RequestContextMiddleware
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.guards import api_description_visible, requires_login, requires_same_origin
 from server.web.limits import MAX_BODY_BYTES, plausible_path_and_query
 from server.web.security_headers import add_security_headers
 from server.web.templating import template_config
+from server.offline.texts import script_texts
+from server.push.vapid import public_key as push_public_key
 
 
 async def provide_scope(request: Request) -> TeamScope:
@@ -61,7 +64,7 @@ def create_app() -> Litestar:
     settings = get_settings()
     configure_logging(settings.log_file)
     static = create_static_files_router(
-        path="/static", directories=[PROJECT_ROOT / "web" / "static"], opt={"public": True},
+        path="/static", directories=[STATIC_DIR], opt={"public": True},
         cache_control=None, include_in_schema=False,
     )
     return Litestar(
@@ -81,7 +84,7 @@ def create_app() -> Litestar:
                                cookie_samesite="lax", cookie_httponly=False,
                                exclude=["/assets/", "/static/", "/sw.js", "/manifest.webmanifest", "/metrics", "/healthz", "/readyz"]),
         plugins=[HTMXPlugin()],
-        template_config=template_config(),
+        template_config=template_config({"script_texts": script_texts, "push_public_key": push_public_key}),
         exception_handlers={**EXCEPTION_HANDLERS,  # type: ignore[arg-type]
                             SecondFactorRequired: second_factor_required_handler},
         before_request=plausible_path_and_query,

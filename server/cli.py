@@ -151,6 +151,19 @@ async def demo() -> None:
 
 
 @main.command()
+def keys() -> None:
+    """Print a new SECRET_KEY and VAPID_PRIVATE_KEY for the environment of a new installation.
+
+    Give them to every web and worker process; a new VAPID key later silences every phone until
+    it subscribes again, so keep these with the other secrets."""
+    from server.push.vapid import new_private_key
+    from server.settings import new_secret_key
+
+    click.echo(f"SECRET_KEY={new_secret_key()}")
+    click.echo(f"VAPID_PRIVATE_KEY={new_private_key()}")
+
+
+@main.command()
 @click.option("--deploy", is_flag=True, required=True, help="Check the settings for a production deployment.")
 def check(deploy: bool) -> None:
     """List what is unsafe for production; exit non-zero if anything is."""
@@ -302,7 +315,7 @@ async def audit_report(client_id: int, start: str, end: str) -> None:
     from server.audit.report import log_report, read_period, report_json
     from server.audit.uselog import log_system_use
     from server.casework.tables import Client
-    from server.casework.validation import InvalidInput
+    from server.validation import InvalidInput
 
     client = await Client.select(Client.id, Client.team).where(Client.id == client_id).first()
     if client is None:

@@ -60,8 +60,12 @@ def kept_in_data_dir(data_dir: Path, name: str, make: Callable[[], str]) -> str:
     return value
 
 
+def new_secret_key() -> str:
+    return secrets.token_urlsafe(48)
+
+
 def _secret_from_data_dir(data_dir: Path) -> str:
-    return kept_in_data_dir(data_dir, "secret_key", lambda: secrets.token_urlsafe(48))
+    return kept_in_data_dir(data_dir, "secret_key", new_secret_key)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from datetime import timedelta
 from server.accounts.sessions import purge_ended_sessions
 from server.accounts.throttle import purge_old_failures
 from server.db.lifecycle import database
-from server.push.dispatcher import dispatch_due, http_session, next_due_in, purge_finished
+from server.push.dispatcher import dispatch_due, next_due_in, purge_finished
+from server.push.transport import http_session
 from server.rhythm.supervision import plan_all_supervision
 from server.observability.logs import configure_logging
 from server.settings import get_settings

@@ -139,3 +139,15 @@ async def test_the_worker_round_removes_long_ended_sessions_and_old_login_failur
     assert result.returncode == 0, result.stderr
     assert [r["device"] for r in await UserSession.select(UserSession.device)] == ["this phone"]
     assert await LoginFailure.count() == 0
+
+
+def test_keys_prints_a_secret_and_a_vapid_key_that_the_app_accepts():
+    from py_vapid import Vapid
+
+    result = rinnalla("keys")
+    assert result.returncode == 0, result.stderr
+    values = dict(line.split("=", 1) for line in result.stdout.strip().splitlines())
+    assert set(values) == {"SECRET_KEY", "VAPID_PRIVATE_KEY"}
+    assert len(values["SECRET_KEY"]) >= 48
+    assert Vapid.from_string(values["VAPID_PRIVATE_KEY"]).public_key is not None
+    assert rinnalla("keys").stdout != result.stdout  # new ones every time

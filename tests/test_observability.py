@@ -24,6 +24,14 @@ async def test_healthz_is_liveness_and_readyz_checks_the_database_and_its_schema
     assert ready.status_code == 200 and ready.json() == {"status": "ready"}
 
 
+async def test_readyz_fails_when_the_templates_are_not_installed(client, world, monkeypatch, tmp_path):
+    from server import resources
+
+    monkeypatch.setattr(resources, "TEMPLATE_DIR", tmp_path / "no-templates")
+    ready = await client.get("/readyz")
+    assert ready.status_code == 503 and ready.json() == {"status": "files missing"}
+
+
 @pytest.fixture
 def metrics_token(monkeypatch):
     changed = dataclasses.replace(get_settings(), metrics_token="m3trics-t0ken")

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, timezone
 
-from server.casework.validation import local_wall_clock
+from server.validation import local_wall_clock
 from server.timeutil import local_day_bounds
 
 

@@ -145,7 +145,7 @@ async def revoke_sessions(user_id: int, session_id: int | None = None, keep_sess
 
     `wipe` (all of them only): each of the user's phones that still holds a cookie of theirs, also
     of a session that had ended before, deletes its cached data and waiting visits on its next
-    contact (see server/web/context.py); a phone whose cookie has expired is reached by its own
+    contact (see server/accounts/middleware.py); a phone whose cookie has expired is reached by its own
     id (server/accounts/devices.py); and the user's calendar addresses stop (a lost phone's
     calendar app would otherwise keep fetching the pair's appointments).
     """

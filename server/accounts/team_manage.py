@@ -24,7 +24,7 @@ from server.accounts.passwords import hash_password_async, password_problem
 from server.accounts.services import AccountError, normalise_email
 from server.accounts.tables import Invitation, Pair, Role, Team, User
 from server.accounts.team_routes import team_context
-from server.casework.validation import Reader
+from server.validation import Reader
 from server.i18n import N_
 from server.scope import TeamScope, Walls
 from server.settings import get_settings

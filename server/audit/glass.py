@@ -25,7 +25,7 @@ from server.audit.tables import GlassAccess, OrgSearch
 from server.audit.uselog import use_row, log_client_read, log_client_reads, log_refused
 from server.casework.clients import search_key
 from server.casework.tables import AccessLog, Client
-from server.casework.validation import InvalidInput, Reader
+from server.validation import InvalidInput, Reader
 from server.i18n import N_
 from server.scope import MAX_ID, TeamScope
 from server.timeutil import utcnow

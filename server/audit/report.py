@@ -11,7 +11,7 @@ from server.audit.tables import DisclosureLog
 from server.audit.uselog import log_client_read
 from server.casework.clients import require_client
 from server.casework.tables import AccessLog
-from server.casework.validation import InvalidInput, Reader
+from server.validation import InvalidInput, Reader
 from server.i18n import N_
 from server.scope import TeamScope
 from server.timeutil import local_today, local_zone

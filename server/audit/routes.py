@@ -10,12 +10,13 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from server.audit import glass
+from server.audit.pages import admin_reason_page
 from server.audit.export import export_caseload
 from server.audit.report import make_report, read_period, report_json
-from server.casework.api import json_object
+from server.web.limits import json_object
 from server.casework.clients import client_detail
 from server.casework.tables import Client
-from server.casework.validation import InvalidInput
+from server.validation import InvalidInput
 from server.i18n import LANGUAGES, N_, set_language
 from server.scope import Walls
 from server.timeutil import local_today
@@ -23,7 +24,7 @@ from server.web.forms import form_dict
 from server.web.guards import requires_lead
 from server.web.spreadsheet import csv_response
 
-LEAD = {"guards": [requires_lead]}
+LEAD: dict[str, Any] = {"guards": [requires_lead]}  # route options: `**LEAD`
 FROM = Annotated[str, QueryParameter(name="from", description="First day (YYYY-MM-DD); default two years back.")]
 TO = Annotated[str, QueryParameter(name="to", description="Last day (YYYY-MM-DD); default today.")]
 
@@ -55,14 +56,6 @@ async def log_report_api(walls: Walls, client_id: FromPath[int], start: FROM = "
 
 
 # Break-the-glass ------------------------------------------------------------------------------
-
-async def admin_reason_page(client_id: int, errors: dict | None = None, status_code: int = 200) -> Template:
-    """Asks an administrator why they need a client's full record; shows only the client's team."""
-    row = await Client.select(Client.team.name.as_alias("team_name")).where(Client.id == client_id).first()
-    return Template("pages/admin_reason.html", status_code=status_code,
-                    context={"client_id": client_id, "team_name": row["team_name"] if row else "",
-                             "errors": errors or {}})
-
 
 @get("/clients/other-teams")
 async def other_teams_page(walls: Walls) -> Template:

@@ -24,13 +24,13 @@ from server.casework.planning import (
 )
 from server.casework.attendees import visit_clients
 from server.casework.tables import FollowUp
-from server.casework.validation import InvalidInput, Reader
+from server.validation import InvalidInput, Reader
 from server.casework.versions import StaleVersion, conflict_response, read_version
 from server.casework.visits import list_visits, read_visit, record_visit, visit_detail
 from server.i18n import N_
 from server.scope import Walls
 from server.web.guards import requires_lead
-from server.web.limits import json_object  # noqa: F401 - the one reader of JSON bodies, imported from here too
+from server.web.limits import json_object
 
 MAX_PAGE = 200
 

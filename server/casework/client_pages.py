@@ -30,12 +30,12 @@ from server.casework.planning import client_appointments, client_followups, crea
 from server.casework.tables import THEMES
 from server.push.links import client_links
 from server.release.plan import page_section as release_plan_section
-from server.casework.validation import InvalidInput, search_text
+from server.validation import InvalidInput, search_text
 from server.casework.presence import with_present_names
 from server.casework.attendees import visit_clients
 from server.casework.visits import list_visits
 from server.audit.glass import ReasonNeeded, reading_walls
-from server.audit.routes import admin_reason_page
+from server.audit.pages import admin_reason_page
 from server.scope import TeamScope, Walls
 from server.timeutil import local_today
 from server.web.forms import form_dict

@@ -11,7 +11,7 @@ from server.audit.uselog import log_client_write
 from server.casework.tables import (
     THEMES, Appointment, CameFrom, Client, ClientStatus, ClientTheme, FollowUp, ReleaseType,
 )
-from server.casework.validation import InvalidInput, Reader
+from server.validation import InvalidInput, Reader
 from server.casework.versions import read_version, write_if_current
 from server.db.lifecycle import engine
 from server.push.link_ending import end_client_links

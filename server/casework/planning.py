@@ -9,7 +9,7 @@ from litestar.exceptions import NotFoundException
 from server.audit.uselog import log_client_write
 from server.casework.clients import require_client
 from server.casework.tables import Appointment, FollowUp
-from server.casework.validation import MAX_NOTES, Reader
+from server.validation import MAX_NOTES, Reader
 from server.casework.versions import write_if_current
 from server.db.lifecycle import engine
 from server.push.planner import plan_client

@@ -19,7 +19,7 @@ from litestar import Response
 from piccolo.columns.combination import Where
 from piccolo.table import Table
 
-from server.casework.validation import Reader
+from server.validation import Reader
 from server.i18n import N_
 
 MAX_VERSION = 2**31 - 1

@@ -15,7 +15,7 @@ from server.casework.calendar import appointment_file, feed_ics, feed_owner
 from server.casework.clients import list_clients
 from server.casework.planning import followup_with_client, set_followup_done
 from server.casework.tables import THEMES, VISIT_ACTIONS, Client
-from server.casework.validation import InvalidInput, Reader
+from server.validation import InvalidInput, Reader
 from server.casework.visits import KINDS, read_visit, record_visit
 from server.accounts.sessions import pair_of
 from server.scope import TeamScope, Walls

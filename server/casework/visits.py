@@ -26,7 +26,7 @@ from server.casework.clients import require_client
 from server.casework.tables import (
     THEMES, VISIT_ACTIONS, FollowUp, Visit, VisitAction, VisitKind, VisitTheme, VisitWorker,
 )
-from server.casework.validation import MAX_ANONYMOUS, MAX_NOTES, InvalidInput, Reader
+from server.validation import MAX_ANONYMOUS, MAX_NOTES, InvalidInput, Reader
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.push.planner import plan_client

@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from server.accounts.tables import Pair
 from server.audit.glass import recent_searches
 from server.audit.uselog import log_client_reads
-from server.casework.validation import InvalidInput, Reader
+from server.validation import InvalidInput, Reader
 from server.dashboard import charts
 from server.dashboard.figures import (
     DEFAULT_WEEKS, DRILLS, WEEK_CHOICES, clients_behind, dashboard, supervision_behind,
@@ -28,7 +28,7 @@ from server.web.forms import form_dict
 from server.web.spreadsheet import csv_response
 from server.web.guards import requires_lead
 
-LEAD = {"guards": [requires_lead]}
+LEAD: dict[str, Any] = {"guards": [requires_lead]}  # route options: `**LEAD`
 
 
 def _team(raw: str) -> int | None:

@@ -43,9 +43,22 @@ async def database() -> AsyncIterator[None]:
         await close_database()
 
 
+def _require_installed_files() -> None:
+    # A wheel built without its data would otherwise fail deep inside Piccolo with a
+    # FileNotFoundError that reads like a database problem.
+    from server.resources import missing_folders
+
+    missing = missing_folders()
+    if missing:
+        raise MigrationError(f"the installation is incomplete: {', '.join(missing)} not found; "
+                             "reinstall the package (the wheel carries web/ and migrations/)")
+
+
 async def migrate() -> str:
     """Apply every pending migration; raise MigrationError with Piccolo's message on failure."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    _require_installed_files()
 
     # run_forwards prints progress; keep the CLI's output to our own one line.
     with contextlib.redirect_stdout(io.StringIO()) as printed:
@@ -58,6 +71,7 @@ async def migrate() -> str:
 async def pending_migrations() -> int:
     from piccolo.apps.migrations.commands.check import CheckMigrationManager
 
+    _require_installed_files()
     with contextlib.redirect_stdout(io.StringIO()):
         rows = await CheckMigrationManager(app_name="all").get_migration_statuses()
     return sum(1 for row in rows if not row.has_ran)

@@ -19,10 +19,10 @@ from litestar.utils.scope.state import ScopeState
 from server.accounts import devices
 from server.accounts.sessions import session_ends_by
 from server.audit.uselog import log_client_reads
-from server.casework.api import json_object
+from server.web.limits import json_object
 from server.casework.clients import list_clients
 from server.casework.tables import THEMES, VISIT_ACTIONS
-from server.casework.validation import Reader
+from server.validation import Reader
 from server.casework.visit_pages import workers_to_choose
 from server.casework.visits import KINDS
 from server.i18n import LANGUAGES, N_, current_language, set_language
@@ -33,7 +33,7 @@ from server.offline.device_keys import DEVICE_KEY, UNWRAP_KEY, derived_key
 from server.scope import Walls
 from server.services.directory import service_choices
 from server.services.refer_routes import refer_context
-from server.services.routes import directory_context
+from server.services.directory import directory_context
 from server.web.assets import asset_version, offline_assets
 from server.web.context import WIPE_HEADERS
 

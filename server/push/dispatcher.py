@@ -24,19 +24,18 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
-from pywebpush import WebPusher
 
 from server.accounts.tables import Pair, User
 from server.casework.tables import Client
 from server.db.lifecycle import engine
-from server.push.endpoints import address_allowed, audience, endpoint_digest
+from server.push import transport
+from server.push.endpoints import endpoint_digest
+from server.push.transport import CONCURRENCY, http_session
 from server.push.messages import payload
 from server.push.tables import PushSubscription, Reminder, ReminderDelivery, ReminderLink
-from server.push.vapid import authorization
 from server.release.plan import open_item_counts
 from server.settings import get_settings
 from server.timeutil import utcnow
@@ -44,10 +43,8 @@ from server.timeutil import utcnow
 log = logging.getLogger("rinnalla.push")
 
 BATCH = 500
-CONCURRENCY = 64
 LEASE = timedelta(seconds=120)
 BATCH_DEADLINE = timedelta(seconds=90)  # a batch's sends end by then (from its claim), inside the lease
-REQUEST_TIMEOUT = 10.0
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=30)
@@ -178,76 +175,32 @@ def _ttl(reminder: dict[str, Any], now: datetime) -> int:
     return max(60, min(MAX_TTL, int((reminder["event_at"] - now).total_seconds())))
 
 
-def _retry_after(value: str | None) -> timedelta | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return timedelta(seconds=int(value.strip()))
-    try:
-        return max(timedelta(0), parsedate_to_datetime(value) - utcnow())
-    except (TypeError, ValueError):
-        return None
-
-
-def _encrypt(job: Job, now: datetime, texts: dict[tuple[int, str], bytes]) -> tuple[bytes, dict[str, str]]:
+def _message(job: Job, now: datetime, texts: dict[tuple[int, str], bytes]) -> tuple[bytes, dict[str, str]]:
     subscription, reminder = job.subscription, job.reminder
-    info = {"endpoint": subscription["endpoint"], "keys": {"p256dh": subscription["p256dh"],
-                                                            "auth": subscription["auth"]}}
     text_key = (reminder["id"], subscription["language"])
     if text_key not in texts:  # the same words for every phone of one language
         texts[text_key] = payload(reminder, subscription["language"], now)
-    body = WebPusher(info).encode(texts[text_key], "aes128gcm")["body"]
-    headers = {"Authorization": authorization(audience(subscription["endpoint"])),
-               "TTL": str(_ttl(job.reminder, now)), "Urgency": "high" if job.reminder["urgent"] else "normal",
-               "Topic": f"r{job.reminder['id']}", "Content-Encoding": "aes128gcm",
-               "Content-Type": "application/octet-stream"}
+    body = transport.encrypt(subscription, texts[text_key])
+    headers = transport.headers_for(subscription["endpoint"], _ttl(reminder, now), reminder["urgent"],
+                                    f"r{reminder['id']}")
     return body, headers
 
 
 async def _send(session: aiohttp.ClientSession, gate: asyncio.Semaphore, job: Job, now: datetime,
                 texts: dict[tuple[int, str], bytes]) -> None:
-    if not await address_allowed(job.subscription["endpoint"]):
-        job.outcome = "failed"  # never POST inside the network, whatever the name says
-        log.warning("reminder %s: subscription %s resolves to a refused address", job.reminder["id"],
-                    job.subscription["id"])
-        return
     async with gate:
         try:
-            body, headers = _encrypt(job, now, texts)
+            body, headers = _message(job, now, texts)
         except Exception as exc:  # a key the phone gave that cannot be used: this phone never will
             job.outcome, job.status = "failed", 0
             log.warning("reminder %s: cannot encrypt for subscription %s: %s", job.reminder["id"],
                         job.subscription["id"], type(exc).__name__)
             return
-        try:
-            async with session.post(job.subscription["endpoint"], data=body, headers=headers,
-                                    allow_redirects=False) as response:
-                job.status = response.status
-                retry_after = response.headers.get("Retry-After")
-                await response.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
-            job.outcome = "retry"
-            return
-    job.outcome = _outcome(job.status, job.subscription["endpoint"])
-    if job.outcome == "retry":
-        job.retry_after = _retry_after(retry_after)
-
-
-def _outcome(status: int, endpoint: str) -> str:
-    if status in (200, 201, 202):
-        return "sent"
-    if status in (404, 410):
-        return "gone"
-    if status == 429 or status >= 500 or (status == 406 and ".notify.windows.com" in endpoint):
-        return "retry"  # WNS says 406 where others say 429
-    return "failed"  # 400/401/403/413: our key or payload; retrying the same would fail the same
-
-
-def http_session() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=CONCURRENCY, ttl_dns_cache=300),
-        timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT, connect=5),
-    )
+        answer = await transport.post(session, job.subscription["endpoint"], body, headers)
+    if answer.refused_address:
+        log.warning("reminder %s: subscription %s resolves to a refused address", job.reminder["id"],
+                    job.subscription["id"])
+    job.outcome, job.status, job.retry_after = answer.outcome, answer.status or 0, answer.retry_after
 
 
 # -- recording ----------------------------------------------------------------------------

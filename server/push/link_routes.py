@@ -14,9 +14,9 @@ from litestar.exceptions import NotFoundException, TooManyRequestsException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from server.casework.api import json_object
+from server.web.limits import json_object
 from server.casework.calendar import client_appointment_ics
-from server.casework.validation import InvalidInput
+from server.validation import InvalidInput
 from server.i18n import N_, set_language
 from server.push import links, subscriptions
 from server.push.vapid import public_key

@@ -13,11 +13,12 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from server.casework.api import json_object
-from server.casework.validation import InvalidInput
+from server.web.limits import json_object
+from server.validation import InvalidInput
 from server.i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from server.push import links, rules, subscriptions
-from server.push.dispatcher import dispatch_batch, http_session, Round
+from server.push.dispatcher import Round, dispatch_batch
+from server.push.transport import http_session
 from server.push.planner import plan_all_clients
 from server.push.tables import Reminder
 from server.push.vapid import public_key

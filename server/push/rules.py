@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from server.casework.validation import InvalidInput
+from server.validation import InvalidInput
 from server.i18n import N_
 from server.push.tables import ReminderRules
 from server.timeutil import utcnow

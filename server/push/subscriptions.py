@@ -8,7 +8,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from server.casework.validation import InvalidInput
+from server.validation import InvalidInput
 from server.i18n import N_
 from server.push.endpoints import endpoint_allowed
 from server.push.tables import PushSubscription

@@ -27,14 +27,14 @@ def b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def _new_private_key() -> str:
+def new_private_key() -> str:
     key = ec.generate_private_key(ec.SECP256R1())
     return b64url(key.private_numbers().private_value.to_bytes(32, "big"))
 
 
 def _kept_private_key() -> str:
     settings = get_settings()
-    return settings.vapid_private_key or kept_in_data_dir(settings.data_dir, KEY_FILE, _new_private_key)
+    return settings.vapid_private_key or kept_in_data_dir(settings.data_dir, KEY_FILE, new_private_key)
 
 
 @lru_cache(maxsize=1)

@@ -20,7 +20,7 @@ from server.accounts.tables import Pair, User
 from server.audit.glass import reading_walls
 from server.audit.uselog import log_client_read, log_client_write
 from server.casework.tables import Client
-from server.casework.validation import InvalidInput, Reader
+from server.validation import InvalidInput, Reader
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.release.tables import ReleasePlanItem

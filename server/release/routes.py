@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 
 from server.casework.client_pages import _client_page
 from server.casework.tables import Client
-from server.casework.validation import InvalidInput
+from server.validation import InvalidInput
 from server.release.plan import form_errors, form_items, page_section, release_plan, save_release_plan
 from server.scope import Walls
 from server.web.forms import form_dict

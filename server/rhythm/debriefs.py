@@ -14,7 +14,7 @@ from litestar.exceptions import NotFoundException
 
 from server.accounts.sessions import CurrentUser
 from server.accounts.tables import Pair
-from server.casework.validation import MAX_NOTES, Reader
+from server.validation import MAX_NOTES, Reader
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.push.tables import Reminder

@@ -17,7 +17,7 @@ from server.accounts.sessions import CurrentUser
 from server.accounts.tables import User
 from server.casework.presence import present_at
 from server.casework.tables import Visit
-from server.casework.validation import InvalidInput, Reader
+from server.validation import InvalidInput, Reader
 from server.i18n import N_
 from server.rhythm.tables import ActivityRate, FeeLimit, HoursEntry, WorkerTerms
 from server.scope import TeamScope

@@ -11,8 +11,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.casework.api import json_object
-from server.casework.validation import InvalidInput
+from server.web.limits import json_object
+from server.validation import InvalidInput
 from server.web.spreadsheet import csv_response
 from server.i18n import N_
 from server.rhythm import debriefs, hours, supervision
@@ -22,7 +22,7 @@ from server.web.labels import label
 from server.web.forms import form_dict, save_or_show
 from server.web.guards import requires_lead
 
-LEAD = {"guards": [requires_lead]}
+LEAD: dict[str, Any] = {"guards": [requires_lead]}  # route options: `**LEAD`
 
 
 def _plain(value: Any) -> Any:

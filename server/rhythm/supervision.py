@@ -12,7 +12,7 @@ from typing import Any
 
 from server.accounts.sessions import CurrentUser
 from server.accounts.tables import User
-from server.casework.validation import Reader
+from server.validation import Reader
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.push.tables import Reminder

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from litestar.exceptions import NotFoundException
 
-from server.casework.validation import Reader
+from server.validation import Reader
 from server.i18n import N_, current_language
 from server.accounts.sessions import CurrentUser
 from server.services.tables import CATEGORIES, Service
@@ -108,6 +108,12 @@ async def service_choices() -> list[tuple[int, str]]:
 
 def category_choices() -> list[tuple[str, str]]:
     return [(slug, label("service_category", slug)) for slug in CATEGORIES]
+
+
+async def directory_context(query: str, category: str) -> dict[str, Any]:
+    """What the directory page shows (its own route and the offline shell's copy)."""
+    return {"services": await list_services(query, category), "query": query, "may_retire": may_retire,
+            "category": category if category in CATEGORIES else "", "category_choices": category_choices()}
 
 
 async def get_service(service_id: int) -> dict[str, Any] | None:

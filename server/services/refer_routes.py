@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 
 from server.audit.uselog import log_client_reads
 from server.casework.clients import list_clients
-from server.casework.validation import InvalidInput
+from server.validation import InvalidInput
 from server.scope import TeamScope, Walls
 from server.services.directory import get_service, service_choices
 from server.services.referrals import create_referral
@@ -61,7 +61,6 @@ async def refer_client(request: Request, walls: Walls, service_id: FromPath[int]
     except InvalidInput as problem:
         context = await refer_context(walls, service_id, raw, problem.errors)
         return Template("pages/refer.html", context={"shell": False, **context}, status_code=422)
-    await log_client_reads(walls, [referral["client_id"]], "referral_create", action="create")
     return Redirect(f"/clients/{referral['client_id']}?saved=referral#referrals", status_code=303)
 
 

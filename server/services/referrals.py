@@ -16,7 +16,7 @@ from server.audit.disclosures import log_referral_disclosure
 from server.audit.uselog import log_client_write
 from server.casework.clients import require_client
 from server.casework.tables import FollowUp, Visit
-from server.casework.validation import MAX_NOTES, InvalidInput, Reader
+from server.validation import MAX_NOTES, InvalidInput, Reader
 from server.db.lifecycle import engine
 from server.i18n import N_, current_language
 from server.i18n import gettext as _

@@ -3,26 +3,17 @@ the client a large card with a QR code they can photograph."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import segno
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.casework.validation import InvalidInput
+from server.validation import InvalidInput
 from server.services import refer_routes
-from server.services.directory import (add_local_service, category_choices, get_service, list_services, may_retire,
-                                       retire_local_service)
+from server.services.directory import add_local_service, directory_context, get_service, retire_local_service
 from server.web.forms import form_dict
 from server.web.guards import requires_lead
-from server.services.tables import CATEGORIES
-
-
-async def directory_context(query: str, category: str) -> dict[str, Any]:
-    return {"services": await list_services(query, category), "query": query, "may_retire": may_retire,
-            "category": category if category in CATEGORIES else "", "category_choices": category_choices()}
 
 
 @get("/services")

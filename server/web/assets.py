@@ -19,9 +19,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import File
 
-from server.settings import PROJECT_ROOT, get_settings
+from server.resources import STATIC_DIR
+from server.settings import get_settings
 
-STATIC_DIR = PROJECT_ROOT / "web" / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Files the phone needs with no network: the shell's styles, scripts and icons.
 MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".png": "image/png",

@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
 
-from server.casework.validation import InvalidInput
+from server.validation import InvalidInput
 from server.i18n import N_
 from server.i18n import gettext as _
 from server.web.context import language_for

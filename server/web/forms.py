@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request
 from litestar.response import Redirect
 
-from server.casework.validation import InvalidInput
+from server.validation import InvalidInput
 from server.web.limits import form_pairs
 
 # Checkbox groups: always a list, even with one box ticked.

@@ -1,7 +1,7 @@
 """What a request carries, as the app reads it: size limits, strict decoding, refusals that say why.
 
 Every JSON body goes through `json_object` and every form through `form_pairs`; the text in
-them is then checked field by field by `Reader.text` (server/casework/validation.py), which
+them is then checked field by field by `Reader.text` (server/validation.py), which
 refuses NUL, lone surrogates (`"\\ud800"` in JSON) and U+FFFD, the mark that invalid UTF-8
 in a form leaves here: one rule for both, and the form can show the text back safely. What a
 URL carries is checked once too, before any route runs (`plausible_path_and_query`).
@@ -18,7 +18,7 @@ from litestar import Request
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
 
-from server.casework.validation import UNSTORABLE, InvalidInput, unstorable
+from server.validation import UNSTORABLE, InvalidInput, unstorable
 from server.i18n import N_
 from server.scope import MAX_ID
 

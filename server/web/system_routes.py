@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from litestar import get
 from litestar.response import Response
+from piccolo.querystring import QueryString
 
-from server.accounts.tables import Team
-from server.db.lifecycle import pending_migrations
+from server.db.lifecycle import engine, pending_migrations
+from server.resources import missing_folders
 
 
 @get("/healthz", opt={"public": True}, cache_control=None)
@@ -17,9 +18,12 @@ async def healthz() -> Response:
 
 @get("/readyz", opt={"public": True}, cache_control=None)
 async def readyz() -> Response:
-    """Readiness: the database answers and its schema is current; otherwise 503, without details."""
+    """Readiness: the installed files are there, the database answers and its schema is current;
+    otherwise 503, without details (`rinnalla migrate` names a missing folder)."""
+    if missing_folders():
+        return Response({"status": "files missing"}, status_code=503)
     try:
-        await Team.raw("SELECT 1")
+        await engine().run_querystring(QueryString("SELECT 1"))
         pending = await pending_migrations()
     except Exception:  # noqa: BLE001 - the database did not answer
         return Response({"status": "database unavailable"}, status_code=503)

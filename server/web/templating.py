@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from server import i18n
-from server.offline.texts import script_texts
-from server.push.vapid import public_key as push_public_key
 from server.web.assets import asset_url, asset_version, script_modules
 from server.web import labels
-from server.settings import PROJECT_ROOT
+from server.resources import TEMPLATE_DIR
 
-TEMPLATE_DIR = PROJECT_ROOT / "web" / "templates"
 HTMX_VERSION = "2.0.11"
 
 
-def make_environment() -> Environment:
+def make_environment(domain_globals: dict[str, Any]) -> Environment:
+    """The templates' environment; `domain_globals` are what the domains lend every page (the
+    app factory gives them, so this module depends on no domain)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -35,12 +36,11 @@ def make_environment() -> Environment:
         asset=asset_url,
         script_modules=script_modules,
         asset_version=asset_version,
-        script_texts=script_texts,
-        push_public_key=push_public_key,
         **labels.template_globals(),
+        **domain_globals,
     )
     return env
 
 
-def template_config() -> TemplateConfig:
-    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(make_environment()))
+def template_config(domain_globals: dict[str, Any]) -> TemplateConfig:
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(make_environment(domain_globals)))

@@ -80,7 +80,7 @@ async def test_search_finds_a_letter_whichever_way_it_was_typed(client, world, p
 # -- #36, #37: the hours that do not exist and the one that happens twice ------------------------------
 
 async def test_an_appointment_in_the_spring_gap_is_refused_by_the_documented_rule(client, world, pair):
-    """#36. The rule (server/casework/validation.py Reader.moment, README): a Helsinki wall-clock
+    """#36. The rule (server/validation.py Reader.moment, README): a Helsinki wall-clock
     time inside the spring-forward gap does not exist and is refused with a field error; a time with
     an offset is an instant and is stored as UTC."""
     client_id = await make_client(world.team_a, "Make", pair)

@@ -135,6 +135,9 @@ CLIENT_CALLS: list[ClientCall] = [
     ClientCall("POST", "/clients/{client_id:int}/referrals", "referral", lambda w: form(
         w.alice, f"/clients/{w.a.client}/referrals", {"service_id": str(w.service), "note": "Lomakkeelta"}),
                "create"),
+    ClientCall("POST", "/services/{service_id:int}/refer", "referral from the directory", lambda w: form(
+        w.alice, f"/services/{w.service}/refer", {"client_id": str(w.a.client), "note": "Hakemistosta"}),
+               "create"),
     ClientCall("POST", "/referrals/{referral_id:int}/status", "referral contacted", lambda w: _then(
         _referral_in("referred"), lambda rid: form(w.alice, f"/referrals/{rid}/status", {"status": "contacted"})),
                "status"),

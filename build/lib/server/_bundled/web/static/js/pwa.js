@@ -1,0 +1,84 @@
+// The installable app: the service worker, its updates, and the hint to install.
+
+const HINT_DISMISSED = "rinnalla-install-hint-dismissed";
+const HINT_PAUSE_MS = 30 * 24 * 3600 * 1000;
+
+// A new version installs in the background and waits; the page offers it, and takes it with
+// one reload when the user taps: never half of one version and half of another. Other open tabs
+// are not reloaded under the user's thumb (a visit may be half typed there): they offer a reload.
+function offerUpdates(registration) {
+  const banner = document.getElementById("update-banner");
+  const button = document.getElementById("update-now");
+  const hadController = Boolean(navigator.serviceWorker.controller);
+  let requestedHere = false;
+  const offer = (worker) => {
+    if (!hadController || !banner) return; // the first install: nothing to update
+    banner.hidden = false;
+    button.onclick = () => {
+      requestedHere = true;
+      worker.postMessage({ type: "skip-waiting" });
+    };
+  };
+  if (registration.waiting) offer(registration.waiting);
+  registration.addEventListener("updatefound", () => {
+    const worker = registration.installing;
+    worker?.addEventListener("statechange", () => {
+      if (worker.state === "installed") offer(worker);
+    });
+  });
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (!hadController || reloading) return;
+    if (!requestedHere && banner) {
+      banner.hidden = false;
+      button.onclick = () => location.reload();
+      return;
+    }
+    reloading = true;
+    location.reload();
+  });
+  // An app left open for days still learns of new versions.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") registration.update().catch(() => {});
+  });
+}
+
+export async function registerServiceWorker() {
+  if (!("serviceWorker" in navigator)) return null;
+  try {
+    const registration = await navigator.serviceWorker.register("/sw.js", { type: "module", scope: "/" });
+    offerUpdates(registration);
+    return registration;
+  } catch {
+    return null; // e.g. plain http on another host: the app works, only not offline
+  }
+}
+
+function hintPaused() {
+  return Date.now() - Number(localStorage.getItem(HINT_DISMISSED) || 0) < HINT_PAUSE_MS;
+}
+
+export function offerInstall() {
+  const hint = document.getElementById("install-hint");
+  if (!hint || location.pathname !== "/" || hintPaused()) return;
+  if (matchMedia("(display-mode: standalone)").matches || navigator.standalone) return;
+  document.getElementById("install-later").addEventListener("click", () => {
+    localStorage.setItem(HINT_DISMISSED, String(Date.now()));
+    hint.hidden = true;
+  });
+  if (/iphone|ipad|ipod/i.test(navigator.userAgent)) {
+    // Safari has no install prompt: say where the menu item is.
+    hint.querySelector("[data-install-ios]").hidden = false;
+    document.getElementById("install-now").hidden = true;
+    hint.hidden = false;
+    return;
+  }
+  window.addEventListener("beforeinstallprompt", (event) => {
+    event.preventDefault();
+    hint.hidden = false;
+    document.getElementById("install-now").onclick = async () => {
+      hint.hidden = true;
+      await event.prompt();
+    };
+  });
+}

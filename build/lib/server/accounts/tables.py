@@ -1,0 +1,77 @@
+"""Teams, users, work pairs and the server-side sessions that let a lost phone be locked out."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from piccolo.columns import BigInt, Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Role(str, Enum):
+    professional = "professional"
+    experience_expert = "experience_expert"
+    lead = "lead"
+    admin = "admin"
+
+
+class Team(Table, tablename="team"):
+    name = Varchar(length=120, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class User(Table, tablename="app_user"):
+    email = Varchar(length=254, unique=True, help_text="Stored lower-cased; the login name.")
+    display_name = Varchar(length=120)
+    password_hash = Varchar(length=255, help_text="argon2id")
+    role = Varchar(length=32, choices=Role)
+    team = ForeignKey(references=Team, null=True, help_text="Empty only for an admin without a team.")
+    language = Varchar(length=8, default="", help_text="fi, sv or en; empty follows the browser.")
+    is_active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    disabled_at = Timestamptz(null=True, default=None)
+    totp_secret = Varchar(length=255, default="",
+                          help_text="The TOTP key, encrypted (AES-GCM, key from SECRET_KEY); empty = none.")
+    totp_enabled_at = Timestamptz(null=True, default=None, help_text="Empty while set-up is unconfirmed.")
+    totp_last_step = BigInt(default=0, help_text="The last time step a code was used for: no replay.")
+
+
+class Pair(Table, tablename="work_pair"):
+    """Two workers of one team who share their clients (asiakasprosessit pysyvät yhteisinä)."""
+
+    team = ForeignKey(references=Team)
+    first_member = ForeignKey(references=User)
+    second_member = ForeignKey(references=User)
+    created_at = Timestamptz(default=TimestamptzNow())
+    ended_at = Timestamptz(null=True, default=None)
+
+
+class UserSession(Table, tablename="user_session"):
+    """Only a hash of the cookie's token is kept: a database copy cannot be replayed."""
+
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(references=User, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+    device = Varchar(length=120, default="", help_text="Browser and platform, to tell phones apart.")
+    wipe = Boolean(default=False, help_text="A lead asked the phone of this ended session to delete its data.")
+
+
+class LoginFailure(Table, tablename="login_failure"):
+    """Failed logins, counted per account and per address for throttling (shared by processes)."""
+
+    account_key = Varchar(length=64, index=True, help_text="sha256 of the lower-cased email")
+    address = Varchar(length=64, index=True)
+    failed_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class RecoveryCode(Table, tablename="recovery_code"):
+    """One-time codes for a lost authenticator: only a SHA-256 of each (60 random bits) is kept."""
+
+    user = ForeignKey(references=User, index=True)
+    code_hash = Varchar(length=64)
+    created_at = Timestamptz(default=TimestamptzNow())
+    used_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,97 @@
+"""The Litestar application: routes of every domain, sessions, CSRF, headers, templates."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+
+from litestar import Litestar, Request, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+
+from server.accounts import routes as account_routes
+from server.accounts import team_routes
+from server.accounts.mfa_gate import SecondFactorRequired, requires_second_factor, second_factor_required_handler
+from server.audit import routes as audit_routes
+from server.casework import api as casework_api
+from server.casework import client_pages, visit_pages
+from server.casework import routes as casework_routes
+from server.dashboard import routes as dashboard_routes
+from server.db.lifecycle import close_database, open_database
+from server.scope import TeamScope, scope_for
+from server.resources import STATIC_DIR
+from server.settings import get_settings
+from server.offline import routes as offline_routes
+from server.rhythm import routes as rhythm_routes
+from server.push import link_routes as push_link_routes
+from server.push import routes as push_routes
+from server.services import api as service_api
+from server.services import routes as service_routes
+from server.web import assets, system_routes
+from server.observability import metrics
+from server.observability.logs import configure_logging
+from server.web.context import RequestContextMiddleware
+from server.web.errors import EXCEPTION_HANDLERS
+from server.web.guards import api_description_visible, requires_login, requires_same_origin
+from server.web.limits import MAX_BODY_BYTES, plausible_path_and_query
+from server.web.security_headers import add_security_headers
+from server.web.templating import template_config
+
+
+async def provide_scope(request: Request) -> TeamScope:
+    return await scope_for(request.user)
+
+
+@asynccontextmanager
+async def database_lifespan(_app: Litestar) -> AsyncIterator[None]:
+    await open_database()
+    try:
+        yield
+    finally:
+        await close_database()
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    configure_logging(settings.log_file)
+    static = create_static_files_router(
+        path="/static", directories=[STATIC_DIR], opt={"public": True},
+        cache_control=None, include_in_schema=False,
+    )
+    return Litestar(
+        route_handlers=[*system_routes.ROUTES, *metrics.ROUTES, *account_routes.ROUTES, *team_routes.ROUTES,
+                        *casework_routes.ROUTES, *client_pages.ROUTES, *visit_pages.ROUTES, *casework_api.ROUTES,
+                        *offline_routes.ROUTES, *service_routes.ROUTES, *service_api.ROUTES, *push_routes.ROUTES,
+                        *push_link_routes.ROUTES, *dashboard_routes.ROUTES, *rhythm_routes.ROUTES, *audit_routes.ROUTES, *assets.ROUTES,
+                        static],
+        guards=[requires_same_origin, requires_login, requires_second_factor],
+        dependencies={"walls": Provide(provide_scope)},
+        middleware=[metrics.ObservabilityMiddleware(), RequestContextMiddleware()],
+        # Files and the worker script carry no form: no CSRF cookie on responses that caches share.
+        # __Host- on https, like the session cookie: no subdomain can set or shadow the token.
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.is_https,
+                               cookie_name="__Host-csrftoken" if settings.is_https else "csrftoken",
+                               cookie_samesite="lax", cookie_httponly=False,
+                               exclude=["/assets/", "/static/", "/sw.js", "/manifest.webmanifest", "/metrics", "/healthz", "/readyz"]),
+        plugins=[HTMXPlugin()],
+        template_config=template_config(),
+        exception_handlers={**EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+                            SecondFactorRequired: second_factor_required_handler},
+        before_request=plausible_path_and_query,
+        before_send=[add_security_headers],
+        lifespan=[database_lifespan],
+        logging_config=None,  # ours (server/observability/logs.py): JSON lines, no personal data
+        request_max_body_size=MAX_BODY_BYTES,
+        # The API description is for logged-in users while developing, for admins in production,
+        # 404 for everyone else ("public" only lets its own guard answer instead of a login page).
+        # Plain JSON at /schema/openapi.json: the HTML viewers load scripts from CDNs (CSP says no).
+        openapi_config=OpenAPIConfig(
+            title="Rinnalla API", version="1", path="/schema", render_plugins=[JsonRenderPlugin()],
+            openapi_router=Router(path="/schema", route_handlers=[], opt={"public": True}, include_in_schema=False,
+                                  guards=[api_description_visible])),
+        debug=settings.debug,
+    )

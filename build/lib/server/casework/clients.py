@@ -1,0 +1,192 @@
+"""Clients of a team: create, change, read one, list and search the caseload."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from server.accounts.tables import Pair
+from server.casework.tables import (
+    THEMES, Appointment, CameFrom, Client, ClientStatus, ClientTheme, FollowUp, ReleaseType,
+)
+from server.casework.validation import InvalidInput, Reader
+from server.db.lifecycle import engine
+from server.push.planner import plan_client
+from server.i18n import N_
+from server.scope import TeamScope
+from server.timeutil import local_today, utcnow
+
+STATUSES = tuple(s.value for s in ClientStatus)
+CAME_FROM = tuple(c.value for c in CameFrom)
+RELEASE_TYPES = tuple(r.value for r in ReleaseType if r.value)
+PAGE_SIZE = 50  # rows per page of a list, on pages and in the API
+
+# Columns a person may set; everything else (team, author, timestamps) comes from the server.
+_PUBLIC_COLUMNS = (Client.id, Client.team, Client.pair, Client.pseudonym, Client.legal_name, Client.birth_year,
+                   Client.phone, Client.status, Client.started_on, Client.status_changed_on, Client.came_from,
+                   Client.institution, Client.release_date, Client.release_type, Client.consent_reminders_at,
+                   Client.consent_data_at, Client.created_at, Client.updated_at)
+
+
+@dataclass
+class ClientChanges:
+    values: dict[Any, Any]
+    themes: list[str] | None
+    pair_id: int | None
+    pair_given: bool
+
+
+def search_key(pseudonym: str) -> str:
+    return unicodedata.normalize("NFC", pseudonym).casefold()[:80]
+
+
+def read_client(raw: dict[str, Any], partial: bool) -> ClientChanges:
+    """Clean values for the fields present in `raw` (all fields when not `partial`)."""
+    reader = Reader(raw)
+    wanted = (lambda name: name in raw) if partial else (lambda name: True)
+    for name in ("status", "came_from"):  # a PATCH may change these, never blank them
+        if partial and name in raw and raw[name] in (None, ""):
+            reader.fail(name, N_("Not one of the allowed choices."))
+    values: dict[Any, Any] = {}
+    if wanted("pseudonym"):
+        values[Client.pseudonym] = reader.text("pseudonym", 80, required=True)
+        values[Client.search_key] = search_key(values[Client.pseudonym])
+    if wanted("legal_name"):
+        values[Client.legal_name] = reader.text("legal_name", 160)
+    if wanted("birth_year"):
+        values[Client.birth_year] = reader.integer("birth_year", 1900, local_today().year)
+    if wanted("phone"):
+        values[Client.phone] = reader.text("phone", 40)
+        if values[Client.phone] and not all(ch.isdigit() or ch in " +-()" for ch in values[Client.phone]):
+            reader.fail("phone", N_("A phone number has only digits, spaces and + - ( )."))
+    if wanted("status"):
+        values[Client.status] = reader.choice("status", STATUSES, default="active")
+    if wanted("came_from"):
+        values[Client.came_from] = reader.choice("came_from", CAME_FROM, default="street")
+    if wanted("institution"):
+        values[Client.institution] = reader.text("institution", 120)
+    if wanted("release_date"):
+        values[Client.release_date] = reader.day("release_date")
+    if wanted("release_type"):
+        values[Client.release_type] = reader.choice("release_type", ("", *RELEASE_TYPES), default="")
+    themes = reader.choices("themes", THEMES) if wanted("themes") else None
+    pair_given = "pair_id" in raw and raw.get("pair_id") not in (None, "")
+    pair_id = reader.row_id("pair_id") if pair_given else None
+    reader.done()
+    return ClientChanges(values=values, themes=themes, pair_id=pair_id, pair_given=pair_given)
+
+
+def _consents(raw: dict[str, Any], walls: TeamScope, current: dict | None) -> dict[Any, Any]:
+    """Consent given now is stamped with the time and the worker; withdrawn consent is cleared."""
+    changes: dict[Any, Any] = {}
+    for key, at_column, by_column in (("consent_data", Client.consent_data_at, Client.consent_data_by),
+                                      ("consent_reminders", Client.consent_reminders_at, Client.consent_reminders_by)):
+        if key not in raw:
+            continue
+        given = Reader(raw).flag(key)
+        already = current is not None and current[at_column._meta.name] is not None
+        if given and not already:
+            changes[at_column], changes[by_column] = utcnow(), walls.user.id
+        elif not given:
+            changes[at_column], changes[by_column] = None, None
+    return changes
+
+
+async def _pair_for(walls: TeamScope, team_id: int | None, pair_id: int | None) -> tuple[int, int | None]:
+    """The team and pair of a new or moved client; a pair of another team is refused."""
+    if pair_id is not None:
+        pair = await walls.select(Pair, Pair.id, Pair.team).where((Pair.id == pair_id) & Pair.ended_at.is_null()).first()
+        if pair is None or (team_id is not None and pair["team"] != team_id):
+            raise InvalidInput({"pair_id": N_("Not one of the allowed choices.")})
+        return pair["team"], pair["id"]
+    if team_id is None:
+        raise InvalidInput({"pair_id": N_("Choose the work pair of the client.")})
+    return team_id, walls.user.pair_id if walls.user.team_id == team_id else None
+
+
+async def create_client(walls: TeamScope, raw: dict[str, Any]) -> int:
+    changes = read_client(raw, partial=False)
+    team_id, pair_id = await _pair_for(walls, walls.user.team_id, changes.pair_id)
+    today = local_today()
+    row = Client(team=team_id, pair=pair_id, started_on=today, status_changed_on=today, created_by=walls.user.id)
+    for column, value in {**changes.values, **_consents(raw, walls, None)}.items():
+        setattr(row, column._meta.name, value)
+    async with engine().transaction():
+        client_id = (await Client.insert(row))[0]["id"]
+        await _replace_themes(client_id, changes.themes or [])
+        await plan_client(client_id)
+    return client_id
+
+
+async def update_client(walls: TeamScope, client_id: int, raw: dict[str, Any]) -> None:
+    current = await walls.get(Client, client_id)
+    changes = read_client(raw, partial=True)
+    values = {**changes.values, **_consents(raw, walls, current)}
+    if changes.pair_given:
+        _team, values[Client.pair] = await _pair_for(walls, current["team"], changes.pair_id)
+    if Client.status in values and values[Client.status] != current["status"]:
+        values[Client.status_changed_on] = local_today()
+    values[Client.updated_at] = utcnow()
+    async with engine().transaction():
+        await Client.update(values).where((Client.id == client_id) & walls.condition(Client))
+        if changes.themes is not None:
+            await _replace_themes(client_id, changes.themes)
+        if Client.pair in values and values[Client.pair] != current["pair"]:
+            # The client's follow-ups and appointments move with them to the new pair.
+            for table in (FollowUp, Appointment):
+                await table.update({table.pair: values[Client.pair]}).where(table.client == client_id)
+        await plan_client(client_id)  # a new release date or status changes the reminders
+
+
+async def _replace_themes(client_id: int, themes: list[str]) -> None:
+    await ClientTheme.delete().where(ClientTheme.client == client_id)
+    if themes:
+        await ClientTheme.insert(*[ClientTheme(client=client_id, theme=theme) for theme in themes])
+
+
+async def themes_of(client_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {client_id: [] for client_id in client_ids}
+    if client_ids:
+        rows = await ClientTheme.select(ClientTheme.client, ClientTheme.theme).where(ClientTheme.client.is_in(client_ids))
+        for row in rows:
+            found[row["client"]].append(row["theme"])
+    for themes in found.values():
+        themes.sort(key=THEMES.index)
+    return found
+
+
+async def client_detail(walls: TeamScope, client_id: int) -> dict[str, Any]:
+    row = await walls.get(Client, client_id, *_PUBLIC_COLUMNS, Client.consent_data_by, Client.consent_reminders_by,
+                          Client.consent_data_by.display_name.as_alias("consent_data_by_name"),
+                          Client.consent_reminders_by.display_name.as_alias("consent_reminders_by_name"))
+    row["themes"] = (await themes_of([client_id]))[client_id]
+    return row
+
+
+async def list_clients(walls: TeamScope, query: str = "", theme: str = "", status: str = "",
+                       mine_only: bool = False, limit: int = PAGE_SIZE, offset: int = 0) -> tuple[list[dict], int]:
+    condition = walls.condition(Client)
+    # Matched against the case-folded key, so "äijä" finds "Äijä" on SQLite too. LIKE wildcards a
+    # person typed are dropped (the databases escape them differently; pseudonyms lack them).
+    key = "".join(ch for ch in search_key(query) if ch not in "%_\\")
+    if key:
+        condition &= Client.search_key.like(f"%{key}%")
+    if status in STATUSES:
+        condition &= Client.status == status
+    if theme in THEMES:
+        condition &= Client.id.is_in(ClientTheme.select(ClientTheme.client).where(ClientTheme.theme == theme))
+    if mine_only and walls.user.pair_id is not None:
+        condition &= Client.pair == walls.user.pair_id
+    total = await Client.count().where(condition)
+    rows = await (Client.select(Client.id, Client.pseudonym, Client.status, Client.release_date, Client.pair)
+                  .where(condition).order_by(Client.pseudonym).limit(limit).offset(offset))
+    themes = await themes_of([row["id"] for row in rows])
+    for row in rows:
+        row["themes"] = themes[row["id"]]
+    return rows, total
+
+
+async def require_client(walls: TeamScope, client_id: int) -> dict[str, Any]:
+    """The client's team and pair, or 404: the wall in front of everything attached to a client."""
+    return await walls.get(Client, client_id, Client.id, Client.team, Client.pair)

@@ -1,0 +1,125 @@
+"""Follow-ups (tehtävät) and appointments (tapaamiset) of a client, kept by the client's pair."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.exceptions import NotFoundException
+
+from server.casework.clients import require_client
+from server.casework.tables import Appointment, FollowUp
+from server.casework.validation import MAX_NOTES, Reader
+from server.db.lifecycle import engine
+from server.push.planner import plan_client
+from server.scope import TeamScope
+from server.timeutil import local_day_bounds, local_today, utcnow
+
+_FOLLOWUP_COLUMNS = (FollowUp.id, FollowUp.client, FollowUp.due_at, FollowUp.note, FollowUp.done_at, FollowUp.visit)
+_APPOINTMENT_COLUMNS = (Appointment.id, Appointment.client, Appointment.starts_at, Appointment.place,
+                        Appointment.with_whom, Appointment.remind_client, Appointment.note, Appointment.cancelled_at)
+
+
+def public_followup(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["id"], "client_id": row["client"], "due_at": row["due_at"], "note": row["note"],
+            "done": row["done_at"] is not None, "done_at": row["done_at"]}
+
+
+def public_appointment(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["id"], "client_id": row["client"], "starts_at": row["starts_at"], "place": row["place"],
+            "with_whom": row["with_whom"], "remind_client": row["remind_client"], "note": row["note"],
+            "cancelled": row["cancelled_at"] is not None}
+
+
+async def create_followup(walls: TeamScope, raw: dict[str, Any]) -> dict[str, Any]:
+    reader = Reader(raw)
+    client_id = reader.row_id("client_id", required=True)
+    due_at = reader.moment("due_at", required=True)
+    note = reader.text("note", MAX_NOTES, required=True, multiline=True)
+    reader.done()
+    client = await require_client(walls, client_id)  # type: ignore[arg-type]
+    async with engine().transaction():
+        rows = await FollowUp.insert(FollowUp(team=client["team"], client=client["id"], pair=client["pair"],
+                                              due_at=due_at, note=note, created_by=walls.user.id)
+                                     ).returning(*_FOLLOWUP_COLUMNS)
+        await plan_client(client["id"])
+    return public_followup(rows[0])
+
+
+async def set_followup_done(walls: TeamScope, followup_id: int, done: bool) -> dict[str, Any]:
+    await walls.get(FollowUp, followup_id, FollowUp.id)
+    values = {FollowUp.done_at: utcnow(), FollowUp.done_by: walls.user.id} if done else \
+        {FollowUp.done_at: None, FollowUp.done_by: None}
+    async with engine().transaction():
+        rows = await FollowUp.update(values).where((FollowUp.id == followup_id) & walls.condition(FollowUp)
+                                                   ).returning(*_FOLLOWUP_COLUMNS)
+        await plan_client(rows[0]["client"])  # a done follow-up is not reminded; undone, it is again
+    return public_followup(rows[0])
+
+
+async def followup_with_client(walls: TeamScope, followup_id: int) -> dict[str, Any]:
+    row = await walls.select(FollowUp, *_FOLLOWUP_COLUMNS, FollowUp.client.pseudonym.as_alias("pseudonym")).where(
+        FollowUp.id == followup_id).first()
+    if row is None:
+        raise NotFoundException()
+    row["overdue"] = row["due_at"] < local_day_bounds(local_today())[0]
+    return row
+
+
+async def create_appointment(walls: TeamScope, raw: dict[str, Any]) -> dict[str, Any]:
+    reader = Reader(raw)
+    client_id = reader.row_id("client_id", required=True)
+    starts_at = reader.moment("starts_at", required=True)
+    place = reader.text("place")
+    with_whom = reader.text("with_whom")
+    note = reader.text("note", MAX_NOTES, multiline=True)
+    remind_client = reader.flag("remind_client")
+    reader.done()
+    client = await require_client(walls, client_id)  # type: ignore[arg-type]
+    async with engine().transaction():
+        rows = await Appointment.insert(Appointment(
+            team=client["team"], client=client["id"], pair=client["pair"], starts_at=starts_at, place=place,
+            with_whom=with_whom, remind_client=remind_client, note=note, created_by=walls.user.id,
+        )).returning(*_APPOINTMENT_COLUMNS)
+        await plan_client(client["id"])
+    return public_appointment(rows[0])
+
+
+async def appointment(walls: TeamScope, appointment_id: int) -> dict[str, Any]:
+    return await walls.get(Appointment, appointment_id, *_APPOINTMENT_COLUMNS)
+
+
+async def client_followups(walls: TeamScope, client_id: int) -> list[dict[str, Any]]:
+    return await (walls.select(FollowUp, *_FOLLOWUP_COLUMNS).where(FollowUp.client == client_id)
+                  .order_by(FollowUp.due_at, ascending=False).limit(50))
+
+
+async def client_appointments(walls: TeamScope, client_id: int) -> list[dict[str, Any]]:
+    return await (walls.select(Appointment, *_APPOINTMENT_COLUMNS)
+                  .where((Appointment.client == client_id) & Appointment.cancelled_at.is_null())
+                  .order_by(Appointment.starts_at, ascending=False).limit(50))
+
+
+async def list_followups(walls: TeamScope, client_id: int | None, done: bool | None, limit: int,
+                         offset: int) -> tuple[list[dict[str, Any]], int]:
+    condition = walls.condition(FollowUp)
+    if client_id is not None:
+        await require_client(walls, client_id)
+        condition &= FollowUp.client == client_id
+    if done is not None:
+        condition &= FollowUp.done_at.is_not_null() if done else FollowUp.done_at.is_null()
+    total = await FollowUp.count().where(condition)
+    rows = await (FollowUp.select(*_FOLLOWUP_COLUMNS).where(condition).order_by(FollowUp.due_at)
+                  .limit(limit).offset(offset))
+    return [public_followup(row) for row in rows], total
+
+
+async def list_appointments(walls: TeamScope, client_id: int | None, limit: int,
+                            offset: int) -> tuple[list[dict[str, Any]], int]:
+    condition = walls.condition(Appointment) & Appointment.cancelled_at.is_null()
+    if client_id is not None:
+        await require_client(walls, client_id)
+        condition &= Appointment.client == client_id
+    total = await Appointment.count().where(condition)
+    rows = await (Appointment.select(*_APPOINTMENT_COLUMNS).where(condition).order_by(Appointment.starts_at)
+                  .limit(limit).offset(offset))
+    return [public_appointment(row) for row in rows], total

@@ -1,0 +1,230 @@
+"""Visits (kohtaamiset): stored exactly once per device-made id, whatever the replays.
+
+The id comes from the phone (or the API caller). The insert is `ON CONFLICT (uuid) DO NOTHING`
+inside one transaction with the visit's workers, themes, actions and follow-up, so 50
+concurrent replays store one visit and every replay answers with the stored one (a unique
+constraint, not check-then-insert). An id that belongs to another user's visit is refused with
+409 and reveals nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from litestar.exceptions import HTTPException, NotFoundException
+
+from server.accounts.tables import User
+from server.casework.clients import require_client
+from server.casework.tables import (
+    THEMES, VISIT_ACTIONS, FollowUp, Visit, VisitAction, VisitKind, VisitTheme, VisitWorker,
+)
+from server.casework.validation import MAX_ANONYMOUS, MAX_NOTES, InvalidInput, Reader
+from server.db.lifecycle import engine
+from server.i18n import N_
+from server.push.planner import plan_client
+from server.rhythm.debriefs import remind_to_debrief
+from server.scope import TeamScope
+from server.services.referrals import insert_referral, require_service
+from server.timeutil import local_zone, utcnow
+
+KINDS = tuple(k.value for k in VisitKind)
+FUTURE_TOLERANCE = timedelta(minutes=10)  # phone clocks run a little fast
+FOLLOWUP_HOUR = 9
+
+
+class VisitIdTaken(HTTPException):
+    status_code = 409
+    detail = "This visit id is already used"
+
+
+@dataclass
+class VisitInput:
+    visit_id: uuid.UUID
+    client_id: int | None
+    anonymous_count: int
+    occurred_at: datetime
+    place: str
+    kind: str
+    themes: list[str]
+    actions: list[str]
+    worker_ids: list[int]
+    notes: str
+    together_with_client: bool
+    followup_on: Any
+    followup_note: str
+    refer_service_id: int | None = None
+    referral_note: str = ""
+
+
+def read_visit(raw: dict[str, Any], require_id: bool) -> VisitInput:
+    reader = Reader(raw)
+    visit_id = reader.uuid("id")
+    if visit_id is None and "id" not in reader.errors:
+        if require_id:
+            reader.fail("id", N_("This field is required."))
+        visit_id = uuid.uuid4()  # a plain HTML form without JavaScript: one submit, one visit
+    client_id = reader.row_id("client_id")
+    anonymous = reader.integer("anonymous_count", 0, MAX_ANONYMOUS, default=0) or 0
+    if client_id is None and anonymous == 0 and not reader.errors.keys() & {"client_id", "anonymous_count"}:
+        reader.fail("client_id", N_("Choose a client, or give the number of people met anonymously."))
+    if client_id is not None and anonymous:
+        reader.fail("anonymous_count", N_("A visit is either with a known client or anonymous, not both."))
+    if client_id is None and reader.present("next_followup_on"):
+        reader.fail("next_followup_on", N_("A follow-up needs a known client."))
+    occurred_at = reader.moment("occurred_at", default=utcnow())
+    if occurred_at is not None and occurred_at > utcnow() + FUTURE_TOLERANCE:
+        reader.fail("occurred_at", N_("A visit cannot be in the future."))
+    visit = VisitInput(
+        visit_id=visit_id or uuid.uuid4(), client_id=client_id, anonymous_count=anonymous,
+        occurred_at=occurred_at or utcnow(), place=reader.text("place"),
+        kind=reader.choice("kind", KINDS, default="street"), themes=reader.choices("themes", THEMES),
+        actions=reader.choices("actions", VISIT_ACTIONS), worker_ids=reader.ids("workers"),
+        notes=reader.text("notes", MAX_NOTES, multiline=True),
+        together_with_client=reader.flag("together_with_client"),
+        followup_on=reader.day("next_followup_on"), followup_note=reader.text("followup_note"),
+        refer_service_id=reader.row_id("refer_service_id"), referral_note=reader.text("referral_note", 500),
+    )
+    if visit.refer_service_id is not None and client_id is None:
+        reader.fail("refer_service_id", N_("A referral needs a known client."))
+    if visit.referral_note and visit.refer_service_id is None and "refer_service_id" not in reader.errors:
+        reader.fail("refer_service_id", N_("Choose the service the note is about."))
+    reader.done()
+    return visit
+
+
+async def _team_and_pair(walls: TeamScope, visit: VisitInput) -> tuple[int, int | None]:
+    if visit.client_id is not None:
+        # A client not (or no longer) in this user's teams answers 404, as any foreign id.
+        client = await require_client(walls, visit.client_id)
+        return client["team"], client["pair"]
+    if walls.user.team_id is None:
+        raise InvalidInput({"client_id": N_("Choose a client, or give the number of people met anonymously.")})
+    return walls.user.team_id, walls.user.pair_id
+
+
+async def _workers(walls: TeamScope, team_id: int, requested: list[int]) -> list[int]:
+    """Who was there: by default the user's pair (either may have been alone)."""
+    if not requested:
+        return sorted({walls.user.id, walls.user.partner_id} - {None})  # type: ignore[arg-type]
+    rows = await User.select(User.id).where(User.id.is_in(requested) & (User.team == team_id) & User.is_active.eq(True))
+    if len(rows) != len(requested):
+        raise InvalidInput({"workers": N_("Not one of the allowed choices.")})
+    return requested
+
+
+async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, Any], bool]:
+    """Store the visit once; (stored visit, True) the first time, (stored visit, False) on replays."""
+    try:
+        team_id, pair_id = await _team_and_pair(walls, visit)
+        workers = await _workers(walls, team_id, visit.worker_ids)
+        if visit.refer_service_id is not None:
+            await require_service(visit.refer_service_id, "refer_service_id")
+    except (InvalidInput, NotFoundException):
+        # A resend whose first answer was lost, after the client or a worker moved: the visit is
+        # already stored, and saying so beats asking the phone to fix (and so duplicate) it.
+        stored = await _own_stored_visit(walls, visit.visit_id)
+        if stored is None:
+            raise
+        return stored, False
+    row = Visit(uuid=visit.visit_id, team=team_id, client=visit.client_id, anonymous_count=visit.anonymous_count,
+                occurred_at=visit.occurred_at, place=visit.place, kind=visit.kind, notes=visit.notes,
+                together_with_client=visit.together_with_client, created_by=walls.user.id, received_at=utcnow())
+    async with engine().transaction():
+        inserted = await Visit.insert(row).on_conflict(target=Visit.uuid, action="DO NOTHING").returning(Visit.id)
+        followup_id = await _store_parts(inserted[0]["id"], visit, workers, team_id, pair_id, walls.user.id) \
+            if inserted else None
+        if inserted and visit.client_id is not None and (visit.followup_on or visit.refer_service_id):
+            # Reminders also for what arrived late by sync (a passed moment is sent once, not never).
+            await plan_client(visit.client_id)
+        if inserted and "crisis" in visit.actions and walls.user.pair_id is not None:
+            # The pair that was there talks it through, whoever's client it was.
+            await remind_to_debrief(walls.user.pair_id, walls.user.team_id or team_id, visit.occurred_at)
+    if inserted:  # the first delivery: answer from what was just stored, without reading it back
+        parts = {"themes": visit.themes, "actions": visit.actions, "workers": workers}
+        return public_visit({**row.to_dict(), "id": inserted[0]["id"]}, parts, followup_id), True
+    stored = await Visit.select(Visit.created_by, Visit.team).where(Visit.uuid == visit.visit_id).first()
+    if stored is None or stored["created_by"] != walls.user.id or stored["team"] not in walls.team_ids:
+        raise VisitIdTaken()
+    return await visit_detail(walls, visit.visit_id), False
+
+
+async def _own_stored_visit(walls: TeamScope, visit_id: uuid.UUID) -> dict[str, Any] | None:
+    stored = await Visit.select(Visit.created_by).where(Visit.uuid == visit_id).first()
+    if stored is None or stored["created_by"] != walls.user.id:
+        return None
+    try:
+        return await visit_detail(walls, visit_id)
+    except NotFoundException:
+        return None
+
+
+async def _store_parts(visit_pk: int, visit: VisitInput, workers: list[int], team_id: int, pair_id: int | None,
+                       author: int) -> int | None:
+    """Workers, themes, actions and the follow-up of a new visit; returns the follow-up's id."""
+    await VisitWorker.insert(*[VisitWorker(visit=visit_pk, user=user_id) for user_id in workers])
+    if visit.themes:
+        await VisitTheme.insert(*[VisitTheme(visit=visit_pk, theme=theme) for theme in visit.themes])
+    if visit.actions:
+        await VisitAction.insert(*[VisitAction(visit=visit_pk, action=action) for action in visit.actions])
+    if visit.refer_service_id is not None and visit.client_id is not None:  # "referred during the visit"
+        client = {"id": visit.client_id, "team": team_id, "pair": pair_id}
+        await insert_referral(client, visit.refer_service_id, visit.referral_note, visit_pk, author)
+    if visit.followup_on is not None and visit.client_id is not None:
+        due = datetime.combine(visit.followup_on, time(FOLLOWUP_HOUR), tzinfo=local_zone())
+        rows = await FollowUp.insert(FollowUp(team=team_id, client=visit.client_id, pair=pair_id, visit=visit_pk,
+                                              due_at=due, note=visit.followup_note or "", created_by=author))
+        return rows[0]["id"]
+    return None
+
+
+_VISIT_COLUMNS = (Visit.id, Visit.uuid, Visit.client, Visit.anonymous_count, Visit.occurred_at, Visit.place,
+                  Visit.kind, Visit.notes, Visit.together_with_client, Visit.created_by, Visit.received_at)
+
+
+async def _with_parts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Themes, actions, workers and follow-up of each visit, in four queries for the whole page."""
+    ids = [row["id"] for row in rows]
+    if not ids:
+        return []
+    parts: dict[int, dict[str, list]] = {pk: {"themes": [], "actions": [], "workers": []} for pk in ids}
+    for row in await VisitTheme.select(VisitTheme.visit, VisitTheme.theme).where(VisitTheme.visit.is_in(ids)):
+        parts[row["visit"]]["themes"].append(row["theme"])
+    for row in await VisitAction.select(VisitAction.visit, VisitAction.action).where(VisitAction.visit.is_in(ids)):
+        parts[row["visit"]]["actions"].append(row["action"])
+    for row in await VisitWorker.select(VisitWorker.visit, VisitWorker.user).where(VisitWorker.visit.is_in(ids)):
+        parts[row["visit"]]["workers"].append(row["user"])
+    followups = {row["visit"]: row["id"] for row in
+                 await FollowUp.select(FollowUp.id, FollowUp.visit).where(FollowUp.visit.is_in(ids))}
+    return [public_visit(row, parts[row["id"]], followups.get(row["id"])) for row in rows]
+
+
+def public_visit(row: dict[str, Any], parts: dict[str, list], followup_id: int | None) -> dict[str, Any]:
+    return {
+        "id": str(row["uuid"]), "client_id": row["client"], "anonymous_count": row["anonymous_count"],
+        "occurred_at": row["occurred_at"], "place": row["place"], "kind": row["kind"],
+        "themes": sorted(parts["themes"], key=THEMES.index), "actions": sorted(parts["actions"], key=VISIT_ACTIONS.index),
+        "workers": sorted(parts["workers"]), "notes": row["notes"], "together_with_client": row["together_with_client"],
+        "followup_id": followup_id, "created_by": row["created_by"], "received_at": row["received_at"],
+    }
+
+
+async def visit_detail(walls: TeamScope, visit_id: uuid.UUID) -> dict[str, Any]:
+    rows = await walls.select(Visit, *_VISIT_COLUMNS).where(Visit.uuid == visit_id)
+    if not rows:
+        raise NotFoundException()
+    return (await _with_parts(rows))[0]
+
+
+async def list_visits(walls: TeamScope, client_id: int | None, limit: int, offset: int) -> tuple[list[dict], int]:
+    condition = walls.condition(Visit)
+    if client_id is not None:
+        await require_client(walls, client_id)
+        condition &= Visit.client == client_id
+    total = await Visit.count().where(condition)
+    rows = await (Visit.select(*_VISIT_COLUMNS).where(condition)
+                  .order_by(Visit.occurred_at, ascending=False).limit(limit).offset(offset))
+    return await _with_parts(rows), total
+

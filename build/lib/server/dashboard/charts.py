@@ -1,0 +1,58 @@
+"""Geometry for the dashboard's inline SVG charts (drawn by web/templates/partials/_charts.html).
+
+No chart library on the phone: bars are rectangles computed here, sized to a 320-unit-wide
+viewBox that scales with the screen. Every chart also has a table with the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+WIDTH = 320
+LABEL_WIDTH = 112
+BAR_HEIGHT = 18
+BAR_GAP = 8
+COLUMN_CHART_HEIGHT = 150
+AXIS = 18
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    href: str
+    y: float
+    width: float
+
+
+def horizontal_bars(items: list[tuple[str, int, str]], scale_to: int | None = None) -> dict[str, Any]:
+    """(label, value, link) rows as bars; `scale_to` fixes the axis (e.g. to show a target band)."""
+    top = max([scale_to or 0] + [value for _label, value, _href in items]) or 1
+    room = WIDTH - LABEL_WIDTH - 40
+    bars = [Bar(label, value, href, n * (BAR_HEIGHT + BAR_GAP), room * value / top)
+            for n, (label, value, href) in enumerate(items)]
+    return {"bars": bars, "height": max(1, len(bars)) * (BAR_HEIGHT + BAR_GAP), "label_width": LABEL_WIDTH,
+            "room": room, "top": top, "bar_height": BAR_HEIGHT}
+
+
+def band(chart: dict[str, Any], low: int, high: int) -> dict[str, float]:
+    """The target range drawn behind caseload bars."""
+    scale = chart["room"] / chart["top"]
+    return {"x": chart["label_width"] + low * scale, "width": (high - low) * scale}
+
+
+def stacked_columns(weeks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Known clients (bottom) and anonymous people (top) per week."""
+    top = max([w["known"] + w["anonymous"] for w in weeks] + [1])
+    plot = COLUMN_CHART_HEIGHT - AXIS
+    step = WIDTH / max(1, len(weeks))
+    columns = []
+    for n, week in enumerate(weeks):
+        known_h = plot * week["known"] / top
+        anonymous_h = plot * week["anonymous"] / top
+        columns.append({**week, "x": n * step + step * 0.15, "width": step * 0.7,
+                        "known_y": plot - known_h, "known_h": known_h,
+                        "anonymous_y": plot - known_h - anonymous_h, "anonymous_h": anonymous_h,
+                        "label_x": n * step + step / 2})
+    return {"columns": columns, "height": COLUMN_CHART_HEIGHT, "plot": plot, "top": top}

@@ -1,0 +1,1 @@
+"""Database engines and the helpers every domain uses to reach them."""

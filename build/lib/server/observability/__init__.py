@@ -1,0 +1,1 @@
+"""Watching a running Rinnalla: structured logs with a request id, health and readiness, metrics."""

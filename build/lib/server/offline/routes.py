@@ -1,0 +1,132 @@
+"""The installable app: manifest, service worker, offline shell pages, and the device API.
+
+Shell pages hold no personal data (the service worker keeps them for use without network);
+what a person needs offline (their caseload's pseudonyms, waiting visits) lives sealed in the
+phone's IndexedDB and is filled in by the page's scripts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+from litestar.utils.scope.state import ScopeState
+
+from server.audit.uselog import log_client_reads
+from server.casework.api import json_object
+from server.casework.clients import list_clients
+from server.casework.tables import THEMES, VISIT_ACTIONS
+from server.casework.validation import Reader
+from server.casework.visit_pages import workers_to_choose
+from server.casework.visits import KINDS
+from server.i18n import LANGUAGES, N_, current_language, set_language
+from server.i18n import gettext as _
+from server.offline.device_keys import DEVICE_KEY, UNWRAP_KEY, derived_key
+from server.scope import Walls
+from server.services.directory import service_choices
+from server.services.routes import directory_context
+from server.web.assets import asset_version, offline_assets
+
+NO_CACHE = {"Cache-Control": "no-cache"}
+SHELL_PAGES = ("offline", "visit", "anonymous", "outbox", "services")
+MAX_PICKLIST = 500
+THEME_COLOUR = "#00005e"
+
+
+def shell_urls() -> dict[str, dict[str, str]]:
+    return {lang: {page: f"/shell/{lang}/{page}" for page in SHELL_PAGES} for lang in LANGUAGES}
+
+
+@get("/manifest.webmanifest", opt={"public": True}, include_in_schema=False)
+async def manifest() -> Response:
+    body = {
+        "id": "/", "name": "Rinnalla", "short_name": "Rinnalla", "lang": current_language(),
+        "description": _("Street outreach work pairs: visits, follow-ups and referrals, also without network."),
+        "start_url": "/", "scope": "/", "display": "standalone", "orientation": "portrait",
+        "background_color": "#ffffff", "theme_color": THEME_COLOUR,
+        "icons": [
+            {"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
+            {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any"},
+            {"src": "/static/icons/icon-maskable-512.png", "sizes": "512x512", "type": "image/png",
+             "purpose": "maskable"},
+        ],
+    }
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/manifest+json", headers=NO_CACHE)
+
+
+@get("/sw.js", opt={"public": True}, include_in_schema=False)
+async def service_worker() -> Template:
+    # Served from the root so its scope is the whole app; no-cache so an update is seen at once.
+    return Template("sw.js", media_type="text/javascript", headers=NO_CACHE, context={
+        "version": asset_version(), "assets": offline_assets(), "shell": shell_urls()})
+
+
+def _shell_context(page: str) -> dict[str, Any]:
+    anonymous = page == "anonymous"
+    values = {"kind": "street", **({"anonymous_count": "1"} if anonymous else {})}  # as /visits/new gives
+    return {"shell": True, "page": page, "anonymous": anonymous, "values": values,
+            "errors": {}, "client": None, "client_choices": [], "workers": [], "service_choices": [], "THEMES": THEMES,
+            "ACTIONS": VISIT_ACTIONS, "KINDS": KINDS, "now_local": ""}
+
+
+SHELL_TEMPLATES = {"offline": "pages/offline.html", "visit": "pages/visit_form.html",
+                   "anonymous": "pages/visit_form.html", "outbox": "pages/outbox.html",
+                   "services": "pages/services.html"}
+
+
+@get("/shell/{lang:str}/{page:str}", opt={"public": True}, include_in_schema=False)
+async def shell_page(lang: FromPath[str], page: FromPath[str]) -> Template:
+    """A page of the offline shell, in one language: no personal data, safe to keep on the phone."""
+    if lang not in LANGUAGES or page not in SHELL_PAGES:
+        raise NotFoundException()
+    set_language(lang)
+    context = _shell_context(page)
+    if page == "services":  # the whole directory, filtered on the phone
+        context.update(await directory_context("", ""))
+    if page == "visit":  # a referral can be made offline too: the directory is public
+        context["service_choices"] = await service_choices()
+    return Template(SHELL_TEMPLATES[page], context=context, headers=NO_CACHE)
+
+
+@get("/outbox")
+async def outbox_page() -> Template:
+    """Visits waiting on this phone: the list is read from the phone itself, not from the server."""
+    return Template("pages/outbox.html", context={"shell": False, "page": "outbox"})
+
+
+@get("/api/v1/device/session")
+async def device_session(request: Request) -> dict[str, Any]:
+    """Who is logged in and the CSRF token: what a service worker needs to send waiting visits."""
+    return {"user_id": request.user.id, "language": current_language(),
+            "csrf_token": ScopeState.from_scope(request.scope).csrf_token}
+
+
+@post("/api/v1/device/key", status_code=200)
+async def device_key(request: Request) -> dict[str, str]:
+    reader = Reader(await json_object(request))
+    device_id = reader.uuid("device_id")
+    if device_id is None and "device_id" not in reader.errors:
+        reader.fail("device_id", N_("This field is required."))
+    reader.done()
+    return {"key": derived_key(DEVICE_KEY, request.user.id, device_id),  # type: ignore[arg-type]
+            "unwrap": derived_key(UNWRAP_KEY, request.user.id, device_id)}  # type: ignore[arg-type]
+
+
+@get("/api/v1/device/picklist")
+async def device_picklist(walls: Walls) -> dict[str, Any]:
+    """The pair's active caseload as pseudonyms and ids, and who can be ticked as present.
+
+    Kept sealed on the phone so a known client can be chosen with no network; nothing else of
+    the clients leaves the server here.
+    """
+    clients, _total = await list_clients(walls, status="active", mine_only=True, limit=MAX_PICKLIST)
+    await log_client_reads(walls, [row["id"] for row in clients], "device_picklist")
+    return {"clients": [{"id": row["id"], "pseudonym": row["pseudonym"]} for row in clients],
+            "workers": await workers_to_choose(walls)}
+
+
+ROUTES = [manifest, service_worker, shell_page, outbox_page, device_session, device_key, device_picklist]

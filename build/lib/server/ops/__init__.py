@@ -1,0 +1,1 @@
+"""Running Rinnalla: backups that restore."""

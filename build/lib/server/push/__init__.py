@@ -1,0 +1,1 @@
+"""Web Push: VAPID keys, the phones' subscriptions, reminder rules, the outbox and its dispatcher."""

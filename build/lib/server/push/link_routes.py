@@ -1,0 +1,97 @@
+"""The client's own page behind their reminder link: no account, in the client's language.
+
+It shows the client's upcoming appointments (with a calendar file each) and turns reminders on or
+off on the phone that opened it. A wrong or revoked token is a 404 like any other page; an
+address that keeps guessing gets 429.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException, TooManyRequestsException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from server.casework.api import json_object
+from server.casework.calendar import client_appointment_ics
+from server.casework.validation import InvalidInput
+from server.i18n import N_, set_language
+from server.push import links, subscriptions
+from server.push.vapid import public_key
+from server.web.client_address import client_address
+
+PUBLIC = {"public": True}
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+async def _link(request: Request, token: str) -> dict[str, Any]:
+    try:
+        link = await links.open_link(token, client_address(request))
+    except links.TooManyGuesses as wait:
+        raise TooManyRequestsException(headers={"Retry-After": str(wait.wait_seconds)}) from None
+    if link is None:
+        raise NotFoundException()
+    set_language(link["language"])
+    return link
+
+
+@get("/r/{token:str}", opt=PUBLIC)
+async def link_page(request: Request, token: FromPath[str]) -> Template:
+    link = await _link(request, token)
+    return Template("pages/client_link.html", headers=NO_STORE, context={
+        "appointments": await links.upcoming_appointments(link["client"]), "token": token,
+        "phones": await links.link_phones(link["id"]), "public_key": public_key()})
+
+
+@get("/r/{token:str}/manifest.webmanifest", opt=PUBLIC)
+async def link_manifest(request: Request, token: FromPath[str]) -> Response:
+    """Added to an iPhone's home screen (the only way it takes pushes), the app opens this link."""
+    await _link(request, token)
+    body = {"name": "Rinnalla", "short_name": "Rinnalla", "start_url": f"/r/{token}", "scope": "/",
+            "display": "standalone", "background_color": "#ffffff", "theme_color": "#00005e",
+            "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
+                      {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png"}]}
+    return Response(body, media_type="application/manifest+json", headers=NO_STORE)
+
+
+@get("/r/{token:str}/appointments/{file_name:str}", opt=PUBLIC)
+async def link_appointment_file(request: Request, token: FromPath[str], file_name: FromPath[str]) -> Response:
+    link = await _link(request, token)
+    number = file_name.removesuffix(".ics")
+    if not file_name.endswith(".ics") or not number.isdigit() or len(number) > 9:
+        raise NotFoundException()
+    row = next((a for a in await links.upcoming_appointments(link["client"]) if a["id"] == int(number)), None)
+    if row is None:
+        raise NotFoundException()
+    return Response(client_appointment_ics(row), media_type="text/calendar; charset=utf-8",
+                    headers={**NO_STORE, "Content-Disposition": f'attachment; filename="appointment-{number}.ics"'})
+
+
+@post("/r/{token:str}/subscription", opt=PUBLIC)
+async def link_subscribe(request: Request, token: FromPath[str]) -> Response:
+    link = await _link(request, token)
+    subscription = subscriptions.read_subscription(await json_object(request))
+    try:
+        _row, new = await subscriptions.save_subscription(
+            subscription, subscriptions.device_name(request.headers.get("user-agent", "")), link["language"],
+            link_id=link["id"])
+    except subscriptions.PhoneTakenByOther:
+        raise InvalidInput({"endpoint": N_("This phone takes a worker's reminders.")}) from None
+    return Response({"phones": await links.link_phones(link["id"])}, status_code=201 if new else 200,
+                    headers=NO_STORE)
+
+
+@post("/r/{token:str}/subscription/remove", opt=PUBLIC, status_code=200)
+async def link_unsubscribe(request: Request, token: FromPath[str]) -> Response:
+    link = await _link(request, token)
+    body = await json_object(request)
+    endpoint = body.get("endpoint")
+    if not isinstance(endpoint, str) or not endpoint:
+        raise InvalidInput({"endpoint": N_("This field is required.")})
+    await subscriptions.remove_link_device(link["id"], endpoint)
+    return Response({"phones": await links.link_phones(link["id"])}, headers=NO_STORE)
+
+
+ROUTES = [link_page, link_manifest, link_appointment_file, link_subscribe, link_unsubscribe]

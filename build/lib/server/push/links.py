@@ -1,0 +1,100 @@
+"""A client's own reminder link: no account, just a long random token the worker shows as a QR code.
+
+Only the token's hash is stored; a worker can revoke the link (its phones stop at once), and
+wrong tokens are counted per address so the links cannot be guessed by trying.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from server.audit.uselog import log_client_read
+from server.accounts.throttle import guessing_wait, register_wrong_guess
+from server.casework.clients import require_client
+from server.casework.tables import Appointment
+from server.i18n import LANGUAGES
+from server.push.tables import PushSubscription, ReminderLink
+from server.scope import TeamScope
+from server.settings import get_settings
+from server.timeutil import utcnow
+
+THROTTLE_SCOPE = "reminder-link"
+MAX_WRONG_GUESSES = 10  # per address and window: a person mistyping never gets near it
+TOKEN_BYTES = 32
+UPCOMING = timedelta(days=120)
+
+
+class TooManyGuesses(Exception):
+    def __init__(self, wait_seconds: int) -> None:
+        super().__init__(wait_seconds)
+        self.wait_seconds = wait_seconds
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def link_url(token: str) -> str:
+    return f"{get_settings().base_url}/r/{token}"
+
+
+async def create_link(walls: TeamScope, client_id: int, language: str) -> str:
+    client = await require_client(walls, client_id)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    await ReminderLink.insert(ReminderLink(client=client["id"], team=client["team"], token_hash=_hash(token),
+                                           language=language if language in LANGUAGES else "fi",
+                                           created_by=walls.user.id))
+    await log_client_read(walls, client["id"], client["team"], "reminder_link", action="create")
+    return token
+
+
+async def client_links(walls: TeamScope, client_id: int) -> list[dict[str, Any]]:
+    links = await walls.select(ReminderLink, ReminderLink.id, ReminderLink.created_at, ReminderLink.language).where(
+        (ReminderLink.client == client_id) & ReminderLink.revoked_at.is_null()).order_by(ReminderLink.created_at)
+    if links:
+        phones: dict[int, int] = {}
+        for row in await PushSubscription.select(PushSubscription.link).where(
+                PushSubscription.link.is_in([link["id"] for link in links])):
+            phones[row["link"]] = phones.get(row["link"], 0) + 1
+        for link in links:
+            link["phones"] = phones.get(link["id"], 0)
+    return links
+
+
+async def revoke_link(walls: TeamScope, link_id: int) -> int:
+    """Stops the link and forgets its phones; returns the client's id."""
+    link = await walls.get(ReminderLink, link_id, ReminderLink.id, ReminderLink.client)
+    await ReminderLink.update({ReminderLink.revoked_at: utcnow()}).where(
+        (ReminderLink.id == link_id) & ReminderLink.revoked_at.is_null())
+    await PushSubscription.delete().where(PushSubscription.link == link_id)
+    return link["client"]
+
+
+async def open_link(token: str, address: str) -> dict[str, Any] | None:
+    """The live link of a token, or None; raises TooManyGuesses for an address that keeps guessing."""
+    wait = await guessing_wait(THROTTLE_SCOPE, address, MAX_WRONG_GUESSES)
+    if wait:
+        raise TooManyGuesses(wait)
+    link = None
+    if 20 <= len(token) <= 100:
+        link = await ReminderLink.select(ReminderLink.id, ReminderLink.client, ReminderLink.language).where(
+            (ReminderLink.token_hash == _hash(token)) & ReminderLink.revoked_at.is_null()).first()
+    if link is None:
+        await register_wrong_guess(THROTTLE_SCOPE, address)
+    return link
+
+
+async def upcoming_appointments(client_id: int) -> list[dict[str, Any]]:
+    """What the client sees on their own phone: when, where and with whom; never the workers' notes."""
+    now = utcnow()
+    return await Appointment.select(Appointment.id, Appointment.client, Appointment.starts_at, Appointment.place,
+                                    Appointment.with_whom, Appointment.remind_client).where(
+        (Appointment.client == client_id) & Appointment.cancelled_at.is_null() & (Appointment.starts_at > now)
+        & (Appointment.starts_at < now + UPCOMING)).order_by(Appointment.starts_at)
+
+
+async def link_phones(link_id: int) -> int:
+    return await PushSubscription.count().where(PushSubscription.link == link_id)

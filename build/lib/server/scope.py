@@ -1,0 +1,77 @@
+"""Team walls in one place: every query of team data goes through a TeamScope.
+
+A worker and a lead see their own team; an admin sees every team of the organisation (one
+installation serves one organisation). A row outside the scope answers 404, exactly like a row
+that does not exist, so ids of other teams cannot even be confirmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from piccolo.columns.combination import Where
+from piccolo.table import Table
+
+from server.accounts.sessions import CurrentUser
+from server.accounts.tables import Team
+
+MAX_ID = 2**31 - 1  # PostgreSQL serial ids are 32-bit
+
+
+@dataclass(frozen=True)
+class TeamScope:
+    user: CurrentUser
+    team_ids: tuple[int, ...]
+    # Set only on the read-only scope that break-the-glass opens to one client of another team
+    # (server.audit.glass); every use under it is logged with this reason.
+    glass_reason: str = ""
+
+    @property
+    def basis(self) -> str:
+        """Why this user may process the data, as the use log records it."""
+        return "break_glass" if self.glass_reason else "team"
+
+    def condition(self, table: type[Table]) -> Where:
+        # An empty scope matches nothing (is_in([]) is refused by Piccolo).
+        return table.team.is_in(list(self.team_ids) or [-1])  # type: ignore[attr-defined]
+
+    def select(self, table: type[Table], *columns: Any):
+        return table.select(*columns).where(self.condition(table))
+
+    def narrowed(self, team_id: int | None) -> TeamScope:
+        """The same walls around one of its teams (a lead's or admin's team filter); another team
+        narrows to nothing, exactly as if it did not exist."""
+        if team_id is None:
+            return self
+        return TeamScope(user=self.user, team_ids=(team_id,) if team_id in self.team_ids else ())
+
+    def filtered(self, team: str) -> TeamScope:
+        """A `?team=` filter as typed: empty keeps every team of the walls; anything that is not
+        one of them (another team, not a number) narrows to nothing."""
+        team = team.strip()
+        if not team:
+            return self
+        return self.narrowed(int(team) if team.isdigit() and len(team) < 10 else -1)
+
+    async def get(self, table: type[Table], row_id: int, *columns: Any) -> dict:
+        """One row of this scope as a dict, or 404 (also for ids no database row can have)."""
+        if not 1 <= row_id <= MAX_ID:
+            raise NotFoundException()
+        row = await self.select(table, *columns).where(table._meta.primary_key == row_id).first()
+        if row is None:
+            raise NotFoundException()
+        return row
+
+
+async def scope_for(user: CurrentUser) -> TeamScope:
+    if user.is_admin:
+        rows = await Team.select(Team.id).order_by(Team.id)
+        return TeamScope(user=user, team_ids=tuple(row["id"] for row in rows))
+    return TeamScope(user=user, team_ids=(user.team_id,) if user.team_id is not None else ())
+
+
+# How a handler asks for the scope: `walls: Walls` (provided once, app-wide, in server.app).
+Walls = NamedDependency[TeamScope]

@@ -1,0 +1,1 @@
+"""Service directory (palveluhakemisto) and referrals that are followed until the client got there."""

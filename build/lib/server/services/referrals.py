@@ -1,0 +1,157 @@
+"""Referrals (ohjaukset): a client guided to a service, followed until they really got there.
+
+Status moves forward only: referred → contacted → attended / not_attended / cancelled, and a step
+may skip `contacted`; nothing leaves an outcome. Every referral gets a follow-up a week later,
+"did the client get there?", for the pair; reaching an outcome ticks it done.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from litestar.exceptions import HTTPException
+
+from server.audit.disclosures import log_referral_disclosure
+from server.casework.clients import require_client
+from server.casework.tables import FollowUp, Visit
+from server.casework.validation import MAX_NOTES, InvalidInput, Reader
+from server.db.lifecycle import engine
+from server.i18n import N_, current_language
+from server.i18n import gettext as _
+from server.push.planner import plan_client
+from server.scope import TeamScope
+from server.services.tables import OUTCOMES, REFERRAL_STATUSES, Referral, Service
+from server.timeutil import local_today, local_zone, utcnow
+
+FOLLOW_UP_AFTER = timedelta(days=7)
+FOLLOW_UP_HOUR = 9
+NEXT_STEPS = {"referred": ("contacted", *OUTCOMES), "contacted": OUTCOMES}
+MAX_NOTE = 500
+
+_COLUMNS = (Referral.id, Referral.client, Referral.service, Referral.visit, Referral.followup, Referral.note,
+            Referral.status, Referral.referred_on, Referral.contacted_on, Referral.closed_on, Referral.created_by,
+            Referral.service.name_fi.as_alias("service_name_fi"), Referral.service.name_sv.as_alias("service_name_sv"),
+            Referral.service.name_en.as_alias("service_name_en"), Referral.service.phone.as_alias("service_phone"),
+            Referral.visit.uuid.as_alias("visit_uuid"))
+
+
+class StepNotAllowed(HTTPException):
+    status_code = 409
+    detail = "A referral moves only forward, and not from an outcome."
+
+
+def next_steps(status: str) -> tuple[str, ...]:
+    return NEXT_STEPS.get(status, ())
+
+
+def public_referral(row: dict[str, Any], language: str = "fi") -> dict[str, Any]:
+    return {
+        "id": row["id"], "client_id": row["client"], "service_id": row["service"],
+        "service_name": row.get(f"service_name_{language}") or row.get("service_name_fi"),
+        "service_phone": row.get("service_phone") or "",
+        "visit_id": str(row["visit_uuid"]) if row.get("visit_uuid") else None,
+        "followup_id": row["followup"], "note": row["note"], "status": row["status"],
+        "referred_on": row["referred_on"], "contacted_on": row["contacted_on"], "closed_on": row["closed_on"],
+        "next_steps": list(next_steps(row["status"])), "created_by": row["created_by"],
+    }
+
+
+async def _visit_of_client(walls: TeamScope, visit_uuid: Any, client_id: int) -> int | None:
+    if visit_uuid is None:
+        return None
+    visit = await walls.select(Visit, Visit.id, Visit.client).where(Visit.uuid == visit_uuid).first()
+    if visit is None or visit["client"] != client_id:
+        raise InvalidInput({"visit_id": N_("Not a visit with this client.")})
+    return visit["id"]
+
+
+async def require_service(service_id: int, field: str = "service_id") -> dict[str, Any]:
+    service = await Service.select(Service.id).where((Service.id == service_id) & Service.active.eq(True)).first()
+    if service is None:
+        raise InvalidInput({field: N_("No such service in the directory.")})
+    return service
+
+
+async def insert_referral(client: dict[str, Any], service_id: int, note: str, visit_pk: int | None,
+                          author: int) -> int:
+    """The referral and its week-later follow-up; inside the caller's transaction."""
+    due = datetime.combine(local_today() + FOLLOW_UP_AFTER, time(FOLLOW_UP_HOUR), tzinfo=local_zone())
+    followup = await FollowUp.insert(FollowUp(
+        team=client["team"], client=client["id"], pair=client["pair"], due_at=due, created_by=author,
+        # Not tied to the visit: the visit's own follow-up is the one its `followup_id` names.
+        note=_("Did the client get to the service? (referral)"))).returning(FollowUp.id)
+    rows = await Referral.insert(Referral(
+        team=client["team"], client=client["id"], service=service_id, visit=visit_pk, followup=followup[0]["id"],
+        note=note, status="referred", referred_on=local_today(), created_by=author)).returning(Referral.id)
+    service = await Service.select(Service.name_fi).where(Service.id == service_id).first()
+    await log_referral_disclosure(author, client, service["name_fi"] if service else str(service_id))
+    return rows[0]["id"]
+
+
+async def create_referral(walls: TeamScope, raw: dict[str, Any]) -> dict[str, Any]:
+    reader = Reader(raw)
+    client_id = reader.row_id("client_id", required=True)
+    service_id = reader.row_id("service_id", required=True)
+    note = reader.text("note", MAX_NOTE, multiline=True)
+    visit_uuid = reader.uuid("visit_id")
+    reader.done()
+    client = await require_client(walls, client_id)  # type: ignore[arg-type]
+    await require_service(service_id)  # type: ignore[arg-type]
+    visit_pk = await _visit_of_client(walls, visit_uuid, client["id"])
+    # A form sent twice on a weak signal: the same open referral made today is the one meant.
+    same = await walls.select(Referral, Referral.id).where(
+        (Referral.client == client["id"]) & (Referral.service == service_id) & (Referral.status == "referred")
+        & (Referral.referred_on == local_today()) & (Referral.created_by == walls.user.id)
+        & (Referral.note == note)).first()
+    if same is not None:
+        return await referral_detail(walls, same["id"])
+    async with engine().transaction():
+        referral_id = await insert_referral(client, service_id, note, visit_pk, walls.user.id)  # type: ignore[arg-type]
+        await plan_client(client["id"])
+    return await referral_detail(walls, referral_id)
+
+
+async def referral_detail(walls: TeamScope, referral_id: int) -> dict[str, Any]:
+    row = await walls.get(Referral, referral_id, *_COLUMNS)
+    return public_referral(row, current_language())
+
+
+async def set_referral_status(walls: TeamScope, referral_id: int, raw: dict[str, Any]) -> dict[str, Any]:
+    reader = Reader(raw)
+    status = reader.choice("status", REFERRAL_STATUSES)
+    if not status and "status" not in reader.errors:
+        reader.fail("status", N_("This field is required."))
+    reader.done()
+    current = await walls.get(Referral, referral_id, Referral.status, Referral.followup, Referral.client)
+    moved_client = current["client"]
+    if status == current["status"]:  # the same step sent twice (a double tap, a resent request)
+        return await referral_detail(walls, referral_id)
+    if status not in next_steps(current["status"]):
+        raise StepNotAllowed()
+    values: dict[Any, Any] = {Referral.status: status}
+    if status == "contacted":
+        values[Referral.contacted_on] = local_today()
+    else:
+        values[Referral.closed_on] = local_today()
+    async with engine().transaction():
+        # Only from the status just read: two people setting an outcome at once cannot both win.
+        moved = await Referral.update(values).where(
+            (Referral.id == referral_id) & walls.condition(Referral) & (Referral.status == current["status"])
+        ).returning(Referral.id)
+        if not moved:
+            raise StepNotAllowed()
+        if status in OUTCOMES and current["followup"] is not None:  # the question has its answer
+            await FollowUp.update({FollowUp.done_at: utcnow(), FollowUp.done_by: walls.user.id}).where(
+                (FollowUp.id == current["followup"]) & walls.condition(FollowUp) & FollowUp.done_at.is_null())
+            await plan_client(moved_client)  # the outcome is known: no check reminder
+    return await referral_detail(walls, referral_id)
+
+
+async def referrals_of_client(walls: TeamScope, client_id: int, open_only: bool = False) -> list[dict[str, Any]]:
+    await require_client(walls, client_id)
+    condition = walls.condition(Referral) & (Referral.client == client_id)
+    if open_only:
+        condition &= Referral.status.not_in(list(OUTCOMES))
+    rows = await Referral.select(*_COLUMNS).where(condition).order_by(Referral.id, ascending=False)
+    return [public_referral(row, current_language()) for row in rows]

@@ -1,0 +1,64 @@
+"""Who may reach a route. Routes are closed by default: `opt={"public": True}` opens one."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from server.settings import get_settings
+
+
+def requires_login(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    if handler.opt.get("public"):
+        return
+    if connection.scope.get("user") is None:
+        raise NotAuthorizedException()
+
+
+def requires_lead(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    user = connection.scope.get("user")
+    if user is None:
+        raise NotAuthorizedException()
+    if not user.is_lead:
+        raise PermissionDeniedException()
+
+
+def requires_admin(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    user = connection.scope.get("user")
+    if user is None:
+        raise NotAuthorizedException()
+    if not user.is_admin:
+        raise PermissionDeniedException()
+
+
+def api_description_visible(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """The OpenAPI description (/schema): for an admin in production, for anyone logged in while
+    developing and testing; everyone else gets the same 404 as for an address that does not
+    exist, so a scan learns nothing of the API (security.md §5 #46)."""
+    user = connection.scope.get("user")
+    allowed = user is not None and (user.is_admin or not get_settings().is_production)
+    if not allowed:
+        raise NotFoundException()
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def requires_same_origin(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """A change sent from another site is refused, even with a valid CSRF token (defence in depth
+    beside the token and SameSite=Lax): the browser's Origin, or failing that Sec-Fetch-Site,
+    must name this site. Requests without either (command-line clients) rely on the token."""
+    if connection.scope["method"] not in UNSAFE_METHODS:
+        return
+    origin = connection.headers.get("origin")
+    if origin is None:
+        if connection.headers.get("sec-fetch-site") == "cross-site":
+            raise PermissionDeniedException()
+        return
+    parts = urlsplit(origin)
+    own = urlsplit(get_settings().base_url)
+    if parts.netloc.lower() not in {connection.headers.get("host", "").lower(), own.netloc.lower()}:
+        raise PermissionDeniedException()

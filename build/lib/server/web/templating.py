@@ -1,0 +1,45 @@
+"""Jinja: autoescaped templates under web/templates, gettext, and Finnish-style date filters."""
+
+from __future__ import annotations
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from server import i18n
+from server.offline.texts import script_texts
+from server.push.vapid import public_key as push_public_key
+from server.web.assets import asset_url, asset_version, script_modules
+from server.web import labels
+from server.resources import TEMPLATE_DIR
+
+HTMX_VERSION = "2.0.11"
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(datetime=i18n.format_datetime, date=i18n.format_date, time=i18n.format_time)
+    env.globals.update(
+        current_language=i18n.current_language,
+        LANGUAGES=i18n.LANGUAGES,
+        LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
+        HTMX_VERSION=HTMX_VERSION,
+        asset=asset_url,
+        script_modules=script_modules,
+        asset_version=asset_version,
+        script_texts=script_texts,
+        push_public_key=push_public_key,
+        **labels.template_globals(),
+    )
+    return env
+
+
+def template_config() -> TemplateConfig:
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(make_environment()))
