@@ -92,6 +92,8 @@ class Settings:
     """Failed logins per account within the window before 429 (default 5)."""
     login_max_failures_per_address: int
     """Failed logins per client address within the window before 429 (default 20)."""
+    org_searches_per_day: int
+    """Searches of other teams' clients (break-the-glass) a user may make in 24 hours (default 10)."""
     login_window_minutes: int
     """Window for counting failed logins (default 15)."""
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
@@ -222,6 +224,7 @@ def load_settings() -> Settings:
         session_max_hours=_env_int("SESSION_MAX_HOURS", 12),
         login_max_failures_per_account=_env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
         login_max_failures_per_address=_env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        org_searches_per_day=_env_int("ORG_SEARCHES_PER_DAY", 10),
         login_window_minutes=_env_int("LOGIN_WINDOW_MINUTES", 15),
         trusted_proxies=_trusted_proxies(_env("TRUSTED_PROXIES")),
         mfa_required_roles=_roles("MFA_REQUIRED_ROLES", _env("MFA_REQUIRED_ROLES", "lead,admin")),

@@ -14,7 +14,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 # Environment names of the Settings fields (one name per field, as read in load_settings).
 ENVIRONMENT_NAMES = ["DATABASE_URL", "DATA_DIR", "SECRET_KEY", "BASE_URL", "TZ", "RINNALLA_ENV", "DEBUG",
                      "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "LOGIN_MAX_FAILURES_PER_ACCOUNT",
-                     "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_WINDOW_MINUTES", "TRUSTED_PROXIES",
+                     "LOGIN_MAX_FAILURES_PER_ADDRESS", "ORG_SEARCHES_PER_DAY", "LOGIN_WINDOW_MINUTES", "TRUSTED_PROXIES",
                      "MFA_REQUIRED_ROLES", "RINNALLA_RELEASE", "VAPID_PRIVATE_KEY", "PUSH_SUBJECT",
                      "PUSH_ENDPOINT_ALLOWLIST", "REMINDER_QUIET_HOURS", "METRICS_TOKEN", "LOG_FILE",
                      "CLIENT_RETENTION_YEARS", "LOG_RETENTION_YEARS"]
@@ -33,6 +33,7 @@ READ_BACK = [
     ("SESSION_MAX_HOURS", "10", "session_max_hours", 10),
     ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "7", "login_max_failures_per_account", 7),
     ("LOGIN_MAX_FAILURES_PER_ADDRESS", "30", "login_max_failures_per_address", 30),
+    ("ORG_SEARCHES_PER_DAY", "3", "org_searches_per_day", 3),
     ("LOGIN_WINDOW_MINUTES", "20", "login_window_minutes", 20),
     ("TRUSTED_PROXIES", "10.0.0.1, 10.0.0.0/24, fd00::/8", "trusted_proxies",
      (ipaddress.ip_network("10.0.0.1"), ipaddress.ip_network("10.0.0.0/24"), ipaddress.ip_network("fd00::/8"))),

@@ -77,7 +77,7 @@ async def test_the_leads_wipe_stops_the_calendar_feed_too(client, world):
     feed = "/calendar/" + page.text.split("/calendar/", 1)[1].split('"', 1)[0]
     client.cookies.clear()
     await login(client, "lena@example.org")
-    await post_form(client, f"/team/members/{world.alice}/end-sessions", {"wipe": "1"})
+    await post_form(client, f"/team/members/{world.alice}/end-sessions", {"wipe": "1", "confirm": "1"})
     assert (await client.get(feed)).status_code == 404
 
 
@@ -223,7 +223,13 @@ async def test_a_search_needs_the_birth_year_is_limited_and_shows_on_the_leads_p
     from tests.support.casework import api
     from tests.support.fixtures import login, post_form
 
-    monkeypatch.setenv("ORG_SEARCHES_PER_DAY", "3")
+    import dataclasses
+
+    from server.audit import glass
+    from server.settings import get_settings
+
+    three_a_day = dataclasses.replace(get_settings(), org_searches_per_day=3)
+    monkeypatch.setattr(glass, "get_settings", lambda: three_a_day)
     client_id = await make_client(world.team_a, "Makkara-Matti", birth_year=1978)
     await login(client, "dave@example.org")
     wrong_year = await post_form(client, "/clients/other-teams", {"q": "makk", "birth_year": "1979"})

@@ -14,7 +14,6 @@ for it (`ReasonNeeded`) instead of being shown the record.
 from __future__ import annotations
 
 import math
-import os
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +26,7 @@ from server.casework.clients import search_key
 from server.casework.tables import AccessLog, Client
 from server.validation import InvalidInput, Reader
 from server.i18n import N_
+from server.settings import get_settings
 from server.scope import MAX_ID, TeamScope
 from server.timeutil import utcnow
 
@@ -52,9 +52,6 @@ def needs_reason(walls: TeamScope, team_id: int) -> bool:
     return walls.user.is_admin and team_id != walls.user.team_id
 
 
-# Searches of other teams a user may make in 24 hours: an operator may change it with the
-# environment variable ORG_SEARCHES_PER_DAY (read here; default 10).
-DEFAULT_SEARCHES_PER_DAY = 10
 SEARCH_PERIOD = timedelta(hours=24)
 
 
@@ -65,8 +62,7 @@ class TooManySearches(Exception):
 
 
 def searches_per_day() -> int:
-    raw = os.environ.get("ORG_SEARCHES_PER_DAY", "").strip()
-    return int(raw) if raw.isdigit() else DEFAULT_SEARCHES_PER_DAY
+    return get_settings().org_searches_per_day
 
 
 def read_search(raw: dict[str, Any]) -> tuple[str, int | None]:

@@ -35,7 +35,7 @@ from server.services.directory import service_choices
 from server.services.refer_routes import refer_context
 from server.services.directory import directory_context
 from server.web.assets import asset_version, offline_assets
-from server.web.context import WIPE_HEADERS
+from server.accounts.middleware import WIPE_HEADERS
 
 NO_CACHE = {"Cache-Control": "no-cache"}
 SHELL_PAGES = ("offline", "visit", "anonymous", "outbox", "services", "refer", *FIELD_COPY_PAGES)
