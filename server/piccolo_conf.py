@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "server.dashboard.piccolo_app",
         "server.rhythm.piccolo_app",
         "server.audit.piccolo_app",
+        "server.pathway.piccolo_app",
     ]
 )
