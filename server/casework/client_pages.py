@@ -23,6 +23,7 @@ from server.casework.clients import (
 from server.casework.planning import client_appointments, client_followups, create_appointment, create_followup
 from server.casework.tables import THEMES
 from server.push.links import client_links
+from server.pathway.sections import path_section
 from server.casework.validation import InvalidInput, search_text
 from server.casework.visits import list_visits
 from server.audit.glass import reading_walls
@@ -162,7 +163,7 @@ async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: 
         "open_followups": [f for f in followups if f["done_at"] is None],
         "done_followups": [f for f in followups if f["done_at"] is not None],
         "days_to_release": days_to_release, "saved": saved, "form": form, "errors": errors or {},
-        "values": values or {}})
+        "values": values or {}, "path": await path_section(walls, client_id, form, errors, values)})
 
 
 async def glass_client_page(reading: TeamScope, client_id: int) -> Template:
