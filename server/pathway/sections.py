@@ -29,5 +29,5 @@ async def path_section(walls: TeamScope, client_id: int, form: str = "", errors:
             "reviews": list(reversed(reviews)), "progress": rows, "chart": progress_chart(rows) if rows else None,
             "due_on": due_on, "overdue": due_on is not None and due_on < today,
             "review_months": await review_months(client["team"]), "today": today.isoformat(),
-            "form": form, "errors": errors or {}, "values": values or {}, "max_goals": MAX_GOALS,
+            "form": form, "errors": errors or {}, "typed": values or {}, "max_goals": MAX_GOALS,
             "AREAS": REVIEW_AREAS, "KINDS": AGREEMENT_KINDS, "GOAL_STATUSES": GOAL_STATUSES, "LABELS": PATH_LABELS}
