@@ -26,6 +26,7 @@ from server.scope import TeamScope, scope_for
 from server.settings import PROJECT_ROOT, get_settings
 from server.offline import routes as offline_routes
 from server.pathway import api as pathway_api
+from server.pathway import link_pages as pathway_link_pages
 from server.pathway import pages as pathway_pages
 from server.rhythm import routes as rhythm_routes
 from server.push import link_routes as push_link_routes
@@ -68,7 +69,7 @@ def create_app() -> Litestar:
                         *casework_routes.ROUTES, *client_pages.ROUTES, *visit_pages.ROUTES, *casework_api.ROUTES,
                         *offline_routes.ROUTES, *service_routes.ROUTES, *service_api.ROUTES, *push_routes.ROUTES,
                         *push_link_routes.ROUTES, *dashboard_routes.ROUTES, *rhythm_routes.ROUTES, *audit_routes.ROUTES, *assets.ROUTES,
-                        *pathway_pages.ROUTES, *pathway_api.ROUTES,
+                        *pathway_pages.ROUTES, *pathway_api.ROUTES, *pathway_link_pages.ROUTES,
                         static],
         guards=[requires_same_origin, requires_login, requires_second_factor],
         dependencies={"walls": Provide(provide_scope)},
