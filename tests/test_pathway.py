@@ -231,3 +231,16 @@ async def test_a_review_due_shows_on_today_for_the_pair(client, world, client_id
     await api(client, "POST", f"/api/v1/clients/{client_id}/reviews", {"held_on": str(today),
                                                                         "scores": {"housing": 3}})
     assert 'data-review-due' not in (await client.get("/")).text
+
+
+async def test_the_demo_shows_agreements_goals_reviews_and_a_decline(db):
+    from server.accounts.tables import Team
+    from server.demo import seed_demo
+
+    await seed_demo()
+    assert await Agreement.count() >= 10 and await Goal.count() >= 20
+    assert await Review.count() > await Agreement.count()  # first reviews, and later ones with progress
+    assert await GoalChange.count().where(GoalChange.to_status == "reached") > 0
+    teams = [row["id"] for row in await Team.select(Team.id)]
+    assert await clients_with_declining_review(teams)
+    assert await Reminder.count().where(Reminder.kind == "agreement_end") >= 1
