@@ -8,6 +8,8 @@ import os
 import pytest
 from playwright.async_api import expect
 
+from server.push.tables import ReminderLink
+from server.timeutil import utcnow
 from tests.support.browser import PHONE, chromium
 from tests.support.live_server import live_server
 from tests.support.network import NetworkSwitch
@@ -31,7 +33,7 @@ async def shot(page, name: str) -> None:
 
 @pytest.mark.parametrize("language", ["fi", "sv"])
 async def test_the_client_agrees_on_the_page_and_the_copy_works_without_network(client, world, language):
-    path, _client_id = await make_path(client, world, language=language)
+    path, client_id = await make_path(client, world, language=language)
     async with live_server() as (server_url, _process), chromium() as browser:
         with NetworkSwitch(server_url) as net:
             context = await browser.new_context(**PHONE, locale="fi-FI")
@@ -66,6 +68,16 @@ async def test_the_client_agrees_on_the_page_and_the_copy_works_without_network(
                 await page.click("[data-sharing-off]")
                 await page.locator('[data-sharing="off"]').wait_for()
                 assert TOGETHER not in await page.content()
+
+                # The worker stops the link: the client gets a page saying so, and the copy goes.
+                await ReminderLink.update({ReminderLink.revoked_at: utcnow()}).where(ReminderLink.client == client_id)
+                answer = await page.goto(net.base_url + path)
+                assert answer.status == 410 and f'lang="{language}"' in await page.content()
+                await shot(page, f"link-{language}-ended")
+                kept = await page.evaluate(
+                    "(copy) => caches.open('client-link-copy').then((c) => c.match(copy)).then((r) => Boolean(r))",
+                    path + "/offline")
+                assert kept is False
             finally:
                 await context.close()
             assert net.errors == []

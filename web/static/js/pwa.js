@@ -58,7 +58,15 @@ async function registerLinkWorker(meta) {
 export async function registerServiceWorker() {
   if (!("serviceWorker" in navigator)) return null;
   const linkWorker = document.querySelector('meta[name="rinnalla-link-worker"]');
-  if (document.querySelector('meta[name="rinnalla-client-page"]')) return null; // a client's page: no app
+  const clientPage = document.querySelector('meta[name="rinnalla-client-page"]');
+  if (clientPage) {
+    // A client's page: never the workers' app. An ended link takes its own worker with it.
+    if (clientPage.content === "ended") {
+      const own = await navigator.serviceWorker.getRegistration(location.pathname).catch(() => null);
+      if (own && new URL(own.scope).pathname === location.pathname) await own.unregister();
+    }
+    return null;
+  }
   try {
     if (linkWorker) return await registerLinkWorker(linkWorker);
     const registration = await navigator.serviceWorker.register("/sw.js", { type: "module", scope: "/" });
