@@ -26,7 +26,7 @@ async def _answer(request: Request, walls: TeamScope, client_id: int, form: str 
                   values: dict | None = None) -> Template | Redirect:
     if request.htmx:
         # htmx swaps only 2xx answers: the section with its errors comes as 200, the plain form gets 422.
-        section = await path_section(walls, client_id, form, errors, values)
+        section = await path_section(walls, client_id, form, errors, values, log_as="client_page_path")
         return Template(SECTION, context={"path": section, "path_saved": "" if errors else form})
     if errors:
         return await _client_page(walls, client_id, form=form, errors=errors, values=values, status_code=422)

@@ -16,11 +16,14 @@ from server.timeutil import local_today
 
 
 async def path_section(walls: TeamScope, client_id: int, form: str = "", errors: dict | None = None,
-                       values: dict | None = None) -> dict[str, Any]:
+                       values: dict | None = None, log_as: str | None = None) -> dict[str, Any]:
+    """The section's data; `log_as` names the use-log row when the section is shown on its own
+    (an htmx swap). On the client page the page's own row covers it: one view, one row."""
     client = await require_client(walls, client_id)
     agreements = await agreements_of_client(walls, client_id, what=None)
     reviews = await reviews_of_client(walls, client_id, what=None)
-    await log_client_read(walls, client_id, client["team"], "client_page_path", object_="agreements,reviews")
+    if log_as:
+        await log_client_read(walls, client_id, client["team"], log_as, object_="agreements,reviews")
     rows = progress(reviews)
     due_on = await review_due_on(client_id, client["team"])
     today = local_today()
