@@ -244,3 +244,42 @@ async def test_the_demo_shows_agreements_goals_reviews_and_a_decline(db):
     teams = [row["id"] for row in await Team.select(Team.id)]
     assert await clients_with_declining_review(teams)
     assert await Reminder.count().where(Reminder.kind == "agreement_end") >= 1
+
+
+async def test_the_lock_screen_says_no_name_for_the_paths_reminders(client, world, client_id):
+    import json
+
+    from server.push.messages import payload
+
+    await login(client, "alice@example.org")
+    today = local_today()
+    await api(client, "POST", f"/api/v1/clients/{client_id}/agreements", {
+        "starts_on": str(today - timedelta(days=200)), "ends_on": str(today + timedelta(days=12)),
+        "goals": [{"text": "Oma asunto"}]})
+    rows = {row["kind"]: row for row in await Reminder.select().where(Reminder.client == client_id)}
+    for kind, words in (("agreement_end", "Sopimus päättyy 12 päivän päästä"), ("review_due", "arviointi")):
+        shown = json.loads(payload(rows[kind], "fi"))
+        assert words in shown["body"] and "Make" not in json.dumps(shown) and "Oma asunto" not in json.dumps(shown)
+        assert shown["url"] == f"/clients/{client_id}"
+    assert "Ett avtal upphör om 12 dagar" in json.loads(payload(rows["agreement_end"], "sv"))["body"]
+
+
+async def test_the_lead_sets_the_review_rhythm_and_the_due_date_follows(client, world, client_id):
+    await login(client, "alice@example.org")
+    today = local_today()
+    await api(client, "POST", f"/api/v1/clients/{client_id}/agreements", {
+        "starts_on": str(today - timedelta(days=10)), "ends_on": str(today + timedelta(days=300)),
+        "goals": [{"text": "Oma asunto"}]})
+    reviews = f"/api/v1/clients/{client_id}/reviews"
+    assert (await api(client, "GET", reviews)).json()["next_due_on"] == str(add_months(today - timedelta(days=10), 3))
+    assert (await client.get("/team/reviews")).status_code == 403
+    assert (await post_form(client, "/team/reviews", {"review_every_months": "1"})).status_code == 403
+    await post_form(client, "/logout")
+    await login(client, "lena@example.org")
+    assert (await post_form(client, "/team/reviews", {"review_every_months": "13"})).status_code == 422
+    saved = await post_form(client, "/team/reviews", {"review_every_months": "6"})
+    assert saved.status_code == 303
+    assert (await api(client, "GET", reviews)).json()["next_due_on"] == str(add_months(today - timedelta(days=10), 6))
+    keys = {row["dedupe_key"] for row in await Reminder.select().where(
+        (Reminder.client == client_id) & (Reminder.kind == "review_due") & (Reminder.state == "pending"))}
+    assert keys == {f"review:{client_id}:{add_months(today - timedelta(days=10), 6).isoformat()}"}

@@ -11,7 +11,8 @@ from server.pathway.tables import Agreement
 from server.timeutil import local_day_bounds, local_today
 
 AGREEMENT_NOTICE_DAYS = 30
-REVIEW_STILL_USEFUL = timedelta(days=30)  # an overdue review is still worth one reminder
+REVIEW_STILL_USEFUL = timedelta(days=30)
+OVERDUE_NOTICE = timedelta(days=1)  # a review long overdue (an agreement entered late) still gets one reminder
 
 
 async def path_reminders(client: dict[str, Any], now: datetime) -> list[Any]:
@@ -31,7 +32,7 @@ async def path_reminders(client: dict[str, Any], now: datetime) -> list[Any]:
     due_on = await review_due_on(client["id"], client["team"], today)
     if due_on is not None:
         due = _at_local(due_on, COUNTDOWN_HOUR)
-        event = local_day_bounds(due_on)[1] + REVIEW_STILL_USEFUL
+        event = max(local_day_bounds(due_on)[1] + REVIEW_STILL_USEFUL, now + OVERDUE_NOTICE)
         planned.append(Planned(f"review:{client['id']}:{due_on.isoformat()}", "review_due", "pair",
                                f"review:{client['id']}", held(due, event), event, subject_id=client["id"]))
     return planned
