@@ -8,6 +8,7 @@ from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath
 
 from server.i18n import gettext as _
+from server.casework.clients import require_client
 from server.pathway import agreements, reviews
 from server.pathway.tables import REVIEW_AREAS
 from server.scope import Walls
@@ -16,7 +17,7 @@ from server.web.limits import json_object
 
 @post("/api/v1/clients/{client_id:int}/agreements", status_code=201)
 async def api_create_agreement(request: Request, walls: Walls, client_id: FromPath[int]) -> Response:
-    await agreements.require_client(walls, client_id)  # another team's client: 404 before the body is read
+    await require_client(walls, client_id)  # another team's client: 404 before the body is read
     agreement = await agreements.create_agreement(walls, client_id, await json_object(request))
     return Response(agreement, status_code=201)
 
@@ -46,14 +47,14 @@ async def api_update_goal(request: Request, walls: Walls, goal_id: FromPath[int]
 
 @post("/api/v1/clients/{client_id:int}/reviews", status_code=201)
 async def api_create_review(request: Request, walls: Walls, client_id: FromPath[int]) -> Response:
-    await agreements.require_client(walls, client_id)
+    await require_client(walls, client_id)
     return Response(await reviews.create_review(walls, client_id, await json_object(request)), status_code=201)
 
 
 @get("/api/v1/clients/{client_id:int}/reviews")
 async def api_list_reviews(walls: Walls, client_id: FromPath[int]) -> dict[str, Any]:
     items = await reviews.reviews_of_client(walls, client_id, what="api_reviews")
-    client = await agreements.require_client(walls, client_id)
+    client = await require_client(walls, client_id)
     due_on = await reviews.review_due_on(client_id, client["team"])
     return {"items": items, "total": len(items), "progress": reviews.progress(items), "next_due_on": due_on}
 

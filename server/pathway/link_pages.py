@@ -3,7 +3,7 @@ service worker (scoped to the link alone, so the worker's app is never installed
 
 from __future__ import annotations
 
-from litestar import Request, Response, get, post
+from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 

@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 
 from server.casework.client_pages import _client_page
 from server.casework.validation import InvalidInput
+from server.casework.clients import require_client
 from server.pathway import agreements, reviews
 from server.pathway.sections import path_section
 from server.scope import TeamScope, Walls
@@ -47,7 +48,7 @@ async def _save(request: Request, walls: TeamScope, client_id: int, form: str,
 
 @post("/clients/{client_id:int}/agreements")
 async def add_agreement(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
-    await agreements.require_client(walls, client_id)
+    await require_client(walls, client_id)
     boxes: dict[str, str] = {}
 
     def to_body(raw: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +77,7 @@ async def goal_status(request: Request, walls: Walls, goal_id: FromPath[int]) ->
 
 @post("/clients/{client_id:int}/reviews")
 async def add_review(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
-    await agreements.require_client(walls, client_id)
+    await require_client(walls, client_id)
     return await _save(request, walls, client_id, "review",
                        lambda body: reviews.create_review(walls, client_id, body), reviews.review_form_to_body,
                        reviews.form_errors)
