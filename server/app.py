@@ -27,6 +27,9 @@ from server.scope import TeamScope, scope_for
 from server.resources import STATIC_DIR
 from server.settings import get_settings
 from server.offline import routes as offline_routes
+from server.pathway import api as pathway_api
+from server.pathway import link_pages as pathway_link_pages
+from server.pathway import pages as pathway_pages
 from server.rhythm import routes as rhythm_routes
 from server.push import link_routes as push_link_routes
 from server.push import routes as push_routes
@@ -73,6 +76,7 @@ def create_app() -> Litestar:
                         *offline_routes.ROUTES, *service_routes.ROUTES, *service_api.ROUTES, *push_routes.ROUTES,
                         *push_link_routes.ROUTES, *dashboard_routes.ROUTES, *rhythm_routes.ROUTES, *audit_routes.ROUTES, *assets.ROUTES,
                         *release_routes.ROUTES,
+                        *pathway_pages.ROUTES, *pathway_api.ROUTES, *pathway_link_pages.ROUTES,
                         static],
         guards=[requires_same_origin, requires_login, requires_second_factor],
         dependencies={"walls": Provide(provide_scope)},

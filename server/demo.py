@@ -19,6 +19,7 @@ from server.casework.tables import (
 )
 from server.casework.clients import search_key
 from server.db.lifecycle import engine
+from server.pathway.demo import create_demo_paths
 from server.push.planner import plan_all_clients
 from server.release.tables import ReleasePlanItem
 from server.rhythm.hours import KOKOA_CENTS_PER_HOUR
@@ -254,6 +255,7 @@ async def seed_demo() -> list[tuple[str, str]]:
             await _create_casework()
             await _create_rhythm()
             await _create_path()
+            await create_demo_paths()
             await plan_all_clients()
             await plan_all_supervision()
     rows = await User.select(User.email, User.role, User.team.name.as_alias("team")).where(

@@ -17,5 +17,6 @@ APP_REGISTRY = AppRegistry(
         "server.rhythm.piccolo_app",
         "server.audit.piccolo_app",
         "server.release.piccolo_app",
+        "server.pathway.piccolo_app",
     ]
 )

@@ -82,7 +82,8 @@ async def test_a_revoked_link_is_gone_with_its_phones(client, world, push_servic
     assert "1 puhelin ottaa muistutuksia" in page.text
     assert (await api(client, "DELETE", f"/api/v1/reminder-links/{link_id}")).status_code == 204
     client.cookies.clear()
-    assert (await client.get(path)).status_code == 404
+    assert (await client.get(path)).status_code == 410  # the client's "this link has ended" page
+    assert (await client.get(f"{path}/manifest.webmanifest")).status_code == 404
     assert await PushSubscription.count() == 0
 
 

@@ -33,6 +33,7 @@ from server.release.plan import page_section as release_plan_section
 from server.validation import InvalidInput, search_text
 from server.casework.presence import with_present_names
 from server.casework.attendees import visit_clients
+from server.pathway.sections import path_section
 from server.casework.visits import list_visits
 from server.audit.glass import ReasonNeeded, reading_walls
 from server.audit.pages import admin_reason_page
@@ -234,7 +235,7 @@ async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: 
         "open_followups": [f for f in followups if f["done_at"] is None],
         "done_followups": [f for f in followups if f["done_at"] is not None],
         "days_to_release": days_to_release, "saved": saved, "form": form, "errors": errors or {},
-        "values": values or {},
+        "values": values or {}, "path": await path_section(walls, client_id, form, errors, values),
         **await release_plan_section(client, *((errors, values) if form == "release_plan" else ()))})
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from server.casework.tables import Appointment, Client, FollowUp
@@ -18,6 +18,7 @@ class Today:
     appointments: list[dict]
     releases: list[dict]
     active_clients: int
+    reviews_due: list[dict] = field(default_factory=list)  # server.pathway: due within a week or overdue
 
 
 def _mine(scope: TeamScope, table):
@@ -57,5 +58,9 @@ async def todays_work(scope: TeamScope) -> Today:
     for row in releases:
         row["days_left"] = (row["release_date"] - today).days
     active = await Client.count().where(_mine(scope, Client) & (Client.status == "active"))
-    return Today(followups=followups, appointments=appointments, releases=releases, active_clients=active)
+    from server.pathway.reviews import reviews_due  # the path builds on casework
+
+    reviews = await reviews_due(scope, mine_only=not scope.user.is_lead)
+    return Today(followups=followups, appointments=appointments, releases=releases, active_clients=active,
+                 reviews_due=reviews)
 

@@ -18,6 +18,7 @@ from server.web.limits import json_object
 from server.casework.calendar import client_appointment_ics
 from server.validation import InvalidInput
 from server.i18n import N_, set_language
+from server.pathway.sharing import client_view
 from server.push import links, subscriptions
 from server.push.vapid import public_key
 from server.web.client_address import client_address
@@ -26,12 +27,12 @@ PUBLIC = {"public": True}
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-async def _link(request: Request, token: str) -> dict[str, Any]:
+async def _link(request: Request, token: str, ended_too: bool = False) -> dict[str, Any]:
     try:
         link = await links.open_link(token, client_address(request))
     except links.TooManyGuesses as wait:
         raise TooManyRequestsException(headers={"Retry-After": str(wait.wait_seconds)}) from None
-    if link is None:
+    if link is None or (link["ended"] and not ended_too):
         raise NotFoundException()
     set_language(link["language"])
     return link
@@ -39,17 +40,20 @@ async def _link(request: Request, token: str) -> dict[str, Any]:
 
 @get("/r/{token:str}", opt=PUBLIC)
 async def link_page(request: Request, token: FromPath[str]) -> Template:
-    link = await _link(request, token)
+    link = await _link(request, token, ended_too=True)
+    if link["ended"]:  # said to the client in their language, with nothing of theirs on it
+        return Template("pages/client_link_ended.html", status_code=410, headers=NO_STORE)
     return Template("pages/client_link.html", headers=NO_STORE, context={
         "appointments": await links.upcoming_appointments(link["client"]), "token": token,
-        "phones": await links.link_phones(link["id"]), "public_key": public_key()})
+        "phones": await links.link_phones(link["id"]), "public_key": public_key(),
+        "path": await client_view(link)})
 
 
 @get("/r/{token:str}/manifest.webmanifest", opt=PUBLIC)
 async def link_manifest(request: Request, token: FromPath[str]) -> Response:
     """Added to an iPhone's home screen (the only way it takes pushes), the app opens this link."""
     await _link(request, token)
-    body = {"name": "Rinnalla", "short_name": "Rinnalla", "start_url": f"/r/{token}", "scope": "/",
+    body = {"name": "Rinnalla", "short_name": "Rinnalla", "start_url": f"/r/{token}", "scope": f"/r/{token}",
             "display": "standalone", "background_color": "#ffffff", "theme_color": "#00005e",
             "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
                       {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png"}]}

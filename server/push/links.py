@@ -79,17 +79,21 @@ async def revoke_link(walls: TeamScope, link_id: int) -> int:
 
 
 async def open_link(token: str, address: str) -> dict[str, Any] | None:
-    """The live link of a token, or None; raises TooManyGuesses for an address that keeps guessing.
+    """The link of a token, or None; raises TooManyGuesses for an address that keeps guessing.
 
     A right token always opens: the wrong guesses are counted per address, and a client on the
     same shelter Wi-Fi as someone guessing must still reach their own page (a 256-bit token is
-    not found by guessing, so letting it through gives a guesser nothing).
-    """
+    not found by guessing, so letting it through gives a guesser nothing). A link that was
+    stopped, or whose client's work has ended, is found with `ended` set: the client then gets a
+    page saying so (a right token is no wrong guess)."""
     link = None
     if 20 <= len(token) <= 100:
-        link = await ReminderLink.select(ReminderLink.id, ReminderLink.client, ReminderLink.language).where(
-            (ReminderLink.token_hash == _hash(token)) & ReminderLink.revoked_at.is_null()).first()
+        link = await ReminderLink.select(ReminderLink.id, ReminderLink.client, ReminderLink.team,
+                                         ReminderLink.language, ReminderLink.revoked_at,
+                                         ReminderLink.client.status.as_alias("client_status")).where(
+            ReminderLink.token_hash == _hash(token)).first()
     if link is not None:
+        link["ended"] = link["revoked_at"] is not None or link["client_status"] == "closed"
         return link
     wait = await guessing_wait(THROTTLE_SCOPE, address, MAX_WRONG_GUESSES)
     if wait:

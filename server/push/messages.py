@@ -70,6 +70,12 @@ def payload(reminder: dict[str, Any], language: str, now: datetime | None = None
         body = _appointment_text(reminder["event_at"], language, now)
     elif kind == "followup":
         body = t.gettext("A follow-up is due. Open Rinnalla.")
+    elif kind == "agreement_end":
+        days = max(0, (to_local(reminder["event_at"] - timedelta(minutes=1)).date() - to_local(now).date()).days)
+        body = t.ngettext("An agreement ends in %(days)s day. Open Rinnalla.",
+                          "An agreement ends in %(days)s days. Open Rinnalla.", days) % {"days": days}
+    elif kind == "review_due":
+        body = t.gettext("A review with a client is due. Open Rinnalla.")
     elif kind == "referral":
         body = t.gettext("A referral waits for its outcome. Open Rinnalla.")
     elif kind == "debrief":

@@ -155,6 +155,9 @@ async def desired_reminders(client: dict[str, Any], now: datetime) -> list[Plann
         (Appointment.client == client["id"]) & Appointment.cancelled_at.is_null() & (Appointment.starts_at > now))
     for row in appointments:
         planned += appointment_reminders(row, rules)
+    from server.pathway.reminders import path_reminders  # the path builds on this module
+
+    planned += await path_reminders(client, now)
     return drop_passed(planned, now)
 
 

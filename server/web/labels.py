@@ -68,7 +68,8 @@ LABELS: dict[str, dict[str, str]] = {
                        "observation": N_("Observation, interview or audit")},
     "pay_basis": {"salary": N_("Salary"), "fee": N_("Fee"), "volunteer": N_("Volunteer")},
     "saved": {"referral": N_("Referral saved."), "visit": N_("Visit saved."), "client": N_("Client saved."), "followup": N_("Follow-up added."),
-              "appointment": N_("Appointment added."), "release_plan": N_("Release plan saved.")},
+              "appointment": N_("Appointment added."), "release_plan": N_("Release plan saved."),
+              "agreement": N_("Agreement saved."), "goal": N_("Goal changed."), "review": N_("Review saved.")},
     # The use log and the disclosure log, as the client's log report names them.
     "use": {"read": N_("Viewed"), "create": N_("Recorded"), "update": N_("Changed"), "delete": N_("Deleted"),
             "search": N_("Found in a search"), "export": N_("Exported"), "status": N_("Status changed"),

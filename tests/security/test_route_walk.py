@@ -45,6 +45,8 @@ TEAM_A_OBJECT: dict[str, tuple[Callable[[TeamA], str], str]] = {
     "session_id": (lambda a: str(a.alice_session), str(MISSING_ID)),
     "file_name": (lambda a: f"{a.appointment}.ics", f"{MISSING_ID}.ics"),  # /appointments/{id}.ics
     "pair_id": (lambda a: str(a.pair), str(MISSING_ID)),
+    "agreement_id": (lambda a: str(a.agreement), str(MISSING_ID)),
+    "goal_id": (lambda a: str(a.goal), str(MISSING_ID)),
 }
 
 # Routes with parameters that are not walked, each with why. A new route lands here only by decision.
@@ -56,6 +58,8 @@ EXEMPT = {
     "/r/{token:str}/appointments/{file_name:str}": "link token",
     "/r/{token:str}/subscription": "link token",
     "/r/{token:str}/subscription/remove": "link token",
+    "/r/{token:str}/sharing": "link token",
+    "/r/{token:str}/offline": "link token",
     "/calendar/{file_name:str}": "calendar feed token",
     # A new member's invitation to set a password: a secret token, used once; a wrong, used or
     # expired one is 404 (tests/test_team_manage.py).
@@ -185,6 +189,7 @@ async def test_the_walk_reaches_team_a_objects_for_their_own_team(client, world)
     await login(client, "lena@example.org")
     for path in ("/clients/{client_id:int}", "/api/v1/visits/{visit_id:str}", "/api/v1/referrals/{referral_id:int}",
                  "/appointments/{file_name:str}", "/api/v1/clients/{client_id:int}",
-                 "/api/v1/clients/{client_id:int}/release-plan"):
+                 "/api/v1/clients/{client_id:int}/release-plan",
+                 "/api/v1/agreements/{agreement_id:int}", "/api/v1/clients/{client_id:int}/reviews"):
         response = await client.get(fill(path, lambda name: TEAM_A_OBJECT[name][0](team_a)))
         assert response.status_code == 200, path

@@ -39,6 +39,8 @@ class TeamA:
     alice: int
     alice_email: str = "alice@example.org"
     pair: int = 0
+    agreement: int = 0
+    goal: int = 0
     texts: list[str] = field(default_factory=list)
 
 
@@ -74,10 +76,16 @@ async def make_team_a(world) -> TeamA:
         subscription = _ok(await api(phone, "POST", "/api/v1/push/subscriptions",
                                      {"endpoint": PHONE_ENDPOINT, "keys": _phone_keys()}))
         debrief = _ok(await api(phone, "POST", "/api/v1/debriefs", {"load": 4, "notes": f"{MARKER} ilta"}))
+        agreement = _ok(await api(phone, "POST", f"/api/v1/clients/{client['id']}/agreements",
+                                  {"starts_on": "2026-01-01", "ends_on": "2027-01-01",
+                                   "goals": [{"text": f"{MARKER} oma asunto"}]}))
+        _ok(await api(phone, "POST", f"/api/v1/clients/{client['id']}/reviews",
+                      {"held_on": "2026-06-01", "scores": {"housing": 2}, "notes": f"{MARKER} arviointi"}))
     session = await UserSession.select(UserSession.id).where(UserSession.user == world.alice).first()
     return TeamA(client=client["id"], visit=visit_id, followup=followup["id"], appointment=appointment["id"],
                  referral=referral["id"], link=link, subscription=subscription["id"], debrief=debrief["id"],
-                 alice_session=session["id"], alice=world.alice, pair=pair)
+                 alice_session=session["id"], alice=world.alice, pair=pair, agreement=agreement["id"],
+                 goal=agreement["goals"][0]["id"])
 
 
 def _phone_keys() -> dict[str, str]:

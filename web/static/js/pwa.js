@@ -43,9 +43,32 @@ function offerUpdates(registration) {
   });
 }
 
+// A client's link page has a worker of its own, scoped to the link (the workers' app never lands
+// on a client's phone); it keeps an offline copy, and says when the copy is on the phone.
+async function registerLinkWorker(meta) {
+  const registration = await navigator.serviceWorker.register(meta.content, { scope: meta.dataset.scope });
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data?.type === "copy") document.documentElement.dataset.linkCopy = event.data.ready ? "ready" : "none";
+  });
+  const ready = await navigator.serviceWorker.ready;
+  ready.active?.postMessage({ type: "refresh-copy" });
+  return registration;
+}
+
 export async function registerServiceWorker() {
   if (!("serviceWorker" in navigator)) return null;
+  const linkWorker = document.querySelector('meta[name="rinnalla-link-worker"]');
+  const clientPage = document.querySelector('meta[name="rinnalla-client-page"]');
+  if (clientPage) {
+    // A client's page: never the workers' app. An ended link takes its own worker with it.
+    if (clientPage.content === "ended") {
+      const own = await navigator.serviceWorker.getRegistration(location.pathname).catch(() => null);
+      if (own && new URL(own.scope).pathname === location.pathname) await own.unregister();
+    }
+    return null;
+  }
   try {
+    if (linkWorker) return await registerLinkWorker(linkWorker);
     const registration = await navigator.serviceWorker.register("/sw.js", { type: "module", scope: "/" });
     offerUpdates(registration);
     return registration;

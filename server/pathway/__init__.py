@@ -1,0 +1,1 @@
+"""The client's path: the agreement and its goals, and reviews with a structured interview."""
