@@ -14,8 +14,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.plugins.htmx import HTMXTemplate
 from litestar.response import Redirect, Template
 
-from server.services.directory import service_choices
-from server.services.referrals import create_referral, referrals_of_client, set_referral_status
+from server.services.referrals import create_referral, set_referral_status
 from server.accounts.tables import Pair
 from server.audit.uselog import access_log_rows, log_client_read, log_client_reads
 from server.casework.clients import (
@@ -26,19 +25,13 @@ from server.casework import conflicts
 from server.casework.versions import StaleVersion
 from server.i18n import format_date, gettext as _
 from server.web.labels import label
-from server.casework.planning import client_appointments, client_followups, create_appointment, create_followup
+from server.casework.planning import create_appointment, create_followup
 from server.casework.tables import THEMES
-from server.push.links import client_links
-from server.release.plan import page_section as release_plan_section
 from server.validation import InvalidInput, search_text
-from server.casework.presence import with_present_names
-from server.casework.attendees import visit_clients
-from server.pathway.sections import path_section
-from server.casework.visits import list_visits
 from server.audit.glass import ReasonNeeded, reading_walls
 from server.audit.pages import admin_reason_page
+from server.casework.client_view import client_page_template, glass_client_page
 from server.scope import TeamScope, Walls
-from server.timeutil import local_today
 from server.web.forms import form_dict
 from server.web.guards import requires_lead
 
@@ -216,44 +209,6 @@ async def edit_client(request: Request, walls: Walls, client_id: FromPath[int]) 
     return Redirect(f"/clients/{client_id}?saved=client{done}", status_code=303)
 
 
-async def _client_page(walls: TeamScope, client_id: int, saved: str = "", form: str = "",
-                       errors: dict | None = None, values: dict | None = None, status_code: int = 200) -> Template:
-    """The client page; `form` names the add-form to show open with its errors and typed values."""
-    client = await client_detail(walls, client_id)
-    await log_client_read(walls, client_id, client["team"], "client_page")
-    visits, _total = await list_visits(walls, client_id, limit=30, offset=0)
-    await with_present_names(visits)
-    # A group visit's note on this page is the other attendees' data too.
-    await log_client_reads(walls, [other for other in visit_clients(visits) if other != client_id], "client_page_group")
-    followups = await client_followups(walls, client_id)
-    appointments = await client_appointments(walls, client_id)
-    days_to_release = (client["release_date"] - local_today()).days if client["release_date"] else None
-    return Template("pages/client.html", status_code=status_code, context={
-        "client": client, "visits": visits, "followups": followups, "appointments": appointments,
-        "referrals": await referrals_of_client(walls, client_id), "service_choices": await service_choices(),
-        "reminder_links": await client_links(walls, client_id),
-        "open_followups": [f for f in followups if f["done_at"] is None],
-        "done_followups": [f for f in followups if f["done_at"] is not None],
-        "days_to_release": days_to_release, "saved": saved, "form": form, "errors": errors or {},
-        "values": values or {}, "path": await path_section(walls, client_id, form, errors, values),
-        **await release_plan_section(client, *((errors, values) if form == "release_plan" else ()))})
-
-
-async def glass_client_page(reading: TeamScope, client_id: int) -> Template:
-    """Another team's client opened with break-the-glass: read only, no forms, the reason on top."""
-    client = await client_detail(reading, client_id)
-    await log_client_read(reading, client_id, client["team"], "client_page")
-    visits, _total = await list_visits(reading, client_id, limit=30, offset=0)
-    await with_present_names(visits)
-    await log_client_reads(reading, [other for other in visit_clients(visits) if other != client_id],
-                           "client_page_group")
-    followups = await client_followups(reading, client_id)
-    return Template("pages/client_glass.html", context={
-        "client": client, "visits": visits, "reason": reading.glass_reason,
-        "appointments": await client_appointments(reading, client_id),
-        "open_followups": [f for f in followups if f["done_at"] is None]})
-
-
 @get("/clients/{client_id:int}", name="client")
 async def client_page(walls: Walls, client_id: FromPath[int], saved: FromQuery[str] = "") -> Template:
     try:
@@ -262,7 +217,7 @@ async def client_page(walls: Walls, client_id: FromPath[int], saved: FromQuery[s
         return await admin_reason_page(client_id)
     if reading.glass_reason:
         return await glass_client_page(reading, client_id)
-    return await _client_page(walls, client_id, saved=saved)
+    return await client_page_template(walls, client_id, saved=saved)
 
 
 async def _add_to_client(request: Request, walls: TeamScope, client_id: int, create, form: str) -> Template | Redirect:
@@ -271,7 +226,7 @@ async def _add_to_client(request: Request, walls: TeamScope, client_id: int, cre
     try:
         await create(walls, raw)
     except InvalidInput as problem:
-        return await _client_page(walls, client_id, form=form, errors=problem.errors, values=raw, status_code=422)
+        return await client_page_template(walls, client_id, form=form, errors=problem.errors, values=raw, status_code=422)
     return Redirect(f"/clients/{client_id}?saved={form}#{form}s", status_code=303)
 
 

@@ -6,7 +6,7 @@ load counts each active client in a heavy phase `HEAVY_WEIGHT` times:
 
 - a release from prison within 30 days,
 - a visit with crisis work within the last 14 days (also a group visit they took part in),
-- a review showing decline (the goals-and-reviews work provides this; see `declining_reviews`).
+- a review showing decline (server/pathway/reviews.py).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
+from server.pathway.reviews import clients_with_declining_review
 from server.casework.tables import Client, Visit, VisitAction, VisitAttendee
 from server.scope import TeamScope
 from server.timeutil import local_day_bounds
@@ -23,14 +24,8 @@ RELEASE_DAYS = 30
 CRISIS_DAYS = 14
 
 
-async def no_reviews_yet(team_ids: tuple[int, ...]) -> set[int]:
-    """Stands in for `clients_with_declining_review(team_ids) -> set[int]` of the reviews module,
-    which does not exist on this branch; wired in at the merge (assign it to `declining_reviews`)."""
-    return set()
-
-
-# The review-decline criterion, pluggable: a function of the team ids giving client ids.
-declining_reviews: Callable[[tuple[int, ...]], Awaitable[set[int]]] = no_reviews_yet
+# The review-decline criterion: a function of the team ids giving client ids (a test may swap it).
+declining_reviews: Callable[[tuple[int, ...]], Awaitable[set[int]]] = clients_with_declining_review
 
 
 async def heavy_per_pair(walls: TeamScope, today: date) -> dict[int | None, int]:

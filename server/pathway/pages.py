@@ -11,7 +11,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.casework.client_pages import _client_page
+from server.casework.client_view import client_page_template
 from server.validation import InvalidInput
 from server.casework.clients import require_client
 from server.pathway import agreements, reviews
@@ -30,7 +30,7 @@ async def _answer(request: Request, walls: TeamScope, client_id: int, form: str 
         section = await path_section(walls, client_id, form, errors, values, log_as="client_page_path")
         return Template(SECTION, context={"path": section, "path_saved": "" if errors else form})
     if errors:
-        return await _client_page(walls, client_id, form=form, errors=errors, values=values, status_code=422)
+        return await client_page_template(walls, client_id, form=form, errors=errors, values=values, status_code=422)
     return Redirect(f"/clients/{client_id}?saved={form}#path", status_code=303)
 
 

@@ -7,36 +7,20 @@ address that keeps guessing gets 429.
 
 from __future__ import annotations
 
-from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.exceptions import NotFoundException, TooManyRequestsException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
 from server.web.limits import json_object
 from server.casework.calendar import client_appointment_ics
 from server.validation import InvalidInput
-from server.i18n import N_, set_language
+from server.i18n import N_
 from server.pathway.sharing import client_view
 from server.push import links, subscriptions
+from server.push.link_access import NO_STORE, PUBLIC, link_of_request as _link
 from server.push.vapid import public_key
-from server.web.client_address import client_address
-
-PUBLIC = {"public": True}
-NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-
-
-async def _link(request: Request, token: str, ended_too: bool = False) -> dict[str, Any]:
-    try:
-        link = await links.open_link(token, client_address(request))
-    except links.TooManyGuesses as wait:
-        raise TooManyRequestsException(headers={"Retry-After": str(wait.wait_seconds)}) from None
-    if link is None or (link["ended"] and not ended_too):
-        raise NotFoundException()
-    set_language(link["language"])
-    return link
-
 
 @get("/r/{token:str}", opt=PUBLIC)
 async def link_page(request: Request, token: FromPath[str]) -> Template:

@@ -12,7 +12,7 @@ from litestar import Request, get, post, put
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from server.casework.client_pages import _client_page
+from server.casework.client_view import client_page_template
 from server.casework.tables import Client
 from server.validation import InvalidInput
 from server.release.plan import form_errors, form_items, page_section, release_plan, save_release_plan
@@ -52,7 +52,7 @@ async def save_release_plan_form(request: Request, walls: Walls, client_id: From
     if not request.headers.get("hx-request"):
         if problem is None:
             return Redirect(f"/clients/{client_id}?saved=release_plan#release-plan", status_code=303)
-        return await _client_page(walls, client_id, form="release_plan", errors=form_errors(problem.errors),
+        return await client_page_template(walls, client_id, form="release_plan", errors=form_errors(problem.errors),
                                   values=raw, status_code=422)
     client = await walls.get(Client, client_id, Client.id, Client.team, Client.pair, Client.release_date,
                              Client.release_type, Client.status)
