@@ -7,7 +7,7 @@ from urllib.parse import unquote, urlsplit
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
-from server.db.sqlite_engine import KeptSQLiteEngine
+from server.db.sqlite_engine import KeptSQLiteEngine, private_directory
 from server.settings import Settings
 
 
@@ -24,6 +24,6 @@ def postgres_config(database_url: str) -> dict:
 
 def make_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
-        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        return KeptSQLiteEngine(path=str(settings.sqlite_path))
+        private_directory(settings.sqlite_path.parent)
+        return KeptSQLiteEngine(path=str(settings.sqlite_path), synchronous=settings.sqlite_synchronous)
     return PostgresEngine(config=postgres_config(settings.database_url))
