@@ -31,6 +31,21 @@ async def log_client_read(walls: TeamScope, client_id: int, team_id: int, what: 
     await chain.append(AccessLog, [use_row(walls, client_id, team_id, what, action, object_)])
 
 
+# What a write did to a client's data, as the use log records it.
+WRITE_ACTIONS = ("create", "update", "status", "delete")
+
+
+async def log_client_write(walls: TeamScope, client_id: int, team_id: int, action: str, object_: str = "client") -> None:
+    """One row for one change to a client's data (`object_`: "client", or kind:id such as
+    "followup:12"). Called by the service function that made the change, whichever route (form,
+    htmx, API) asked for it, so no route can forget; inside the service's transaction when it has
+    one, so the row stands or falls with the change."""
+    if action not in WRITE_ACTIONS:
+        raise ValueError(f"not a write action: {action}")
+    what = f"{object_.split(':', 1)[0]}_{action}"
+    await chain.append(AccessLog, [use_row(walls, client_id, team_id, what, action, object_)])
+
+
 async def log_client_reads(walls: TeamScope, client_ids: list[int | None], what: str, action: str = "read",
                            object_: str = "client") -> None:
     """One row per client whose data a list, search or download showed."""

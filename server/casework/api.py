@@ -114,7 +114,6 @@ async def api_create_visit(request: Request, walls: Walls) -> Response:
         raise NotAuthorizedException()
     visit, created = await record_visit(walls, read_visit(await json_object(request), require_id=True))
     metrics.visit_received(created)
-    await log_client_reads(walls, [visit["client_id"]], "api_visit_create" if created else "api_visit_replay")
     return Response(visit, status_code=201 if created else 200)
 
 
