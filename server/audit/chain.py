@@ -115,10 +115,11 @@ async def _append_now(table: type[Table], rows: list[dict[str, Any]]) -> None:
             this_hash = link_hash(table, previous, row)
             linked.append({**row, "prev_hash": previous, "hash": this_hash})
             previous = this_hash
-        if len(linked) == 1:  # a request's own row: the prepared statement
+        if len(linked) == 1:  # a request's own row
             await statements.insert_one.fetch(*[linked[0][column] for column in statements.columns])
-        else:  # a group commit's batch: one multi-row insert
-            await table.insert(*[table(**row) for row in linked])
+        else:  # a list's rows, or a group commit's batch
+            await statements.insert_one.execute_many([tuple(row[column] for column in statements.columns)
+                                                      for row in linked])
 
 
 class GroupCommit:

@@ -49,6 +49,25 @@ class Statement:
                 await connection.close()
         return [dict(row) for row in rows]
 
+    async def execute_many(self, rows: list[tuple]) -> None:
+        """The statement (a write) once per row of parameters, in one call."""
+        db = engine()
+        if isinstance(db, KeptSQLiteEngine):
+            await db.execute_many(self.sqlite, rows)
+            return
+        transaction = db.current_transaction.get()
+        if transaction is not None:
+            await transaction.connection.executemany(self.postgres, rows)
+        elif db.pool is not None:
+            async with db.pool.acquire() as connection:
+                await connection.executemany(self.postgres, rows)
+        else:
+            connection = await db.get_new_connection()
+            try:
+                await connection.executemany(self.postgres, rows)
+            finally:
+                await connection.close()
+
     async def first(self, *args: Any) -> dict[str, Any] | None:
         rows = await self.fetch(*args)
         return rows[0] if rows else None

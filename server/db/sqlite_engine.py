@@ -428,6 +428,26 @@ class KeptSQLiteEngine(SQLiteEngine):
         query building): in the current transaction, on a reader, or as an autocommit write."""
         return await self._route(query, list(args))
 
+    async def execute_many(self, query: str, rows: list[tuple]) -> None:
+        """One write statement for many rows (sqlite3's executemany), in the current transaction
+        or as one unit of the group."""
+        transaction = self.current_transaction.get()
+        if transaction is not None:
+            if transaction.connection is None:
+                raise RuntimeError("a query ran in a transaction that had already ended")
+            transaction.connection.raw.executemany(query, rows)
+            return
+        connection = await self.acquire_writer()
+        clean, committed = False, None
+        try:
+            await self.open_group()
+            connection.raw.executemany(query, rows)
+            committed = self.join_group()
+            clean = True
+        finally:
+            self.release_writer(clean=clean)
+        await asyncio.shield(committed)
+
     # -- Piccolo's entry points -----------------------------------------------------------
 
     async def run_querystring(self, querystring: QueryString, in_pool: bool = False):
