@@ -135,6 +135,15 @@ def prefill_bare(path: Path) -> None:
     connection.close()
 
 
+def bare_postgres() -> tuple[str, str]:
+    """A scratch database of its own for the bare insert (Rinnalla's is bench/visits.py's)."""
+    name = f"rinnalla_bare_{os.getpid()}"
+    subprocess.run([PY, "-c", f"import asyncio, asyncpg\nasync def m():\n c = await asyncpg.connect({vb.PG_ADMIN!r})\n"
+                    f" await c.execute('DROP DATABASE IF EXISTS {name} WITH (FORCE)')\n"
+                    f" await c.execute('CREATE DATABASE {name}')\n await c.close()\nasyncio.run(m())"], check=True)
+    return vb.PG_ADMIN.rsplit("/", 1)[0] + "/" + name, name
+
+
 def sqlite3_connect(path: Path):
     import sqlite3
 
@@ -243,7 +252,7 @@ def main() -> None:
     try:
         bare_db = work / "bare.sqlite"
         prefill_bare(bare_db)
-        bare_pg_url, bare_pg = vb.database_url("postgres", str(work))
+        bare_pg_url, bare_pg = bare_postgres()
         pg_names.append(bare_pg)
         hello = Server("hello", uvicorn("bench.bare_apps:app", 8301), 8301, {"BARE_APP": "hello", "PYTHONPATH": str(ROOT)})
         kept = Server("kept", uvicorn("bench.bare_apps:app", 8302), 8302,
