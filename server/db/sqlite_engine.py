@@ -321,16 +321,23 @@ class KeptSQLiteEngine(SQLiteEngine):
 
     async def _committer(self) -> None:
         lock = self._write_lock
-        await self.acquire_writer()
+        if lock is None or self._group is None:
+            return
+        await lock.acquire()
         clean = False
         try:
-            await self._commit_group()
+            if self._write_lock is lock and self._writer is not None:  # else: closed meanwhile
+                if self._writer_dirty:  # see acquire_writer
+                    self.drop_group(RuntimeError("a transaction could not be closed cleanly"))
+                    if self._writer.in_transaction:
+                        await self._writer.execute("ROLLBACK")
+                    self._writer_dirty = False
+                await self._commit_group()
             clean = True
         finally:
-            if self._write_lock is lock:
-                self.release_writer(clean=clean)
-            elif lock is not None:  # the pool was closed (and its group committed) meanwhile
-                lock.release()
+            if not clean and self._write_lock is lock:
+                self._writer_dirty = True
+            lock.release()
 
     async def _commit_group(self) -> None:
         """With the writer held: COMMIT the open group (one fsync), answer its units, checkpoint."""
@@ -347,7 +354,10 @@ class KeptSQLiteEngine(SQLiteEngine):
             except Exception as exc:  # noqa: BLE001 - handed to every unit of the group
                 error = exc
         if error is not None and raw.in_transaction:
-            raw.execute("ROLLBACK")
+            try:
+                raw.execute("ROLLBACK")
+            except sqlite3.Error:  # the next holder of the writer rolls it back (acquire_writer)
+                self._writer_dirty = True
         for done in group:
             if not done.done():
                 done.set_exception(error) if error is not None else done.set_result(None)
