@@ -24,7 +24,7 @@ from server.casework.tables import (
 )
 from server.casework.validation import MAX_ANONYMOUS, MAX_NOTES, InvalidInput, Reader
 from server.db.lifecycle import engine
-from server.db.prepared import Statement
+from server.db.prepared import Statement, on_sqlite
 from server.i18n import N_
 from server.push.planner import plan_client
 from server.rhythm.debriefs import remind_to_debrief
@@ -113,6 +113,18 @@ _INSERT_VISIT = Statement(
     "INSERT INTO visit (uuid, team, client, anonymous_count, occurred_at, place, kind, notes, together_with_client, "
     "created_by, received_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
     "ON CONFLICT (uuid) DO NOTHING RETURNING id")
+# PostgreSQL: the visit and its workers, themes and actions in one round trip (SQLite runs the
+# statements inline, where a round trip costs nothing: it uses _INSERT_VISIT and _insert_parts).
+_INSERT_VISIT_WITH_PARTS = Statement("SELECT 1", postgres="""
+WITH v AS (
+  INSERT INTO visit (uuid, team, client, anonymous_count, occurred_at, place, kind, notes, together_with_client,
+                     created_by, received_at)
+  VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) ON CONFLICT (uuid) DO NOTHING RETURNING id),
+w AS (INSERT INTO visit_worker (visit, "user") SELECT v.id, unnest({}::integer[]) FROM v),
+t AS (INSERT INTO visit_theme (visit, theme) SELECT v.id, unnest({}::text[]) FROM v),
+a AS (INSERT INTO visit_action (visit, action) SELECT v.id, unnest({}::text[]) FROM v)
+SELECT id FROM v
+""")
 # A stored visit and its parts in one query: the replay's whole answer.
 _STORED_SQL = """
 SELECT v.id, v.uuid, v.team, v.client, v.anonymous_count, v.occurred_at, v.place, v.kind, v.notes,
@@ -184,13 +196,18 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
         await require_service(visit.refer_service_id, "refer_service_id")
     received_at = utcnow()
     async with engine().transaction():
-        inserted = await _INSERT_VISIT.fetch(
-            visit.visit_id, team_id, visit.client_id, visit.anonymous_count, visit.occurred_at, visit.place,
-            visit.kind, visit.notes, visit.together_with_client, walls.user.id, received_at)
+        values = (visit.visit_id, team_id, visit.client_id, visit.anonymous_count, visit.occurred_at, visit.place,
+                  visit.kind, visit.notes, visit.together_with_client, walls.user.id, received_at)
+        parts_stored = not on_sqlite()
+        if parts_stored:
+            inserted = await _INSERT_VISIT_WITH_PARTS.fetch(*values, workers, visit.themes, visit.actions)
+        else:
+            inserted = await _INSERT_VISIT.fetch(*values)
         if not inserted:  # stored meanwhile by a concurrent delivery (or another user's id)
             stored = await _STORED.first(visit.visit_id)
         else:
-            followup_id = await _store_parts(inserted[0]["id"], visit, workers, team_id, pair_id, walls.user.id)
+            followup_id = await _store_parts(inserted[0]["id"], visit, workers, team_id, pair_id, walls.user.id,
+                                             parts_stored)
             if visit.client_id is not None and (visit.followup_on or visit.refer_service_id):
                 # Reminders also for what arrived late by sync (a passed moment is sent once, not never).
                 await plan_client(visit.client_id)
@@ -212,11 +229,12 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
 
 
 async def _store_parts(visit_pk: int, visit: VisitInput, workers: list[int], team_id: int, pair_id: int | None,
-                       author: int) -> int | None:
-    """Workers, themes, actions and the follow-up of a new visit; returns the follow-up's id."""
+                       author: int, parts_stored: bool = False) -> int | None:
+    """Workers, themes, actions (unless the insert stored them) and the follow-up of a new visit;
+    returns the follow-up's id."""
     for table, values in (("visit_worker", workers), ("visit_theme", visit.themes),
                           ("visit_action", visit.actions)):
-        if values:
+        if values and not parts_stored:
             await _insert_parts(table, len(values)).fetch(*[arg for value in values for arg in (visit_pk, value)])
     if visit.refer_service_id is not None and visit.client_id is not None:  # "referred during the visit"
         client = {"id": visit.client_id, "team": team_id, "pair": pair_id}
