@@ -20,7 +20,7 @@ Last run (2026-12-06, 2 shared CPUs with a load average of 8-14 from other jobs,
 replays 328 vs 258; the WAL after each saturating run 5.2 MiB (FULL) and at most 8.1 MiB (the
 8 MiB checkpoint bound plus one group), where 0.3.0 left 415 MB after 15 s. Group commit makes
 FULL's fsync (about 3 ms on this disk) one per group instead of one per visit, so it no longer
-decides the throughput; on a quiet machine expect FULL within noise of NORMAL.
+decides the throughput (not yet measured on a quiet machine).
 """
 
 from __future__ import annotations
