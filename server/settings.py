@@ -118,9 +118,6 @@ class Settings:
     Archives' figure for substance-use services)."""
     log_retention_years: int = 12
     """Years the use and disclosure logs are kept before `rinnalla purge` removes the oldest rows."""
-    sqlite_synchronous: str = "FULL"
-    """SQLite only: FULL (default) answers a write once it is fsynced to disk; NORMAL may lose the
-    last moments' acknowledged writes in a power cut (never corrupts). bench/visits.py measures both."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -238,15 +235,7 @@ def load_settings() -> Settings:
         log_file=_env("LOG_FILE").strip(),
         client_retention_years=_env_int("CLIENT_RETENTION_YEARS", 10),
         log_retention_years=_env_int("LOG_RETENTION_YEARS", 12),
-        sqlite_synchronous=_sqlite_synchronous(_env("SQLITE_SYNCHRONOUS", "FULL")),
     )
-
-
-def _sqlite_synchronous(raw: str) -> str:
-    mode = raw.strip().upper() or "FULL"
-    if mode not in {"FULL", "NORMAL"}:
-        raise SettingsError(f"SQLITE_SYNCHRONOUS must be FULL or NORMAL, got {raw!r}")
-    return mode
 
 
 @lru_cache(maxsize=1)
