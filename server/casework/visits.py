@@ -146,7 +146,7 @@ def _insert_parts(table: str, count: int) -> Statement:
     statement = _PART_INSERTS.get((table, count))
     if statement is None:
         values = ", ".join(["({}, {})"] * count)
-        statement = Statement(f'INSERT INTO {table} (visit, {_PART_TABLES[table]}) VALUES {values}')
+        statement = Statement(f'INSERT INTO {table} (visit, {_PART_TABLES[table]}) VALUES {values}')  # nosec B608 # names from _PART_TABLES, values are placeholders
         _PART_INSERTS[(table, count)] = statement
     return statement
 
