@@ -10,6 +10,17 @@ stored ids (the offline queue resending); the caseload page. Open loop: 50 phone
 visit at a fixed rate, latency counted from when each request was due.
 The database is seeded with N clients and M visits first. PostgreSQL: a scratch database on
 127.0.0.1:5432 (TEST_POSTGRES_URL), dropped afterwards.
+SQLite runs twice by default: `sqlite` with the shipped synchronous=FULL (a write is answered once
+it is fsynced) and `sqlite-normal` with SQLITE_SYNCHRONOUS=NORMAL, to quote what FULL costs; the
+WAL file's size is read after each saturating run (it must stay bounded, see
+server/db/sqlite_engine.py).
+
+Last run (2026-12-06, 2 shared CPUs with a load average of 8-14 from other jobs, 300 clients,
+3,000 visits, 2 x 5 s, c=50): visit POST fresh 233 req/s with FULL vs 240 with NORMAL (0.97x),
+replays 328 vs 258; the WAL after each saturating run 5.2 MiB (FULL) and at most 8.1 MiB (the
+8 MiB checkpoint bound plus one group), where 0.3.0 left 415 MB after 15 s. Group commit makes
+FULL's fsync (about 3 ms on this disk) one per group instead of one per visit, so it no longer
+decides the throughput (not yet measured on a quiet machine).
 """
 
 from __future__ import annotations
@@ -185,7 +196,7 @@ def login(base_url: str) -> tuple[str, str]:
 
 
 def database_url(kind: str, data_dir: str) -> tuple[str, str | None]:
-    if kind == "sqlite":
+    if kind.startswith("sqlite"):
         return f"sqlite:///{data_dir}/bench.sqlite", None
     name = f"rinnalla_bench_{os.getpid()}"
     subprocess.run([PY, "-c", f"import asyncio, asyncpg\nasync def m():\n c = await asyncpg.connect({PG_ADMIN!r})\n"
@@ -204,8 +215,10 @@ def drop_database(name: str | None) -> None:
 def bench_database(kind: str, args: argparse.Namespace, work: Path) -> list[dict]:
     data_dir = tempfile.mkdtemp(prefix=f"rinnalla-bench-{kind}-")
     url, pg_name = database_url(kind, data_dir)
-    env = {**os.environ, "DATA_DIR": data_dir, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "DATA_DIR": data_dir, "DATABASE_URL": url, "PYTHONPATH": str(ROOT),
+           "SQLITE_SYNCHRONOUS": "NORMAL" if kind == "sqlite-normal" else "FULL"}
     env.pop("RINNALLA_FAST_HASHES", None)
+    wal = Path(data_dir) / "bench.sqlite-wal"
     replay_file = work / "replay.txt"
     replay_file.write_text("\n".join(str(uuid.uuid4()) for _ in range(1000)))
     rows = []
@@ -214,7 +227,7 @@ def bench_database(kind: str, args: argparse.Namespace, work: Path) -> list[dict
         seeded = subprocess.run([PY, "-c", SEED, str(args.clients), str(args.visits), str(replay_file), PASSWORD],
                                 env=env, check=True, capture_output=True, text=True)
         client_id = seeded.stdout.strip().splitlines()[-1]
-        port = 8200 + (0 if kind == "sqlite" else 1)
+        port = 8200 + {"sqlite": 0, "sqlite-normal": 2}.get(kind, 1)
         server = subprocess.Popen(["taskset", "-c", "0", PY, "-m", "server.cli", "serve", "--port", str(port)],
                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
@@ -244,11 +257,13 @@ def bench_database(kind: str, args: argparse.Namespace, work: Path) -> list[dict
                 wrk(url_, 3, args.connections, script, {**wrk_env, **extra})  # warm-up
                 runs = [wrk(url_, args.seconds, args.connections, script, {**wrk_env, **extra})
                         for _ in range(args.runs)]
+                wal_after = wal.stat().st_size if wal.exists() else None
                 rows.append({"database": kind, "case": label, "runs": runs,
                              **{k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")},
-                             "errors": sum(r["errors"] for r in runs)})
+                             "errors": sum(r["errors"] for r in runs), "wal": wal_after})
                 print(f"  {kind:8} {label:28} {rows[-1]['rps']:8.0f} req/s  p50 {rows[-1]['p50']:6.1f} ms  "
-                      f"p99 {rows[-1]['p99']:6.1f} ms  non-2xx {rows[-1]['errors']}", file=sys.stderr, flush=True)
+                      f"p99 {rows[-1]['p99']:6.1f} ms  non-2xx {rows[-1]['errors']}  WAL {wal_after}",
+                      file=sys.stderr, flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -265,7 +280,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--databases", default="sqlite,sqlite-normal,postgres",
+                        help="sqlite (synchronous=FULL, as shipped), sqlite-normal, postgres")
     parser.add_argument("--open-loop-rates", default="50,100", type=lambda v: [int(x) for x in v.split(",") if x],
                         help="offered visit POSTs per second, spread over --connections phones (open loop)")
     args = parser.parse_args()
@@ -279,12 +295,20 @@ def main() -> None:
     print(f"\nSeeded {args.clients} clients and {args.visits} visits; uvicorn 1 worker on CPU 0, wrk -c{args.connections} "
           f"on CPU 1, {args.runs} x {args.seconds} s, medians. Machine: {os.cpu_count()} CPUs, "
           f"{os.uname().sysname} {os.uname().release}.\n")
-    print("| database | case | req/s | p50 ms | p99 ms | non-2xx | runs req/s |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+    print("| database | case | req/s | p50 ms | p99 ms | non-2xx | runs req/s | WAL after |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |")
     for row in rows:
         runs = " / ".join(f"{r['rps']:.0f}" for r in row["runs"])
+        wal = "" if row.get("wal") is None else f"{row['wal'] / 2**20:.1f} MiB"
         print(f"| {row['database']} | {row['case']} | {row['rps']:.0f} | {row['p50']:.1f} | {row['p99']:.1f} | "
-              f"{row['errors']} | {runs} |")
+              f"{row['errors']} | {runs} | {wal} |")
+    full = {r["case"]: r for r in rows if r["database"] == "sqlite"}
+    normal = {r["case"]: r for r in rows if r["database"] == "sqlite-normal"}
+    for case in full.keys() & normal.keys():
+        if "visit POST" in case and normal[case]["rps"]:
+            print(f"\nsynchronous=FULL vs NORMAL, {case}: {full[case]['rps']:.0f} vs {normal[case]['rps']:.0f} req/s "
+                  f"({full[case]['rps'] / normal[case]['rps']:.2f}x), p99 {full[case]['p99']:.1f} vs "
+                  f"{normal[case]['p99']:.1f} ms")
 
 
 if __name__ == "__main__":

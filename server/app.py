@@ -16,7 +16,7 @@ from litestar.static_files import create_static_files_router
 
 from server.accounts import routes as account_routes
 from server.accounts import team_manage, team_routes
-from server.accounts.mfa_gate import SecondFactorRequired, requires_second_factor, second_factor_required_handler
+from server.accounts.mfa_gate import SecondFactorRequired, second_factor_required_handler
 from server.audit import routes as audit_routes
 from server.casework import api as casework_api
 from server.casework import client_pages, visit_pages
@@ -41,7 +41,7 @@ from server.observability import metrics
 from server.observability.logs import configure_logging
 from server.accounts.middleware import RequestContextMiddleware
 from server.web.errors import EXCEPTION_HANDLERS
-from server.web.guards import api_description_visible, requires_login, requires_same_origin
+from server.web.guards import api_description_visible, app_guards
 from server.web.limits import MAX_BODY_BYTES, plausible_path_and_query
 from server.web.security_headers import add_security_headers
 from server.web.templating import template_config
@@ -78,7 +78,7 @@ def create_app() -> Litestar:
                         *release_routes.ROUTES,
                         *pathway_pages.ROUTES, *pathway_api.ROUTES, *pathway_link_pages.ROUTES,
                         static],
-        guards=[requires_same_origin, requires_login, requires_second_factor],
+        guards=[app_guards],
         dependencies={"walls": Provide(provide_scope)},
         middleware=[metrics.ObservabilityMiddleware(), RequestContextMiddleware()],
         # Files and the worker script carry no form: no CSRF cookie on responses that caches share.

@@ -48,7 +48,9 @@ def kept_in_data_dir(data_dir: Path, name: str, make: Callable[[], str]) -> str:
     path = data_dir / name
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    if not data_dir.exists():  # the data directory holds keys and the database: only ours to read
+        data_dir.mkdir(parents=True, mode=0o700, exist_ok=True)
+        os.chmod(data_dir, 0o700)
     value = make()
     # O_EXCL: two processes starting at once must not each write their own.
     try:

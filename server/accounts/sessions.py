@@ -15,6 +15,7 @@ from server.push.tables import PushSubscription
 from server.accounts import devices
 from server.accounts.tables import Pair, User, UserSession
 from server.casework.tables import CalendarFeed
+from server.db.prepared import Statement
 from server.settings import get_settings
 from server.timeutil import utcnow
 
@@ -73,8 +74,8 @@ def live_sessions(now: datetime):
 
 
 # One query per request for who is logged in (user, team, current pair and partner): this runs
-# before every page and API call, so it is written as plain SQL rather than four ORM joins.
-_RESOLVE_SQL = """
+# before every page and API call, so it is a prepared statement rather than four ORM joins.
+_RESOLVE = Statement("""
 SELECT s.id AS session_id, s.last_seen_at, u.id AS user_id, u.email, u.display_name, u.role, u.language,
        u.totp_enabled_at,
        t.id AS team_id, t.name AS team_name, p.id AS pair_id, partner.id AS partner_id,
@@ -89,7 +90,8 @@ WHERE s.token_hash = {} AND s.revoked_at IS NULL AND s.expires_at > {} AND s.las
       AND u.is_active = {}
 ORDER BY p.id
 LIMIT 1
-"""
+""")
+_TOUCH = Statement("UPDATE user_session SET last_seen_at = {} WHERE id = {}")
 
 
 async def resolve_session(token: str) -> CurrentUser | None:
@@ -97,12 +99,11 @@ async def resolve_session(token: str) -> CurrentUser | None:
         return None
     now = utcnow()
     idle = timedelta(minutes=get_settings().session_idle_minutes)
-    rows = await UserSession.raw(_RESOLVE_SQL, hash_token(token), now, now - idle, True)
-    if not rows:
+    row = await _RESOLVE.first(hash_token(token), now, now - idle, True)
+    if row is None:
         return None
-    row = rows[0]
     if now - row["last_seen_at"] > TOUCH_INTERVAL:
-        await UserSession.update({UserSession.last_seen_at: now}).where(UserSession.id == row["session_id"])
+        await _TOUCH.fetch(now, row["session_id"])
     return CurrentUser(
         id=row["user_id"], email=row["email"], display_name=row["display_name"], role=row["role"],
         team_id=row["team_id"], team_name=row["team_name"], language=row["language"] or "",

@@ -20,6 +20,7 @@ from typing import Any
 from piccolo.table import Table
 
 from server.db.lifecycle import engine
+from server.db.prepared import Statement
 from server.settings import get_settings
 
 GENESIS = "0" * 64
@@ -46,10 +47,35 @@ def link_hash(table: type[Table], prev_hash: str, row: dict[str, Any]) -> str:
     return hashlib.sha256(f"{prev_hash}\n{encoded}".encode("utf-8")).hexdigest()
 
 
+_ADVISORY_LOCK = Statement("SELECT pg_advisory_xact_lock({})")
+
+
+class _ChainStatements:
+    """The head read and the one-row append of a chained table, prepared once (a use-log row is
+    written on every visit and page of a client)."""
+
+    def __init__(self, table: type[Table]) -> None:
+        name = table._meta.tablename
+        columns = (*CHAINED_COLUMNS[name], "prev_hash", "hash")
+        self.columns = columns
+        self.head = Statement(f'SELECT hash FROM "{name}" ORDER BY id DESC LIMIT 1')  # nosec B608 # names from CHAINED_COLUMNS
+        self.insert_one = Statement(f'INSERT INTO "{name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) '  # nosec B608
+                                    f'VALUES ({", ".join(["{}"] * len(columns))})')
+
+
+_STATEMENTS: dict[str, _ChainStatements] = {}
+
+
+def _statements(table: type[Table]) -> _ChainStatements:
+    name = table._meta.tablename
+    if name not in _STATEMENTS:
+        _STATEMENTS[name] = _ChainStatements(table)
+    return _STATEMENTS[name]
+
+
 async def _lock(table: type[Table]) -> None:
     if not get_settings().is_sqlite:  # SQLite: the transaction already holds the only writer
-        key = zlib.crc32(table._meta.tablename.encode())
-        await table.raw("SELECT pg_advisory_xact_lock({})", key)
+        await _ADVISORY_LOCK.fetch(zlib.crc32(table._meta.tablename.encode()))
 
 
 async def chain_start(table: type[Table]) -> str:
@@ -78,17 +104,22 @@ async def append(table: type[Table], rows: list[dict[str, Any]]) -> None:
 
 
 async def _append_now(table: type[Table], rows: list[dict[str, Any]]) -> None:
+    statements = _statements(table)
     async with engine().transaction():
         await _lock(table)
-        last = await table.select(table.hash).order_by(table.id, ascending=False).first()  # type: ignore[attr-defined]
+        last = await statements.head.first()
         previous = last["hash"] if last else await chain_start(table)
         linked = []
         for row in rows:
             row["at"] = row["at"].astimezone(timezone.utc)
             this_hash = link_hash(table, previous, row)
-            linked.append(table(**row, prev_hash=previous, hash=this_hash))
+            linked.append({**row, "prev_hash": previous, "hash": this_hash})
             previous = this_hash
-        await table.insert(*linked)
+        if len(linked) == 1:  # a request's own row
+            await statements.insert_one.fetch(*[linked[0][column] for column in statements.columns])
+        else:  # a list's rows, or a group commit's batch
+            await statements.insert_one.execute_many([tuple(row[column] for column in statements.columns)
+                                                      for row in linked])
 
 
 class GroupCommit:

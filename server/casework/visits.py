@@ -28,10 +28,11 @@ from server.casework.tables import (
 )
 from server.validation import MAX_ANONYMOUS, MAX_NOTES, InvalidInput, Reader
 from server.db.lifecycle import engine
+from server.db.prepared import Statement, on_sqlite
 from server.i18n import N_
 from server.push.planner import plan_client
 from server.rhythm.debriefs import remind_to_debrief
-from server.scope import TeamScope
+from server.scope import MAX_ID, TeamScope
 from server.services.referrals import insert_referral, require_service
 from server.timeutil import local_zone, utcnow
 
@@ -117,11 +118,77 @@ async def _team_and_pair(walls: TeamScope, visit: VisitInput) -> tuple[int, int 
         return await require_attendees(walls, visit.client_ids), None
     if visit.client_id is not None:
         # A client not (or no longer) in this user's teams answers 404, as any foreign id.
-        client = await require_client(walls, visit.client_id)
+        client = await _client_behind_wall(walls, visit.client_id)
         return client["team"], client["pair"]
     if walls.user.team_id is None:
         raise InvalidInput({"client_id": N_("Choose a client, or give the number of people met anonymously.")})
     return walls.user.team_id, walls.user.pair_id
+
+
+# The hot statements of a visit POST, prepared once (server/db/prepared.py).
+_CLIENT = Statement("SELECT id, team, pair FROM client WHERE id = {}")
+_INSERT_VISIT = Statement(
+    "INSERT INTO visit (uuid, team, client, anonymous_count, occurred_at, place, kind, notes, together_with_client, "
+    "created_by, received_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
+    "ON CONFLICT (uuid) DO NOTHING RETURNING id")
+# PostgreSQL: the visit and its workers, themes and actions in one round trip (SQLite runs the
+# statements inline, where a round trip costs nothing: it uses _INSERT_VISIT and _insert_parts).
+_INSERT_VISIT_WITH_PARTS = Statement("SELECT 1", postgres="""
+WITH v AS (
+  INSERT INTO visit (uuid, team, client, anonymous_count, occurred_at, place, kind, notes, together_with_client,
+                     created_by, received_at)
+  VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) ON CONFLICT (uuid) DO NOTHING RETURNING id),
+w AS (INSERT INTO visit_worker (visit, "user") SELECT v.id, unnest({}::integer[]) FROM v),
+t AS (INSERT INTO visit_theme (visit, theme) SELECT v.id, unnest({}::text[]) FROM v),
+a AS (INSERT INTO visit_action (visit, action) SELECT v.id, unnest({}::text[]) FROM v)
+SELECT id FROM v
+""")
+# A stored visit and its parts in one query: the replay's whole answer.
+_STORED_SQL = """
+SELECT v.id, v.uuid, v.team, v.client, v.anonymous_count, v.occurred_at, v.place, v.kind, v.notes,
+       v.together_with_client, v.created_by, v.received_at,
+       (SELECT {agg}(theme, ',') FROM visit_theme WHERE visit = v.id) AS themes,
+       (SELECT {agg}(action, ',') FROM visit_action WHERE visit = v.id) AS actions,
+       (SELECT {agg}({user}, ',') FROM visit_worker WHERE visit = v.id) AS workers,
+       (SELECT min(id) FROM followup WHERE visit = v.id) AS followup_id
+FROM visit v WHERE v.uuid = {{}}
+"""
+_STORED = Statement(_STORED_SQL.format(agg="group_concat", user='"user"'),
+                    postgres=_STORED_SQL.format(agg="string_agg", user='"user"::text'))
+_PART_TABLES = {"visit_worker": '"user"', "visit_theme": "theme", "visit_action": "action"}
+_PART_INSERTS: dict[tuple[str, int], Statement] = {}
+
+
+def _insert_parts(table: str, count: int) -> Statement:
+    """INSERT of `count` rows into one of the visit's part tables (one statement per size, kept)."""
+    statement = _PART_INSERTS.get((table, count))
+    if statement is None:
+        values = ", ".join(["({}, {})"] * count)
+        statement = Statement(f'INSERT INTO {table} (visit, {_PART_TABLES[table]}) VALUES {values}')  # nosec B608 # names from _PART_TABLES, values are placeholders
+        _PART_INSERTS[(table, count)] = statement
+    return statement
+
+
+async def _client_behind_wall(walls: TeamScope, client_id: int) -> dict[str, Any]:
+    """The client's team and pair, or 404: `require_client`'s wall as one prepared statement."""
+    row = await _CLIENT.first(client_id) if 1 <= client_id <= MAX_ID else None
+    if row is None or row["team"] not in walls.team_ids:
+        raise NotFoundException()
+    return row
+
+
+def _is_own(walls: TeamScope, stored: dict[str, Any]) -> bool:
+    return stored["created_by"] == walls.user.id and stored["team"] in walls.team_ids
+
+
+async def _stored_answer(stored: dict[str, Any]) -> dict[str, Any]:
+    split = lambda joined: [part for part in (joined or "").split(",") if part]  # noqa: E731
+    parts = {"themes": split(stored["themes"]), "actions": split(stored["actions"]),
+             "workers": [int(user_id) for user_id in split(stored["workers"])]}
+    # Only a group or a network meeting has attendees or parties to add (one more query for those).
+    group = (await group_parts([stored["id"]])).get(stored["id"]) if stored["kind"] in (GROUP, NETWORK_MEETING) \
+        else None
+    return with_group_fields(public_visit(stored, parts, stored["followup_id"]), group)
 
 
 async def _workers(walls: TeamScope, team_id: int, requested: list[int]) -> list[int]:
@@ -135,66 +202,65 @@ async def _workers(walls: TeamScope, team_id: int, requested: list[int]) -> list
 
 
 async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, Any], bool]:
-    """Store the visit once; (stored visit, True) the first time, (stored visit, False) on replays."""
-    try:
-        team_id, pair_id = await _team_and_pair(walls, visit)
-        workers = await _workers(walls, team_id, visit.worker_ids)
-        if visit.refer_service_id is not None:
-            await require_service(visit.refer_service_id, "refer_service_id")
-    except (InvalidInput, NotFoundException):
-        # A resend whose first answer was lost, after the client or a worker moved: the visit is
-        # already stored, and saying so beats asking the phone to fix (and so duplicate) it.
-        stored = await _own_stored_visit(walls, visit.visit_id)
-        if stored is None:
-            raise
-        return stored, False
-    row = Visit(uuid=visit.visit_id, team=team_id, client=visit.client_id, anonymous_count=visit.anonymous_count,
-                occurred_at=visit.occurred_at, place=visit.place, kind=visit.kind, notes=visit.notes,
-                together_with_client=visit.together_with_client, created_by=walls.user.id, received_at=utcnow())
+    """Store the visit once; (stored visit, True) the first time, (stored visit, False) on replays.
+
+    A replay (the phone resending what was stored, maybe after the client or a worker moved) is
+    read first and answered from one query, with no write and no new use-log row. A new visit is
+    one transaction: the visit, its parts and its use-log row stand or fall together.
+    """
+    stored = await _STORED.first(visit.visit_id)
+    if stored is not None and _is_own(walls, stored):
+        return await _stored_answer(stored), False
+    team_id, pair_id = await _team_and_pair(walls, visit)
+    workers = await _workers(walls, team_id, visit.worker_ids)
+    if visit.refer_service_id is not None:
+        await require_service(visit.refer_service_id, "refer_service_id")
+    received_at = utcnow()
     async with engine().transaction():
-        inserted = await Visit.insert(row).on_conflict(target=Visit.uuid, action="DO NOTHING").returning(Visit.id)
-        followup_id = await _store_parts(inserted[0]["id"], visit, workers, team_id, pair_id, walls.user.id) \
-            if inserted else None
-        if inserted and (visit.client_ids or visit.kind == NETWORK_MEETING):
-            await store_group_parts(walls, inserted[0]["id"], team_id, visit.client_ids, visit.kind, visit.parties,
-                                    visit.client_present)
-        if inserted and visit.client_id is not None and (visit.followup_on or visit.refer_service_id):
-            # Reminders also for what arrived late by sync (a passed moment is sent once, not never).
-            await plan_client(visit.client_id)
-        if inserted and visit.client_id is not None:  # a replay stores nothing new: nothing to log
-            await log_client_write(walls, visit.client_id, team_id, "create", f"visit:{visit.visit_id}")
-        if inserted and "crisis" in visit.actions and walls.user.pair_id is not None:
-            # The pair that was there talks it through, whoever's client it was.
-            await remind_to_debrief(walls.user.pair_id, walls.user.team_id or team_id, visit.occurred_at)
+        values = (visit.visit_id, team_id, visit.client_id, visit.anonymous_count, visit.occurred_at, visit.place,
+                  visit.kind, visit.notes, visit.together_with_client, walls.user.id, received_at)
+        parts_stored = not on_sqlite()
+        if parts_stored:
+            inserted = await _INSERT_VISIT_WITH_PARTS.fetch(*values, workers, visit.themes, visit.actions)
+        else:
+            inserted = await _INSERT_VISIT.fetch(*values)
+        if not inserted:  # stored meanwhile by a concurrent delivery (or another user's id)
+            stored = await _STORED.first(visit.visit_id)
+        else:
+            followup_id = await _store_parts(inserted[0]["id"], visit, workers, team_id, pair_id, walls.user.id,
+                                             parts_stored)
+            if visit.client_ids or visit.kind == NETWORK_MEETING:  # each attendee logged as written
+                await store_group_parts(walls, inserted[0]["id"], team_id, visit.client_ids, visit.kind,
+                                        visit.parties, visit.client_present)
+            if visit.client_id is not None and (visit.followup_on or visit.refer_service_id):
+                # Reminders also for what arrived late by sync (a passed moment is sent once, not never).
+                await plan_client(visit.client_id)
+            if visit.client_id is not None:  # a replay stores nothing new: nothing to log
+                await log_client_write(walls, visit.client_id, team_id, "create", f"visit:{visit.visit_id}")
+            if "crisis" in visit.actions and walls.user.pair_id is not None:
+                # The pair that was there talks it through, whoever's client it was.
+                await remind_to_debrief(walls.user.pair_id, walls.user.team_id or team_id, visit.occurred_at)
     if inserted:  # the first delivery: answer from what was just stored, without reading it back
+        row = {"uuid": visit.visit_id, "client": visit.client_id, "anonymous_count": visit.anonymous_count,
+               "occurred_at": visit.occurred_at, "place": visit.place, "kind": visit.kind, "notes": visit.notes,
+               "together_with_client": visit.together_with_client, "created_by": walls.user.id,
+               "received_at": received_at}
         parts = {"themes": visit.themes, "actions": visit.actions, "workers": workers}
         group = {"client_ids": visit.client_ids, "parties": visit.parties, "client_present": visit.client_present}
-        return with_group_fields(public_visit({**row.to_dict(), "id": inserted[0]["id"]}, parts, followup_id),
-                                 group), True
-    stored = await Visit.select(Visit.created_by, Visit.team).where(Visit.uuid == visit.visit_id).first()
-    if stored is None or stored["created_by"] != walls.user.id or stored["team"] not in walls.team_ids:
+        return with_group_fields(public_visit(row, parts, followup_id), group), True
+    if stored is None or not _is_own(walls, stored):
         raise VisitIdTaken()
-    return await visit_detail(walls, visit.visit_id), False
-
-
-async def _own_stored_visit(walls: TeamScope, visit_id: uuid.UUID) -> dict[str, Any] | None:
-    stored = await Visit.select(Visit.created_by).where(Visit.uuid == visit_id).first()
-    if stored is None or stored["created_by"] != walls.user.id:
-        return None
-    try:
-        return await visit_detail(walls, visit_id)
-    except NotFoundException:
-        return None
+    return await _stored_answer(stored), False
 
 
 async def _store_parts(visit_pk: int, visit: VisitInput, workers: list[int], team_id: int, pair_id: int | None,
-                       author: int) -> int | None:
-    """Workers, themes, actions and the follow-up of a new visit; returns the follow-up's id."""
-    await VisitWorker.insert(*[VisitWorker(visit=visit_pk, user=user_id) for user_id in workers])
-    if visit.themes:
-        await VisitTheme.insert(*[VisitTheme(visit=visit_pk, theme=theme) for theme in visit.themes])
-    if visit.actions:
-        await VisitAction.insert(*[VisitAction(visit=visit_pk, action=action) for action in visit.actions])
+                       author: int, parts_stored: bool = False) -> int | None:
+    """Workers, themes, actions (unless the insert stored them) and the follow-up of a new visit;
+    returns the follow-up's id."""
+    for table, values in (("visit_worker", workers), ("visit_theme", visit.themes),
+                          ("visit_action", visit.actions)):
+        if values and not parts_stored:
+            await _insert_parts(table, len(values)).fetch(*[arg for value in values for arg in (visit_pk, value)])
     if visit.refer_service_id is not None and visit.client_id is not None:  # "referred during the visit"
         client = {"id": visit.client_id, "team": team_id, "pair": pair_id}
         await insert_referral(client, visit.refer_service_id, visit.referral_note, visit_pk, author)

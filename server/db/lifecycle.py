@@ -14,11 +14,18 @@ class MigrationError(RuntimeError):
     pass
 
 
+_found: list = []
+
+
 def engine():
-    found = engine_finder()
-    if found is None:  # pragma: no cover - PICCOLO_CONF is set in server/__init__
-        raise RuntimeError("Piccolo engine not configured")
-    return found
+    """The app's engine. Found once: Piccolo's engine_finder imports the configuration module on
+    every call (about 0.1 ms, several times per request before this was kept)."""
+    if not _found:
+        found = engine_finder()
+        if found is None:  # pragma: no cover - PICCOLO_CONF is set in server/__init__
+            raise RuntimeError("Piccolo engine not configured")
+        _found.append(found)
+    return _found[0]
 
 
 async def open_database() -> None:

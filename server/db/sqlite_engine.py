@@ -1,4 +1,4 @@
-"""A Piccolo SQLite engine that keeps its connections open and serialises writes.
+"""A Piccolo SQLite engine that keeps its connections open, serialises writes and commits in groups.
 
 Why: stock Piccolo opens a new connection (and thread) for every statement and begins
 transactions DEFERRED. Under 50 concurrent writers that gave a p99 of seconds, `database is
@@ -6,13 +6,29 @@ locked` errors, and read-then-write transactions that failed outright
 (`shared/research/perf-anchors.md`). Here:
 
 * one writer connection carries every write and every transaction, guarded by an asyncio lock
-  held from BEGIN to COMMIT, so two tasks' transactions never interleave on it;
+  held from a transaction's start to its end, so two tasks' transactions never interleave on it;
 * a few reader connections (`query_only`) serve plain SELECTs beside the writer (WAL mode);
-* transactions begin IMMEDIATE, so a second process writing the same file waits for the lock
-  (retrying without blocking the event loop) instead of failing on a read-to-write upgrade;
 * statements run directly on the event-loop thread (`InlineConnection`): in WAL mode they take
   microseconds, far less than a hand-off to a helper thread. A long analytical query would block
   the loop while it runs: give such a query its own connection in `asyncio.to_thread`.
+
+Acknowledged means on disk: the writer runs `synchronous=FULL`, so a COMMIT returns only after
+the WAL is fsynced (about 3 ms on a virtual disk). One fsync per visit would cap the server at a
+few hundred visits a second, so commits are grouped: each `engine.transaction()` (and each
+autocommit write) is a SAVEPOINT inside one physical transaction of the writer; when it ends it
+releases the lock and waits; a committer task takes the lock after the transactions that were
+already queued, COMMITs all of them at once in a helper thread (the event loop serves reads
+meanwhile) and only then lets each of them return. A transaction that fails rolls back to its
+own savepoint and leaves the others of its group alone; a COMMIT that fails fails every
+transaction of the group, none of which had answered yet.
+
+The WAL stays bounded: after a group commit that leaves the WAL file larger than
+`checkpoint_bytes`, the committer (still holding the writer) checkpoints it with TRUNCATE in a
+helper thread; `journal_size_limit` also truncates it whenever SQLite restarts it. A reader of
+another process (a backup) can make a TRUNCATE checkpoint give up; the next group tries again.
+
+The database file is created 0600 in a 0700 directory; SQLite gives the -wal and -shm files the
+database file's mode.
 
 Rules that follow: reads inside a transaction run on the writer (they must see its own rows;
 Piccolo's `current_transaction` context variable routes them); `get_connection()` keeps the
@@ -23,9 +39,13 @@ engine belongs to one event loop, so `close_connection_pool()` must run before t
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import os
 import re
 import sqlite3
+import stat
 import time
+from pathlib import Path
 from typing import Any
 
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
@@ -34,6 +54,32 @@ from piccolo.querystring import QueryString
 # Only a statement that starts with SELECT may go to a reader; anything else (writes,
 # RETURNING, WITH, PRAGMA, DDL) takes the writer. Readers are query_only as a backstop.
 _SELECT = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+# Statements that may run inside the writer's open group; anything else (PRAGMA, VACUUM, DDL,
+# BEGIN/COMMIT typed by hand) first commits the group and then runs on its own.
+_GROUPABLE = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|WITH)\b", re.IGNORECASE)
+_SAVEPOINT = "rinnalla_unit"
+SYNCHRONOUS_MODES = ("FULL", "NORMAL")
+
+
+def private_directory(path: Path) -> None:
+    """Create `path` (and its parents) as 0700; an existing one is left as it is."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)  # mkdir's mode is cut by the umask, never widened: make it exact
+
+
+def private_database_file(path: Path) -> None:
+    """The database file exists and is 0600 before SQLite opens it (which then gives its -wal and
+    -shm files the same mode); a file an older version created 0644 is narrowed."""
+    private_directory(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if stat.S_IMODE(file.stat().st_mode) & 0o077:
+                os.chmod(file, 0o600)
+        except FileNotFoundError:
+            pass
 
 
 class InlineConnection:
@@ -75,7 +121,7 @@ class InlineConnection:
 
 
 class KeptSQLiteTransaction(SQLiteTransaction):
-    """Piccolo's transaction, run on the engine's kept writer while holding its lock."""
+    """Piccolo's transaction as one unit of the writer's group: a savepoint, then wait for COMMIT."""
 
     __slots__ = ()
 
@@ -91,45 +137,77 @@ class KeptSQLiteTransaction(SQLiteTransaction):
         self.context = self.engine.current_transaction.set(self)
         return self
 
+    async def begin(self) -> None:
+        await self.engine.open_group()
+        await self.connection.execute(f"SAVEPOINT {_SAVEPOINT}")
+
+    async def commit(self) -> None:
+        await self.connection.execute(f"RELEASE {_SAVEPOINT}")
+        self._committed = True
+
+    async def rollback(self) -> None:
+        if self.connection.in_transaction:
+            await self.connection.execute(f"ROLLBACK TO {_SAVEPOINT}")
+            await self.connection.execute(f"RELEASE {_SAVEPOINT}")
+        else:  # SQLite dropped the whole physical transaction (disk full, I/O error)
+            self.engine.drop_group(RuntimeError("the database rolled back a group of transactions"))
+        self._rolled_back = True
+
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
         if self._parent:
             return exception is None
-        clean = False
+        clean, committed = False, None
         try:
             if exception is not None:
                 if not self._rolled_back:
                     await self.rollback()
             elif not self._committed and not self._rolled_back:
                 await self.commit()
+            if self._committed:
+                committed = self.engine.join_group()
             clean = True
         finally:
             self.engine.current_transaction.reset(self.context)
             # A task created inside this block still carries it in its context: without the
             # connection it cannot slip statements onto the writer after the lock is gone.
             self.connection = None
-            # Never close the shared writer; if COMMIT/ROLLBACK did not finish, the next
-            # holder rolls the half-open transaction back first.
+            # Never close the shared writer; if the savepoint could not be closed, the next
+            # holder rolls the whole group back first (and fails its waiting units).
             self.engine.release_writer(clean=clean)
+        if committed is not None:
+            await asyncio.shield(committed)  # answered only once it is on disk
         return exception is None
 
 
 class KeptSQLiteEngine(SQLiteEngine):
-    """SQLiteEngine with one kept writer and a small pool of kept readers."""
+    """SQLiteEngine with one kept writer that commits in groups and a small pool of kept readers."""
 
-    def __init__(self, path: str, readers: int = 4, busy_timeout_ms: int = 10_000, **kwargs: Any) -> None:
+    def __init__(self, path: str, readers: int = 4, busy_timeout_ms: int = 10_000, synchronous: str = "FULL",
+                 checkpoint_bytes: int = 8 * 1024 * 1024, **kwargs: Any) -> None:
         super().__init__(path=path, **kwargs)
         if sqlite3.sqlite_version_info < (3, 35):
             raise RuntimeError("Rinnalla needs SQLite 3.35 or newer (RETURNING)")
+        if synchronous.upper() not in SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}, not {synchronous!r}")
         self.reader_count = readers
         self.busy_timeout_ms = busy_timeout_ms
+        self.synchronous = synchronous.upper()
+        # A WAL file larger than this after a group commit is checkpointed and truncated.
+        self.checkpoint_bytes = checkpoint_bytes
+        self.checkpoints = 0  # TRUNCATE checkpoints that completed (bench and tests read it)
         self._writer: InlineConnection | None = None
         self._write_lock: asyncio.Lock | None = None
         self._writer_dirty = False
+        # The units waiting in the writer's open physical transaction for its COMMIT (None: no
+        # physical transaction is open).
+        self._group: list[asyncio.Future] | None = None
         self._readers: asyncio.Queue[InlineConnection] | None = None
         self._all_readers: list[InlineConnection] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._checkpointer: asyncio.Task | None = None
-        self._stop_checkpoints = asyncio.Event()
+
+    @property
+    def wal_path(self) -> Path:
+        return Path(f"{self.connection_kwargs['database']}-wal")
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -137,13 +215,14 @@ class KeptSQLiteEngine(SQLiteEngine):
         raw = sqlite3.connect(**self.connection_kwargs, check_same_thread=False)
         raw.row_factory = dict_factory
         connection = InlineConnection(raw, wait_seconds=self.busy_timeout_ms / 1000)
-        pragmas = ["PRAGMA busy_timeout = 0", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"]
+        pragmas = ["PRAGMA busy_timeout = 0", f"PRAGMA synchronous = {self.synchronous}", "PRAGMA foreign_keys = ON"]
         if reader:
             pragmas.append("PRAGMA query_only = ON")
         else:
-            # WAL is persistent in the file. Checkpoints (which fsync) run in a helper thread, not
-            # inside a commit on the event loop, where they would stall every request.
-            pragmas[:0] = ["PRAGMA journal_mode = WAL", "PRAGMA wal_autocheckpoint = 0"]
+            # WAL is persistent in the file. The committer checkpoints (see the module's text);
+            # SQLite's own automatic checkpoint would run inside a COMMIT on the event loop.
+            pragmas[:0] = ["PRAGMA journal_mode = WAL", "PRAGMA wal_autocheckpoint = 0",
+                           f"PRAGMA journal_size_limit = {int(self.checkpoint_bytes)}"]
         for pragma in pragmas:
             await connection.execute(pragma)
         return connection
@@ -158,6 +237,9 @@ class KeptSQLiteEngine(SQLiteEngine):
                 connection.stop()
             self._forget_connections()
         self._loop = loop
+        database = self.connection_kwargs["database"]
+        if database != ":memory:" and not str(database).startswith("file:"):
+            private_database_file(Path(database))
         writer = await self._connect(reader=False)
         readers = [await self._connect(reader=True) for _ in range(self.reader_count)]
         queue: asyncio.Queue[InlineConnection] = asyncio.Queue()
@@ -165,40 +247,20 @@ class KeptSQLiteEngine(SQLiteEngine):
             queue.put_nowait(connection)
         self._write_lock = asyncio.Lock()
         self._readers, self._all_readers, self._writer = queue, readers, writer
-        self._stop_checkpoints = asyncio.Event()
-        self._checkpointer = loop.create_task(self._checkpoint_now_and_then(self._stop_checkpoints))
-
-    async def _checkpoint_now_and_then(self, stop: asyncio.Event, every_seconds: float = 1.0) -> None:
-        """Copy the WAL back into the database file beside the writer (PASSIVE never blocks it).
-
-        Stopped by `stop`, never cancelled: a checkpoint running in its thread must finish before
-        its connection is closed.
-        """
-        connection = sqlite3.connect(self.connection_kwargs["database"], check_same_thread=False)
-        try:
-            while not stop.is_set():
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=every_seconds)
-                except asyncio.TimeoutError:
-                    await asyncio.to_thread(connection.execute, "PRAGMA wal_checkpoint(PASSIVE)")
-        finally:
-            connection.close()
 
     async def close_connection_pool(self) -> None:
         if self._writer is None or self._loop is not asyncio.get_running_loop():
             return
         assert self._write_lock is not None
-        if self._checkpointer is not None:
-            self._stop_checkpoints.set()
-            await self._checkpointer
         async with self._write_lock:  # let a running transaction finish first
+            await self._commit_group()
             for connection in [self._writer, *self._all_readers]:
                 await connection.close()  # the last close checkpoints what is left in the WAL
             self._forget_connections()
 
     def _forget_connections(self) -> None:
         self._writer, self._readers, self._all_readers, self._write_lock = None, None, [], None
-        self._writer_dirty, self._checkpointer = False, None
+        self._writer_dirty, self._group = False, None
 
     async def _ensure_open(self) -> None:
         if self._writer is None or self._loop is not asyncio.get_running_loop():
@@ -212,8 +274,9 @@ class KeptSQLiteEngine(SQLiteEngine):
         await self._write_lock.acquire()
         if self._writer_dirty:
             try:
-                # A holder was cancelled or failed inside COMMIT/ROLLBACK: drop its half-open
-                # transaction before anyone else uses the connection.
+                # A holder was cancelled or failed while closing its savepoint: drop the whole
+                # group (its units have not answered yet and are told) before anyone goes on.
+                self.drop_group(RuntimeError("a transaction could not be closed cleanly"))
                 if self._writer.in_transaction:
                     await self._writer.execute("ROLLBACK")
                 self._writer_dirty = False
@@ -228,10 +291,120 @@ class KeptSQLiteEngine(SQLiteEngine):
         assert self._write_lock is not None
         self._write_lock.release()
 
-    async def _on_writer(self, query: str, args: list[Any]) -> list[dict[str, Any]]:
+    # -- group commit ---------------------------------------------------------------------
+
+    async def open_group(self) -> None:
+        """With the writer held: make sure a physical transaction is open to add a unit to."""
+        assert self._writer is not None
+        if self._group is not None and not self._writer.in_transaction:
+            self.drop_group(RuntimeError("the database rolled back a group of transactions"))
+        if self._group is None:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            self._group = []
+            # A fresh context: the committer belongs to no request and no transaction. It queues
+            # for the lock behind whoever waits now; they join this group first.
+            asyncio.get_running_loop().create_task(self._committer(), context=contextvars.Context())
+
+    def join_group(self) -> asyncio.Future:
+        """With the writer held, after a unit's savepoint is released: its wait for the COMMIT."""
+        assert self._group is not None
+        done = asyncio.get_running_loop().create_future()
+        self._group.append(done)
+        return done
+
+    def drop_group(self, reason: BaseException) -> None:
+        """The physical transaction is lost: every unit waiting in it fails now (none has answered)."""
+        group, self._group = self._group, None
+        for done in group or []:
+            if not done.done():
+                done.set_exception(reason)
+
+    async def _committer(self) -> None:
+        lock = self._write_lock
+        if lock is None or self._group is None:
+            return
+        await lock.acquire()
+        clean = False
+        try:
+            if self._write_lock is lock and self._writer is not None:  # else: closed meanwhile
+                if self._writer_dirty:  # see acquire_writer
+                    self.drop_group(RuntimeError("a transaction could not be closed cleanly"))
+                    if self._writer.in_transaction:
+                        await self._writer.execute("ROLLBACK")
+                    self._writer_dirty = False
+                await self._commit_group()
+            clean = True
+        finally:
+            if not clean and self._write_lock is lock:
+                self._writer_dirty = True
+            lock.release()
+
+    async def _commit_group(self) -> None:
+        """With the writer held: COMMIT the open group (one fsync), answer its units, checkpoint."""
+        group, self._group = self._group, None
+        if group is None or self._writer is None:
+            return
+        raw = self._writer.raw
+        error: BaseException | None = None
+        if not raw.in_transaction:
+            error = RuntimeError("the database rolled back a group of transactions")
+        else:
+            try:
+                await asyncio.to_thread(raw.execute, "COMMIT")  # the fsync: the loop serves reads
+            except Exception as exc:  # noqa: BLE001 - handed to every unit of the group
+                error = exc
+        if error is not None and raw.in_transaction:
+            try:
+                raw.execute("ROLLBACK")
+            except sqlite3.Error:  # the next holder of the writer rolls it back (acquire_writer)
+                self._writer_dirty = True
+        for done in group:
+            if not done.done():
+                done.set_exception(error) if error is not None else done.set_result(None)
+        if error is None:
+            await self._bound_wal()
+
+    async def _bound_wal(self) -> None:
+        try:
+            size = self.wal_path.stat().st_size
+        except FileNotFoundError:
+            return
+        if size > self.checkpoint_bytes:
+            await asyncio.to_thread(self._checkpoint_truncate)
+
+    def _checkpoint_truncate(self) -> None:
+        """Copy the WAL into the database file and cut it to nothing; runs in a helper thread
+        while the committer holds the writer, so only readers can be in its way (it waits for
+        them a little, then gives up until the next group)."""
+        connection = sqlite3.connect(self.connection_kwargs["database"], timeout=1.0, check_same_thread=False)
+        try:
+            connection.execute(f"PRAGMA synchronous = {self.synchronous}")
+            busy, _log, _done = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                self.checkpoints += 1
+        finally:
+            connection.close()
+
+    async def _in_group(self, query: str, args: list[Any]) -> list[dict[str, Any]]:
+        """An autocommit write: one statement added to the group; returns once it is on disk."""
+        connection = await self.acquire_writer()
+        clean, committed = False, None
+        try:
+            await self.open_group()
+            rows = await connection.execute_fetchall(query, args)
+            committed = self.join_group()
+            clean = True
+        finally:
+            self.release_writer(clean=clean)
+        await asyncio.shield(committed)
+        return rows
+
+    async def _alone(self, query: str, args: list[Any]) -> list[dict[str, Any]]:
+        """PRAGMA, DDL and the like: after the open group is committed, outside any transaction."""
         connection = await self.acquire_writer()
         clean = False
         try:
+            await self._commit_group()
             rows = await connection.execute_fetchall(query, args)
             clean = True
             return rows
@@ -256,7 +429,34 @@ class KeptSQLiteEngine(SQLiteEngine):
             return await transaction.connection.execute_fetchall(query, args)
         if _SELECT.match(query):
             return await self._on_reader(query, args)
-        return await self._on_writer(query, args)
+        if _GROUPABLE.match(query):
+            return await self._in_group(query, args)
+        return await self._alone(query, args)
+
+    async def fetch(self, query: str, args: tuple | list = ()) -> list[dict[str, Any]]:
+        """Run one prepared SQL statement with `?` parameters (the hot paths' way past Piccolo's
+        query building): in the current transaction, on a reader, or as an autocommit write."""
+        return await self._route(query, list(args))
+
+    async def execute_many(self, query: str, rows: list[tuple]) -> None:
+        """One write statement for many rows (sqlite3's executemany), in the current transaction
+        or as one unit of the group."""
+        transaction = self.current_transaction.get()
+        if transaction is not None:
+            if transaction.connection is None:
+                raise RuntimeError("a query ran in a transaction that had already ended")
+            transaction.connection.raw.executemany(query, rows)
+            return
+        connection = await self.acquire_writer()
+        clean, committed = False, None
+        try:
+            await self.open_group()
+            connection.raw.executemany(query, rows)
+            committed = self.join_group()
+            clean = True
+        finally:
+            self.release_writer(clean=clean)
+        await asyncio.shield(committed)
 
     # -- Piccolo's entry points -----------------------------------------------------------
 

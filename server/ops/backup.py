@@ -34,6 +34,7 @@ from piccolo.conf.apps import Finder
 from piccolo.table import sort_table_classes
 
 from server.db.engines import postgres_config
+from server.db.sqlite_engine import private_directory
 from server.settings import get_settings
 
 FORMAT = 1
@@ -268,7 +269,7 @@ def restore_keys(members: dict[str, bytes], data_dir: Path) -> None:
     """The secret and the VAPID key come back with the data, so sessions' CSRF and the phones'
     push subscriptions keep working. Called for an empty installation only: a key generated there
     when the settings were first read has served nothing yet and is replaced."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(data_dir)
     for name in KEY_FILES:
         data = members.get(f"keys/{name}")
         if data is None:
@@ -281,11 +282,18 @@ def restore_keys(members: dict[str, bytes], data_dir: Path) -> None:
 
 
 def restore_sqlite_file(members: dict[str, bytes], target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """The restored database is 0600 in a 0700 directory, as the app creates it (its -wal and
+    -shm files take the database file's mode)."""
+    private_directory(target.parent)
     for suffix in ("-wal", "-shm"):
         Path(str(target) + suffix).unlink(missing_ok=True)
     partial = target.with_name(target.name + ".restoring")
-    partial.write_bytes(members["database.sqlite"])
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(members["database.sqlite"])
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(partial, 0o600)  # an older .restoring file keeps its mode through O_CREAT
     os.replace(partial, target)
 
 
