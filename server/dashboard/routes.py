@@ -23,7 +23,7 @@ from server.web.forms import form_dict
 from server.web.spreadsheet import csv_response
 from server.web.guards import requires_lead
 
-LEAD = {"guards": [requires_lead]}
+LEAD: dict[str, Any] = {"guards": [requires_lead]}  # spread into route decorators
 
 
 def _team(raw: str) -> int | None:
