@@ -78,6 +78,7 @@ class KeptSQLiteTransaction(SQLiteTransaction):
     """Piccolo's transaction, run on the engine's kept writer while holding its lock."""
 
     __slots__ = ()
+    engine: KeptSQLiteEngine  # the engine that made it (Piccolo types it as the base engine)
 
     async def __aenter__(self) -> SQLiteTransaction:
         if self._parent is not None:

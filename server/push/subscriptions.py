@@ -7,6 +7,7 @@ import binascii
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from piccolo.custom_types import Combinable
 
 from server.casework.validation import InvalidInput
 from server.i18n import N_
@@ -119,7 +120,7 @@ async def user_devices(user_id: int) -> list[dict[str, Any]]:
 
 
 async def remove_user_device(user_id: int, *, subscription_id: int | None = None, endpoint: str | None = None) -> bool:
-    condition = PushSubscription.user == user_id
+    condition: Combinable = PushSubscription.user == user_id
     if subscription_id is not None:
         condition &= PushSubscription.id == subscription_id
     elif endpoint is not None:

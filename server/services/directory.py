@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar.exceptions import NotFoundException
+from piccolo.custom_types import Combinable
 
 from server.casework.validation import Reader
 from server.i18n import N_, current_language
@@ -87,7 +88,7 @@ def links_of(service: dict[str, Any]) -> dict[str, str]:
 
 
 async def list_services(query: str = "", category: str = "", quick_only: bool = False) -> list[dict[str, Any]]:
-    condition = Service.active.eq(True)
+    condition: Combinable = Service.active.eq(True)
     if quick_only:
         condition &= Service.quick_link.eq(True)
     if category in CATEGORIES:
