@@ -146,7 +146,7 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
             # The pair that was there talks it through, whoever's client it was.
             await remind_to_debrief(walls.user.pair_id, walls.user.team_id or team_id, visit.occurred_at)
     if inserted:  # the first delivery: answer from what was just stored, without reading it back
-        parts = {"themes": visit.themes, "actions": visit.actions, "workers": workers}
+        parts: dict[str, list] = {"themes": visit.themes, "actions": visit.actions, "workers": workers}
         return public_visit({**row.to_dict(), "id": inserted[0]["id"]}, parts, followup_id), True
     stored = await Visit.select(Visit.created_by, Visit.team).where(Visit.uuid == visit.visit_id).first()
     if stored is None or stored["created_by"] != walls.user.id or stored["team"] not in walls.team_ids:

@@ -168,6 +168,7 @@ async def contacts_per_week(walls: TeamScope, period: Period) -> list[dict[str, 
         row = await Visit.select(Count(Visit.client, alias="known"), Sum(Visit.anonymous_count, alias="anonymous")
                                  ).where(walls.condition(Visit) & (Visit.occurred_at >= start)
                                          & (Visit.occurred_at < end)).first()
+        assert row is not None  # an aggregate answers one row
         weeks.append({"week_start": monday, "week": monday.isocalendar()[1], "known": row["known"] or 0,
                       "anonymous": int(row["anonymous"] or 0)})
     return weeks

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
+from piccolo.columns import Column
 from litestar.response import Redirect, Template
 
 from server.audit.uselog import log_client_reads
@@ -108,9 +109,9 @@ async def save_targets(request: Request, walls: Walls) -> Redirect | Template:
                                 status_code=422)
     if team_id not in walls.team_ids:
         raise NotFoundException()
-    values = {CaseloadTarget.low: low if low is not None else 20, CaseloadTarget.high: high if high is not None else 30,
+    values: dict[Column, Any] = {CaseloadTarget.low: low if low is not None else 20, CaseloadTarget.high: high if high is not None else 30,
               CaseloadTarget.no_contact_days: days or 30, CaseloadTarget.updated_at: utcnow()}
-    if not await CaseloadTarget.update(values).where(CaseloadTarget.team == team_id).returning(CaseloadTarget.id):
+    if not await CaseloadTarget.update(values).where(CaseloadTarget.team == team_id).returning(CaseloadTarget.id):  # type: ignore[arg-type]  # Piccolo's stub wants dict[Column | str, Any] (invariant)
         await CaseloadTarget.insert(CaseloadTarget(team=team_id, **{c._meta.name: v for c, v in values.items()})
                                     ).on_conflict(target=CaseloadTarget.team, action="DO NOTHING")
     return Redirect(f"/lead?team={team_id}&saved=targets#targets", status_code=303)

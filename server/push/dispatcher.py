@@ -351,7 +351,7 @@ async def dispatch_batch(session: aiohttp.ClientSession, tally: Round, limit: in
     if not live:
         return len(reminders)
     jobs = await _jobs(live)
-    gate, texts = asyncio.Semaphore(CONCURRENCY), {}
+    gate, texts = asyncio.Semaphore(CONCURRENCY), dict[tuple[int, str], bytes]()
     sends = [asyncio.ensure_future(_send(session, gate, job, now, texts)) for job in jobs]
     if sends:
         # The batch ends well inside its lease, so no other dispatcher can claim it while it sends;

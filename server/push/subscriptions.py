@@ -7,6 +7,7 @@ import binascii
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from piccolo.columns import Column
 from piccolo.custom_types import Combinable
 
 from server.casework.validation import InvalidInput
@@ -48,7 +49,7 @@ def read_subscription(raw: Any) -> dict[str, str]:
         errors["endpoint"] = N_("This field is required.")
     elif not endpoint_allowed(endpoint):
         errors["endpoint"] = N_("Not a known push service.")
-    keys = raw.get("keys") if isinstance(raw.get("keys"), dict) else {}
+    keys = raw["keys"] if isinstance(raw.get("keys"), dict) else {}
     p256dh, auth = _b64url_bytes(keys.get("p256dh")), _b64url_bytes(keys.get("auth"))
     try:
         if p256dh is None or len(p256dh) != 65:
@@ -60,6 +61,7 @@ def read_subscription(raw: Any) -> dict[str, str]:
         errors["keys.auth"] = N_("Not a valid key.")
     if errors:
         raise InvalidInput(errors)
+    assert isinstance(endpoint, str)  # refused above otherwise
     return {"endpoint": endpoint, "p256dh": keys["p256dh"], "auth": keys["auth"]}
 
 
@@ -80,7 +82,7 @@ async def save_subscription(subscription: dict[str, str], device: str, language:
     client's link must not start getting the client's reminders, nor stop getting their own.
     """
     now = utcnow()
-    values = {PushSubscription.p256dh: subscription["p256dh"], PushSubscription.auth: subscription["auth"],
+    values: dict[Column, Any] = {PushSubscription.p256dh: subscription["p256dh"], PushSubscription.auth: subscription["auth"],
               PushSubscription.user: user_id, PushSubscription.session_id: session_id,
               PushSubscription.link: link_id, PushSubscription.vapid_key: public_key(),
               PushSubscription.device: device[:120], PushSubscription.language: language,
@@ -91,7 +93,7 @@ async def save_subscription(subscription: dict[str, str], device: str, language:
         if (current["link"] is None) != (link_id is None):
             raise PhoneTakenByOther()
         update = {column: value for column, value in values.items() if column is not PushSubscription.device or value}
-        await PushSubscription.update(update).where(PushSubscription.id == current["id"])
+        await PushSubscription.update(update).where(PushSubscription.id == current["id"])  # type: ignore[arg-type]  # Piccolo's stub wants dict[Column | str, Any] (invariant)
         return current["id"], False
     rows = await PushSubscription.insert(PushSubscription(endpoint=subscription["endpoint"], created_at=now,
                                                           **{c._meta.name: v for c, v in values.items()})

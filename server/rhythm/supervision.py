@@ -60,6 +60,7 @@ async def rhythm(user_id: int) -> dict[str, Any]:
     """The worker's rhythm in days, their last session and when the next falls due."""
     user = await User.select(User.role, User.created_at, User.team).where(User.id == user_id).first()
     terms = await WorkerTerms.select(WorkerTerms.started_on).where(WorkerTerms.user == user_id).first()
+    assert user is not None  # asked for a signed-in worker
     started = (terms or {}).get("started_on") or to_local(user["created_at"]).date()
     new_expert = user["role"] == "experience_expert" and local_today() - started < NEW_PERIOD
     days = NEW_EXPERT_DAYS if new_expert else RHYTHM_DAYS

@@ -55,7 +55,7 @@ async def load_national_services(path: Path = NATIONAL_FILE) -> dict[str, int]:
                 await Service.insert(Service(**entry, updated_at=utcnow()))
                 counts["added"] += 1
             elif any(current[name] != value for name, value in entry.items()):
-                await Service.update({**entry, "updated_at": utcnow()}).where(Service.id == current["id"])
+                await Service.update(**entry, updated_at=utcnow()).where(Service.id == current["id"])
                 counts["updated"] += 1
         gone = [key for key, row in existing.items() if row["active"] and key not in {e["key"] for e in entries}]
         if gone:
@@ -133,7 +133,7 @@ async def add_local_service(user_id: int, raw: dict[str, Any]) -> int:
     """A service of the organisation's own area, added by a lead or an admin (texts in one language:
     shown to everyone, whatever their language)."""
     reader = Reader(raw)
-    values = {
+    values: dict[str, Any] = {
         "name_fi": reader.text("name", required=True), "category": reader.choice("category", CATEGORIES),
         "phone": _phone(reader), "web": _web_address(reader), "street_address": reader.text("street_address"),
         "municipality": reader.text("municipality", 100), "opening_hours_fi": reader.text("opening_hours", 500),

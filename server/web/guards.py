@@ -51,7 +51,7 @@ def requires_same_origin(connection: ASGIConnection, handler: BaseRouteHandler) 
     """A change sent from another site is refused, even with a valid CSRF token (defence in depth
     beside the token and SameSite=Lax): the browser's Origin, or failing that Sec-Fetch-Site,
     must name this site. Requests without either (command-line clients) rely on the token."""
-    if connection.scope["method"] not in UNSAFE_METHODS:
+    if connection.scope.get("method") not in UNSAFE_METHODS:  # a websocket scope has no method
         return
     origin = connection.headers.get("origin")
     if origin is None:
