@@ -112,7 +112,7 @@ async def feed_owner(token: str) -> int | None:
         return None
     row = await CalendarFeed.select(CalendarFeed.user).where(
         (CalendarFeed.token_hash == _hash(token)) & CalendarFeed.revoked_at.is_null()
-        & CalendarFeed.user.is_active.eq(True)).first()  # type: ignore[union-attr]  # Piccolo types a join as Column
+        & CalendarFeed.user.is_active.eq(True)).first()  # type: ignore[union-attr]  # Piccolo: untyped join
     return row["user"] if row else None
 
 

@@ -52,7 +52,7 @@ async def set_followup_done(walls: TeamScope, followup_id: int, done: bool) -> d
     values = {FollowUp.done_at: utcnow(), FollowUp.done_by: walls.user.id} if done else \
         {FollowUp.done_at: None, FollowUp.done_by: None}
     async with engine().transaction():
-        rows = await FollowUp.update(values).where((FollowUp.id == followup_id) & walls.condition(FollowUp)  # type: ignore[arg-type]  # Piccolo's stub wants dict[Column | str, Any] (invariant)
+        rows = await FollowUp.update(values).where((FollowUp.id == followup_id) & walls.condition(FollowUp)  # type: ignore[arg-type]  # Piccolo's stub: invariant dict
                                                    ).returning(*_FOLLOWUP_COLUMNS)
         await plan_client(rows[0]["client"])  # a done follow-up is not reminded; undone, it is again
         await log_client_write(walls, rows[0]["client"], followup["team"], "status", f"followup:{followup_id}")

@@ -111,7 +111,7 @@ async def save_targets(request: Request, walls: Walls) -> Redirect | Template:
         raise NotFoundException()
     values: dict[Column, Any] = {CaseloadTarget.low: low if low is not None else 20, CaseloadTarget.high: high if high is not None else 30,
               CaseloadTarget.no_contact_days: days or 30, CaseloadTarget.updated_at: utcnow()}
-    if not await CaseloadTarget.update(values).where(CaseloadTarget.team == team_id).returning(CaseloadTarget.id):  # type: ignore[arg-type]  # Piccolo's stub wants dict[Column | str, Any] (invariant)
+    if not await CaseloadTarget.update(values).where(CaseloadTarget.team == team_id).returning(CaseloadTarget.id):  # type: ignore[arg-type]  # Piccolo's stub: invariant dict
         await CaseloadTarget.insert(CaseloadTarget(team=team_id, **{c._meta.name: v for c, v in values.items()})
                                     ).on_conflict(target=CaseloadTarget.team, action="DO NOTHING")
     return Redirect(f"/lead?team={team_id}&saved=targets#targets", status_code=303)

@@ -93,7 +93,7 @@ async def save_subscription(subscription: dict[str, str], device: str, language:
         if (current["link"] is None) != (link_id is None):
             raise PhoneTakenByOther()
         update = {column: value for column, value in values.items() if column is not PushSubscription.device or value}
-        await PushSubscription.update(update).where(PushSubscription.id == current["id"])  # type: ignore[arg-type]  # Piccolo's stub wants dict[Column | str, Any] (invariant)
+        await PushSubscription.update(update).where(PushSubscription.id == current["id"])  # type: ignore[arg-type]  # Piccolo's stub: invariant dict
         return current["id"], False
     rows = await PushSubscription.insert(PushSubscription(endpoint=subscription["endpoint"], created_at=now,
                                                           **{c._meta.name: v for c, v in values.items()})

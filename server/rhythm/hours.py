@@ -164,7 +164,7 @@ async def set_terms(walls: TeamScope, user_id: int, raw: dict[str, Any]) -> None
               WorkerTerms.part_time_percent: reader.integer("part_time_percent", 1, 100, default=100),
               WorkerTerms.started_on: reader.day("started_on"), WorkerTerms.updated_at: utcnow()}
     reader.done()
-    if not await WorkerTerms.update(values).where(WorkerTerms.user == user_id).returning(WorkerTerms.id):  # type: ignore[arg-type]  # Piccolo's stub wants dict[Column | str, Any] (invariant)
+    if not await WorkerTerms.update(values).where(WorkerTerms.user == user_id).returning(WorkerTerms.id):  # type: ignore[arg-type]  # Piccolo's stub: invariant dict
         await WorkerTerms.insert(WorkerTerms(user=user_id, **{c._meta.name: v for c, v in values.items()})
                                  ).on_conflict(target=WorkerTerms.user, action="DO NOTHING")
     await plan_supervision(user_id)  # a start date changes the rhythm
