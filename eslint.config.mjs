@@ -19,7 +19,7 @@ const noEval = {
   "no-eval": "error",
   "no-implied-eval": "error",
   "no-new-func": "error",
-  "no-unused-vars": ["error", { args: "after-used", caughtErrors: "none", ignoreRestSiblings: true }],
+  "no-unused-vars": ["error", { ignoreRestSiblings: true }], // `{ key: _drop, ...rest }` drops a key
 };
 
 export default [
