@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-sqlite test-postgres setup messages bench clean audit lock
+.PHONY: run test check test-sqlite test-postgres setup messages bench clean audit lock
 
 $(STAMP): pyproject.toml
 	@scripts/ensure-python.sh
@@ -26,9 +26,14 @@ run: $(STAMP)
 	export MFA_REQUIRED_ROLES=; $(BIN)/rinnalla worker & trap 'kill $$! 2>/dev/null' EXIT INT TERM; $(BIN)/rinnalla serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
+	@scripts/check.sh
 	@scripts/ensure-postgres.sh
 	@scripts/ensure-chromium.sh
 	@scripts/run-tests.sh
+
+# The static checks alone (type checker, JavaScript linter; see scripts/check.sh).
+check: $(STAMP)
+	@scripts/check.sh
 
 test-sqlite: $(STAMP)
 	RINNALLA_TEST_DB=sqlite $(BIN)/python -m pytest -q

@@ -89,7 +89,7 @@ def create_app() -> Litestar:
                                exclude=["/assets/", "/static/", "/sw.js", "/manifest.webmanifest", "/metrics", "/healthz", "/readyz"]),
         plugins=[HTMXPlugin()],
         template_config=template_config({"script_texts": script_texts, "push_public_key": push_public_key}),
-        exception_handlers={**EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers={**EXCEPTION_HANDLERS,
                             SecondFactorRequired: second_factor_required_handler},
         before_request=plausible_path_and_query,
         before_send=[add_security_headers],

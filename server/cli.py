@@ -8,7 +8,7 @@ import getpass
 import os
 import secrets
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -392,7 +392,7 @@ def worker(once: bool) -> None:
         raise CommandError(_describe(exc)) from exc
 
 
-def run_plain(body: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+def run_plain(body: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> Any:
     """A command that opens the database itself (or must not have it open): failures as one line."""
     try:
         get_settings()

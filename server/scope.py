@@ -12,7 +12,7 @@ from typing import Any
 
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from piccolo.columns.combination import Where
+from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
 from server.accounts.sessions import CurrentUser
@@ -37,7 +37,7 @@ class TeamScope:
         """Why this user may process the data, as the use log records it."""
         return "break_glass" if self.glass_reason else "team"
 
-    def condition(self, table: type[Table]) -> Where:
+    def condition(self, table: type[Table]) -> Combinable:
         # An empty scope matches nothing (is_in([]) is refused by Piccolo).
         return table.team.is_in(list(self.team_ids) or [-1])  # type: ignore[attr-defined]
 

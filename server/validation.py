@@ -158,7 +158,7 @@ class Reader:
 
     def ids(self, name: str) -> list[int]:
         value = self.raw.get(name)
-        if value in (None, ""):
+        if value is None or value == "":
             return []
         items = value if isinstance(value, list) else [value]
         result = []

@@ -79,6 +79,7 @@ async def _proven(request: Request, proof: ProofForm) -> str | None:
     if await throttle.guessing_wait(GUESS_SCOPE, str(user_id), GUESS_LIMIT):
         return _("Too many failed attempts. Try again in a few minutes.")
     row = await User.select(User.password_hash).where(User.id == user_id).first()
+    assert row is not None  # the signed-in user's own row
     if proof.password and await verify_password_async(row["password_hash"], proof.password[:1024]):
         return None
     if proof.otp and await second_factor.check_code_of(user_id, proof.otp):

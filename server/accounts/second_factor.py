@@ -168,7 +168,7 @@ async def check_code(user: dict, code: str) -> bool:
 
 async def check_code_of(user_id: int, code: str) -> bool:
     user = await User.select(User.id, User.totp_secret, User.totp_enabled_at).where(User.id == user_id).first()
-    return bool(user) and await check_code(user, code)
+    return user is not None and await check_code(user, code)
 
 
 def _recovery_code() -> str:

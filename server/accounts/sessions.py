@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from piccolo.custom_types import Combinable
+
 from server.push.tables import PushSubscription
 from server.accounts import devices
 from server.accounts.tables import Pair, User, UserSession
@@ -159,7 +161,7 @@ async def revoke_sessions(user_id: int, session_id: int | None = None, keep_sess
     if session_id is not None:
         await _forget_phones([row["id"] for row in ended])
     else:  # every phone but this one (or all of them): whatever session last saved them
-        phones = PushSubscription.user == user_id
+        phones: Combinable = PushSubscription.user == user_id
         if keep_session_id is not None:
             phones &= (PushSubscription.session_id != keep_session_id) | PushSubscription.session_id.is_null()
         await PushSubscription.delete().where(phones)

@@ -6,6 +6,7 @@ from enum import Enum
 
 from piccolo.columns import BigInt, Boolean, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns import Serial
 from piccolo.table import Table
 
 
@@ -17,11 +18,13 @@ class Role(str, Enum):
 
 
 class Team(Table, tablename="team"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     name = Varchar(length=120, unique=True)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
 class User(Table, tablename="app_user"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     email = Varchar(length=254, unique=True, help_text="Stored lower-cased; the login name.")
     display_name = Varchar(length=120)
     password_hash = Varchar(length=255, help_text="argon2id")
@@ -39,6 +42,7 @@ class User(Table, tablename="app_user"):
 
 class Pair(Table, tablename="work_pair"):
     """Two workers of one team who share their clients (asiakasprosessit pysyvät yhteisinä)."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     team = ForeignKey(references=Team)
     first_member = ForeignKey(references=User)
@@ -49,6 +53,7 @@ class Pair(Table, tablename="work_pair"):
 
 class UserSession(Table, tablename="user_session"):
     """Only a hash of the cookie's token is kept: a database copy cannot be replayed."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     token_hash = Varchar(length=64, unique=True)
     user = ForeignKey(references=User, index=True)
@@ -62,6 +67,7 @@ class UserSession(Table, tablename="user_session"):
 
 class LoginFailure(Table, tablename="login_failure"):
     """Failed logins, counted per account and per address for throttling (shared by processes)."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     account_key = Varchar(length=64, index=True, help_text="sha256 of the lower-cased email")
     address = Varchar(length=64, index=True)
@@ -70,6 +76,7 @@ class LoginFailure(Table, tablename="login_failure"):
 
 class RecoveryCode(Table, tablename="recovery_code"):
     """One-time codes for a lost authenticator: only a SHA-256 of each (60 random bits) is kept."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     user = ForeignKey(references=User, index=True)
     code_hash = Varchar(length=64)

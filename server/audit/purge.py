@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from piccolo.columns import Column
+
 from server.audit.tables import DisclosureLog, GlassAccess, PurgeRun
 from server.audit.uselog import log_system_use
 from server.casework.tables import (
@@ -32,7 +34,7 @@ from server.timeutil import local_today, local_zone
 log = logging.getLogger("rinnalla.purge")
 
 # Everything personal on the client's own row, blanked on the tombstone.
-BLANK_CLIENT = {Client.team: None, Client.pair: None, Client.pseudonym: "", Client.search_key: "",
+BLANK_CLIENT: dict[Column | str, Any] = {Client.team: None, Client.pair: None, Client.pseudonym: "", Client.search_key: "",
                 Client.legal_name: "", Client.birth_year: None, Client.phone: "", Client.institution: "",
                 Client.release_date: None, Client.release_type: "", Client.came_from: "",
                 Client.consent_reminders_at: None, Client.consent_reminders_by: None,
@@ -77,6 +79,7 @@ async def purge(today: date | None = None) -> PurgePlan:
         async with engine().transaction():
             await _empty_client(client["id"])
             await log_system_use(client["id"], client["team"], "retention_purge", action="delete")
+    assert plan.log_cutoff is not None  # plan_purge always sets it
     use_anchor = await _trim_log(AccessLog, plan.log_cutoff)
     disclosure_anchor = await _trim_log(DisclosureLog, plan.log_cutoff)
     await GlassAccess.delete().where(GlassAccess.opened_at < plan.log_cutoff)

@@ -49,7 +49,7 @@ async def uses_of(client_id: int, period: Period) -> list[dict[str, Any]]:
     rows = await (AccessLog.select(
         AccessLog.at, AccessLog.user.display_name.as_alias("user"), AccessLog.role,
         AccessLog.team.as_alias("client_team"), AccessLog.user.team.as_alias("user_team"),
-        AccessLog.user.team.name.as_alias("team"), AccessLog.action, AccessLog.what, AccessLog.object,
+        AccessLog.user.team.name.as_alias("team"), AccessLog.action, AccessLog.what, AccessLog.object,  # type: ignore[union-attr]  # Piccolo: untyped join
         AccessLog.basis, AccessLog.reason, AccessLog.outcome)
         .where((AccessLog.client == client_id) & (AccessLog.at >= start) & (AccessLog.at < end))
         .order_by(AccessLog.at).order_by(AccessLog.id))

@@ -24,7 +24,7 @@ from server.web.forms import form_dict
 from server.web.guards import requires_lead
 from server.web.spreadsheet import csv_response
 
-LEAD: dict[str, Any] = {"guards": [requires_lead]}  # route options: `**LEAD`
+LEAD: dict[str, Any] = {"guards": [requires_lead]}  # spread into route decorators
 FROM = Annotated[str, QueryParameter(name="from", description="First day (YYYY-MM-DD); default two years back.")]
 TO = Annotated[str, QueryParameter(name="to", description="Last day (YYYY-MM-DD); default today.")]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from piccolo.columns import ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns import Serial
 from piccolo.table import Table
 
 from server.accounts.tables import Team, User
@@ -16,6 +17,7 @@ from server.casework.tables import Client
 
 class DisclosureLog(Table, tablename="disclosure_log"):
     """Client data that left the team: an export, a calendar, a referral to a service (luovutusloki)."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     at = Timestamptz(default=TimestamptzNow(), index=True)
     user = ForeignKey(references=User, null=True)
@@ -33,6 +35,7 @@ class DisclosureLog(Table, tablename="disclosure_log"):
 
 class GlassAccess(Table, tablename="glass_access"):
     """A worker opened another team's client with a reason (break-the-glass): read only, for a while."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     user = ForeignKey(references=User, index=True)
     user_team = ForeignKey(references=Team, null=True)
@@ -45,6 +48,7 @@ class GlassAccess(Table, tablename="glass_access"):
 
 class PurgeRun(Table, tablename="purge_run"):
     """One run of `rinnalla purge`: what went, and where the logs' hash chains now begin."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     at = Timestamptz(default=TimestamptzNow())
     clients_purged = Integer(default=0)

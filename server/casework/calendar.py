@@ -14,6 +14,7 @@ from typing import Any
 from icalendar import Calendar, Event
 from litestar import Response
 from litestar.exceptions import NotFoundException
+from piccolo.custom_types import Combinable
 
 from server.accounts.tables import User
 from server.audit.disclosures import APPOINTMENTS, log_disclosures
@@ -111,13 +112,13 @@ async def feed_owner(token: str) -> int | None:
         return None
     row = await CalendarFeed.select(CalendarFeed.user).where(
         (CalendarFeed.token_hash == _hash(token)) & CalendarFeed.revoked_at.is_null()
-        & CalendarFeed.user.is_active.eq(True)).first()
+        & CalendarFeed.user.is_active.eq(True)).first()  # type: ignore[union-attr]  # Piccolo: untyped join
     return row["user"] if row else None
 
 
 async def feed_ics(pair_id: int | None, user_id: int) -> bytes:
     """The worker's pair's appointments from a month back on (only their own if not in a pair)."""
-    condition = Appointment.starts_at >= utcnow() - FEED_PAST
+    condition: Combinable = Appointment.starts_at >= utcnow() - FEED_PAST
     condition &= (Appointment.pair == pair_id) if pair_id is not None else (Appointment.created_by == user_id)
     rows = await Appointment.select(Appointment.id, Appointment.client, Appointment.starts_at,
                                     Appointment.cancelled_at).where(condition).order_by(Appointment.starts_at)

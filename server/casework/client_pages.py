@@ -11,7 +11,7 @@ from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
-from litestar.plugins.htmx import HTMXTemplate
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 
 from server.services.referrals import create_referral, set_referral_status
@@ -79,7 +79,7 @@ async def caseload(walls: Walls, theme: FromQuery[str] = "", status: FromQuery[s
 
 
 @post("/clients/search")
-async def search_clients(request: Request, walls: Walls, data: Annotated[SearchForm, FORM]) -> Template:
+async def search_clients(request: HTMXRequest, walls: Walls, data: Annotated[SearchForm, FORM]) -> Template:
     """Search by pseudonym with POST: the name stays out of URLs, history and proxy logs."""
     who = _who(walls, data.who)
     rows, total = await list_clients(walls, query=search_text(data.q), theme=data.theme, status=data.status,

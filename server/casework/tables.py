@@ -10,6 +10,7 @@ from enum import Enum
 
 from piccolo.columns import UUID, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns import Serial
 from piccolo.table import Table
 
 from server.accounts.tables import Pair, Team, User
@@ -55,6 +56,7 @@ VISIT_ACTIONS = ("peer_support", "service_guidance", "accompanying", "practical_
 
 
 class Client(Table, tablename="client"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     team = ForeignKey(references=Team, index=True)
     pair = ForeignKey(references=Pair, null=True, index=True)
     pseudonym = Varchar(length=80, help_text="The name used in the street; required.")
@@ -80,11 +82,13 @@ class Client(Table, tablename="client"):
 
 
 class ClientTheme(Table, tablename="client_theme"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     client = ForeignKey(references=Client, index=True)
     theme = Varchar(length=32)
 
 
 class Visit(Table, tablename="visit"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     uuid = UUID(unique=True, help_text="Made on the device; a replay of the same id stores nothing new.")
     team = ForeignKey(references=Team, index=True)
     client = ForeignKey(references=Client, null=True, index=True)
@@ -99,16 +103,19 @@ class Visit(Table, tablename="visit"):
 
 
 class VisitWorker(Table, tablename="visit_worker"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     visit = ForeignKey(references=Visit, index=True)
     user = ForeignKey(references=User, index=True)
 
 
 class VisitTheme(Table, tablename="visit_theme"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     visit = ForeignKey(references=Visit, index=True)
     theme = Varchar(length=32)
 
 
 class VisitAction(Table, tablename="visit_action"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     visit = ForeignKey(references=Visit, index=True)
     action = Varchar(length=32)
 
@@ -131,6 +138,7 @@ class VisitMeeting(Table, tablename="visit_meeting"):
 
 
 class FollowUp(Table, tablename="followup"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     team = ForeignKey(references=Team, index=True)
     client = ForeignKey(references=Client, index=True)
     pair = ForeignKey(references=Pair, null=True)
@@ -145,6 +153,7 @@ class FollowUp(Table, tablename="followup"):
 
 
 class Appointment(Table, tablename="appointment"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     team = ForeignKey(references=Team, index=True)
     client = ForeignKey(references=Client, index=True)
     pair = ForeignKey(references=Pair, null=True)
@@ -162,6 +171,7 @@ class Appointment(Table, tablename="appointment"):
 class AccessLog(Table, tablename="access_log"):
     """The use log (käyttöloki): one row for every read and write of a client's data, and every
     refused attempt at one. Append-only and hash-chained (`server.audit.chain`); never a note's text."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     at = Timestamptz(default=TimestamptzNow(), index=True)
     user = ForeignKey(references=User, null=True, help_text="Empty for the command line.")
@@ -182,6 +192,7 @@ class AccessLog(Table, tablename="access_log"):
 
 class CalendarFeed(Table, tablename="calendar_feed"):
     """A worker's private calendar address; only the token's hash is kept, and it can be revoked."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     user = ForeignKey(references=User, index=True)
     token_hash = Varchar(length=64, unique=True)

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Response, Template
 
 from server.accounts.tables import User
@@ -77,7 +78,7 @@ async def create_visit(request: Request, walls: Walls) -> Template | Redirect:
 
 
 @post("/followups/{followup_id:int}/{change:str}")
-async def mark_followup(request: Request, walls: Walls, followup_id: FromPath[int],
+async def mark_followup(request: HTMXRequest, walls: Walls, followup_id: FromPath[int],
                        change: FromPath[str]) -> Template | Redirect:
     if change not in {"done", "undone"}:
         raise NotFoundException()

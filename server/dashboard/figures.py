@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Sum
 
 from server.audit.glass import recent_openings
@@ -80,7 +81,7 @@ def _out_of_touch_condition(team_targets: dict[int, dict[str, int]], today: date
     teams_by_days: dict[int, list[int]] = {}
     for team_id, target in team_targets.items():
         teams_by_days.setdefault(target["no_contact_days"], []).append(team_id)
-    condition = None
+    condition: Combinable | None = None
     for days, team_ids in teams_by_days.items():
         since = local_day_bounds(today - timedelta(days=days))[0]
         met = Visit.select(Visit.client).where(Visit.team.is_in(team_ids) & Visit.client.is_not_null()
@@ -177,6 +178,7 @@ async def contacts_per_week(walls: TeamScope, period: Period) -> list[dict[str, 
         row = await Visit.select(Count(Visit.client, alias="known"), Sum(Visit.anonymous_count, alias="anonymous")
                                  ).where(walls.condition(Visit) & (Visit.occurred_at >= start)
                                          & (Visit.occurred_at < end)).first()
+        assert row is not None  # an aggregate answers one row
         in_groups = await VisitAttendee.count().where(
             walls.condition(VisitAttendee) & VisitAttendee.visit.is_in(Visit.select(Visit.id).where(
                 walls.condition(Visit) & (Visit.occurred_at >= start) & (Visit.occurred_at < end))))

@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
+from piccolo.columns import Column
 from litestar.response import Redirect, Template
 
 from server.accounts.tables import Pair
@@ -28,7 +29,7 @@ from server.web.forms import form_dict
 from server.web.spreadsheet import csv_response
 from server.web.guards import requires_lead
 
-LEAD: dict[str, Any] = {"guards": [requires_lead]}  # route options: `**LEAD`
+LEAD: dict[str, Any] = {"guards": [requires_lead]}  # spread into route decorators
 
 
 def _team(raw: str) -> int | None:
@@ -131,9 +132,9 @@ async def save_targets(request: Request, walls: Walls) -> Redirect | Template:
                                 status_code=422)
     if team_id not in walls.team_ids:
         raise NotFoundException()
-    values = {CaseloadTarget.low: low if low is not None else 20, CaseloadTarget.high: high if high is not None else 30,
+    values: dict[Column, Any] = {CaseloadTarget.low: low if low is not None else 20, CaseloadTarget.high: high if high is not None else 30,
               CaseloadTarget.no_contact_days: days or 30, CaseloadTarget.updated_at: utcnow()}
-    if not await CaseloadTarget.update(values).where(CaseloadTarget.team == team_id).returning(CaseloadTarget.id):
+    if not await CaseloadTarget.update(values).where(CaseloadTarget.team == team_id).returning(CaseloadTarget.id):  # type: ignore[arg-type]  # Piccolo's stub: invariant dict
         await CaseloadTarget.insert(CaseloadTarget(team=team_id, **{c._meta.name: v for c, v in values.items()})
                                     ).on_conflict(target=CaseloadTarget.team, action="DO NOTHING")
     return Redirect(f"/lead?team={team_id}&saved=targets#targets", status_code=303)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from piccolo.columns import ForeignKey, Integer, Timestamptz
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns import Serial
 from piccolo.table import Table
 
 from server.accounts.tables import Team
 
 
 class CaseloadTarget(Table, tablename="caseload_target"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     team = ForeignKey(references=Team, unique=True)
     low = Integer(default=20, help_text="Active clients per pair: fewer is a light load.")
     high = Integer(default=30, help_text="More is too many.")

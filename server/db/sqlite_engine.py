@@ -124,6 +124,7 @@ class KeptSQLiteTransaction(SQLiteTransaction):
     """Piccolo's transaction as one unit of the writer's group: a savepoint, then wait for COMMIT."""
 
     __slots__ = ()
+    engine: KeptSQLiteEngine  # the engine that made it (Piccolo types it as the base engine)
 
     async def __aenter__(self) -> SQLiteTransaction:
         if self._parent is not None:

@@ -89,7 +89,7 @@ def _sqlite_facts(path: Path) -> tuple[dict[str, int], dict[str, str], list[str]
     try:
         names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         counts = {t: connection.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in _tables() if t in names}  # nosec B608 # table names come from the app's models
-        migrations = {}
+        migrations: dict[str, list[str]] = {}
         if "migration" in names:
             for app, name in connection.execute('SELECT app_name, name FROM "migration" ORDER BY id'):
                 migrations.setdefault(app, [])

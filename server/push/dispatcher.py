@@ -306,7 +306,7 @@ async def dispatch_batch(session: aiohttp.ClientSession, tally: Round, limit: in
         return len(reminders)
     await _with_open_plan_items(live)
     jobs = await _jobs(live)
-    gate, texts = asyncio.Semaphore(CONCURRENCY), {}
+    gate, texts = asyncio.Semaphore(CONCURRENCY), dict[tuple[int, str], bytes]()
     sends = [asyncio.ensure_future(_send(session, gate, job, now, texts)) for job in jobs]
     if sends:
         # The batch ends well inside its lease, so no other dispatcher can claim it while it sends;

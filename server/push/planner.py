@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from server.casework.tables import Appointment, Client, FollowUp
 from server.db.lifecycle import engine
 from server.push.rules import Rules, team_rules
@@ -203,7 +205,7 @@ async def _revive(reminder_id: int, item: Planned) -> None:
 
 async def plan_all_clients(team_id: int | None = None, batch: int = 500) -> int:
     """Plan every open client (after an upgrade, a bulk import or a change of the team's rules)."""
-    condition = Client.status != "closed"
+    condition: Combinable = Client.status != "closed"
     if team_id is not None:
         condition &= Client.team == team_id
     last_id, count = 0, 0

@@ -7,6 +7,8 @@ import binascii
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from piccolo.columns import Column
+from piccolo.custom_types import Combinable
 
 from server.validation import InvalidInput
 from server.i18n import N_
@@ -47,7 +49,7 @@ def read_subscription(raw: Any) -> dict[str, str]:
         errors["endpoint"] = N_("This field is required.")
     elif not endpoint_allowed(endpoint):
         errors["endpoint"] = N_("Not a known push service.")
-    keys = raw.get("keys") if isinstance(raw.get("keys"), dict) else {}
+    keys = raw["keys"] if isinstance(raw.get("keys"), dict) else {}
     p256dh, auth = _b64url_bytes(keys.get("p256dh")), _b64url_bytes(keys.get("auth"))
     try:
         if p256dh is None or len(p256dh) != 65:
@@ -59,6 +61,7 @@ def read_subscription(raw: Any) -> dict[str, str]:
         errors["keys.auth"] = N_("Not a valid key.")
     if errors:
         raise InvalidInput(errors)
+    assert isinstance(endpoint, str)  # refused above otherwise
     return {"endpoint": endpoint, "p256dh": keys["p256dh"], "auth": keys["auth"]}
 
 
@@ -79,7 +82,7 @@ async def save_subscription(subscription: dict[str, str], device: str, language:
     client's link must not start getting the client's reminders, nor stop getting their own.
     """
     now = utcnow()
-    values = {PushSubscription.p256dh: subscription["p256dh"], PushSubscription.auth: subscription["auth"],
+    values: dict[Column, Any] = {PushSubscription.p256dh: subscription["p256dh"], PushSubscription.auth: subscription["auth"],
               PushSubscription.user: user_id, PushSubscription.session_id: session_id,
               PushSubscription.link: link_id, PushSubscription.vapid_key: public_key(),
               PushSubscription.device: device[:120], PushSubscription.language: language,
@@ -90,7 +93,7 @@ async def save_subscription(subscription: dict[str, str], device: str, language:
         if (current["link"] is None) != (link_id is None):
             raise PhoneTakenByOther()
         update = {column: value for column, value in values.items() if column is not PushSubscription.device or value}
-        await PushSubscription.update(update).where(PushSubscription.id == current["id"])
+        await PushSubscription.update(update).where(PushSubscription.id == current["id"])  # type: ignore[arg-type]  # Piccolo's stub: invariant dict
         return current["id"], False
     rows = await PushSubscription.insert(PushSubscription(endpoint=subscription["endpoint"], created_at=now,
                                                           **{c._meta.name: v for c, v in values.items()})
@@ -119,7 +122,7 @@ async def user_devices(user_id: int) -> list[dict[str, Any]]:
 
 
 async def remove_user_device(user_id: int, *, subscription_id: int | None = None, endpoint: str | None = None) -> bool:
-    condition = PushSubscription.user == user_id
+    condition: Combinable = PushSubscription.user == user_id
     if subscription_id is not None:
         condition &= PushSubscription.id == subscription_id
     elif endpoint is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns import Serial
 from piccolo.table import Table
 
 from server.accounts.tables import Team, User
@@ -17,6 +18,7 @@ from server.casework.tables import Client
 
 class ReminderLink(Table, tablename="reminder_link"):
     """A client's own link (no account): only the token's hash is kept; revocable."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     client = ForeignKey(references=Client, index=True)
     team = ForeignKey(references=Team, index=True)
@@ -29,6 +31,7 @@ class ReminderLink(Table, tablename="reminder_link"):
 
 class PushSubscription(Table, tablename="push_subscription"):
     """One browser's push subscription: a worker's phone (user) or a client's (link)."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     endpoint = Varchar(length=1024, unique=True, help_text="Never logged: it identifies the phone.")
     p256dh = Varchar(length=128)
@@ -47,6 +50,7 @@ class PushSubscription(Table, tablename="push_subscription"):
 
 class ReminderRules(Table, tablename="reminder_rules"):
     """A team's reminder rules; a team without a row has the defaults (server.push.rules)."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     team = ForeignKey(references=Team, unique=True)
     followups = Boolean(default=True)
@@ -58,6 +62,7 @@ class ReminderRules(Table, tablename="reminder_rules"):
 
 
 class Reminder(Table, tablename="reminder"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     dedupe_key = Varchar(length=160, unique=True, help_text="e.g. release:7:2026-12-01:7d")
     kind = Varchar(length=24)
     audience = Varchar(length=8, help_text="pair, client or user")
@@ -81,6 +86,7 @@ class Reminder(Table, tablename="reminder"):
 
 class ReminderDelivery(Table, tablename="reminder_delivery"):
     """A phone a reminder reached: a retry for another phone skips these."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     reminder = ForeignKey(references=Reminder, index=True)
     key = Varchar(length=90, unique=True, help_text="reminder id : sha256 of the endpoint (the phone's row may go).")

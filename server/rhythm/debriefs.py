@@ -47,6 +47,7 @@ async def start_debrief(user: CurrentUser, raw: dict[str, Any]) -> dict[str, Any
     if occurred_at and occurred_at > utcnow() + timedelta(hours=1):
         reader.fail("occurred_at", N_("A debrief cannot be in the future."))
     reader.done()
+    assert occurred_at is not None  # it has a default, and a bad one was refused above
     async with engine().transaction():
         rows = await Debrief.insert(Debrief(team=user.team_id, pair=user.pair_id, owner=user.id,
                                             occurred_at=occurred_at, wants_lead_contact=note["wants_lead_contact"])

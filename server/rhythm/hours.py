@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, overload
 
+from piccolo.columns import Column
 from piccolo.query.functions.aggregate import Sum
 
 from server.accounts.sessions import CurrentUser
@@ -46,6 +47,10 @@ def hours_of(minutes: int) -> Decimal:
     return (Decimal(minutes) / 60).quantize(Decimal("0.01"))
 
 
+@overload
+def euros(cents: int) -> Decimal: ...
+@overload
+def euros(cents: None) -> None: ...
 def euros(cents: int | None) -> Decimal | None:
     return None if cents is None else (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
@@ -173,11 +178,11 @@ async def set_terms(walls: TeamScope, user_id: int, raw: dict[str, Any]) -> None
 
         raise NotFoundException()
     reader = Reader(raw)
-    values = {WorkerTerms.pay_basis: reader.choice("pay_basis", PAY_BASES),
+    values: dict[Column, Any] = {WorkerTerms.pay_basis: reader.choice("pay_basis", PAY_BASES),
               WorkerTerms.part_time_percent: reader.integer("part_time_percent", 1, 100, default=100),
               WorkerTerms.started_on: reader.day("started_on"), WorkerTerms.updated_at: utcnow()}
     reader.done()
-    if not await WorkerTerms.update(values).where(WorkerTerms.user == user_id).returning(WorkerTerms.id):
+    if not await WorkerTerms.update(values).where(WorkerTerms.user == user_id).returning(WorkerTerms.id):  # type: ignore[arg-type]  # Piccolo's stub: invariant dict
         await WorkerTerms.insert(WorkerTerms(user=user_id, **{c._meta.name: v for c, v in values.items()})
                                  ).on_conflict(target=WorkerTerms.user, action="DO NOTHING")
     await plan_supervision(user_id)  # a start date changes the rhythm
@@ -204,6 +209,7 @@ async def set_own_limit(user: CurrentUser, raw: dict[str, Any]) -> None:
 async def _fees_in(user_id: int, first: date, following: date) -> int:
     row = await HoursEntry.select(Sum(HoursEntry.fee_cents, alias="fees")).where(
         (HoursEntry.user == user_id) & (HoursEntry.worked_on >= first) & (HoursEntry.worked_on < following)).first()
+    assert row is not None  # an aggregate answers one row
     return int(row["fees"] or 0)
 
 
@@ -230,6 +236,7 @@ async def log_hours(user: CurrentUser, raw: dict[str, Any], confirmed_fee_cents:
         else:
             visit_pk = visit["id"]
     reader.done()
+    assert worked_on is not None and minutes is not None  # refused above otherwise
     terms = await terms_of(user.id)
     rate = await rate_on(activity, worked_on, user.team_id) if terms["pay_basis"] == "fee" else 0
     fee = int((Decimal(rate) * minutes / 60).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
@@ -238,6 +245,7 @@ async def log_hours(user: CurrentUser, raw: dict[str, Any], confirmed_fee_cents:
         await (owner if get_settings().is_sqlite else owner.lock_rows("UPDATE"))
         day_total = await HoursEntry.select(Sum(HoursEntry.minutes, alias="minutes")).where(
             (HoursEntry.user == user.id) & (HoursEntry.worked_on == worked_on)).first()
+        assert day_total is not None  # an aggregate answers one row
         if int(day_total["minutes"] or 0) + minutes > MINUTES_A_DAY:
             raise InvalidInput({"hours": N_("That day would have more than 24 hours.")})
         limit = await own_limit(user.id)

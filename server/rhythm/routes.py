@@ -22,7 +22,7 @@ from server.web.labels import label
 from server.web.forms import form_dict, save_or_show
 from server.web.guards import requires_lead
 
-LEAD: dict[str, Any] = {"guards": [requires_lead]}  # route options: `**LEAD`
+LEAD: dict[str, Any] = {"guards": [requires_lead]}  # spread into route decorators
 
 
 def _plain(value: Any) -> Any:

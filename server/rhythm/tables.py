@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from piccolo.columns import Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns import Serial
 from piccolo.table import Table
 
 from server.accounts.tables import Pair, Team, User
@@ -16,6 +17,7 @@ from server.casework.tables import Visit
 
 class Debrief(Table, tablename="debrief"):
     """That a pair talked a shift through: the lead may see this row, never its notes."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     team = ForeignKey(references=Team, index=True)
     pair = ForeignKey(references=Pair, null=True, index=True)
@@ -28,6 +30,7 @@ class Debrief(Table, tablename="debrief"):
 
 class DebriefNote(Table, tablename="debrief_note"):
     """One partner's part of a debrief: the pair's alone."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     debrief = ForeignKey(references=Debrief, index=True)
     author = ForeignKey(references=User)
@@ -39,6 +42,7 @@ class DebriefNote(Table, tablename="debrief_note"):
 
 
 class Supervision(Table, tablename="supervision"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     user = ForeignKey(references=User, index=True)
     team = ForeignKey(references=Team, null=True, index=True)
     occurred_on = Date()
@@ -49,6 +53,7 @@ class Supervision(Table, tablename="supervision"):
 
 class WorkerTerms(Table, tablename="worker_terms"):
     """How a worker is paid: set by a lead (payroll)."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     user = ForeignKey(references=User, unique=True)
     pay_basis = Varchar(length=16, default="salary", help_text="salary, fee or volunteer")
@@ -59,6 +64,7 @@ class WorkerTerms(Table, tablename="worker_terms"):
 
 class FeeLimit(Table, tablename="fee_limit"):
     """A worker's own monthly fee limit (e.g. to keep benefits): nobody else ever reads it."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     user = ForeignKey(references=User, unique=True)
     monthly_limit_cents = Integer(null=True, default=None)
@@ -67,6 +73,7 @@ class FeeLimit(Table, tablename="fee_limit"):
 
 class ActivityRate(Table, tablename="activity_rate"):
     """The organisation's euro-per-hour rate of an activity from a date on (Kokoa ry's by default)."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     activity = Varchar(length=32, index=True)
     cents_per_hour = Integer()
@@ -78,6 +85,7 @@ class ActivityRate(Table, tablename="activity_rate"):
 
 
 class HoursEntry(Table, tablename="hours_entry"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     user = ForeignKey(references=User, index=True)
     team = ForeignKey(references=Team, null=True, index=True)
     worked_on = Date(index=True)

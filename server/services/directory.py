@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar.exceptions import NotFoundException
+from piccolo.custom_types import Combinable
 
 from server.validation import Reader
 from server.i18n import N_, current_language
@@ -55,7 +56,7 @@ async def load_national_services(path: Path = NATIONAL_FILE) -> dict[str, int]:
                 await Service.insert(Service(**entry, updated_at=utcnow()))
                 counts["added"] += 1
             elif any(current[name] != value for name, value in entry.items()):
-                await Service.update({**entry, "updated_at": utcnow()}).where(Service.id == current["id"])
+                await Service.update(**entry, updated_at=utcnow()).where(Service.id == current["id"])
                 counts["updated"] += 1
         gone = [key for key, row in existing.items() if row["active"] and key not in {e["key"] for e in entries}]
         if gone:
@@ -88,7 +89,7 @@ def links_of(service: dict[str, Any]) -> dict[str, str]:
 
 
 async def list_services(query: str = "", category: str = "", quick_only: bool = False) -> list[dict[str, Any]]:
-    condition = Service.active.eq(True)
+    condition: Combinable = Service.active.eq(True)
     if quick_only:
         condition &= Service.quick_link.eq(True)
     if category in CATEGORIES:
@@ -139,7 +140,7 @@ async def add_local_service(user: CurrentUser, raw: dict[str, Any]) -> int:
     """A service of the organisation's own area, added by a lead or an admin (texts in one language:
     shown to everyone, whatever their language). It belongs to the adder's team."""
     reader = Reader(raw)
-    values = {
+    values: dict[str, Any] = {
         "name_fi": reader.text("name", required=True), "category": reader.choice("category", CATEGORIES),
         "phone": _phone(reader), "web": _web_address(reader), "street_address": reader.text("street_address"),
         "municipality": reader.text("municipality", 100), "opening_hours_fi": reader.text("opening_hours", 500),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from piccolo.columns import UUID, Boolean, Date, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns import Serial
 from piccolo.table import Table
 
 from server.accounts.tables import Team, User
@@ -19,6 +20,7 @@ CATEGORIES = ("housing", "substances", "mental_health", "benefits", "debt", "cri
 
 
 class Service(Table, tablename="service"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     key = Varchar(length=80, null=True, default=None, unique=True, help_text="Stable id of a national service.")
     name_fi = Varchar(length=200)
     name_sv = Varchar(length=200, default="")
@@ -55,6 +57,7 @@ OUTCOMES = ("attended", "not_attended", "cancelled")
 
 class Referral(Table, tablename="referral"):
     """A client guided to a service; it counts once the client got there (status `attended`)."""
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     uuid = UUID(null=True, default=None, help_text="Made on the phone for a referral queued offline; unique "
                 "(index referral_uuid): a replay of the same id stores nothing new.")

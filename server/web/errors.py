@@ -10,6 +10,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 
 from server.validation import InvalidInput
 from server.i18n import N_
@@ -25,7 +26,7 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+def _error_page(request: Request, status_code: int, title: str, message: str) -> Template:
     # Errors raised before the route middleware ran (unknown paths) still get the right language.
     set_language(language_for(request, request.scope.get("user")))
     return Template(
@@ -107,7 +108,7 @@ def invalid_input_handler(request: Request, exc: InvalidInput) -> Response:
                        "; ".join(f"{e['field']}: {e['message']}" for e in errors))
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     InvalidInput: invalid_input_handler,
     NotAuthorizedException: not_authorized_handler,
     ValidationException: validation_handler,

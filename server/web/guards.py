@@ -61,7 +61,7 @@ async def requires_same_origin(connection: ASGIConnection, handler: BaseRouteHan
 
 
 def _same_origin(connection: ASGIConnection) -> None:
-    if connection.scope["method"] not in UNSAFE_METHODS:
+    if connection.scope.get("method") not in UNSAFE_METHODS:  # a websocket scope has no method
         return
     origin = connection.headers.get("origin")
     if origin is None:
