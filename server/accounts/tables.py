@@ -85,6 +85,7 @@ class RecoveryCode(Table, tablename="recovery_code"):
 
 
 class KnownDevice(Table, tablename="known_device"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     """A phone that fetched its keys for a user: a wipe reaches it by its own id, even after its
     cookie has expired (the phone keeps the random id it made for itself, server/offline)."""
 
@@ -95,6 +96,7 @@ class KnownDevice(Table, tablename="known_device"):
 
 
 class PendingLogin(Table, tablename="pending_login"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     """A password proven, the second factor still to come: the cookie holds only a random token
     (its hash is here), never the password, and it lives a few minutes."""
 
@@ -108,6 +110,7 @@ class PendingLogin(Table, tablename="pending_login"):
 
 
 class Invitation(Table, tablename="invitation"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     """A link a lead gives a new member to set their own password: used once, for a few days.
     Only a SHA-256 of the link's token (256 random bits) is kept."""
 

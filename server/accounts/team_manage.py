@@ -101,6 +101,7 @@ async def add_member(request: Request, walls: Walls) -> Template:
                                            expires_at=utcnow() + timedelta(days=INVITATION_DAYS)))
         shown["link"] = invitation_url(token)
     team = await Team.select(Team.name).where(Team.id == member["team"]).first()
+    assert team is not None  # the member was just added to it
     return Template("pages/member_added.html", headers=NO_STORE, context={
         "member": member, "team_name": team["name"], "shown": shown, "days": INVITATION_DAYS})
 

@@ -40,6 +40,7 @@ async def _failures_before(condition, attempt_id: int, since) -> tuple[int, obje
         return 0, None
     last = await LoginFailure.select(LoginFailure.failed_at).where(condition).order_by(
         LoginFailure.failed_at, ascending=False).first()
+    assert last is not None  # counted above, so there is a latest
     return count, last["failed_at"]
 
 

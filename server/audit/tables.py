@@ -59,6 +59,7 @@ class PurgeRun(Table, tablename="purge_run"):
 
 
 class OrgSearch(Table, tablename="org_search"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     """A search of other teams' clients (break-the-glass): limited per user and day, and shown to
     the leads of the searching team. The name part typed is kept for them to judge."""
 

@@ -8,6 +8,7 @@ at another team's client. Rows name the view and the object, never what was writ
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from server.audit import chain
@@ -60,7 +61,7 @@ async def log_client_write(walls: TeamScope, client_id: int, team_id: int, actio
     await chain.append(AccessLog, [use_row(walls, client_id, team_id, what, action, object_)])
 
 
-async def log_client_reads(walls: TeamScope, client_ids: list[int | None], what: str, action: str = "read",
+async def log_client_reads(walls: TeamScope, client_ids: Sequence[int | None], what: str, action: str = "read",
                            object_: str = "client") -> None:
     """One row per client whose data a list, search or download showed."""
     ids = sorted({client_id for client_id in client_ids if client_id is not None})

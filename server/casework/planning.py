@@ -60,6 +60,7 @@ async def set_followup_done(walls: TeamScope, followup_id: int, done: bool, vers
     async with engine().transaction():
         await write_if_current(FollowUp, followup_id, version, values, walls.condition(FollowUp))
         row = await FollowUp.select(*FOLLOWUP_COLUMNS).where(FollowUp.id == followup_id).first()
+        assert row is not None  # written just above in this transaction
         await plan_client(row["client"])  # a done follow-up is not reminded; undone, it is again
         await log_client_write(walls, row["client"], followup["team"], "status", f"followup:{followup_id}")
     return public_followup(row)

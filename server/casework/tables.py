@@ -121,6 +121,7 @@ class VisitAction(Table, tablename="visit_action"):
 
 
 class VisitAttendee(Table, tablename="visit_attendee"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     """A known client at a group visit: the visit shows in each attendee's timeline (its own
     `client` is empty). Carries the team so the walls filter it like every team row."""
 
@@ -130,6 +131,7 @@ class VisitAttendee(Table, tablename="visit_attendee"):
 
 
 class VisitMeeting(Table, tablename="visit_meeting"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     """What a network meeting adds to its visit: the other parties and whether the client was there."""
 
     visit = ForeignKey(references=Visit, unique=True)

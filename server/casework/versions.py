@@ -17,6 +17,7 @@ from typing import Any
 
 from litestar import Response
 from piccolo.columns.combination import Where
+from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
 from server.validation import Reader
@@ -44,12 +45,12 @@ def read_version(raw: dict[str, Any], required: bool = True) -> int | None:
 
 
 async def write_if_current(table: type[Table], row_id: int, version: int | None, values: dict[Any, Any],
-                           condition: Where | None = None) -> int:
+                           condition: Combinable | None = None) -> int:
     """Write `values` and bump the version, only if the row is still at `version` (None: write
     whatever the version is, for changes that cannot overwrite anything, such as ticking a
     follow-up done). Returns the new version, or raises StaleVersion."""
     column = table.version  # type: ignore[attr-defined]
-    where = table._meta.primary_key == row_id
+    where: Combinable = table._meta.primary_key == row_id
     if version is not None:
         where &= column == version
     if condition is not None:

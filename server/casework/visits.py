@@ -183,8 +183,8 @@ def _is_own(walls: TeamScope, stored: dict[str, Any]) -> bool:
 
 async def _stored_answer(stored: dict[str, Any]) -> dict[str, Any]:
     split = lambda joined: [part for part in (joined or "").split(",") if part]  # noqa: E731
-    parts = {"themes": split(stored["themes"]), "actions": split(stored["actions"]),
-             "workers": [int(user_id) for user_id in split(stored["workers"])]}
+    parts: dict[str, list[Any]] = {"themes": split(stored["themes"]), "actions": split(stored["actions"]),
+                                   "workers": [int(user_id) for user_id in split(stored["workers"])]}
     # Only a group or a network meeting has attendees or parties to add (one more query for those).
     group = (await group_parts([stored["id"]])).get(stored["id"]) if stored["kind"] in (GROUP, NETWORK_MEETING) \
         else None
@@ -245,7 +245,7 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
                "occurred_at": visit.occurred_at, "place": visit.place, "kind": visit.kind, "notes": visit.notes,
                "together_with_client": visit.together_with_client, "created_by": walls.user.id,
                "received_at": received_at}
-        parts = {"themes": visit.themes, "actions": visit.actions, "workers": workers}
+        parts: dict[str, list[Any]] = {"themes": visit.themes, "actions": visit.actions, "workers": workers}
         group = {"client_ids": visit.client_ids, "parties": visit.parties, "client_present": visit.client_present}
         return with_group_fields(public_visit(row, parts, followup_id), group), True
     if stored is None or not _is_own(walls, stored):

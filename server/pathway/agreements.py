@@ -183,7 +183,8 @@ async def agreements_of_client(walls: TeamScope, client_id: int, what: str | Non
 def goal_form_to_list(raw: dict[str, Any]) -> tuple[list[dict[str, str]], dict[str, str]]:
     """A plain form's goal_1…goal_5 boxes as the API's goal list (blank boxes dropped), and which
     box each list item came from, so a field error lands under the box the worker typed in."""
-    goals, boxes = [], {}
+    goals: list[dict[str, str]] = []
+    boxes: dict[str, str] = {}
     for n in range(1, MAX_GOALS + 1):
         text = raw.get(f"goal_{n}")
         if isinstance(text, str) and text.strip():

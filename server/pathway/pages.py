@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.plugins.htmx import HTMXRequest
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -23,7 +24,7 @@ from server.web.guards import requires_lead
 SECTION = "partials/_path.html"
 
 
-async def _answer(request: Request, walls: TeamScope, client_id: int, form: str = "", errors: dict | None = None,
+async def _answer(request: HTMXRequest, walls: TeamScope, client_id: int, form: str = "", errors: dict | None = None,
                   values: dict | None = None) -> Template | Redirect:
     if request.htmx:
         # htmx swaps only 2xx answers: the section with its errors comes as 200, the plain form gets 422.
@@ -34,7 +35,7 @@ async def _answer(request: Request, walls: TeamScope, client_id: int, form: str 
     return Redirect(f"/clients/{client_id}?saved={form}#path", status_code=303)
 
 
-async def _save(request: Request, walls: TeamScope, client_id: int, form: str,
+async def _save(request: HTMXRequest, walls: TeamScope, client_id: int, form: str,
                 save: Callable[[dict[str, Any]], Awaitable[Any]],
                 to_body: Callable[[dict[str, Any]], dict[str, Any]],
                 field_errors: Callable[[dict[str, str]], dict[str, str]]) -> Template | Redirect:
@@ -47,7 +48,7 @@ async def _save(request: Request, walls: TeamScope, client_id: int, form: str,
 
 
 @post("/clients/{client_id:int}/agreements")
-async def add_agreement(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
+async def add_agreement(request: HTMXRequest, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
     await require_client(walls, client_id)
     boxes: dict[str, str] = {}
 
@@ -62,21 +63,21 @@ async def add_agreement(request: Request, walls: Walls, client_id: FromPath[int]
 
 
 @post("/agreements/{agreement_id:int}/status")
-async def agreement_status(request: Request, walls: Walls, agreement_id: FromPath[int]) -> Template | Redirect:
+async def agreement_status(request: HTMXRequest, walls: Walls, agreement_id: FromPath[int]) -> Template | Redirect:
     raw = await form_dict(request)
     agreement = await agreements.update_agreement(walls, agreement_id, {"status": raw.get("status")})
     return await _answer(request, walls, agreement["client_id"], "agreement")
 
 
 @post("/goals/{goal_id:int}/status")
-async def goal_status(request: Request, walls: Walls, goal_id: FromPath[int]) -> Template | Redirect:
+async def goal_status(request: HTMXRequest, walls: Walls, goal_id: FromPath[int]) -> Template | Redirect:
     raw = await form_dict(request)
     goal = await agreements.set_goal_status(walls, goal_id, {"status": raw.get("status")})
     return await _answer(request, walls, goal["client_id"], "goal")
 
 
 @post("/clients/{client_id:int}/reviews")
-async def add_review(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
+async def add_review(request: HTMXRequest, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
     await require_client(walls, client_id)
     return await _save(request, walls, client_id, "review",
                        lambda body: reviews.create_review(walls, client_id, body), reviews.review_form_to_body,

@@ -55,7 +55,8 @@ def read_review(raw: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(together, bool):
         together = Reader({"together": together}).flag("together")
     notes = reader.text("notes", MAX_NOTES, multiline=True)
-    scores, words = raw.get("scores"), raw.get("words") or {}
+    scores: Any = raw.get("scores")
+    words: Any = raw.get("words") or {}
     clean: dict[str, tuple[int, str]] = {}
     if not isinstance(scores, dict) or not scores:
         reader.fail("scores", N_("Score at least one life area."))
@@ -63,6 +64,7 @@ def read_review(raw: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(words, dict):
         reader.fail("words", N_("Not one of the allowed choices."))
         words = {}
+    value: Any
     for area, value in scores.items():
         name = f"scores.{area}"
         if area not in REVIEW_AREAS:

@@ -27,7 +27,8 @@ async def sharing_on(link_id: int) -> bool:
 async def set_sharing(link: dict[str, Any], on: bool) -> None:
     now = utcnow()
     values = {LinkSharing.shared_at: now if on else None, LinkSharing.changed_at: now}
-    updated = await LinkSharing.update(values).where(LinkSharing.link == link["id"]).returning(LinkSharing.id)
+    updated = await LinkSharing.update(values).where(  # type: ignore[arg-type]  # Piccolo's stub: invariant dict
+LinkSharing.link == link["id"]).returning(LinkSharing.id)
     if not updated:
         await LinkSharing.insert(LinkSharing(link=link["id"], team=link["team"], shared_at=now if on else None,
                                              changed_at=now)).on_conflict(target=LinkSharing.link,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from piccolo.columns import Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns import Serial
 from piccolo.table import Table
 
 from server.accounts.tables import Team, User
@@ -25,6 +26,7 @@ REVIEW_AREAS = ("housing", "livelihood_debts", "substance_use", "mental_health",
 
 
 class Agreement(Table, tablename="path_agreement"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     team = ForeignKey(references=Team, index=True)
     client = ForeignKey(references=Client, index=True)
     kind = Varchar(length=32, default="social_rehabilitation")
@@ -37,6 +39,7 @@ class Agreement(Table, tablename="path_agreement"):
 
 
 class Goal(Table, tablename="path_goal"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     team = ForeignKey(references=Team, index=True)
     client = ForeignKey(references=Client, index=True)
     agreement = ForeignKey(references=Agreement, index=True)
@@ -47,6 +50,7 @@ class Goal(Table, tablename="path_goal"):
 
 
 class GoalChange(Table, tablename="path_goal_change"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     """One step of a goal's history; the first row (from "") is its setting."""
 
     team = ForeignKey(references=Team, index=True)
@@ -58,6 +62,7 @@ class GoalChange(Table, tablename="path_goal_change"):
 
 
 class Review(Table, tablename="path_review"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     team = ForeignKey(references=Team, index=True)
     client = ForeignKey(references=Client, index=True)
     held_on = Date()
@@ -68,6 +73,7 @@ class Review(Table, tablename="path_review"):
 
 
 class ReviewScore(Table, tablename="path_review_score"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     review = ForeignKey(references=Review, index=True)
     area = Varchar(length=32)
     score = Integer()
@@ -75,6 +81,7 @@ class ReviewScore(Table, tablename="path_review_score"):
 
 
 class PathSettings(Table, tablename="path_settings"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     """A team's review rhythm; a team without a row reviews every 3 months."""
 
     team = ForeignKey(references=Team, unique=True)
@@ -83,6 +90,7 @@ class PathSettings(Table, tablename="path_settings"):
 
 
 class LinkSharing(Table, tablename="path_link_sharing"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     """The client's consent, given on their own link page, to see notes written together, goals and
     reviews there. No row (the default) means nothing of it is shown."""
 

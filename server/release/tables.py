@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from piccolo.columns import ForeignKey, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns import Serial
 from piccolo.table import Table
 
 from server.accounts.tables import Team, User
@@ -11,6 +12,7 @@ from server.casework.tables import Client
 
 
 class ReleasePlanItem(Table, tablename="release_plan_item"):
+    id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
     """Unique per (client, item): the migration adds the index that the upsert relies on."""
 
     team = ForeignKey(references=Team, index=True)
