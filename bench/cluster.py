@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -53,7 +53,7 @@ async def phone(number: int, ports: list[int], client_id: int, seconds: float, l
         turn = number
         while time.monotonic() < deadline:
             visit = {"id": str(uuid.uuid4()), "anonymous_count": 1, "kind": "street",
-                     "occurred_at": datetime.now(timezone.utc).isoformat()}
+                     "occurred_at": datetime.now(UTC).isoformat()}
             for attempt in range(2):  # sent, then resent to the other process
                 http = clients[(turn + attempt) % len(clients)]
                 started = time.perf_counter()

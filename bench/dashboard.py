@@ -25,13 +25,13 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from visits import PG_ADMIN, database_url, drop_database  # noqa: E402 - the bench's own helpers
+from visits import database_url, drop_database  # noqa: E402 - the bench's own helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -63,7 +63,7 @@ COLUMNS = {
 def generate(clients: int, visits: int, seed: int = 7):
     """(table, rows) chunks, in an order the foreign keys accept."""
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     today = now.date()
     teams = max(1, clients // CLIENTS_PER_TEAM)
     yield "team", [(t + 1, f"Team {t + 1}", now) for t in range(teams)]

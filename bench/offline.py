@@ -208,8 +208,8 @@ async def main() -> None:
 
             loads = [await slow_3g_loads(browser, base) for _ in range(args.runs)]
             print(f"\n| visit form on Slow 3G ({args.runs} runs) | median ms | min | max |\n|---|---:|---:|---:|")
-            for label, values in (("first load (nothing cached)", [l[0] for l in loads]),
-                                  ("repeat load (service worker)", [l[1] for l in loads])):
+            for label, values in (("first load (nothing cached)", [load[0] for load in loads]),
+                                  ("repeat load (service worker)", [load[1] for load in loads])):
                 print(f"| {label} | {statistics.median(values):,.0f} | {min(values):,.0f} | {max(values):,.0f} |")
 
             print(f"\n| draining {args.queue} waiting visits | sent | seconds | visits/s |\n|---|---:|---:|---:|")

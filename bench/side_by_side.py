@@ -32,7 +32,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,7 +149,7 @@ def sqlite3_connect(path: Path):
     return sqlite3.connect(path)
 
 
-RUNNING: list["Server"] = []  # stopped at the end, whatever failed
+RUNNING: list[Server] = []  # stopped at the end, whatever failed
 
 
 def port_is_free(port: int) -> bool:

@@ -18,7 +18,7 @@ import server  # noqa: F401  (sets PICCOLO_CONF)
 from server.casework.tables import Client, Visit, VisitWorker
 from server.db.lifecycle import close_database, engine, open_database
 
-NOW = datetime.datetime.now(datetime.timezone.utc)
+NOW = datetime.datetime.now(datetime.UTC)
 RAW_INSERT = ('INSERT INTO visit (uuid, team, client, anonymous_count, occurred_at, place, kind, notes, '
               'together_with_client, created_by, received_at) VALUES ({},{},{},{},{},{},{},{},{},{},{}) '
               'ON CONFLICT (uuid) DO NOTHING RETURNING id')

@@ -50,7 +50,7 @@ def draw(size: int, scale: float) -> bytes:
             for sy in range(SUBSAMPLES):
                 for sx in range(SUBSAMPLES):
                     colour = _colour_at((px * SUBSAMPLES + sx + 0.5) * step, (py * SUBSAMPLES + sy + 0.5) * step, scale)
-                    total = [t + c for t, c in zip(total, colour)]
+                    total = [t + c for t, c in zip(total, colour, strict=False)]
             row.extend(round(t / SUBSAMPLES**2) for t in total)
         rows.append(bytes(row))
     return _png(size, size, rows)

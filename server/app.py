@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from collections.abc import AsyncIterator
 
 from litestar import Litestar, Request, Router
 from litestar.config.csrf import CSRFConfig
@@ -17,36 +17,36 @@ from litestar.static_files import create_static_files_router
 from server.accounts import routes as account_routes
 from server.accounts import team_manage, team_routes
 from server.accounts.mfa_gate import SecondFactorRequired, second_factor_required_handler
+from server.accounts.middleware import RequestContextMiddleware
 from server.audit import routes as audit_routes
 from server.casework import api as casework_api
 from server.casework import client_pages, visit_pages
 from server.casework import routes as casework_routes
 from server.dashboard import routes as dashboard_routes
 from server.db.lifecycle import close_database, open_database
-from server.scope import TeamScope, scope_for
-from server.resources import STATIC_DIR
-from server.settings import get_settings
+from server.observability import metrics
+from server.observability.logs import configure_logging
 from server.offline import routes as offline_routes
+from server.offline.texts import script_texts
 from server.pathway import api as pathway_api
 from server.pathway import link_pages as pathway_link_pages
 from server.pathway import pages as pathway_pages
-from server.rhythm import routes as rhythm_routes
 from server.push import link_routes as push_link_routes
 from server.push import routes as push_routes
+from server.push.vapid import public_key as push_public_key
 from server.release import routes as release_routes
+from server.resources import STATIC_DIR
+from server.rhythm import routes as rhythm_routes
+from server.scope import TeamScope, scope_for
 from server.services import api as service_api
 from server.services import routes as service_routes
+from server.settings import get_settings
 from server.web import assets, system_routes
-from server.observability import metrics
-from server.observability.logs import configure_logging
-from server.accounts.middleware import RequestContextMiddleware
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.guards import api_description_visible, app_guards
 from server.web.limits import MAX_BODY_BYTES, plausible_path_and_query
 from server.web.security_headers import add_security_headers
 from server.web.templating import template_config
-from server.offline.texts import script_texts
-from server.push.vapid import public_key as push_public_key
 
 
 async def provide_scope(request: Request) -> TeamScope:

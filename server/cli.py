@@ -47,9 +47,8 @@ async def _with_database(body: Callable[..., Awaitable[Any]], *args: Any, **kwar
 
 def _describe(exc: Exception) -> str:
     from server.accounts.services import AccountError
-    from server.db.lifecycle import MigrationError
-
     from server.audit.purge import RetentionError
+    from server.db.lifecycle import MigrationError
     from server.ops.backup import BackupError
 
     if isinstance(exc, (AccountError, SettingsError, MigrationError, BackupError, RetentionError)):

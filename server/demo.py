@@ -13,11 +13,21 @@ from datetime import date, datetime, time, timedelta
 
 from server.accounts.services import add_pair, add_team, add_user
 from server.accounts.tables import Pair, Team, User
-from server.casework.tables import (
-    THEMES, VISIT_ACTIONS, Appointment, Client, ClientTheme, FollowUp, Visit, VisitAction, VisitAttendee, VisitMeeting,
-    VisitTheme, VisitWorker,
-)
 from server.casework.clients import search_key
+from server.casework.tables import (
+    THEMES,
+    VISIT_ACTIONS,
+    Appointment,
+    Client,
+    ClientTheme,
+    FollowUp,
+    Visit,
+    VisitAction,
+    VisitAttendee,
+    VisitMeeting,
+    VisitTheme,
+    VisitWorker,
+)
 from server.db.lifecycle import engine
 from server.pathway.demo import create_demo_paths
 from server.push.planner import plan_all_clients
@@ -176,7 +186,7 @@ async def _create_rhythm() -> None:
     rng = random.Random(2027)
     today = local_today()
     for pair in await Pair.select(Pair.id, Pair.team, Pair.first_member, Pair.second_member).order_by(Pair.id):
-        for days_ago, (happened, helped, load) in zip((2, 9), DEBRIEFS):
+        for days_ago, (happened, helped, load) in zip((2, 9), DEBRIEFS, strict=False):
             rows = await Debrief.insert(Debrief(team=pair["team"], pair=pair["id"], owner=pair["first_member"],
                                                 occurred_at=_at(today - timedelta(days=days_ago), 22),
                                                 wants_lead_contact=days_ago == 2 and pair["id"] % 2 == 1))
@@ -215,7 +225,7 @@ async def _create_path() -> None:
         [("id_card", "done", True, ""), ("housing", "todo", False, "Kriminaalihuollon tukisäätiö"),
          ("gate", "todo", False, "")],
     ]
-    for client, items in zip(soonest, plans):
+    for client, items in zip(soonest, plans, strict=False):
         pair = pairs.get(client["pair"]) or {}
         if items is plans[0] and client["release_type"] == "supervised_probationary_freedom":
             items = [*items, ("probation_office", "done", False, "")]

@@ -11,7 +11,7 @@ import contextvars
 import gettext as _gettext
 import io
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel import Locale
@@ -31,7 +31,7 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 _current = contextvars.ContextVar("rinnalla_language", default=DEFAULT_LANGUAGE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> _gettext.NullTranslations:
     po_path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
     if not po_path.exists():

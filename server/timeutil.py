@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from server.settings import get_settings
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def local_zone():
@@ -28,4 +28,4 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     zone = local_zone()
     start = datetime.combine(day, time.min, tzinfo=zone)
     end = datetime.combine(date.fromordinal(day.toordinal() + 1), time.min, tzinfo=zone)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return start.astimezone(UTC), end.astimezone(UTC)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from server.i18n import N_
@@ -129,7 +129,7 @@ class Reader:
             if parsed is None:
                 self.fail(name, N_("This time does not exist on that day (the clocks moved forward)."))
                 return None
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str | None = None) -> str:
         value = self.raw.get(name)
@@ -229,5 +229,5 @@ def local_wall_clock(naive: datetime) -> datetime | None:
     """
     zone = local_zone()
     aware = naive.replace(tzinfo=zone)
-    round_trip = aware.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None)
+    round_trip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
     return aware if round_trip == naive else None

@@ -17,10 +17,10 @@ from datetime import timedelta
 from server.accounts.sessions import purge_ended_sessions
 from server.accounts.throttle import purge_old_failures
 from server.db.lifecycle import database
+from server.observability.logs import configure_logging
 from server.push.dispatcher import dispatch_due, next_due_in, purge_finished
 from server.push.transport import http_session
 from server.rhythm.supervision import plan_all_supervision
-from server.observability.logs import configure_logging
 from server.settings import get_settings
 from server.timeutil import local_today, utcnow
 
@@ -55,7 +55,7 @@ async def _sleep_until_due(stop: asyncio.Event) -> None:
     wait = POLL_SECONDS if due_in is None else min(POLL_SECONDS, max(0.2, due_in))
     try:
         await asyncio.wait_for(stop.wait(), timeout=wait)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
 
 

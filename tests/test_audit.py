@@ -22,7 +22,7 @@ from server.services.tables import Service
 from server.settings import get_settings
 from server.timeutil import utcnow
 from tests.support.casework import api, make_client, patch_client
-from tests.support.fixtures import PASSWORD, login, post_form
+from tests.support.fixtures import PASSWORD, login
 
 pytestmark = pytest.mark.anyio
 PROJECT = Path(__file__).resolve().parent.parent
@@ -230,7 +230,7 @@ async def test_the_caseload_export_neutralises_formulas_and_is_logged_as_a_discl
     assert len(list(csv.reader(io.StringIO(other_team.text)))) == 1
     disclosed = await DisclosureLog.select(DisclosureLog.client, DisclosureLog.basis)
     assert disclosed == [{"client": ours, "basis": "lead_export"}]
-    assert await AccessLog.count().where((AccessLog.client == theirs)) == 0
+    assert await AccessLog.count().where(AccessLog.client == theirs) == 0
 
 
 # Retention ------------------------------------------------------------------------------------

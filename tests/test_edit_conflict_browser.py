@@ -9,17 +9,25 @@ import re
 import pytest
 from playwright.async_api import expect
 
+from server.accounts.sessions import CurrentUser
 from server.accounts.tables import Pair
 from server.casework.clients import update_client
 from server.casework.tables import Client
 from server.scope import scope_for
-from server.accounts.sessions import CurrentUser
 from tests.support.browser import PHONE, chromium
 from tests.support.casework import make_client
 from tests.support.fixtures import PASSWORD
 from tests.support.live_server import live_server
-from tests.test_offline_browser import READ_STORE, go_offline, go_online, js, log_in, phone, queue_holds, \
-    ready_for_offline
+from tests.test_offline_browser import (
+    READ_STORE,
+    go_offline,
+    go_online,
+    js,
+    log_in,
+    phone,
+    queue_holds,
+    ready_for_offline,
+)
 
 pytestmark = pytest.mark.anyio
 

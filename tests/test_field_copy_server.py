@@ -4,7 +4,7 @@ network, and the pair on every visit (the timeline's names, the hours page's vis
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 

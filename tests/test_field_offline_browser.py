@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -19,8 +18,20 @@ from server.casework.tables import Appointment, FollowUp, Visit
 from server.services.tables import Referral, Service
 from server.timeutil import local_day_bounds, local_today, utcnow
 from tests.support.casework import make_client
-from tests.test_offline_browser import (READ_STORE, expect_waiting, go_offline, go_online, js, log_in, log_visit,
-                                        offline_after_login, phone, queue_holds, ready_for_offline, visits_of)
+from tests.test_offline_browser import (
+    READ_STORE,
+    expect_waiting,
+    go_offline,
+    go_online,
+    js,
+    log_in,
+    log_visit,
+    offline_after_login,
+    phone,
+    queue_holds,
+    ready_for_offline,
+    visits_of,
+)
 from tests.test_push_browser import _registration_id
 
 pytestmark = pytest.mark.anyio

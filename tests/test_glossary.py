@@ -130,7 +130,7 @@ def glossary_rows() -> list[dict[str, str]]:
         if header is None:
             header = cells
         elif not set("".join(cells)) <= set("- "):
-            rows.append(dict(zip(header, cells)))
+            rows.append(dict(zip(header, cells, strict=False)))
     return rows
 
 
@@ -212,7 +212,7 @@ def test_no_translation_is_left_in_english(language):
             continue
         msgids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        for msgid, text in zip(msgids, strings):
+        for msgid, text in zip(msgids, strings, strict=False):
             if text != msgid or text in SAME_AS_ENGLISH[language]:
                 continue
             if re.search(r"[A-Za-z]{3,}", re.sub(PLACEHOLDER, "", msgid)):

@@ -10,7 +10,13 @@ from server.accounts.tables import Pair
 from server.casework.tables import Visit, VisitAttendee
 from tests.support.casework import make_client
 from tests.test_offline_browser import (
-    VISITS, expect_waiting, go_online, log_in, offline_after_login, phone, ready_for_offline,
+    VISITS,
+    expect_waiting,
+    go_online,
+    log_in,
+    offline_after_login,
+    phone,
+    ready_for_offline,
 )
 
 pytestmark = pytest.mark.anyio

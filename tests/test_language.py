@@ -1,5 +1,7 @@
 """Finnish by default, Swedish and English on request; <html lang> says which."""
 
+from datetime import UTC
+
 import pytest
 
 from server.accounts.tables import User
@@ -53,11 +55,11 @@ async def test_an_unknown_language_changes_nothing(client, world):
 
 
 async def test_dates_are_finnish_style_in_helsinki_time():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from server import i18n
 
-    moment = datetime(2026, 11, 23, 22, 30, tzinfo=timezone.utc)  # 00.30 on the 24th in Helsinki
+    moment = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)  # 00.30 on the 24th in Helsinki
     i18n.set_language("fi")
     assert i18n.format_datetime(moment) == "24.11.2026 klo 0.30"
     i18n.set_language("sv")

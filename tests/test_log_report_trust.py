@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from server.accounts.sessions import CurrentUser
 from server.audit import chain
 from server.audit.uselog import use_row
-from server.accounts.sessions import CurrentUser
 from server.casework.tables import AccessLog
 from server.scope import TeamScope
 from tests.support.casework import api, make_client

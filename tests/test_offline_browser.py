@@ -412,7 +412,7 @@ async def test_a_new_version_is_announced_and_taken_whole_on_update(world, make)
                 await js(page, CONTROLLED)
                 caches = await js(page, "caches.keys()")
                 assert caches == [f"rinnalla-{new_version}"]  # nothing of the old version is left
-                sources = await js(page, 
+                sources = await js(page,
                     "[...document.querySelectorAll('script[src], link[rel=stylesheet]')].map(e => e.src || e.href)")
                 assert sources and all(f"/assets/{new_version}/" in url for url in sources)
                 await expect_waiting(page, 0)  # the visit saved under the old version went

@@ -4,6 +4,7 @@ a page that does not jump, charts a screen reader can enter, and buttons that sa
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 import httpx
 import pytest
@@ -100,7 +101,7 @@ async def test_an_anonymous_contact_has_kind_and_place_before_the_save_button(wo
 
 async def test_a_follow_up_tick_shows_it_is_busy_and_cannot_be_sent_twice(world):
     import asyncio
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from server.accounts.tables import Pair
     from server.casework.tables import FollowUp
@@ -110,7 +111,7 @@ async def test_a_follow_up_tick_shows_it_is_busy_and_cannot_be_sent_twice(world)
     pair = (await Pair.select(Pair.id).first())["id"]
     client_id = await make_client(world.team_a, "Kettu", pair)
     await FollowUp.insert(FollowUp(team=world.team_a, client=client_id, pair=pair, note="Soita Kelaan",
-                                   due_at=datetime.now(timezone.utc) - timedelta(hours=1)))
+                                   due_at=datetime.now(UTC) - timedelta(hours=1)))
     async with live_server() as (base_url, _process), chromium() as browser:
         context, page = await _phone_page(browser, base_url, "alice@example.org")
         release = asyncio.Event()

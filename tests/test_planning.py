@@ -1,6 +1,6 @@
 """Follow-ups, appointments and their calendar files, behind the same walls."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -71,7 +71,7 @@ async def test_an_appointment_downloads_as_ics_without_the_clients_name(client, 
     assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
     assert "attachment" in ics.headers["content-disposition"]
     event = next(c for c in Calendar.from_ical(ics.content).walk() if c.name == "VEVENT")
-    assert event.decoded("dtstart") == datetime(2026, 12, 1, 8, 30, tzinfo=timezone.utc)
+    assert event.decoded("dtstart") == datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
     assert b"DTSTART:20261201T083000Z" in ics.content
     assert b"Make" not in ics.content and b"Kela" not in ics.content
     assert (await client.get("/api/v1/appointments/abc.ics")).status_code == 404
@@ -85,7 +85,7 @@ async def test_the_private_calendar_feed_shows_the_pairs_appointments_until_revo
     team_b_pair = await add_pair("dave@example.org", "dan@example.org")
     other = await make_client(world.team_b, "Vantaan Ville", team_b_pair)
     await Appointment.insert(Appointment(team=world.team_b, client=other, pair=team_b_pair,
-                                         starts_at=datetime.now(timezone.utc) + timedelta(days=1)))
+                                         starts_at=datetime.now(UTC) + timedelta(days=1)))
     await login(client, "bob@example.org")
     await api(client, "POST", "/api/v1/appointments", {"client_id": make, "starts_at": "2026-12-02T12:00"})
     page = await post_form(client, "/settings/calendar")
@@ -146,7 +146,7 @@ async def test_a_bad_followup_on_the_client_page_shows_the_error_and_keeps_the_t
 
 async def test_followups_and_appointments_are_listed_within_the_walls(client, world, make):
     other = await make_client(world.team_b, "Vantaan Ville")
-    await FollowUp.insert(FollowUp(team=world.team_b, client=other, due_at=datetime.now(timezone.utc), note="B"))
+    await FollowUp.insert(FollowUp(team=world.team_b, client=other, due_at=datetime.now(UTC), note="B"))
     await login(client, "alice@example.org")
     await api(client, "POST", "/api/v1/followups", {"client_id": make, "due_at": "2026-11-24T09:00", "note": "A1"})
     done = (await api(client, "POST", "/api/v1/followups",

@@ -188,8 +188,8 @@ async def test_heavy_phases_weigh_more_in_the_pairs_load(client, world, pair_a, 
 
 
 async def test_a_release_reminder_says_how_many_items_are_open_and_no_name(world, pair_a):
-    from server.push.messages import payload
     from server.push.dispatcher import _with_open_plan_items
+    from server.push.messages import payload
 
     kettu = await _soon(world, pair_a, "Kettu", 7)
     await ReleasePlanItem.insert(ReleasePlanItem(team=world.team_a, client=kettu, item="housing", state="done"))

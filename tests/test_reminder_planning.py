@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from server.push import planner
 from server.push.planner import after_quiet_hours, drop_passed, release_reminders
-from server.push.rules import DEFAULT_RULES, Rules, save_rules, read_rules
+from server.push.rules import DEFAULT_RULES, Rules, read_rules, save_rules
 from server.push.tables import Reminder
 from server.settings import get_settings
 from server.timeutil import utcnow
@@ -46,15 +46,15 @@ def test_the_release_countdown_is_30_14_7_1_days_before_and_the_day_itself():
         ("release:7:2027-06-30:0d", local(2027, 6, 30, 7)),
     ]
     assert [p.urgent for p in planned] == [False, False, False, False, True]
-    assert all(p.event_at == local(2027, 7, 1).astimezone(timezone.utc) for p in planned)
+    assert all(p.event_at == local(2027, 7, 1).astimezone(UTC) for p in planned)
 
 
 def test_the_countdown_keeps_local_time_across_the_spring_dst_change():
     # Summer time starts on Sunday 28 March 2027 at 03:00 in Helsinki (UTC+2 → UTC+3).
     planned = {p.dedupe_key.rsplit(":", 1)[1]: p.due_at for p in release_reminders(1, date(2027, 3, 29), DEFAULT_RULES)}
-    assert planned["7d"] == datetime(2027, 3, 22, 7, tzinfo=timezone.utc)  # 09:00 EET
-    assert planned["1d"] == datetime(2027, 3, 28, 6, tzinfo=timezone.utc)  # 09:00 EEST, on the change day
-    assert planned["0d"] == datetime(2027, 3, 29, 4, tzinfo=timezone.utc)  # 07:00 EEST
+    assert planned["7d"] == datetime(2027, 3, 22, 7, tzinfo=UTC)  # 09:00 EET
+    assert planned["1d"] == datetime(2027, 3, 28, 6, tzinfo=UTC)  # 09:00 EEST, on the change day
+    assert planned["0d"] == datetime(2027, 3, 29, 4, tzinfo=UTC)  # 07:00 EEST
 
 
 def test_quiet_hours_hold_a_reminder_until_the_morning_in_local_time(quiet):
@@ -64,7 +64,7 @@ def test_quiet_hours_hold_a_reminder_until_the_morning_in_local_time(quiet):
     assert after_quiet_hours(local(2027, 6, 2, 12, 0)) == local(2027, 6, 2, 12)
     # Autumn DST change (31 Oct 2027, 04:00 → 03:00): the morning is still 08:00 local.
     held = after_quiet_hours(local(2027, 10, 30, 23, 0))
-    assert held == local(2027, 10, 31, 8) and held.astimezone(timezone.utc).hour == 6
+    assert held == local(2027, 10, 31, 8) and held.astimezone(UTC).hour == 6
     quiet((1, 5))  # a window that does not cross midnight
     assert after_quiet_hours(local(2027, 6, 2, 3, 0)) == local(2027, 6, 2, 5)
     assert after_quiet_hours(local(2027, 6, 2, 23, 0)) == local(2027, 6, 2, 23)
@@ -73,13 +73,13 @@ def test_quiet_hours_hold_a_reminder_until_the_morning_in_local_time(quiet):
 
 
 def test_of_the_moments_already_passed_only_the_latest_goes_and_only_while_the_event_lies_ahead():
-    now = local(2027, 6, 23, 12).astimezone(timezone.utc)  # release in 7 days, added today at noon
+    now = local(2027, 6, 23, 12).astimezone(UTC)  # release in 7 days, added today at noon
     planned = drop_passed(release_reminders(3, date(2027, 6, 30), DEFAULT_RULES), now)
     assert sorted((p.dedupe_key.rsplit(":", 1)[1], p.due_at) for p in planned) == sorted([
         ("7d", now),  # 30d, 14d and 7d had passed: only 7d, at once
-        ("1d", local(2027, 6, 29, 9).astimezone(timezone.utc)), ("0d", local(2027, 6, 30, 7).astimezone(timezone.utc)),
+        ("1d", local(2027, 6, 29, 9).astimezone(UTC)), ("0d", local(2027, 6, 30, 7).astimezone(UTC)),
     ])
-    after = local(2027, 7, 1, 0, 5).astimezone(timezone.utc)  # the release day is over
+    after = local(2027, 7, 1, 0, 5).astimezone(UTC)  # the release day is over
     assert drop_passed(release_reminders(3, date(2027, 6, 30), DEFAULT_RULES), after) == []
 
 
@@ -231,7 +231,7 @@ async def test_the_rules_page_is_for_leads_and_explains_bad_numbers(client, worl
 
 def test_a_passed_moment_found_late_in_the_evening_waits_for_the_morning(quiet):
     quiet((21, 8))
-    now = local(2027, 6, 26, 23, 0).astimezone(timezone.utc)  # added at 23:00, release in four days
+    now = local(2027, 6, 26, 23, 0).astimezone(UTC)  # added at 23:00, release in four days
     planned = {p.dedupe_key.rsplit(":", 1)[1]: p for p in drop_passed(
         release_reminders(3, date(2027, 6, 30), DEFAULT_RULES), now)}
     assert planned["7d"].due_at == local(2027, 6, 27, 8)

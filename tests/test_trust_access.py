@@ -220,13 +220,12 @@ async def test_two_thousand_three_letter_searches_in_a_minute_reveal_no_other_te
 
 
 async def test_a_search_needs_the_birth_year_is_limited_and_shows_on_the_leads_page(client, world, monkeypatch):
-    from tests.support.casework import api
-    from tests.support.fixtures import login, post_form
-
     import dataclasses
 
     from server.audit import glass
     from server.settings import get_settings
+    from tests.support.casework import api
+    from tests.support.fixtures import login, post_form
 
     three_a_day = dataclasses.replace(get_settings(), org_searches_per_day=3)
     monkeypatch.setattr(glass, "get_settings", lambda: three_a_day)

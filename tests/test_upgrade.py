@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.anyio
 PROJECT = Path(__file__).resolve().parent.parent
 OLDEST = {"accounts": "2026-11-23T14:09:44:038879", "casework": "2026-11-23T14:09:44:683795"}
 VISIT = str(uuid.UUID("6f1c9a3e-2b7d-4c1e-9a55-0d2e8f3b4c71"))
-NOW = datetime(2026, 11, 20, 10, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 10, 30, tzinfo=UTC)
 
 # The rows of an installation at its first release: a team, a worker, a client and a visit.
 ROWS = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -34,7 +35,11 @@ def _run(*command: str | Path, **kwargs) -> str:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     place = tmp_path_factory.mktemp("dist")
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", place, ROOT)
+    # Built from a copy: setuptools builds in the source folder and would leave build/ behind.
+    source = place / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "node_modules", ".test-data", "build", "*.egg-info", "__pycache__", ".mypy_cache", "data"))
+    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", place, source)
     return next(place.glob("rinnalla-*.whl"))
 
 

@@ -14,8 +14,19 @@ from server.accounts.sessions import revoke_sessions
 from tests.support.browser import PHONE, chromium
 from tests.support.live_server import live_server
 from tests.support.network import NetworkSwitch
-from tests.test_offline_browser import (VISITS, expect_waiting, go_offline, go_online, js, log_in, log_visit,
-                                        make, offline_after_login, phone, visits_of)
+from tests.test_offline_browser import (
+    VISITS,
+    expect_waiting,
+    go_offline,
+    go_online,
+    js,
+    log_in,
+    log_visit,
+    make,
+    offline_after_login,
+    phone,
+    visits_of,
+)
 
 pytestmark = pytest.mark.anyio
 __all__ = ["make"]  # the fixture, shared with the offline tests

@@ -14,14 +14,13 @@ from litestar.response import Redirect, Template
 
 from server.accounts import mfa_routes, pending, second_factor, sessions, throttle
 from server.accounts.mfa_gate import SETUP_PATH
-from server.observability import metrics
 from server.accounts.services import authenticate
 from server.accounts.tables import User
 from server.casework import calendar
-from server.push.subscriptions import user_devices
-from server.i18n import LANGUAGES
-from server.i18n import N_
+from server.i18n import LANGUAGES, N_
 from server.i18n import gettext as _
+from server.observability import metrics
+from server.push.subscriptions import user_devices
 from server.settings import get_settings
 from server.web.client_address import client_address
 from server.web.context import LANGUAGE_COOKIE

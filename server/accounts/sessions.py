@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 
 from piccolo.custom_types import Combinable
 
-from server.push.tables import PushSubscription
 from server.accounts import devices
 from server.accounts.tables import Pair, User, UserSession
 from server.casework.tables import CalendarFeed
 from server.db.prepared import Statement
+from server.push.tables import PushSubscription
 from server.settings import get_settings
 from server.timeutil import utcnow
 

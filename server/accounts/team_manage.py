@@ -24,11 +24,11 @@ from server.accounts.passwords import hash_password_async, password_problem
 from server.accounts.services import AccountError, normalise_email
 from server.accounts.tables import Invitation, Pair, Role, Team, User
 from server.accounts.team_routes import team_context
-from server.validation import Reader
 from server.i18n import N_
 from server.scope import TeamScope, Walls
 from server.settings import get_settings
 from server.timeutil import utcnow
+from server.validation import Reader
 from server.web.forms import form_dict
 from server.web.guards import requires_lead
 

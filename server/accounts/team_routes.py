@@ -12,12 +12,12 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.accounts import sessions
-from server.rhythm.hours import PAY_BASES, terms_of
-from server.web.labels import label
 from server.accounts.services import disable_user
 from server.accounts.tables import Pair, Team, User
+from server.rhythm.hours import PAY_BASES, terms_of
 from server.scope import TeamScope, Walls
 from server.web.guards import requires_admin, requires_lead
+from server.web.labels import label
 
 
 async def team_context(walls: TeamScope) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import logging
+import math
 from datetime import timedelta
 
 from server.accounts.tables import LoginFailure

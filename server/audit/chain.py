@@ -14,7 +14,7 @@ import hashlib
 import json
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from piccolo.table import Table
@@ -37,14 +37,14 @@ CHAINED_COLUMNS = {
 
 def _canonical(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
     return value
 
 
 def link_hash(table: type[Table], prev_hash: str, row: dict[str, Any]) -> str:
     content = [_canonical(row[name]) for name in CHAINED_COLUMNS[table._meta.tablename]]
     encoded = json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{prev_hash}\n{encoded}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{prev_hash}\n{encoded}".encode()).hexdigest()
 
 
 _ADVISORY_LOCK = Statement("SELECT pg_advisory_xact_lock({})")
@@ -111,7 +111,7 @@ async def _append_now(table: type[Table], rows: list[dict[str, Any]]) -> None:
         previous = last["hash"] if last else await chain_start(table)
         linked = []
         for row in rows:
-            row["at"] = row["at"].astimezone(timezone.utc)
+            row["at"] = row["at"].astimezone(UTC)
             this_hash = link_hash(table, previous, row)
             linked.append({**row, "prev_hash": previous, "hash": this_hash})
             previous = this_hash

@@ -21,14 +21,14 @@ from litestar.exceptions import HTTPException, NotFoundException
 
 from server.audit import chain
 from server.audit.tables import GlassAccess, OrgSearch
-from server.audit.uselog import use_row, log_client_read, log_client_reads, log_refused
+from server.audit.uselog import log_client_read, log_client_reads, log_refused, use_row
 from server.casework.clients import search_key
 from server.casework.tables import AccessLog, Client
-from server.validation import InvalidInput, Reader
 from server.i18n import N_
-from server.settings import get_settings
 from server.scope import MAX_ID, TeamScope
+from server.settings import get_settings
 from server.timeutil import utcnow
+from server.validation import InvalidInput, Reader
 
 OPEN_FOR = timedelta(hours=12)
 MIN_QUERY = 3  # a search must name someone, not list the organisation

@@ -22,7 +22,15 @@ from piccolo.columns import Column
 from server.audit.tables import DisclosureLog, GlassAccess, PurgeRun
 from server.audit.uselog import log_system_use
 from server.casework.tables import (
-    AccessLog, Appointment, Client, ClientTheme, FollowUp, Visit, VisitAction, VisitTheme, VisitWorker,
+    AccessLog,
+    Appointment,
+    Client,
+    ClientTheme,
+    FollowUp,
+    Visit,
+    VisitAction,
+    VisitTheme,
+    VisitWorker,
 )
 from server.db.lifecycle import engine
 from server.push.tables import PushSubscription, Reminder, ReminderDelivery, ReminderLink

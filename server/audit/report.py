@@ -11,10 +11,10 @@ from server.audit.tables import DisclosureLog
 from server.audit.uselog import log_client_read
 from server.casework.clients import require_client
 from server.casework.tables import AccessLog
-from server.validation import InvalidInput, Reader
 from server.i18n import N_
 from server.scope import TeamScope
 from server.timeutil import local_today, local_zone
+from server.validation import InvalidInput, Reader
 
 DEFAULT_YEARS = 2
 

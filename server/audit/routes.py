@@ -10,18 +10,17 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from server.audit import glass
-from server.audit.pages import admin_reason_page
 from server.audit.export import export_caseload
+from server.audit.pages import admin_reason_page
 from server.audit.report import make_report, read_period, report_json
-from server.web.limits import json_object
 from server.casework.clients import client_detail
-from server.casework.tables import Client
-from server.validation import InvalidInput
 from server.i18n import LANGUAGES, N_, set_language
 from server.scope import Walls
 from server.timeutil import local_today
+from server.validation import InvalidInput
 from server.web.forms import form_dict
 from server.web.guards import requires_lead
+from server.web.limits import json_object
 from server.web.spreadsheet import csv_response
 
 LEAD: dict[str, Any] = {"guards": [requires_lead]}  # spread into route decorators

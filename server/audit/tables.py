@@ -6,9 +6,8 @@ Both logs are hash-chained (`server.audit.chain`): each row carries the hash of 
 
 from __future__ import annotations
 
-from piccolo.columns import ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
-from piccolo.columns import Serial
 from piccolo.table import Table
 
 from server.accounts.tables import Team, User

@@ -14,21 +14,26 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from server.audit.glass import reading_walls
-from server.casework import calendar
-from server.observability import metrics
 from server.audit.uselog import access_log_rows, log_client_read, log_client_reads
+from server.casework import calendar
+from server.casework.attendees import visit_clients
 from server.casework.clients import client_detail, create_client, list_clients, require_client, update_client
 from server.casework.planning import (
-    FOLLOWUP_COLUMNS, create_appointment, create_followup, list_appointments, list_followups, public_followup,
+    FOLLOWUP_COLUMNS,
+    create_appointment,
+    create_followup,
+    list_appointments,
+    list_followups,
+    public_followup,
     set_followup_done,
 )
-from server.casework.attendees import visit_clients
 from server.casework.tables import FollowUp
-from server.validation import InvalidInput, Reader
 from server.casework.versions import StaleVersion, conflict_response, read_version
 from server.casework.visits import list_visits, read_visit, record_visit, visit_detail
 from server.i18n import N_
+from server.observability import metrics
 from server.scope import Walls
+from server.validation import InvalidInput, Reader
 from server.web.guards import requires_lead
 from server.web.limits import json_object
 

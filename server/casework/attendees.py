@@ -19,9 +19,9 @@ from litestar.exceptions import NotFoundException
 from server.audit import chain
 from server.audit.uselog import log_refused, use_row
 from server.casework.tables import AccessLog, Client, Visit, VisitAttendee, VisitMeeting
-from server.validation import InvalidInput, Reader
 from server.i18n import N_
 from server.scope import TeamScope
+from server.validation import InvalidInput, Reader
 
 GROUP = "group"
 NETWORK_MEETING = "network_meeting"

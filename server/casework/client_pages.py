@@ -8,32 +8,39 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Request, get, post
-from litestar.exceptions import NotFoundException
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 
-from server.services.referrals import create_referral, set_referral_status
 from server.accounts.tables import Pair
-from server.audit.uselog import access_log_rows, log_client_read, log_client_reads
-from server.casework.clients import (
-    CAME_FROM, PAGE_SIZE, RELEASE_TYPES, STATUSES, client_detail, create_client, list_clients,
-    update_client,
-)
-from server.casework import conflicts
-from server.casework.versions import StaleVersion
-from server.i18n import format_date, gettext as _
-from server.web.labels import label
-from server.casework.planning import create_appointment, create_followup
-from server.casework.tables import THEMES
-from server.validation import InvalidInput, search_text
 from server.audit.glass import ReasonNeeded, reading_walls
 from server.audit.pages import admin_reason_page
+from server.audit.uselog import access_log_rows, log_client_read, log_client_reads
+from server.casework import conflicts
 from server.casework.client_view import client_page_template, glass_client_page
+from server.casework.clients import (
+    CAME_FROM,
+    PAGE_SIZE,
+    RELEASE_TYPES,
+    STATUSES,
+    client_detail,
+    create_client,
+    list_clients,
+    update_client,
+)
+from server.casework.planning import create_appointment, create_followup
+from server.casework.tables import THEMES
+from server.casework.versions import StaleVersion
+from server.i18n import format_date
+from server.i18n import gettext as _
 from server.scope import TeamScope, Walls
+from server.services.referrals import create_referral, set_referral_status
+from server.validation import InvalidInput, search_text
 from server.web.forms import form_dict
 from server.web.guards import requires_lead
+from server.web.labels import label
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 

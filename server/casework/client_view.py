@@ -4,25 +4,24 @@ whose forms live on it (release plan, agreement and reviews) when they show it a
 
 from __future__ import annotations
 
-
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
 
-from server.services.directory import service_choices
-from server.services.referrals import referrals_of_client
 from server.audit.uselog import log_client_read, log_client_reads
+from server.casework.attendees import visit_clients
 from server.casework.clients import (
     client_detail,
 )
 from server.casework.planning import client_appointments, client_followups
+from server.casework.presence import with_present_names
+from server.casework.visits import list_visits
+from server.pathway.sections import path_section
 from server.push.links import client_links
 from server.release.plan import page_section as release_plan_section
-from server.casework.presence import with_present_names
-from server.casework.attendees import visit_clients
-from server.pathway.sections import path_section
-from server.casework.visits import list_visits
 from server.scope import TeamScope
+from server.services.directory import service_choices
+from server.services.referrals import referrals_of_client
 from server.timeutil import local_today
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)

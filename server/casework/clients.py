@@ -9,16 +9,23 @@ from typing import Any
 from server.accounts.tables import Pair
 from server.audit.uselog import log_client_write
 from server.casework.tables import (
-    THEMES, Appointment, CameFrom, Client, ClientStatus, ClientTheme, FollowUp, ReleaseType,
+    THEMES,
+    Appointment,
+    CameFrom,
+    Client,
+    ClientStatus,
+    ClientTheme,
+    FollowUp,
+    ReleaseType,
 )
-from server.validation import InvalidInput, Reader
 from server.casework.versions import read_version, write_if_current
 from server.db.lifecycle import engine
+from server.i18n import N_
 from server.push.link_ending import end_client_links
 from server.push.planner import plan_client
-from server.i18n import N_
 from server.scope import TeamScope
 from server.timeutil import local_today, utcnow
+from server.validation import InvalidInput, Reader
 
 STATUSES = tuple(s.value for s in ClientStatus)
 CAME_FROM = tuple(c.value for c in CameFrom)

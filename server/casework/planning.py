@@ -9,12 +9,12 @@ from litestar.exceptions import NotFoundException
 from server.audit.uselog import log_client_write
 from server.casework.clients import require_client
 from server.casework.tables import Appointment, FollowUp
-from server.validation import MAX_NOTES, Reader
 from server.casework.versions import write_if_current
 from server.db.lifecycle import engine
 from server.push.planner import plan_client
 from server.scope import TeamScope
 from server.timeutil import local_day_bounds, local_today, utcnow
+from server.validation import MAX_NOTES, Reader
 
 FOLLOWUP_COLUMNS = (FollowUp.id, FollowUp.client, FollowUp.due_at, FollowUp.note, FollowUp.done_at, FollowUp.visit,
                      FollowUp.version)

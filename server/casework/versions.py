@@ -16,12 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response
-from piccolo.columns.combination import Where
 from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
-from server.validation import Reader
 from server.i18n import N_
+from server.validation import Reader
 
 MAX_VERSION = 2**31 - 1
 

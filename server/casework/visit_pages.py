@@ -10,18 +10,18 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Response, Template
 
+from server.accounts.sessions import pair_of
 from server.accounts.tables import User
 from server.audit.uselog import log_client_reads
 from server.casework.calendar import appointment_file, feed_ics, feed_owner
 from server.casework.clients import list_clients
 from server.casework.planning import followup_with_client, set_followup_done
 from server.casework.tables import THEMES, VISIT_ACTIONS, Client
-from server.validation import InvalidInput, Reader
 from server.casework.visits import KINDS, read_visit, record_visit
-from server.accounts.sessions import pair_of
 from server.scope import TeamScope, Walls
 from server.services.directory import service_choices
 from server.timeutil import to_local, utcnow
+from server.validation import InvalidInput, Reader
 from server.web.forms import form_dict
 from server.web.navigation import safe_next
 

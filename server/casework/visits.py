@@ -19,14 +19,27 @@ from litestar.exceptions import HTTPException, NotFoundException
 from server.accounts.tables import User
 from server.audit.uselog import log_client_write
 from server.casework.attendees import (
-    GROUP, NETWORK_MEETING, attended_by, group_parts, read_group_fields, require_attendees, single_client,
-    store_group_parts, with_group_fields,
+    GROUP,
+    NETWORK_MEETING,
+    attended_by,
+    group_parts,
+    read_group_fields,
+    require_attendees,
+    single_client,
+    store_group_parts,
+    with_group_fields,
 )
 from server.casework.clients import require_client
 from server.casework.tables import (
-    THEMES, VISIT_ACTIONS, FollowUp, Visit, VisitAction, VisitKind, VisitTheme, VisitWorker,
+    THEMES,
+    VISIT_ACTIONS,
+    FollowUp,
+    Visit,
+    VisitAction,
+    VisitKind,
+    VisitTheme,
+    VisitWorker,
 )
-from server.validation import MAX_ANONYMOUS, MAX_NOTES, InvalidInput, Reader
 from server.db.lifecycle import engine
 from server.db.prepared import Statement, on_sqlite
 from server.i18n import N_
@@ -35,6 +48,7 @@ from server.rhythm.debriefs import remind_to_debrief
 from server.scope import MAX_ID, TeamScope
 from server.services.referrals import insert_referral, require_service
 from server.timeutil import local_zone, utcnow
+from server.validation import MAX_ANONYMOUS, MAX_NOTES, InvalidInput, Reader
 
 KINDS = tuple(k.value for k in VisitKind)
 FUTURE_TOLERANCE = timedelta(minutes=10)  # phone clocks run a little fast

@@ -9,19 +9,19 @@ through the TeamScope, by the team columns each table carries.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Sum
 
-from server.audit.glass import recent_openings
 from server.accounts.tables import Pair, Team, User
+from server.audit.glass import recent_openings
 from server.casework.tables import Client, FollowUp, Visit, VisitAttendee, VisitTheme, VisitWorker
 from server.dashboard.heavy import HEAVY_WEIGHT, heavy_per_pair
 from server.dashboard.tables import CaseloadTarget
-from server.release.plan import releases_without_plan
 from server.push.tables import Reminder
+from server.release.plan import releases_without_plan
 from server.rhythm.hours import expert_hours
 from server.rhythm.supervision import WORKER_ROLES, last_sessions, rhythms
 from server.rhythm.tables import Debrief

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
-from server.pathway.reviews import clients_with_declining_review
 from server.casework.tables import Client, Visit, VisitAction, VisitAttendee
+from server.pathway.reviews import clients_with_declining_review
 from server.scope import TeamScope
 from server.timeutil import local_day_bounds
 

@@ -8,26 +8,31 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
-from piccolo.columns import Column
 from litestar.response import Redirect, Template
+from piccolo.columns import Column
 
 from server.accounts.tables import Pair
 from server.audit.glass import recent_searches
 from server.audit.uselog import log_client_reads
-from server.validation import InvalidInput, Reader
 from server.dashboard import charts
 from server.dashboard.figures import (
-    DEFAULT_WEEKS, DRILLS, WEEK_CHOICES, clients_behind, dashboard, supervision_behind,
+    DEFAULT_WEEKS,
+    DRILLS,
+    WEEK_CHOICES,
+    clients_behind,
+    dashboard,
+    supervision_behind,
 )
 from server.dashboard.tables import CaseloadTarget
-from server.rhythm.debriefs import lead_requests
 from server.i18n import N_
-from server.web.labels import label
+from server.rhythm.debriefs import lead_requests
 from server.scope import TeamScope, Walls
 from server.timeutil import utcnow
+from server.validation import InvalidInput, Reader
 from server.web.forms import form_dict
-from server.web.spreadsheet import csv_response
 from server.web.guards import requires_lead
+from server.web.labels import label
+from server.web.spreadsheet import csv_response
 
 LEAD: dict[str, Any] = {"guards": [requires_lead]}  # spread into route decorators
 

@@ -8,12 +8,12 @@ also the `x-request-id` response header, so a person's report can be matched to 
 from __future__ import annotations
 
 import contextvars
-import re
 import json
 import logging
+import re
 import sys
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("rinnalla_request_id", default="")
 
@@ -32,7 +32,7 @@ def request_id() -> str:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+        entry: dict[str, object] = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
                  "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
         if request_id():
             entry["request_id"] = request_id()

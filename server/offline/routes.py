@@ -17,25 +17,24 @@ from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
 
 from server.accounts import devices
+from server.accounts.middleware import WIPE_HEADERS
 from server.accounts.sessions import session_ends_by
 from server.audit.uselog import log_client_reads
-from server.web.limits import json_object
 from server.casework.clients import list_clients
 from server.casework.tables import THEMES, VISIT_ACTIONS
-from server.validation import Reader
 from server.casework.visit_pages import workers_to_choose
 from server.casework.visits import KINDS
 from server.i18n import LANGUAGES, N_, current_language, set_language
 from server.i18n import gettext as _
 from server.offline import field_copy
-from server.offline.field_copy import FIELD_COPY_PAGES
 from server.offline.device_keys import DEVICE_KEY, UNWRAP_KEY, derived_key
+from server.offline.field_copy import FIELD_COPY_PAGES
 from server.scope import Walls
-from server.services.directory import service_choices
+from server.services.directory import directory_context, service_choices
 from server.services.refer_routes import refer_context
-from server.services.directory import directory_context
+from server.validation import Reader
 from server.web.assets import asset_version, offline_assets
-from server.accounts.middleware import WIPE_HEADERS
+from server.web.limits import json_object
 
 NO_CACHE = {"Cache-Control": "no-cache"}
 SHELL_PAGES = ("offline", "visit", "anonymous", "outbox", "services", "refer", *FIELD_COPY_PAGES)

@@ -24,7 +24,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -146,7 +146,7 @@ async def backup(path: Path, recipient: str | None = None) -> dict[str, Any]:
             if key.exists():
                 members[f"keys/{name}"] = key.read_bytes()
         manifest = {"format": FORMAT, "app": "rinnalla", "version": app_version(),
-                    "created_at": datetime.now(timezone.utc).isoformat(),
+                    "created_at": datetime.now(UTC).isoformat(),
                     "engine": "sqlite" if settings.is_sqlite else "postgresql", "migrations": last,
                     "applied_migrations": applied, "counts": counts,
                     "files": {name: _sha256(data) for name, data in members.items()},
@@ -334,7 +334,7 @@ async def copy_sqlite_into_postgres(sqlite_file: Path, database_url: str) -> Non
                 columns = [d[0] for d in cursor.description]
                 converters = [_CONVERT.get(types.get(c, ""), lambda v: v) for c in columns]
                 while rows := cursor.fetchmany(5000):
-                    records = [tuple(None if v is None else f(v) for f, v in zip(converters, row)) for row in rows]
+                    records = [tuple(None if v is None else f(v) for f, v in zip(converters, row, strict=False)) for row in rows]
                     await connection.copy_records_to_table(table, records=records, columns=columns)
                 if "id" in columns:
                     await connection.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # nosec B608 # table names come from the app's models

@@ -10,13 +10,13 @@ from typing import Any
 
 from server.audit.uselog import log_client_read
 from server.casework.clients import require_client
-from server.validation import Reader
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.pathway.tables import AGREEMENT_KINDS, AGREEMENT_STATUSES, GOAL_STATUSES, Agreement, Goal, GoalChange
 from server.push.planner import plan_client
 from server.scope import TeamScope
 from server.timeutil import utcnow
+from server.validation import Reader
 
 MAX_GOALS = 5
 MAX_GOAL_TEXT = 300

@@ -7,8 +7,8 @@ from typing import Any
 from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath
 
-from server.i18n import gettext as _
 from server.casework.clients import require_client
+from server.i18n import gettext as _
 from server.pathway import agreements, reviews
 from server.pathway.tables import REVIEW_AREAS
 from server.scope import Walls

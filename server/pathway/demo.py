@@ -53,7 +53,7 @@ async def _path(rng: random.Random, client: dict, today: date, index: int) -> No
         goal = (await Goal.insert(Goal(team=client["team"], client=client["id"], agreement=agreement,
                                        position=position, text=text, status=steps[-1],
                                        updated_at=_at(today))).returning(Goal.id))[0]["id"]
-        for n, (before, after) in enumerate(zip([""] + steps, steps)):
+        for n, (before, after) in enumerate(zip([""] + steps, steps, strict=False)):
             await GoalChange.insert(GoalChange(team=client["team"], goal=goal, changed_by=author,
                                                changed_at=_at(starts + timedelta(days=40 * n)), from_status=before,
                                                to_status=after))

@@ -8,7 +8,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from server.pathway.sharing import client_view, next_appointments, set_sharing
-from server.push.link_access import NO_STORE, PUBLIC, link_of_request as _link
+from server.push.link_access import NO_STORE, PUBLIC
+from server.push.link_access import link_of_request as _link
 from server.timeutil import utcnow
 from server.web.forms import form_dict
 

@@ -8,16 +8,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.plugins.htmx import HTMXRequest
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from server.casework.client_view import client_page_template
-from server.validation import InvalidInput
 from server.casework.clients import require_client
 from server.pathway import agreements, reviews
 from server.pathway.sections import path_section
 from server.scope import TeamScope, Walls
+from server.validation import InvalidInput
 from server.web.forms import form_dict
 from server.web.guards import requires_lead
 

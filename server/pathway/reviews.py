@@ -14,13 +14,13 @@ from typing import Any
 
 from server.audit.uselog import log_client_read, log_client_reads
 from server.casework.clients import require_client
-from server.validation import MAX_NOTES, Reader
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.pathway.tables import REVIEW_AREAS, Agreement, PathSettings, Review, ReviewScore
 from server.push.planner import plan_client
 from server.scope import TeamScope
 from server.timeutil import local_today, utcnow
+from server.validation import MAX_NOTES, Reader
 
 DEFAULT_REVIEW_MONTHS = 3
 MAX_REVIEW_MONTHS = 12

@@ -8,9 +8,8 @@ Every row carries `team`, so `server.scope.TeamScope` walls it like any client d
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
-from piccolo.columns import Serial
 from piccolo.table import Table
 
 from server.accounts.tables import Team, User

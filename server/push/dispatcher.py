@@ -33,9 +33,9 @@ from server.casework.tables import Client
 from server.db.lifecycle import engine
 from server.push import transport
 from server.push.endpoints import endpoint_digest
-from server.push.transport import CONCURRENCY, http_session
 from server.push.messages import payload
 from server.push.tables import PushSubscription, Reminder, ReminderDelivery, ReminderLink
+from server.push.transport import CONCURRENCY, http_session
 from server.release.plan import open_item_counts
 from server.settings import get_settings
 from server.timeutil import utcnow

@@ -7,20 +7,21 @@ address that keeps guessing gets 429.
 
 from __future__ import annotations
 
-
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from server.web.limits import json_object
 from server.casework.calendar import client_appointment_ics
-from server.validation import InvalidInput
 from server.i18n import N_
 from server.pathway.sharing import client_view
 from server.push import links, subscriptions
-from server.push.link_access import NO_STORE, PUBLIC, link_of_request as _link
+from server.push.link_access import NO_STORE, PUBLIC
+from server.push.link_access import link_of_request as _link
 from server.push.vapid import public_key
+from server.validation import InvalidInput
+from server.web.limits import json_object
+
 
 @get("/r/{token:str}", opt=PUBLIC)
 async def link_page(request: Request, token: FromPath[str]) -> Template:

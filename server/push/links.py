@@ -11,14 +11,14 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from server.audit.uselog import log_client_write
 from server.accounts.throttle import guessing_wait, register_wrong_guess
+from server.audit.uselog import log_client_write
 from server.casework.clients import require_client
 from server.casework.tables import Appointment
+from server.db.lifecycle import engine
 from server.i18n import LANGUAGES
 from server.push.tables import PushSubscription, ReminderLink
 from server.scope import TeamScope
-from server.db.lifecycle import engine
 from server.settings import get_settings
 from server.timeutil import utcnow
 

@@ -13,19 +13,19 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from server.web.limits import json_object
-from server.validation import InvalidInput
 from server.i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from server.push import links, rules, subscriptions
 from server.push.dispatcher import Round, dispatch_batch
-from server.push.transport import http_session
 from server.push.planner import plan_all_clients
 from server.push.tables import Reminder
+from server.push.transport import http_session
 from server.push.vapid import public_key
 from server.scope import Walls
 from server.timeutil import utcnow
+from server.validation import InvalidInput
 from server.web.forms import form_dict
 from server.web.guards import requires_lead
+from server.web.limits import json_object
 
 
 def _device(request: Request) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from server.validation import InvalidInput
 from server.i18n import N_
 from server.push.tables import ReminderRules
 from server.timeutil import utcnow
+from server.validation import InvalidInput
 
 MAX_RELEASE_DAYS = 90
 MAX_CLIENT_HOURS = 72

@@ -10,12 +10,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from piccolo.columns import Column
 from piccolo.custom_types import Combinable
 
-from server.validation import InvalidInput
 from server.i18n import N_
 from server.push.endpoints import endpoint_allowed
 from server.push.tables import PushSubscription
 from server.push.vapid import public_key
 from server.timeutil import utcnow
+from server.validation import InvalidInput
 
 _BROWSERS = (("Edg/", "Edge"), ("SamsungBrowser", "Samsung Internet"), ("Firefox/", "Firefox"),
              ("CriOS", "Chrome"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))

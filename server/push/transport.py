@@ -7,7 +7,6 @@ and says what the answer means (sent, gone, retry, failed).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -56,7 +55,7 @@ async def post(session: aiohttp.ClientSession, endpoint: str, body: bytes, heade
         async with session.post(endpoint, data=body, headers=headers, allow_redirects=False) as response:
             retry_after = response.headers.get("Retry-After")
             await response.read()
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+    except (TimeoutError, aiohttp.ClientError, OSError):
         return Answer("retry")
     outcome = _outcome(response.status, endpoint)
     return Answer(outcome, response.status, _retry_after(retry_after) if outcome == "retry" else None)

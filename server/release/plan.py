@@ -16,17 +16,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from litestar.exceptions import NotFoundException
+
 from server.accounts.tables import Pair, User
 from server.audit.glass import reading_walls
 from server.audit.uselog import log_client_read, log_client_write
 from server.casework.tables import Client
-from server.validation import InvalidInput, Reader
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.release.tables import ReleasePlanItem
 from server.scope import TeamScope
 from server.timeutil import local_today, utcnow
-from litestar.exceptions import NotFoundException
+from server.validation import InvalidInput, Reader
 
 ITEMS = ("housing", "livelihood", "id_card", "bank_account", "care", "probation_office", "gate", "first_meeting")
 ESSENTIAL = ("housing", "livelihood", "gate")

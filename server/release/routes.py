@@ -14,9 +14,9 @@ from litestar.response import Redirect, Template
 
 from server.casework.client_view import client_page_template
 from server.casework.tables import Client
-from server.validation import InvalidInput
 from server.release.plan import form_errors, form_items, page_section, release_plan, save_release_plan
 from server.scope import Walls
+from server.validation import InvalidInput
 from server.web.forms import form_dict
 from server.web.limits import json_object
 

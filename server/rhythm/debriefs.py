@@ -14,13 +14,13 @@ from litestar.exceptions import NotFoundException
 
 from server.accounts.sessions import CurrentUser
 from server.accounts.tables import Pair
-from server.validation import MAX_NOTES, Reader
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.push.tables import Reminder
 from server.rhythm.tables import Debrief, DebriefNote
 from server.scope import TeamScope
 from server.timeutil import local_zone, to_local, utcnow
+from server.validation import MAX_NOTES, Reader
 
 REMINDER_HOUR = 9  # the morning after the shift
 

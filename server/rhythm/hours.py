@@ -18,14 +18,14 @@ from server.accounts.sessions import CurrentUser
 from server.accounts.tables import User
 from server.casework.presence import present_at
 from server.casework.tables import Visit
-from server.validation import InvalidInput, Reader
+from server.db.lifecycle import engine
 from server.i18n import N_
+from server.rhythm.supervision import plan_supervision
 from server.rhythm.tables import ActivityRate, FeeLimit, HoursEntry, WorkerTerms
 from server.scope import TeamScope
-from server.db.lifecycle import engine
-from server.rhythm.supervision import plan_supervision
 from server.settings import get_settings
 from server.timeutil import local_today, utcnow
+from server.validation import InvalidInput, Reader
 
 ACTIVITIES = ("preparation", "group_facilitation", "client_work", "meeting", "demanding_meeting", "working_group",
               "lecture", "demanding_event", "observation")

@@ -7,20 +7,19 @@ from decimal import Decimal
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.web.limits import json_object
-from server.validation import InvalidInput
-from server.web.spreadsheet import csv_response
 from server.i18n import N_
 from server.rhythm import debriefs, hours, supervision
 from server.scope import Walls
 from server.timeutil import local_today, to_local
-from server.web.labels import label
+from server.validation import InvalidInput
 from server.web.forms import form_dict, save_or_show
 from server.web.guards import requires_lead
+from server.web.labels import label
+from server.web.limits import json_object
+from server.web.spreadsheet import csv_response
 
 LEAD: dict[str, Any] = {"guards": [requires_lead]}  # spread into route decorators
 

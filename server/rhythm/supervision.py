@@ -12,12 +12,12 @@ from typing import Any
 
 from server.accounts.sessions import CurrentUser
 from server.accounts.tables import User
-from server.validation import Reader
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.push.tables import Reminder
 from server.rhythm.tables import Supervision, WorkerTerms
 from server.timeutil import local_today, local_zone, to_local
+from server.validation import Reader
 
 KINDS = ("individual", "group")
 RHYTHM_DAYS = 28

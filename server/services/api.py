@@ -9,10 +9,10 @@ from litestar.params import FromPath, FromQuery
 
 from server.audit.glass import reading_walls
 from server.audit.uselog import log_client_reads
-from server.web.limits import json_object
 from server.scope import Walls
 from server.services.directory import list_services
 from server.services.referrals import create_referral, referral_detail, referrals_of_client, set_referral_status
+from server.web.limits import json_object
 
 PUBLIC_FIELDS = ("id", "key", "name", "category", "phone", "phone_note", "web", "street_address", "municipality",
                  "opening_hours", "languages", "description", "quick_link", "source", "confidence", "verify",

@@ -16,11 +16,11 @@ from urllib.parse import quote
 from litestar.exceptions import NotFoundException
 from piccolo.custom_types import Combinable
 
-from server.validation import Reader
-from server.i18n import N_, current_language
 from server.accounts.sessions import CurrentUser
+from server.i18n import N_, current_language
 from server.services.tables import CATEGORIES, Service
 from server.timeutil import utcnow
+from server.validation import Reader
 from server.web.labels import label
 
 NATIONAL_FILE = Path(__file__).with_name("national_services.json")

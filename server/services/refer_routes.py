@@ -16,10 +16,10 @@ from litestar.response import Redirect, Template
 
 from server.audit.uselog import log_client_reads
 from server.casework.clients import list_clients
-from server.validation import InvalidInput
 from server.scope import TeamScope, Walls
 from server.services.directory import get_service, service_choices
 from server.services.referrals import create_referral
+from server.validation import InvalidInput
 from server.web.forms import form_dict
 
 MAX_CHOICES = 500

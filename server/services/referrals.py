@@ -16,7 +16,6 @@ from server.audit.disclosures import log_referral_disclosure
 from server.audit.uselog import log_client_write
 from server.casework.clients import require_client
 from server.casework.tables import FollowUp, Visit
-from server.validation import MAX_NOTES, InvalidInput, Reader
 from server.db.lifecycle import engine
 from server.i18n import N_, current_language
 from server.i18n import gettext as _
@@ -24,6 +23,7 @@ from server.push.planner import plan_client
 from server.scope import TeamScope
 from server.services.tables import OUTCOMES, REFERRAL_STATUSES, Referral, Service
 from server.timeutil import local_today, local_zone, utcnow
+from server.validation import InvalidInput, Reader
 
 FOLLOW_UP_AFTER = timedelta(days=7)
 FOLLOW_UP_HOUR = 9

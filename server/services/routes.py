@@ -9,9 +9,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.validation import InvalidInput
 from server.services import refer_routes
 from server.services.directory import add_local_service, directory_context, get_service, retire_local_service
+from server.validation import InvalidInput
 from server.web.forms import form_dict
 from server.web.guards import requires_lead
 

@@ -7,9 +7,8 @@ the organisation's own, added by leads and admins.
 
 from __future__ import annotations
 
-from piccolo.columns import UUID, Boolean, Date, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, Boolean, Date, ForeignKey, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
-from piccolo.columns import Serial
 from piccolo.table import Table
 
 from server.accounts.tables import Team, User

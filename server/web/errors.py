@@ -12,12 +12,11 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from server.validation import InvalidInput
-from server.i18n import N_
+from server.i18n import N_, set_language
 from server.i18n import gettext as _
-from server.web.context import language_for
-from server.i18n import set_language
 from server.observability.logs import safe_path
+from server.validation import InvalidInput
+from server.web.context import language_for
 
 log = logging.getLogger("rinnalla.errors")
 

@@ -18,9 +18,9 @@ from litestar import Request
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
 
-from server.validation import UNSTORABLE, InvalidInput, unstorable
 from server.i18n import N_
 from server.scope import MAX_ID
+from server.validation import UNSTORABLE, InvalidInput, unstorable
 
 # The largest honest body is a visit with 4000 characters of notes (a few kB); the phone's
 # queue sends its visits one request each, so the offline sync needs no larger limit.

@@ -9,9 +9,9 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from server import i18n
-from server.web.assets import asset_url, asset_version, script_modules
-from server.web import labels
 from server.resources import TEMPLATE_DIR
+from server.web import labels
+from server.web.assets import asset_url, asset_version, script_modules
 
 HTMX_VERSION = "2.0.11"
 

@@ -156,8 +156,16 @@ async def test_a_tampered_queue_item_is_kept_and_flagged_never_sent(world):
     fails AES-GCM; the visit is marked "sealed", kept and shown, never sent as garbage, and coming
     online again does not loop on it."""
     from server.accounts.tables import Pair
-    from tests.test_offline_browser import (VISITS, expect_waiting, go_offline, go_online, js, log_visit,
-                                            offline_after_login, phone)
+    from tests.test_offline_browser import (
+        VISITS,
+        expect_waiting,
+        go_offline,
+        go_online,
+        js,
+        log_visit,
+        offline_after_login,
+        phone,
+    )
 
     pair = await Pair.select(Pair.id).first()
     await make_client(world.team_a, "Make", pair["id"])

@@ -10,10 +10,9 @@ test_the_countdown_keeps_local_time_across_the_spring_dst_change), hours of 1e30
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, timedelta, timezone
-
 import json
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -109,16 +108,16 @@ async def test_an_appointment_in_the_autumn_double_hour_is_stored_once_and_remin
     reminders = await Reminder.select(Reminder.event_at, Reminder.due_at).where(
         (Reminder.client == client_id) & (Reminder.kind == "appointment"))
     events = sorted(row["event_at"] for row in reminders)
-    assert events == [datetime(2027, 10, 31, 0, 30, tzinfo=timezone.utc), datetime(2027, 10, 31, 1, 30, tzinfo=timezone.utc)]
+    assert events == [datetime(2027, 10, 31, 0, 30, tzinfo=UTC), datetime(2027, 10, 31, 1, 30, tzinfo=UTC)]
     assert all(row["event_at"] - row["due_at"] == timedelta(hours=1) for row in reminders)
 
 
 # -- #38: days until release ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("now_utc, days", [
-    (datetime(2027, 3, 27, 21, 30, tzinfo=timezone.utc), 7),  # 23:30 in Helsinki on the 27th
-    (datetime(2027, 3, 27, 22, 30, tzinfo=timezone.utc), 6),  # 00:30 on the 28th (still the 27th in UTC)
-    (datetime(2027, 3, 28, 21, 30, tzinfo=timezone.utc), 5),  # 00:30 on the 29th, after the clocks moved (+03:00)
+    (datetime(2027, 3, 27, 21, 30, tzinfo=UTC), 7),  # 23:30 in Helsinki on the 27th
+    (datetime(2027, 3, 27, 22, 30, tzinfo=UTC), 6),  # 00:30 on the 28th (still the 27th in UTC)
+    (datetime(2027, 3, 28, 21, 30, tzinfo=UTC), 5),  # 00:30 on the 29th, after the clocks moved (+03:00)
 ])
 async def test_days_until_release_count_helsinki_calendar_days(client, world, pair, monkeypatch, now_utc, days):
     """#38: the home page's countdown counts calendar days in Europe/Helsinki, across the DST change."""

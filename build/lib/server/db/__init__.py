@@ -1,1 +1,0 @@
-"""Database engines and the helpers every domain uses to reach them."""

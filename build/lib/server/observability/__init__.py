@@ -1,1 +1,0 @@
-"""Watching a running Rinnalla: structured logs with a request id, health and readiness, metrics."""

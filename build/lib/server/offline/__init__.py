@@ -1,1 +1,0 @@
-"""The phone side of Rinnalla: installable app, offline shell, and the sealed visit queue's keys."""

@@ -1,1 +1,0 @@
-"""Running Rinnalla: backups that restore."""

@@ -1,1 +1,0 @@
-"""Web Push: VAPID keys, the phones' subscriptions, reminder rules, the outbox and its dispatcher."""

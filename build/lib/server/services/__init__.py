@@ -1,1 +1,0 @@
-"""Service directory (palveluhakemisto) and referrals that are followed until the client got there."""
