@@ -48,17 +48,38 @@ async def scenario(rows: int, clients: int, concurrency: int) -> dict:
 
     async with database():
         team = (await Team.insert(Team(name="Bench")))[0]["id"]
-        user = (await User.insert(User(email="b@bench.fi", display_name="Bench", password_hash="x",
-                                       role="professional", team=team)))[0]["id"]
+        user = (
+            await User.insert(
+                User(email="b@bench.fi", display_name="Bench", password_hash="x", role="professional", team=team)
+            )
+        )[0]["id"]
         today = local_today()
-        client_ids = [row["id"] for row in await Client.insert(*[
-            Client(team=team, pseudonym=f"C{i}", search_key=f"c{i}", started_on=today, status_changed_on=today)
-            for i in range(clients)])]
+        client_ids = [
+            row["id"]
+            for row in await Client.insert(
+                *[
+                    Client(team=team, pseudonym=f"C{i}", search_key=f"c{i}", started_on=today, status_changed_on=today)
+                    for i in range(clients)
+                ]
+            )
+        ]
 
         def row(client_id: int) -> dict:
-            return {"at": utcnow(), "user": user, "role": "professional", "team": team, "client": client_id,
-                    "action": "read", "what": "client_page", "object": "client", "basis": "team", "reason": "",
-                    "request_id": "bench", "session": None, "outcome": "ok"}
+            return {
+                "at": utcnow(),
+                "user": user,
+                "role": "professional",
+                "team": team,
+                "client": client_id,
+                "action": "read",
+                "what": "client_page",
+                "object": "client",
+                "basis": "team",
+                "reason": "",
+                "request_id": "bench",
+                "session": None,
+                "outcome": "ok",
+            }
 
         async def plain(one: dict) -> None:  # the log as it was before the chain: a bare INSERT
             await AccessLog.insert(AccessLog(**one))
@@ -81,8 +102,9 @@ async def scenario(rows: int, clients: int, concurrency: int) -> dict:
 
         plain_latencies, plain_seconds = await timed(plain)
         # Empty again for the chained run (the owner may TRUNCATE; the trigger guards rows).
-        await AccessLog.raw("DELETE FROM access_log" if AccessLog._meta.db.engine_type == "sqlite"
-                            else "TRUNCATE access_log")
+        await AccessLog.raw(
+            "DELETE FROM access_log" if AccessLog._meta.db.engine_type == "sqlite" else "TRUNCATE access_log"
+        )
         latencies, single_seconds = await timed(chained)
         done = len(latencies)
         while done < rows:
@@ -99,11 +121,20 @@ async def scenario(rows: int, clients: int, concurrency: int) -> dict:
         verdict = await chain.verify(AccessLog)
         verify_seconds = time.perf_counter() - start
         assert verdict.intact and verdict.rows == rows, verdict
-    return {"plain_rate": len(plain_latencies) / plain_seconds, "plain_p50": percentile(plain_latencies, 0.5),
-            "plain_p99": percentile(plain_latencies, 0.99), "appends": len(latencies), "append_rate": len(latencies) / single_seconds,
-            "append_p50": percentile(latencies, 0.5), "append_p99": percentile(latencies, 0.99),
-            "report_uses": len(report["uses"]), "report_p50": percentile(report_times, 0.5),
-            "report_p99": percentile(report_times, 0.99), "verify_s": verify_seconds, "rows": rows}
+    return {
+        "plain_rate": len(plain_latencies) / plain_seconds,
+        "plain_p50": percentile(plain_latencies, 0.5),
+        "plain_p99": percentile(plain_latencies, 0.99),
+        "appends": len(latencies),
+        "append_rate": len(latencies) / single_seconds,
+        "append_p50": percentile(latencies, 0.5),
+        "append_p99": percentile(latencies, 0.99),
+        "report_uses": len(report["uses"]),
+        "report_p50": percentile(report_times, 0.5),
+        "report_p99": percentile(report_times, 0.99),
+        "verify_s": verify_seconds,
+        "rows": rows,
+    }
 
 
 def run(kind: str, args: argparse.Namespace) -> dict:
@@ -111,10 +142,12 @@ def run(kind: str, args: argparse.Namespace) -> dict:
         url, name = database_url(kind, work)
         env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": work, "LOG_FILE": ""}
         try:
-            subprocess.run([sys.executable, "-m", "server.cli", "migrate"], cwd=ROOT, env=env, check=True,
-                           capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "server.cli", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True
+            )
             os.environ.update(DATABASE_URL=url, DATA_DIR=work)
             from server.settings import get_settings
+
             get_settings.cache_clear()
             return asyncio.run(scenario(args.rows, args.clients, args.concurrency))
         finally:
@@ -132,19 +165,38 @@ def main() -> None:
     if args.one:
         print(json.dumps(run(args.one, args)))
         return
-    print(f"| database | rows, one per call, {args.concurrency} at once | plain INSERT: rate, p50, p99 | chained: rate, "
-          f"p50, p99 | report of one client ({args.rows:,} rows) p50 / p99 | verify {args.rows:,} rows |")
+    print(
+        f"| database | rows, one per call, {args.concurrency} at once | plain INSERT: rate, p50, p99 | chained: rate, "
+        f"p50, p99 | report of one client ({args.rows:,} rows) p50 / p99 | verify {args.rows:,} rows |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for kind in args.databases.split(","):
         # One process per database: the app's engine is made once per process.
-        child = subprocess.run([sys.executable, __file__, "--one", kind, "--rows", str(args.rows), "--clients",
-                                str(args.clients), "--concurrency", str(args.concurrency)],
-                               capture_output=True, text=True, check=True)
+        child = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                kind,
+                "--rows",
+                str(args.rows),
+                "--clients",
+                str(args.clients),
+                "--concurrency",
+                str(args.concurrency),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         r = json.loads(child.stdout.strip().splitlines()[-1])
-        print(f"| {kind} | {r['appends']:,} | {r['plain_rate']:,.0f}/s, {r['plain_p50'] * 1000:.1f} ms, "
-              f"{r['plain_p99'] * 1000:.1f} ms | {r['append_rate']:,.0f}/s, {r['append_p50'] * 1000:.1f} ms, "
-              f"{r['append_p99'] * 1000:.1f} ms | {r['report_p50'] * 1000:.0f} / {r['report_p99'] * 1000:.0f} ms "
-              f"({r['report_uses']} uses) | {r['verify_s']:.1f} s |", flush=True)
+        print(
+            f"| {kind} | {r['appends']:,} | {r['plain_rate']:,.0f}/s, {r['plain_p50'] * 1000:.1f} ms, "
+            f"{r['plain_p99'] * 1000:.1f} ms | {r['append_rate']:,.0f}/s, {r['append_p50'] * 1000:.1f} ms, "
+            f"{r['append_p99'] * 1000:.1f} ms | {r['report_p50'] * 1000:.0f} / {r['report_p99'] * 1000:.0f} ms "
+            f"({r['report_uses']} uses) | {r['verify_s']:.1f} s |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -30,11 +30,15 @@ from piccolo.table import Table
 
 KIND = os.environ.get("BARE_APP", "hello")
 NOTE = ("Lorem ipsum dolor sit amet " * 8)[:200]
-SQLITE_DDL = ('CREATE TABLE IF NOT EXISTS "visit" ("id" INTEGER PRIMARY KEY NOT NULL, "uuid" UUID UNIQUE NOT NULL, '
-              '"client_id" INTEGER NOT NULL DEFAULT 0, "note" TEXT NOT NULL DEFAULT \'\', '
-              '"created_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)')
-PG_DDL = ('CREATE TABLE IF NOT EXISTS visit (id serial PRIMARY KEY, uuid uuid UNIQUE NOT NULL, client_id int NOT NULL, '
-          'note text NOT NULL, created_at timestamptz NOT NULL)')
+SQLITE_DDL = (
+    'CREATE TABLE IF NOT EXISTS "visit" ("id" INTEGER PRIMARY KEY NOT NULL, "uuid" UUID UNIQUE NOT NULL, '
+    '"client_id" INTEGER NOT NULL DEFAULT 0, "note" TEXT NOT NULL DEFAULT \'\', '
+    '"created_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)'
+)
+PG_DDL = (
+    "CREATE TABLE IF NOT EXISTS visit (id serial PRIMARY KEY, uuid uuid UNIQUE NOT NULL, client_id int NOT NULL, "
+    "note text NOT NULL, created_at timestamptz NOT NULL)"
+)
 
 
 class KeptWriter(SQLiteEngine):
@@ -47,7 +51,9 @@ class KeptWriter(SQLiteEngine):
         self.lock: asyncio.Lock | None = None
 
     def open(self) -> None:
-        self.connection = sqlite3.connect(**{**self.connection_kwargs, "isolation_level": None}, check_same_thread=False)
+        self.connection = sqlite3.connect(
+            **{**self.connection_kwargs, "isolation_level": None}, check_same_thread=False
+        )
         self.connection.row_factory = dict_factory
         for pragma in ("PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"):
             self.connection.execute(pragma)
@@ -61,8 +67,13 @@ class KeptWriter(SQLiteEngine):
 
 def _pg_config(url: str) -> dict:
     parts = urlsplit(url)
-    return {"host": parts.hostname, "port": parts.port or 5432, "user": parts.username,
-            "password": parts.password, "database": parts.path.lstrip("/")}
+    return {
+        "host": parts.hostname,
+        "port": parts.port or 5432,
+        "user": parts.username,
+        "password": parts.password,
+        "database": parts.path.lstrip("/"),
+    }
 
 
 if KIND == "kept":
@@ -95,19 +106,27 @@ async def hello() -> dict[str, str]:
 @post("/visits")
 async def visit_upsert(data: VisitIn) -> Response:
     """The proof of concept's /visits: insert once, answer a repeat with the stored row."""
-    rows = await Visit.insert(Visit(uuid=data.id, client_id=data.client_id, note=data.note,
-                                    created_at=data.created_at)).on_conflict(target=Visit.uuid, action="DO NOTHING")
+    rows = await Visit.insert(
+        Visit(uuid=data.id, client_id=data.client_id, note=data.note, created_at=data.created_at)
+    ).on_conflict(target=Visit.uuid, action="DO NOTHING")
     if rows:
-        return Response({"id": rows[0]["id"], "uuid": data.id, "client_id": data.client_id, "note": data.note,
-                         "created_at": data.created_at}, status_code=201)
+        return Response(
+            {
+                "id": rows[0]["id"],
+                "uuid": data.id,
+                "client_id": data.client_id,
+                "note": data.note,
+                "created_at": data.created_at,
+            },
+            status_code=201,
+        )
     return Response(await Visit.select().where(Visit.uuid == data.id).first(), status_code=200)
 
 
 @post("/insert")
 async def visit_insert(data: VisitIn) -> Response:
     """perf-anchors.md §2: a plain Piccolo insert."""
-    rows = await Visit.insert(Visit(uuid=data.id, client_id=data.client_id, note=data.note,
-                                    created_at=data.created_at))
+    rows = await Visit.insert(Visit(uuid=data.id, client_id=data.client_id, note=data.note, created_at=data.created_at))
     return Response({"id": rows[0]["id"]}, status_code=201)
 
 

@@ -37,8 +37,9 @@ PY = sys.executable
 PASSWORD = "bench password 12345"
 
 
-async def phone(number: int, ports: list[int], client_id: int, seconds: float, latencies: list[float],
-                sent: set[str]) -> None:
+async def phone(
+    number: int, ports: list[int], client_id: int, seconds: float, latencies: list[float], sent: set[str]
+) -> None:
     email = f"a{number % 100}@bench.fi"
     clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) for port in ports]
     try:
@@ -52,8 +53,12 @@ async def phone(number: int, ports: list[int], client_id: int, seconds: float, l
         deadline = time.monotonic() + seconds
         turn = number
         while time.monotonic() < deadline:
-            visit = {"id": str(uuid.uuid4()), "anonymous_count": 1, "kind": "street",
-                     "occurred_at": datetime.now(UTC).isoformat()}
+            visit = {
+                "id": str(uuid.uuid4()),
+                "anonymous_count": 1,
+                "kind": "street",
+                "occurred_at": datetime.now(UTC).isoformat(),
+            }
             for attempt in range(2):  # sent, then resent to the other process
                 http = clients[(turn + attempt) % len(clients)]
                 started = time.perf_counter()
@@ -76,25 +81,48 @@ def main() -> None:
     data_dir = tempfile.mkdtemp(prefix="rinnalla-bench-cluster-")
     url, pg_name = database_url("postgres", data_dir)
     push_port = free_port()
-    env = {**os.environ, "DATA_DIR": data_dir, "DATABASE_URL": url, "RINNALLA_FAST_HASHES": "1",
-           "PUSH_ENDPOINT_ALLOWLIST": "127.0.0.1", "PYTHONPATH": str(ROOT), "LOG_FILE": f"{data_dir}/cluster.log",
-           "LOGIN_MAX_FAILURES_PER_ADDRESS": "100000"}  # every phone logs in from 127.0.0.1
+    env = {
+        **os.environ,
+        "DATA_DIR": data_dir,
+        "DATABASE_URL": url,
+        "RINNALLA_FAST_HASHES": "1",
+        "PUSH_ENDPOINT_ALLOWLIST": "127.0.0.1",
+        "PYTHONPATH": str(ROOT),
+        "LOG_FILE": f"{data_dir}/cluster.log",
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": "100000",
+    }  # every phone logs in from 127.0.0.1
     processes: list[subprocess.Popen] = []
     try:
-        subprocess.run([PY, "-c", SEED, "seed", "50", str(args.reminders), str(push_port)], cwd=ROOT, env=env,
-                       check=True)
+        subprocess.run(
+            [PY, "-c", SEED, "seed", "50", str(args.reminders), str(push_port)], cwd=ROOT, env=env, check=True
+        )
         receiver = subprocess.Popen([PY, "-c", RECEIVER, str(push_port)], env=env, stdout=subprocess.PIPE, text=True)
         wait_port(push_port)
         ports = [free_port(), free_port()]
         for port in ports:
-            processes.append(subprocess.Popen([PY, "-m", "server.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            processes.append(
+                subprocess.Popen(
+                    [PY, "-m", "server.cli", "serve", "--port", str(port)],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         for port in ports:
             wait_port(port)
         subprocess.run([PY, "-c", SEED, "fill", str(args.reminders)], cwd=ROOT, env=env, check=True)
         started = time.perf_counter()
-        workers = [subprocess.Popen([PY, "-m", "server.cli", "worker"], cwd=ROOT, env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+        workers = [
+            subprocess.Popen(
+                [PY, "-m", "server.cli", "worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(2)
+        ]
         processes += workers
         latencies: list[float] = []
         sent: set[str] = set()
@@ -119,14 +147,20 @@ def main() -> None:
         shutil.rmtree(data_dir, ignore_errors=True)
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
-    print(f"2 web + 2 worker processes on PostgreSQL, {args.phones} phones for {args.seconds:.0f} s, "
-          f"{args.reminders:,} reminders due; {os.cpu_count()} CPUs.\n")
-    print("| visit POSTs | req/s | p50 ms | p99 ms | visits sent (distinct) | visits stored | reminders due | "
-          "reminders sent | pushes received | duplicate pushes |")
+    print(
+        f"2 web + 2 worker processes on PostgreSQL, {args.phones} phones for {args.seconds:.0f} s, "
+        f"{args.reminders:,} reminders due; {os.cpu_count()} CPUs.\n"
+    )
+    print(
+        "| visit POSTs | req/s | p50 ms | p99 ms | visits sent (distinct) | visits stored | reminders due | "
+        "reminders sent | pushes received | duplicate pushes |"
+    )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    print(f"| {len(latencies):,} | {len(latencies) / args.seconds:,.0f} | {statistics.median(latencies):.1f} | "
-          f"{pick(0.99):.1f} | {len(sent):,} | {stored:,} | {args.reminders:,} | "
-          f"{reminder_states.get('sent', 0):,} | {got:,} | {duplicates} |")
+    print(
+        f"| {len(latencies):,} | {len(latencies) / args.seconds:,.0f} | {statistics.median(latencies):.1f} | "
+        f"{pick(0.99):.1f} | {len(sent):,} | {stored:,} | {args.reminders:,} | "
+        f"{reminder_states.get('sent', 0):,} | {got:,} | {duplicates} |"
+    )
     print(f"\n(reminders by state: {reminder_states}; all sent after {elapsed:.1f} s)")
 
 
@@ -137,14 +171,19 @@ async def _counts(url: str) -> tuple[int, dict[str, int]]:
     try:
         # The workers may still be sending: wait (polling the database) until nothing is due.
         for _ in range(600):
-            left = await connection.fetchval("SELECT COUNT(*) FROM reminder WHERE kind = 'followup' AND "
-                                             "state IN ('pending', 'sending')")
+            left = await connection.fetchval(
+                "SELECT COUNT(*) FROM reminder WHERE kind = 'followup' AND state IN ('pending', 'sending')"
+            )
             if not left:
                 break
             await asyncio.sleep(0.5)
         stored = await connection.fetchval("SELECT COUNT(*) FROM visit")
-        states = {r["state"]: r["n"] for r in await connection.fetch(  # the bench's own, not supervision's
-            "SELECT state, COUNT(*) AS n FROM reminder WHERE kind = 'followup' GROUP BY state")}
+        states = {
+            r["state"]: r["n"]
+            for r in await connection.fetch(  # the bench's own, not supervision's
+                "SELECT state, COUNT(*) AS n FROM reminder WHERE kind = 'followup' GROUP BY state"
+            )
+        }
         return stored, states
     finally:
         await connection.close()

@@ -38,21 +38,59 @@ PY = sys.executable
 CLIENTS_PER_TEAM = 250
 PAIRS_PER_TEAM = 10
 CHUNK = 50_000
-THEMES = ("housing", "finances", "substances", "gambling", "crime", "mental_health", "independent_living",
-          "learning", "authorities", "peer_support", "employment", "health")
+THEMES = (
+    "housing",
+    "finances",
+    "substances",
+    "gambling",
+    "crime",
+    "mental_health",
+    "independent_living",
+    "learning",
+    "authorities",
+    "peer_support",
+    "employment",
+    "health",
+)
 STATUSES = ("referred", "contacted", "attended", "not_attended", "cancelled")
 PASSWORD = "bench password for rinnalla"
 
 COLUMNS = {
     "team": ("id", "name", "created_at"),
-    "app_user": ("id", "email", "display_name", "password_hash", "role", "team", "language", "is_active",
-                 "created_at"),
+    "app_user": ("id", "email", "display_name", "password_hash", "role", "team", "language", "is_active", "created_at"),
     "work_pair": ("id", "team", "first_member", "second_member", "created_at"),
-    "client": ("id", "team", "pair", "pseudonym", "search_key", "legal_name", "phone", "status", "started_on",
-               "status_changed_on", "came_from", "institution", "release_date", "release_type", "created_at",
-               "updated_at"),
-    "visit": ("id", "uuid", "team", "client", "anonymous_count", "occurred_at", "place", "kind", "notes",
-              "together_with_client", "created_by", "received_at"),
+    "client": (
+        "id",
+        "team",
+        "pair",
+        "pseudonym",
+        "search_key",
+        "legal_name",
+        "phone",
+        "status",
+        "started_on",
+        "status_changed_on",
+        "came_from",
+        "institution",
+        "release_date",
+        "release_type",
+        "created_at",
+        "updated_at",
+    ),
+    "visit": (
+        "id",
+        "uuid",
+        "team",
+        "client",
+        "anonymous_count",
+        "occurred_at",
+        "place",
+        "kind",
+        "notes",
+        "together_with_client",
+        "created_by",
+        "received_at",
+    ),
     "visit_worker": ("id", "visit", "user"),
     "visit_theme": ("id", "visit", "theme"),
     "followup": ("id", "team", "client", "pair", "due_at", "note", "done_at", "created_at"),
@@ -71,9 +109,10 @@ def generate(clients: int, visits: int, seed: int = 7):
     for t in range(teams):
         for p in range(PAIRS_PER_TEAM):
             first, second = user_id + 1, user_id + 2
-            users += [(first, f"p{first}@bench.fi", f"Worker {first}", "x", "professional", t + 1, "fi", True, now),
-                      (second, f"e{second}@bench.fi", f"Expert {second}", "x", "experience_expert", t + 1, "fi", True,
-                       now)]
+            users += [
+                (first, f"p{first}@bench.fi", f"Worker {first}", "x", "professional", t + 1, "fi", True, now),
+                (second, f"e{second}@bench.fi", f"Expert {second}", "x", "experience_expert", t + 1, "fi", True, now),
+            ]
             pairs.append((t * PAIRS_PER_TEAM + p + 1, t + 1, first, second, now))
             user_id += 2
     yield "app_user", users
@@ -86,8 +125,26 @@ def generate(clients: int, visits: int, seed: int = 7):
         status = rng.choices(("active", "paused", "closed"), (8, 1, 1))[0]
         release = today + timedelta(days=rng.randint(-30, 120)) if rng.random() < 0.08 else None
         client_team.append((team, pair))
-        rows.append((c + 1, team, pair, f"Asiakas {c + 1}", f"asiakas {c + 1}", "", "", status, today, today,
-                     "street", "", release, "", now, now))
+        rows.append(
+            (
+                c + 1,
+                team,
+                pair,
+                f"Asiakas {c + 1}",
+                f"asiakas {c + 1}",
+                "",
+                "",
+                status,
+                today,
+                today,
+                "street",
+                "",
+                release,
+                "",
+                now,
+                now,
+            )
+        )
         if len(rows) == CHUNK:
             yield "client", rows
             rows = []
@@ -100,8 +157,22 @@ def generate(clients: int, visits: int, seed: int = 7):
         anonymous = rng.random() < 0.15
         first = (pair - 1) * 2 + 1
         when = now - timedelta(seconds=rng.randrange(730 * 86400))
-        rows.append((v + 1, uuid.UUID(int=rng.getrandbits(128), version=4), team, None if anonymous else client,
-                     rng.randint(1, 5) if anonymous else 0, when, "", "street", "", False, first, when))
+        rows.append(
+            (
+                v + 1,
+                uuid.UUID(int=rng.getrandbits(128), version=4),
+                team,
+                None if anonymous else client,
+                rng.randint(1, 5) if anonymous else 0,
+                when,
+                "",
+                "street",
+                "",
+                False,
+                first,
+                when,
+            )
+        )
         worker_id += 1
         workers.append((worker_id, v + 1, first))
         if rng.random() < 0.5:
@@ -127,8 +198,19 @@ def generate(clients: int, visits: int, seed: int = 7):
     for r in range(clients // 2):
         client = rng.randrange(clients) + 1
         team, pair = client_team[client - 1]
-        rows.append((r + 1, team, client, 1, "", rng.choice(STATUSES), today - timedelta(days=rng.randint(0, 180)),
-                     (pair - 1) * 2 + 1, now))
+        rows.append(
+            (
+                r + 1,
+                team,
+                client,
+                1,
+                "",
+                rng.choice(STATUSES),
+                today - timedelta(days=rng.randint(0, 180)),
+                (pair - 1) * 2 + 1,
+                now,
+            )
+        )
     yield "referral", rows
 
 
@@ -154,7 +236,9 @@ def load_sqlite(path: str, clients: int, visits: int) -> None:
         columns = COLUMNS[table]
         connection.executemany(
             f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
-            f'VALUES ({", ".join("?" * len(columns))})', [tuple(sqlite_value(v) for v in row) for row in rows])
+            f"VALUES ({', '.join('?' * len(columns))})",
+            [tuple(sqlite_value(v) for v in row) for row in rows],
+        )
         connection.commit()
     connection.execute("ANALYZE")
     connection.commit()
@@ -170,16 +254,19 @@ async def load_postgres(url: str, clients: int, visits: int) -> None:
             if rows:
                 await connection.copy_records_to_table(table, records=rows, columns=list(COLUMNS[table]))
         for table in COLUMNS:
-            await connection.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                                     f"(SELECT COALESCE(MAX(id), 1) FROM \"{table}\"))")
+            await connection.execute(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                f'(SELECT COALESCE(MAX(id), 1) FROM "{table}"))'
+            )
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
 
 
 def run(args: list[str], env: dict) -> str:
-    return subprocess.run([PY, "-m", "server.cli", *args], cwd=ROOT, env=env, check=True, capture_output=True,
-                          text=True, input=PASSWORD).stdout
+    return subprocess.run(
+        [PY, "-m", "server.cli", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True, input=PASSWORD
+    ).stdout
 
 
 def free_port() -> int:
@@ -208,8 +295,13 @@ def timings(http: httpx.Client, path: str, requests: int) -> dict:
         assert response.status_code == 200
     times.sort()
     pick = lambda q: times[min(len(times) - 1, int(q * len(times)))]  # noqa: E731
-    return {"p50": statistics.median(times), "p95": pick(0.95), "p99": pick(0.99), "n": requests,
-            "bytes": len(response.content)}
+    return {
+        "p50": statistics.median(times),
+        "p95": pick(0.95),
+        "p99": pick(0.99),
+        "n": requests,
+        "bytes": len(response.content),
+    }
 
 
 def bench_database(kind: str, args: argparse.Namespace) -> list[dict]:
@@ -229,8 +321,13 @@ def bench_database(kind: str, args: argparse.Namespace) -> list[dict]:
         run(["user", "add", "lead@bench.fi", "--team", "Team 1", "--role", "lead", "--password-stdin"], env)
         run(["user", "add", "admin@bench.fi", "--role", "admin", "--password-stdin"], env)
         port = free_port()
-        server = subprocess.Popen([PY, "-m", "server.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [PY, "-m", "server.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
@@ -242,10 +339,11 @@ def bench_database(kind: str, args: argparse.Namespace) -> list[dict]:
                     raise
                 time.sleep(0.2)
         for who, email, path, count in (
-                ("lead, own team", "lead@bench.fi", "/api/v1/dashboard", args.requests),
-                ("lead, own team (page)", "lead@bench.fi", "/lead", args.requests),
-                ("admin, one team", "admin@bench.fi", "/api/v1/dashboard?team=2", args.requests),
-                ("admin, every team", "admin@bench.fi", "/api/v1/dashboard", max(5, args.requests // 20))):
+            ("lead, own team", "lead@bench.fi", "/api/v1/dashboard", args.requests),
+            ("lead, own team (page)", "lead@bench.fi", "/lead", args.requests),
+            ("admin, one team", "admin@bench.fi", "/api/v1/dashboard?team=2", args.requests),
+            ("admin, every team", "admin@bench.fi", "/api/v1/dashboard", max(5, args.requests // 20)),
+        ):
             with httpx.Client(base_url=base, timeout=300) as http:
                 log_in(http, email)
                 result = timings(http, path, count)
@@ -267,13 +365,17 @@ def main() -> None:
     parser.add_argument("--databases", default="postgres,sqlite", type=lambda s: s.split(","))
     args = parser.parse_args()
     rows = [row for kind in args.databases for row in bench_database(kind, args)]
-    print(f"{args.clients:,} clients, {args.visits:,} visits, {max(1, args.clients // CLIENTS_PER_TEAM)} teams; "
-          f"requests one after another; {os.cpu_count()} CPUs.\n")
+    print(
+        f"{args.clients:,} clients, {args.visits:,} visits, {max(1, args.clients // CLIENTS_PER_TEAM)} teams; "
+        f"requests one after another; {os.cpu_count()} CPUs.\n"
+    )
     print("| database | who | path | p50 ms | p95 ms | p99 ms | requests | bytes | load s |")
     print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['database']} | {r['who']} | `{r['path']}` | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} "
-              f"| {r['n']} | {r['bytes']:,} | {r['load s']:.0f} |")
+        print(
+            f"| {r['database']} | {r['who']} | `{r['path']}` | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} "
+            f"| {r['n']} | {r['bytes']:,} | {r['load s']:.0f} |"
+        )
 
 
 if __name__ == "__main__":

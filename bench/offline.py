@@ -77,8 +77,12 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen:
     env.pop("RINNALLA_FAST_HASHES", None)
     subprocess.run([sys.executable, "-m", "server.cli", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run([sys.executable, "-m", "server.cli", "demo"], env=env, check=True, capture_output=True)
-    process = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -107,6 +111,7 @@ async def page_bytes(browser, base: str) -> list[tuple[str, int, int]]:
     async def keep(response):
         if response.request.resource_type in {"document", "stylesheet", "script"}:
             bodies.append((response.url.removeprefix(base), await response.body()))
+
     page.on("response", keep)
     await page.goto(f"{base}/visits/new", wait_until="networkidle")
     await context.close()
@@ -144,8 +149,11 @@ async def drain_queue(browser, base: str, size: int) -> tuple[int, float]:
     page = await context.new_page()
     await log_in(page, base)
     await page.locator("html[data-offline-ready]").wait_for(state="attached")
-    asset_base = (await page.evaluate(
-        "document.querySelector('script[type=module]').src")).removesuffix("js/app.js").removeprefix(base)
+    asset_base = (
+        (await page.evaluate("document.querySelector('script[type=module]').src"))
+        .removesuffix("js/app.js")
+        .removeprefix(base)
+    )
     await context.route("**/api/v1/visits", lambda route: route.abort("internetdisconnected"))
     user_id = await page.evaluate(FILL_QUEUE, [size, asset_base])
     await context.unroute("**/api/v1/visits")
@@ -164,8 +172,20 @@ def lighthouse_command() -> str | None:
     if shutil.which("lighthouse"):
         return shutil.which("lighthouse")
     if not local.exists() and shutil.which("npm"):
-        subprocess.run(["npm", "install", "--prefix", str(LOCAL_NODE), f"lighthouse@{LIGHTHOUSE_VERSION}",
-                        "--no-audit", "--no-fund"], check=False, capture_output=True, timeout=600)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(LOCAL_NODE),
+                f"lighthouse@{LIGHTHOUSE_VERSION}",
+                "--no-audit",
+                "--no-fund",
+            ],
+            check=False,
+            capture_output=True,
+            timeout=600,
+        )
     return str(local) if local.exists() else None
 
 
@@ -175,10 +195,22 @@ def lighthouse(base: str, cookie_header: str) -> str:
         return "lighthouse: not available here (no npm or no registry); scores not measured"
     with tempfile.TemporaryDirectory() as out:
         report = Path(out) / "report.json"
-        subprocess.run([command, f"{base}/visits/new", "--quiet", "--output=json", f"--output-path={report}",
-                        f"--chrome-path={CHROMIUM}", "--chrome-flags=--headless=new --no-sandbox",
-                        f"--extra-headers={json.dumps({'Cookie': cookie_header})}", "--form-factor=mobile"],
-                       check=False, capture_output=True, timeout=300)
+        subprocess.run(
+            [
+                command,
+                f"{base}/visits/new",
+                "--quiet",
+                "--output=json",
+                f"--output-path={report}",
+                f"--chrome-path={CHROMIUM}",
+                "--chrome-flags=--headless=new --no-sandbox",
+                f"--extra-headers={json.dumps({'Cookie': cookie_header})}",
+                "--form-factor=mobile",
+            ],
+            check=False,
+            capture_output=True,
+            timeout=300,
+        )
         if not report.exists():
             return "lighthouse: did not produce a report"
         categories = json.loads(report.read_text())["categories"]
@@ -208,8 +240,10 @@ async def main() -> None:
 
             loads = [await slow_3g_loads(browser, base) for _ in range(args.runs)]
             print(f"\n| visit form on Slow 3G ({args.runs} runs) | median ms | min | max |\n|---|---:|---:|---:|")
-            for label, values in (("first load (nothing cached)", [load[0] for load in loads]),
-                                  ("repeat load (service worker)", [load[1] for load in loads])):
+            for label, values in (
+                ("first load (nothing cached)", [load[0] for load in loads]),
+                ("repeat load (service worker)", [load[1] for load in loads]),
+            ):
                 print(f"| {label} | {statistics.median(values):,.0f} | {min(values):,.0f} | {max(values):,.0f} |")
 
             print(f"\n| draining {args.queue} waiting visits | sent | seconds | visits/s |\n|---|---:|---:|---:|")
@@ -219,8 +253,7 @@ async def main() -> None:
             await browser.close()
         with httpx.Client(base_url=base) as http:
             http.get("/login")
-            http.post("/login", data={"email": EMAIL, "password": PASSWORD,
-                                      "_csrf_token": http.cookies["csrftoken"]})
+            http.post("/login", data={"email": EMAIL, "password": PASSWORD, "_csrf_token": http.cookies["csrftoken"]})
             stored = http.get("/api/v1/visits", params={"limit": 1}).json()["total"]
             cookie_header = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
         print(f"\nvisits on the server after the drains (demo data included): {stored:,}")

@@ -31,7 +31,7 @@ from visits import database_url, drop_database  # noqa: E402 - the bench's own h
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
-RECEIVER = r'''
+RECEIVER = r"""
 import collections, sys
 from aiohttp import web
 seen = collections.Counter()
@@ -45,9 +45,9 @@ app = web.Application()
 app.on_cleanup.append(report)
 app.router.add_post("/push/{token}", push)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None, backlog=1024)
-'''
+"""
 
-SEED = r'''
+SEED = r"""
 import asyncio, os, sys
 from datetime import timedelta
 from cryptography.hazmat.primitives import serialization
@@ -96,9 +96,9 @@ if sys.argv[1] == "seed":
     asyncio.run(main(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])))
 else:
     asyncio.run(fill(int(sys.argv[2])))
-'''
+"""
 
-DISPATCHER = r'''
+DISPATCHER = r"""
 import asyncio, json, sys, time
 from server.db.lifecycle import database
 from server.push.dispatcher import dispatch_due
@@ -116,9 +116,9 @@ async def main():
     print(json.dumps({"seconds": elapsed, "claimed": tally.claimed, "sent": tally.sent,
                       "deliveries": tally.deliveries, "retried": tally.retried}), flush=True)
 asyncio.run(main())
-'''
+"""
 
-CEILING = r'''
+CEILING = r"""
 import json, os, sys, time
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -136,7 +136,7 @@ while time.perf_counter() - started < float(sys.argv[1]):
     WebPusher(subs[count % 256]).encode(payload, "aes128gcm")
     count += 1
 print(count / (time.perf_counter() - started))
-'''
+"""
 
 
 def pinned(cpu: int) -> list[str]:
@@ -152,15 +152,25 @@ def free_port() -> int:
 
 
 def ceiling(seconds: float = 3.0) -> float:
-    out = subprocess.run([*pinned(0), PY, "-c", CEILING, str(seconds)], cwd=ROOT, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [*pinned(0), PY, "-c", CEILING, str(seconds)], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return float(out.stdout.strip())
 
 
 def run_dispatchers(count: int, env: dict) -> dict:
     cpus = [0] if count == 1 else [0, 1]
-    procs = [subprocess.Popen([*pinned(cpus[n % len(cpus)]), PY, "-c", DISPATCHER], cwd=ROOT, env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for n in range(count)]
+    procs = [
+        subprocess.Popen(
+            [*pinned(cpus[n % len(cpus)]), PY, "-c", DISPATCHER],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(count)
+    ]
     for proc in procs:
         assert proc.stdout.readline().strip() == "ready"
     for proc in procs:
@@ -169,26 +179,38 @@ def run_dispatchers(count: int, env: dict) -> dict:
     results = [json.loads(proc.stdout.readline()) for proc in procs]
     for proc in procs:
         proc.wait(timeout=60)
-    return {"seconds": max(r["seconds"] for r in results), "sent": sum(r["sent"] for r in results),
-            "deliveries": sum(r["deliveries"] for r in results), "retried": sum(r["retried"] for r in results),
-            "split": "/".join(str(r["claimed"]) for r in results)}
+    return {
+        "seconds": max(r["seconds"] for r in results),
+        "sent": sum(r["sent"] for r in results),
+        "deliveries": sum(r["deliveries"] for r in results),
+        "retried": sum(r["retried"] for r in results),
+        "split": "/".join(str(r["claimed"]) for r in results),
+    }
 
 
 def bench_database(kind: str, args: argparse.Namespace, encrypt_only: float) -> list[dict]:
     data_dir = tempfile.mkdtemp(prefix=f"rinnalla-bench-push-{kind}-")
     url, pg_name = database_url(kind, data_dir)
     port = free_port()
-    env = {**os.environ, "DATA_DIR": data_dir, "DATABASE_URL": url, "RINNALLA_FAST_HASHES": "1",
-           "PUSH_ENDPOINT_ALLOWLIST": "127.0.0.1", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATA_DIR": data_dir,
+        "DATABASE_URL": url,
+        "RINNALLA_FAST_HASHES": "1",
+        "PUSH_ENDPOINT_ALLOWLIST": "127.0.0.1",
+        "PYTHONPATH": str(ROOT),
+    }
     rows = []
     try:
-        subprocess.run([PY, "-c", SEED, "seed", str(args.pairs), str(args.reminders), str(port)], cwd=ROOT, env=env,
-                       check=True)
+        subprocess.run(
+            [PY, "-c", SEED, "seed", str(args.pairs), str(args.reminders), str(port)], cwd=ROOT, env=env, check=True
+        )
         for dispatchers in args.dispatchers:
             runs = []
             for _run in range(args.runs):
-                receiver = subprocess.Popen([*pinned(1), PY, "-c", RECEIVER, str(port)], env=env,
-                                            stdout=subprocess.PIPE, text=True)
+                receiver = subprocess.Popen(
+                    [*pinned(1), PY, "-c", RECEIVER, str(port)], env=env, stdout=subprocess.PIPE, text=True
+                )
                 try:
                     wait_port(port)
                     subprocess.run([PY, "-c", SEED, "fill", str(args.reminders)], cwd=ROOT, env=env, check=True)
@@ -201,11 +223,20 @@ def bench_database(kind: str, args: argparse.Namespace, encrypt_only: float) -> 
             run = next(r for r in runs if r["seconds"] == best)
             rate = args.reminders / run["seconds"]
             push_rate = run["deliveries"] / run["seconds"]
-            rows.append({"database": kind, "dispatchers": dispatchers, "reminders/s": rate, "pushes/s": push_rate,
-                         "÷ ceiling": push_rate / encrypt_only, "runs pushes/s": " / ".join(
-                             f"{r['deliveries'] / r['seconds']:.0f}" for r in runs),
-                         "sent": run["sent"], "received": run["received"], "duplicates": run["duplicates"],
-                         "claimed split": run["split"]})
+            rows.append(
+                {
+                    "database": kind,
+                    "dispatchers": dispatchers,
+                    "reminders/s": rate,
+                    "pushes/s": push_rate,
+                    "÷ ceiling": push_rate / encrypt_only,
+                    "runs pushes/s": " / ".join(f"{r['deliveries'] / r['seconds']:.0f}" for r in runs),
+                    "sent": run["sent"],
+                    "received": run["received"],
+                    "duplicates": run["duplicates"],
+                    "claimed split": run["split"],
+                }
+            )
     finally:
         drop_database(pg_name)
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -239,8 +270,14 @@ def main() -> None:
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join(" ---: " if isinstance(rows[0][h], (int, float)) else " --- " for h in header) + "|")
     for row in rows:
-        print("| " + " | ".join(f"{v:,.0f}" if isinstance(v, float) and k != "÷ ceiling" else
-                                 f"{v:.2f}" if k == "÷ ceiling" else str(v) for k, v in row.items()) + " |")
+        print(
+            "| "
+            + " | ".join(
+                f"{v:,.0f}" if isinstance(v, float) and k != "÷ ceiling" else f"{v:.2f}" if k == "÷ ceiling" else str(v)
+                for k, v in row.items()
+            )
+            + " |"
+        )
     print(f"\n{args.reminders:,} reminders × 2 phones each; median of {args.runs} runs; {os.cpu_count()} CPUs.")
 
 

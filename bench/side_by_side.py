@@ -39,12 +39,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 import visits as vb  # noqa: E402  (bench/visits.py: login, wrk parsing, scratch PostgreSQL)
 
 PY = sys.executable
-POC_DIR = (ROOT.parent.parent / "shared" / "research" / "poc" / "sqlite_kept_connection")
+POC_DIR = ROOT.parent.parent / "shared" / "research" / "poc" / "sqlite_kept_connection"
 if not POC_DIR.exists():
     POC_DIR = Path(os.environ.get("POC_DIR", "/work/shared/research/poc/sqlite_kept_connection"))
 TICKS = os.sysconf("SC_CLK_TCK")
 
-SEED = r'''
+SEED = r"""
 import asyncio, sys, uuid
 from datetime import date, datetime, timedelta, timezone
 import server
@@ -79,10 +79,10 @@ async def main(replay_file, password):
         print(ids[0], ids[1])
 
 asyncio.run(main(sys.argv[1], sys.argv[2]))
-'''
+"""
 
 # The proof of concept's own load script (fresh uuid4, or one of its 1,000 stored ids).
-BARE_POST_LUA = r'''
+BARE_POST_LUA = r"""
 local path = os.getenv("BARE_PATH") or "/visits"
 local replay = os.getenv("BARE_WORKLOAD") == "replay"
 local note = string.rep("Lorem ipsum dolor sit amet ", 8):sub(1, 200)
@@ -99,12 +99,14 @@ function request()
     ',"note":"' .. note .. '","created_at":"2025-06-01T12:00:00+00:00"}'
   return wrk.format(nil, path, nil, body)
 end
-'''
+"""
 GET_LUA = 'wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE")\n'
 PLAIN_LUA = "\n"
-BARE_DDL = ('CREATE TABLE IF NOT EXISTS "visit" ("id" INTEGER PRIMARY KEY NOT NULL, "uuid" UUID UNIQUE NOT NULL, '
-            '"client_id" INTEGER NOT NULL DEFAULT 0, "note" TEXT NOT NULL DEFAULT \'\', '
-            '"created_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)')
+BARE_DDL = (
+    'CREATE TABLE IF NOT EXISTS "visit" ("id" INTEGER PRIMARY KEY NOT NULL, "uuid" UUID UNIQUE NOT NULL, '
+    '"client_id" INTEGER NOT NULL DEFAULT 0, "note" TEXT NOT NULL DEFAULT \'\', '
+    '"created_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)'
+)
 
 
 def ensure_wrk() -> None:
@@ -127,9 +129,10 @@ def prefill_bare(path: Path) -> None:
     connection = sqlite3_connect(path)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(BARE_DDL)
-    connection.executemany('INSERT OR IGNORE INTO "visit" (uuid, client_id, note, created_at) VALUES (?,?,?,?)',
-                           [(f"00000000-0000-4000-8000-{i:012d}", 7, "x" * 200, "2025-06-01 12:00:00+00:00")
-                            for i in range(1, 1001)])
+    connection.executemany(
+        'INSERT OR IGNORE INTO "visit" (uuid, client_id, note, created_at) VALUES (?,?,?,?)',
+        [(f"00000000-0000-4000-8000-{i:012d}", 7, "x" * 200, "2025-06-01 12:00:00+00:00") for i in range(1, 1001)],
+    )
     connection.commit()
     connection.close()
 
@@ -137,9 +140,16 @@ def prefill_bare(path: Path) -> None:
 def bare_postgres() -> tuple[str, str]:
     """A scratch database of its own for the bare insert (Rinnalla's is bench/visits.py's)."""
     name = f"rinnalla_bare_{os.getpid()}"
-    subprocess.run([PY, "-c", f"import asyncio, asyncpg\nasync def m():\n c = await asyncpg.connect({vb.PG_ADMIN!r})\n"
-                    f" await c.execute('DROP DATABASE IF EXISTS {name} WITH (FORCE)')\n"
-                    f" await c.execute('CREATE DATABASE {name}')\n await c.close()\nasyncio.run(m())"], check=True)
+    subprocess.run(
+        [
+            PY,
+            "-c",
+            f"import asyncio, asyncpg\nasync def m():\n c = await asyncpg.connect({vb.PG_ADMIN!r})\n"
+            f" await c.execute('DROP DATABASE IF EXISTS {name} WITH (FORCE)')\n"
+            f" await c.execute('CREATE DATABASE {name}')\n await c.close()\nasyncio.run(m())",
+        ],
+        check=True,
+    )
     return vb.PG_ADMIN.rsplit("/", 1)[0] + "/" + name, name
 
 
@@ -169,8 +179,14 @@ class Server:
             raise SystemExit(f"port {port} is taken: another server would be measured instead of {label}")
         self.label, self.port = label, port
         RUNNING.append(self)
-        self.process = subprocess.Popen(["taskset", "-c", "0", *command], env={**os.environ, **env}, cwd=cwd,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(
+            ["taskset", "-c", "0", *command],
+            env={**os.environ, **env},
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         vb.wait_port(port, self.process)
         if self.process.poll() is not None:
             raise SystemExit(f"{label} exited: {self.process.stdout.read()}")
@@ -189,16 +205,51 @@ class Server:
 
 
 def uvicorn(app: str, port: int, app_dir: Path | None = None) -> list[str]:
-    return [PY, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-            "--no-access-log", "--log-level", "warning", "--loop", "uvloop", "--http", "httptools",
-            *(["--app-dir", str(app_dir)] if app_dir else [])]
+    return [
+        PY,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        *(["--app-dir", str(app_dir)] if app_dir else []),
+    ]
 
 
 def measure(server: Server, path: str, script: Path, env: dict, seconds: int, connections: int) -> dict:
     before = cpu_seconds(server.process.pid)
-    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          "--timeout", "10s", "-s", str(script), server.url + path], capture_output=True, text=True,
-                         env={**os.environ, **env}, check=True).stdout
+    out = subprocess.run(
+        [
+            "taskset",
+            "-c",
+            "1",
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            server.url + path,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    ).stdout
     cpu = cpu_seconds(server.process.pid) - before
     result = vb.parse_wrk(out)
     total = int(re.search(r"(\d+) requests in", out).group(1))
@@ -215,13 +266,18 @@ def rinnalla(kind: str, work: Path, port: int, replay_file: Path) -> tuple[Serve
     full_env.pop("RINNALLA_FAST_HASHES", None)
     os.environ.pop("RINNALLA_FAST_HASHES", None)  # the servers inherit this environment: real hashes
     subprocess.run([PY, "-m", "server.cli", "migrate"], env=full_env, check=True, capture_output=True)
-    seeded = subprocess.run([PY, "-c", SEED, str(replay_file), vb.PASSWORD], env=full_env, check=True,
-                            capture_output=True, text=True)
+    seeded = subprocess.run(
+        [PY, "-c", SEED, str(replay_file), vb.PASSWORD], env=full_env, check=True, capture_output=True, text=True
+    )
     first, second = seeded.stdout.split()[-2:]
     server = Server(f"rinnalla-{kind}", [PY, "-m", "server.cli", "serve", "--port", str(port)], port, env)
     cookie, csrf = vb.login(server.url)
-    return server, {"BENCH_COOKIE": cookie, "BENCH_CSRF": csrf, "BENCH_CLIENT": second,
-                    "BENCH_REPLAY": str(replay_file)}, pg_name, (first, second)
+    return (
+        server,
+        {"BENCH_COOKIE": cookie, "BENCH_CSRF": csrf, "BENCH_CLIENT": second, "BENCH_REPLAY": str(replay_file)},
+        pg_name,
+        (first, second),
+    )
 
 
 def main() -> None:
@@ -229,9 +285,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--page-connections", type=int, default=4,
-                        help="pages are read by a few people at once; 50 renders in flight at a few ms each "
-                             "would finish none within a short run on a shared machine")
+    parser.add_argument(
+        "--page-connections",
+        type=int,
+        default=4,
+        help="pages are read by a few people at once; 50 renders in flight at a few ms each "
+        "would finish none within a short run on a shared machine",
+    )
     parser.add_argument("--no-poc", action="store_true", help="skip the proof of concept's own server")
     parser.add_argument("--only", default="", help="run only the request kinds whose label contains this")
     args = parser.parse_args()
@@ -253,17 +313,32 @@ def main() -> None:
         prefill_bare(bare_db)
         bare_pg_url, bare_pg = bare_postgres()
         pg_names.append(bare_pg)
-        hello = Server("hello", uvicorn("bench.bare_apps:app", 8301), 8301, {"BARE_APP": "hello", "PYTHONPATH": str(ROOT)})
-        kept = Server("kept", uvicorn("bench.bare_apps:app", 8302), 8302,
-                      {"BARE_APP": "kept", "BARE_DB": str(bare_db), "PYTHONPATH": str(ROOT)})
-        pginsert = Server("pginsert", uvicorn("bench.bare_apps:app", 8303), 8303,
-                          {"BARE_APP": "pginsert", "BARE_PG": bare_pg_url, "PYTHONPATH": str(ROOT)})
+        hello = Server(
+            "hello", uvicorn("bench.bare_apps:app", 8301), 8301, {"BARE_APP": "hello", "PYTHONPATH": str(ROOT)}
+        )
+        kept = Server(
+            "kept",
+            uvicorn("bench.bare_apps:app", 8302),
+            8302,
+            {"BARE_APP": "kept", "BARE_DB": str(bare_db), "PYTHONPATH": str(ROOT)},
+        )
+        pginsert = Server(
+            "pginsert",
+            uvicorn("bench.bare_apps:app", 8303),
+            8303,
+            {"BARE_APP": "pginsert", "BARE_PG": bare_pg_url, "PYTHONPATH": str(ROOT)},
+        )
         poc = None
         if POC_DIR.exists() and not args.no_poc:
             poc_db = work / "poc.sqlite"
             prefill_bare(poc_db)
-            poc = Server("poc", uvicorn("app:app", 8304, app_dir=POC_DIR), 8304,
-                         {"POC_ENGINE": "kept", "POC_DB": str(poc_db)}, cwd=work)
+            poc = Server(
+                "poc",
+                uvicorn("app:app", 8304, app_dir=POC_DIR),
+                8304,
+                {"POC_ENGINE": "kept", "POC_DB": str(poc_db)},
+                cwd=work,
+            )
         r_sqlite, env_sqlite, _, (client_500, _other) = rinnalla("sqlite", work, 8311, replay_file)
         r_pg, env_pg, pg_name, _ = rinnalla("postgres", work, 8312, replay_file)
         pg_names.append(pg_name)
@@ -272,12 +347,24 @@ def main() -> None:
         bare_fresh, bare_replay = {"BARE_WORKLOAD": "fresh"}, {"BARE_WORKLOAD": "replay"}
         # (kind, baseline (server, path, script, env) or None, Rinnalla (server, path, script, env), target)
         kinds = [
-            ("visit POST, SQLite, fresh", (kept, "/visits", "bare_post", bare_fresh),
-             (r_sqlite, "/api/v1/visits", "post", {**env_sqlite, **fresh}), 2.0),
-            ("visit POST, SQLite, replay", (kept, "/visits", "bare_post", bare_replay),
-             (r_sqlite, "/api/v1/visits", "post", {**env_sqlite, **replay}), 2.0),
-            ("visit POST, PostgreSQL", (pginsert, "/insert", "bare_post", bare_fresh),
-             (r_pg, "/api/v1/visits", "post", {**env_pg, **fresh}), 2.5),
+            (
+                "visit POST, SQLite, fresh",
+                (kept, "/visits", "bare_post", bare_fresh),
+                (r_sqlite, "/api/v1/visits", "post", {**env_sqlite, **fresh}),
+                2.0,
+            ),
+            (
+                "visit POST, SQLite, replay",
+                (kept, "/visits", "bare_post", bare_replay),
+                (r_sqlite, "/api/v1/visits", "post", {**env_sqlite, **replay}),
+                2.0,
+            ),
+            (
+                "visit POST, PostgreSQL",
+                (pginsert, "/insert", "bare_post", bare_fresh),
+                (r_pg, "/api/v1/visits", "post", {**env_pg, **fresh}),
+                2.5,
+            ),
             ("GET /api/v1/me", (hello, "/", "plain", {}), (r_sqlite, "/api/v1/me", "get", env_sqlite), 2.5),
             ("GET /healthz", (hello, "/", "plain", {}), (r_sqlite, "/healthz", "plain", {}), None),
             ("page: home", None, (r_sqlite, "/", "get", env_sqlite), 3.0),
@@ -286,8 +373,10 @@ def main() -> None:
             ("page: client with 500 visits", None, (r_sqlite, f"/clients/{client_500}", "get", env_sqlite), 4.0),
         ]
         if poc is not None:
-            kinds[0:0] = [("(proof of concept /visits, fresh)", None, (poc, "/visits", "bare_post", bare_fresh), None),
-                          ("(proof of concept /visits, replay)", None, (poc, "/visits", "bare_post", bare_replay), None)]
+            kinds[0:0] = [
+                ("(proof of concept /visits, fresh)", None, (poc, "/visits", "bare_post", bare_fresh), None),
+                ("(proof of concept /visits, replay)", None, (poc, "/visits", "bare_post", bare_replay), None),
+            ]
         kinds = [k for k in kinds if args.only.lower() in k[0].lower() or k[0].startswith("(")]
         results: dict[tuple[str, str], list[dict]] = {}
         loads = [os.getloadavg()[0]]
@@ -302,9 +391,12 @@ def main() -> None:
                     result = measure(server, path, scripts[script], env, seconds, connections)
                     if round_:
                         results.setdefault((label, side), []).append(result)
-                        print(f"  round {round_} {label:34} {side:4} {result['rps']:8.0f} req/s  "
-                              f"p99 {result['p99']:7.1f} ms  CPU {result['cpu_ms']:.3f} ms  non-2xx {result['errors']}",
-                              file=sys.stderr, flush=True)
+                        print(
+                            f"  round {round_} {label:34} {side:4} {result['rps']:8.0f} req/s  "
+                            f"p99 {result['p99']:7.1f} ms  CPU {result['cpu_ms']:.3f} ms  non-2xx {result['errors']}",
+                            file=sys.stderr,
+                            flush=True,
+                        )
             loads.append(os.getloadavg()[0])
         report(kinds, results, args, loads, poc is not None)
     finally:
@@ -317,11 +409,15 @@ def main() -> None:
 
 def report(kinds, results, args, loads, with_poc: bool) -> None:
     med = lambda rows, key: statistics.median(r[key] for r in rows)  # noqa: E731
-    print(f"\nMachine: {os.cpu_count()} CPUs ({os.uname().release}), shared; load average during the run "
-          f"{min(loads):.1f}-{max(loads):.1f}. uvicorn 1 worker on CPU 0, wrk -t1 -c{args.connections} on CPU 1, "
-          f"(pages: -c{args.page_connections}), {args.rounds} interleaved rounds x {args.seconds} s, medians.\n")
-    print("| request | baseline | req/s | p50 ms | p99 ms | CPU ms/req | Rinnalla req/s | p50 ms | p99 ms | "
-          "CPU ms/req | ratio | target | non-2xx |")
+    print(
+        f"\nMachine: {os.cpu_count()} CPUs ({os.uname().release}), shared; load average during the run "
+        f"{min(loads):.1f}-{max(loads):.1f}. uvicorn 1 worker on CPU 0, wrk -t1 -c{args.connections} on CPU 1, "
+        f"(pages: -c{args.page_connections}), {args.rounds} interleaved rounds x {args.seconds} s, medians.\n"
+    )
+    print(
+        "| request | baseline | req/s | p50 ms | p99 ms | CPU ms/req | Rinnalla req/s | p50 ms | p99 ms | "
+        "CPU ms/req | ratio | target | non-2xx |"
+    )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
     poc_cpu = {}
     for label, base, _own, target in kinds:
@@ -332,26 +428,44 @@ def report(kinds, results, args, loads, with_poc: bool) -> None:
         cells = ["—"] * 4
         ratio = ""
         if base_rows:
-            cells = [f"{med(base_rows, 'rps'):.0f}", f"{med(base_rows, 'p50'):.1f}", f"{med(base_rows, 'p99'):.1f}",
-                     f"{med(base_rows, 'cpu_ms'):.3f}"]
+            cells = [
+                f"{med(base_rows, 'rps'):.0f}",
+                f"{med(base_rows, 'p50'):.1f}",
+                f"{med(base_rows, 'p99'):.1f}",
+                f"{med(base_rows, 'cpu_ms'):.3f}",
+            ]
             ratio = f"{med(own_rows, 'cpu_ms') / max(med(base_rows, 'cpu_ms'), 1e-9):.2f}x"
-        goal = "" if target is None else (f"<= {target} ms" if base is None and not label.startswith("(")
-                                          else f"<= {target}x")
+        goal = (
+            ""
+            if target is None
+            else (f"<= {target} ms" if base is None and not label.startswith("(") else f"<= {target}x")
+        )
         errors = sum(r["errors"] for r in own_rows) + sum(r["errors"] for r in base_rows or [])
-        name = {"kept": "bare kept writer", "pginsert": "bare Piccolo insert", "hello": "bare hello"}.get(
-            base[0].label, "") if base else ""
-        print(f"| {label} | {name} | {' | '.join(cells)} | {med(own_rows, 'rps'):.0f} | {med(own_rows, 'p50'):.1f} | "
-              f"{med(own_rows, 'p99'):.1f} | {med(own_rows, 'cpu_ms'):.3f} | {ratio} | {goal} | {errors} |")
+        name = (
+            {"kept": "bare kept writer", "pginsert": "bare Piccolo insert", "hello": "bare hello"}.get(
+                base[0].label, ""
+            )
+            if base
+            else ""
+        )
+        print(
+            f"| {label} | {name} | {' | '.join(cells)} | {med(own_rows, 'rps'):.0f} | {med(own_rows, 'p50'):.1f} | "
+            f"{med(own_rows, 'p99'):.1f} | {med(own_rows, 'cpu_ms'):.3f} | {ratio} | {goal} | {errors} |"
+        )
     if ("visit POST, SQLite, fresh", "own") not in results or ("visit POST, SQLite, replay", "own") not in results:
         return
     fresh = statistics.median(r["cpu_ms"] for r in results[("visit POST, SQLite, fresh", "own")])
     replay = statistics.median(r["cpu_ms"] for r in results[("visit POST, SQLite, replay", "own")])
-    print(f"\nRinnalla visit POST on SQLite: replay {replay:.3f} ms vs fresh {fresh:.3f} ms of CPU "
-          f"(target: replay <= fresh).")
+    print(
+        f"\nRinnalla visit POST on SQLite: replay {replay:.3f} ms vs fresh {fresh:.3f} ms of CPU "
+        f"(target: replay <= fresh)."
+    )
     if with_poc and poc_cpu:
-        print(f"Against the proof of concept itself (issue 21's anchor): fresh {fresh / poc_cpu['fresh']:.2f}x "
-              f"({poc_cpu['fresh']:.3f} ms), replay {replay / poc_cpu['replay']:.2f}x ({poc_cpu['replay']:.3f} ms); "
-              f"target <= 2.0x.")
+        print(
+            f"Against the proof of concept itself (issue 21's anchor): fresh {fresh / poc_cpu['fresh']:.2f}x "
+            f"({poc_cpu['fresh']:.3f} ms), replay {replay / poc_cpu['replay']:.2f}x ({poc_cpu['replay']:.3f} ms); "
+            f"target <= 2.0x."
+        )
 
 
 if __name__ == "__main__":

@@ -19,14 +19,19 @@ from server.casework.tables import Client, Visit, VisitWorker
 from server.db.lifecycle import close_database, engine, open_database
 
 NOW = datetime.datetime.now(datetime.UTC)
-RAW_INSERT = ('INSERT INTO visit (uuid, team, client, anonymous_count, occurred_at, place, kind, notes, '
-              'together_with_client, created_by, received_at) VALUES ({},{},{},{},{},{},{},{},{},{},{}) '
-              'ON CONFLICT (uuid) DO NOTHING RETURNING id')
+RAW_INSERT = (
+    "INSERT INTO visit (uuid, team, client, anonymous_count, occurred_at, place, kind, notes, "
+    "together_with_client, created_by, received_at) VALUES ({},{},{},{},{},{},{},{},{},{},{}) "
+    "ON CONFLICT (uuid) DO NOTHING RETURNING id"
+)
 
 
 async def orm_insert():
-    await Visit.insert(Visit(uuid=uuid.uuid4(), team=1, client=1, occurred_at=NOW, created_by=1)).on_conflict(
-        target=Visit.uuid, action="DO NOTHING").returning(Visit.id)
+    await (
+        Visit.insert(Visit(uuid=uuid.uuid4(), team=1, client=1, occurred_at=NOW, created_by=1))
+        .on_conflict(target=Visit.uuid, action="DO NOTHING")
+        .returning(Visit.id)
+    )
 
 
 async def raw_insert():
@@ -52,10 +57,13 @@ async def main(n: int) -> None:
     print(f"| statement ({type(engine()).__name__}) | CPU ms per call |")
     print("| --- | ---: |")
     try:
-        for label, fn in (("Visit.insert … ON CONFLICT … RETURNING (ORM)", orm_insert),
-                          ("the same insert as raw SQL", raw_insert), ("VisitWorker.insert, 2 rows", two_children),
-                          ("empty transaction (BEGIN … COMMIT)", empty_transaction),
-                          ("client select with team wall", client_wall)):
+        for label, fn in (
+            ("Visit.insert … ON CONFLICT … RETURNING (ORM)", orm_insert),
+            ("the same insert as raw SQL", raw_insert),
+            ("VisitWorker.insert, 2 rows", two_children),
+            ("empty transaction (BEGIN … COMMIT)", empty_transaction),
+            ("client select with team wall", client_wall),
+        ):
             started = time.process_time()
             for _ in range(n):
                 await fn()

@@ -42,7 +42,7 @@ PY = sys.executable
 PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql://rinnalla_test:rinnalla_test@127.0.0.1:5432/postgres")
 PASSWORD = "bench password for rinnalla"
 
-SEED = r'''
+SEED = r"""
 import asyncio, random, sys, uuid
 from datetime import date, datetime, timedelta, timezone
 import server
@@ -78,9 +78,9 @@ async def main(n_clients, n_visits, replay_ids):
         print(ids[0])
 
 asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]))
-'''
+"""
 
-POST_LUA = r'''
+POST_LUA = r"""
 local hex = "0123456789abcdef"
 local function h(n) local t = {} for i = 1, n do local r = math.random(1, 16) t[i] = hex:sub(r, r) end return table.concat(t) end
 local replay = {}
@@ -100,11 +100,11 @@ request = function()
                '"actions":["peer_support"],"notes":"' .. note .. '","occurred_at":"2026-11-20T12:00:00+02:00"}'
   return wrk.format(nil, "/api/v1/visits", nil, body)
 end
-'''
+"""
 
-GET_LUA = r'''
+GET_LUA = r"""
 wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE")
-'''
+"""
 
 UNIT = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
@@ -117,13 +117,31 @@ def parse_wrk(out: str) -> dict:
 
 
 def wrk(url: str, seconds: int, connections: int, script: Path, env: dict) -> dict:
-    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          "--timeout", "10s", "-s", str(script), url], capture_output=True, text=True,
-                         env={**os.environ, **env}, check=True).stdout
+    out = subprocess.run(
+        [
+            "taskset",
+            "-c",
+            "1",
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    ).stdout
     return parse_wrk(out)
 
 
-OPEN_LOOP = r'''
+OPEN_LOOP = r"""
 import asyncio, json, random, sys, time, uuid
 import httpx
 
@@ -155,16 +173,33 @@ async def main(base_url, cookie, csrf, client_id, clients, interval, seconds):
 
 asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]),
                  float(sys.argv[7])))
-'''
+"""
 
 
 def open_loop(base_url: str, env: dict, clients: int, interval: float, seconds: int) -> dict:
     """`clients` phones each sending a visit every `interval` seconds, whatever the answers."""
     import json
 
-    out = subprocess.run(["taskset", "-c", "1", PY, "-c", OPEN_LOOP, base_url, env["BENCH_COOKIE"], env["BENCH_CSRF"],
-                          env["BENCH_CLIENT"], str(clients), str(interval), str(seconds)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            "taskset",
+            "-c",
+            "1",
+            PY,
+            "-c",
+            OPEN_LOOP,
+            base_url,
+            env["BENCH_COOKIE"],
+            env["BENCH_CSRF"],
+            env["BENCH_CLIENT"],
+            str(clients),
+            str(interval),
+            str(seconds),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -199,24 +234,43 @@ def database_url(kind: str, data_dir: str) -> tuple[str, str | None]:
     if kind.startswith("sqlite"):
         return f"sqlite:///{data_dir}/bench.sqlite", None
     name = f"rinnalla_bench_{os.getpid()}"
-    subprocess.run([PY, "-c", f"import asyncio, asyncpg\nasync def m():\n c = await asyncpg.connect({PG_ADMIN!r})\n"
-                    f" await c.execute('DROP DATABASE IF EXISTS {name} WITH (FORCE)')\n"
-                    f" await c.execute('CREATE DATABASE {name}')\n await c.close()\nasyncio.run(m())"], check=True)
+    subprocess.run(
+        [
+            PY,
+            "-c",
+            f"import asyncio, asyncpg\nasync def m():\n c = await asyncpg.connect({PG_ADMIN!r})\n"
+            f" await c.execute('DROP DATABASE IF EXISTS {name} WITH (FORCE)')\n"
+            f" await c.execute('CREATE DATABASE {name}')\n await c.close()\nasyncio.run(m())",
+        ],
+        check=True,
+    )
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, name
 
 
 def drop_database(name: str | None) -> None:
     if name:
-        subprocess.run([PY, "-c", f"import asyncio, asyncpg\nasync def m():\n c = await asyncpg.connect({PG_ADMIN!r})\n"
-                        f" await c.execute('DROP DATABASE IF EXISTS {name} WITH (FORCE)')\n await c.close()\n"
-                        "asyncio.run(m())"], check=True)
+        subprocess.run(
+            [
+                PY,
+                "-c",
+                f"import asyncio, asyncpg\nasync def m():\n c = await asyncpg.connect({PG_ADMIN!r})\n"
+                f" await c.execute('DROP DATABASE IF EXISTS {name} WITH (FORCE)')\n await c.close()\n"
+                "asyncio.run(m())",
+            ],
+            check=True,
+        )
 
 
 def bench_database(kind: str, args: argparse.Namespace, work: Path) -> list[dict]:
     data_dir = tempfile.mkdtemp(prefix=f"rinnalla-bench-{kind}-")
     url, pg_name = database_url(kind, data_dir)
-    env = {**os.environ, "DATA_DIR": data_dir, "DATABASE_URL": url, "PYTHONPATH": str(ROOT),
-           "SQLITE_SYNCHRONOUS": "NORMAL" if kind == "sqlite-normal" else "FULL"}
+    env = {
+        **os.environ,
+        "DATA_DIR": data_dir,
+        "DATABASE_URL": url,
+        "PYTHONPATH": str(ROOT),
+        "SQLITE_SYNCHRONOUS": "NORMAL" if kind == "sqlite-normal" else "FULL",
+    }
     env.pop("RINNALLA_FAST_HASHES", None)
     wal = Path(data_dir) / "bench.sqlite-wal"
     replay_file = work / "replay.txt"
@@ -224,46 +278,84 @@ def bench_database(kind: str, args: argparse.Namespace, work: Path) -> list[dict
     rows = []
     try:
         subprocess.run([PY, "-m", "server.cli", "migrate"], env=env, check=True, capture_output=True)
-        seeded = subprocess.run([PY, "-c", SEED, str(args.clients), str(args.visits), str(replay_file), PASSWORD],
-                                env=env, check=True, capture_output=True, text=True)
+        seeded = subprocess.run(
+            [PY, "-c", SEED, str(args.clients), str(args.visits), str(replay_file), PASSWORD],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         client_id = seeded.stdout.strip().splitlines()[-1]
         port = 8200 + {"sqlite": 0, "sqlite-normal": 2}.get(kind, 1)
-        server = subprocess.Popen(["taskset", "-c", "0", PY, "-m", "server.cli", "serve", "--port", str(port)],
-                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        server = subprocess.Popen(
+            ["taskset", "-c", "0", PY, "-m", "server.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             wait_port(port, server)
             base_url = f"http://127.0.0.1:{port}"
             cookie, csrf = login(base_url)
-            wrk_env = {"BENCH_COOKIE": cookie, "BENCH_CSRF": csrf, "BENCH_CLIENT": client_id,
-                       "BENCH_REPLAY": str(replay_file)}
+            wrk_env = {
+                "BENCH_COOKIE": cookie,
+                "BENCH_CSRF": csrf,
+                "BENCH_CLIENT": client_id,
+                "BENCH_REPLAY": str(replay_file),
+            }
             post_lua, get_lua = work / "post.lua", work / "get.lua"
             post_lua.write_text(POST_LUA)
             get_lua.write_text(GET_LUA)
-            cases = [("visit POST, fresh id", f"{base_url}/api/v1/visits", post_lua, {"BENCH_MODE": "fresh"}),
-                     ("visit POST, replayed id", f"{base_url}/api/v1/visits", post_lua, {"BENCH_MODE": "replay"}),
-                     ("caseload page GET /clients", f"{base_url}/clients", get_lua, {})]
+            cases = [
+                ("visit POST, fresh id", f"{base_url}/api/v1/visits", post_lua, {"BENCH_MODE": "fresh"}),
+                ("visit POST, replayed id", f"{base_url}/api/v1/visits", post_lua, {"BENCH_MODE": "replay"}),
+                ("caseload page GET /clients", f"{base_url}/clients", get_lua, {}),
+            ]
             for rate in args.open_loop_rates:
                 interval = args.connections / rate
                 open_loop(base_url, wrk_env, args.connections, interval, 3)  # warm-up
-                runs = [open_loop(base_url, wrk_env, args.connections, interval, args.seconds)
-                        for _ in range(args.runs)]
+                runs = [
+                    open_loop(base_url, wrk_env, args.connections, interval, args.seconds) for _ in range(args.runs)
+                ]
                 label = f"visit POST, {args.connections} phones, {rate} req/s offered"
-                rows.append({"database": kind, "case": label, "runs": runs,
-                             **{k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")},
-                             "errors": sum(r["errors"] for r in runs)})
-                print(f"  {kind:8} {label:28} {rows[-1]['rps']:8.0f} req/s  p50 {rows[-1]['p50']:6.1f} ms  "
-                      f"p99 {rows[-1]['p99']:6.1f} ms  non-201 {rows[-1]['errors']}", file=sys.stderr, flush=True)
+                rows.append(
+                    {
+                        "database": kind,
+                        "case": label,
+                        "runs": runs,
+                        **{k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")},
+                        "errors": sum(r["errors"] for r in runs),
+                    }
+                )
+                print(
+                    f"  {kind:8} {label:28} {rows[-1]['rps']:8.0f} req/s  p50 {rows[-1]['p50']:6.1f} ms  "
+                    f"p99 {rows[-1]['p99']:6.1f} ms  non-201 {rows[-1]['errors']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             for label, url_, script, extra in cases:
                 wrk(url_, 3, args.connections, script, {**wrk_env, **extra})  # warm-up
-                runs = [wrk(url_, args.seconds, args.connections, script, {**wrk_env, **extra})
-                        for _ in range(args.runs)]
+                runs = [
+                    wrk(url_, args.seconds, args.connections, script, {**wrk_env, **extra}) for _ in range(args.runs)
+                ]
                 wal_after = wal.stat().st_size if wal.exists() else None
-                rows.append({"database": kind, "case": label, "runs": runs,
-                             **{k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")},
-                             "errors": sum(r["errors"] for r in runs), "wal": wal_after})
-                print(f"  {kind:8} {label:28} {rows[-1]['rps']:8.0f} req/s  p50 {rows[-1]['p50']:6.1f} ms  "
-                      f"p99 {rows[-1]['p99']:6.1f} ms  non-2xx {rows[-1]['errors']}  WAL {wal_after}",
-                      file=sys.stderr, flush=True)
+                rows.append(
+                    {
+                        "database": kind,
+                        "case": label,
+                        "runs": runs,
+                        **{k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")},
+                        "errors": sum(r["errors"] for r in runs),
+                        "wal": wal_after,
+                    }
+                )
+                print(
+                    f"  {kind:8} {label:28} {rows[-1]['rps']:8.0f} req/s  p50 {rows[-1]['p50']:6.1f} ms  "
+                    f"p99 {rows[-1]['p99']:6.1f} ms  non-2xx {rows[-1]['errors']}  WAL {wal_after}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -280,10 +372,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--databases", default="sqlite,sqlite-normal,postgres",
-                        help="sqlite (synchronous=FULL, as shipped), sqlite-normal, postgres")
-    parser.add_argument("--open-loop-rates", default="50,100", type=lambda v: [int(x) for x in v.split(",") if x],
-                        help="offered visit POSTs per second, spread over --connections phones (open loop)")
+    parser.add_argument(
+        "--databases",
+        default="sqlite,sqlite-normal,postgres",
+        help="sqlite (synchronous=FULL, as shipped), sqlite-normal, postgres",
+    )
+    parser.add_argument(
+        "--open-loop-rates",
+        default="50,100",
+        type=lambda v: [int(x) for x in v.split(",") if x],
+        help="offered visit POSTs per second, spread over --connections phones (open loop)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -292,23 +391,29 @@ def main() -> None:
     for kind in args.databases.split(","):
         rows += bench_database(kind, args, work)
     shutil.rmtree(work, ignore_errors=True)
-    print(f"\nSeeded {args.clients} clients and {args.visits} visits; uvicorn 1 worker on CPU 0, wrk -c{args.connections} "
-          f"on CPU 1, {args.runs} x {args.seconds} s, medians. Machine: {os.cpu_count()} CPUs, "
-          f"{os.uname().sysname} {os.uname().release}.\n")
+    print(
+        f"\nSeeded {args.clients} clients and {args.visits} visits; uvicorn 1 worker on CPU 0, wrk -c{args.connections} "
+        f"on CPU 1, {args.runs} x {args.seconds} s, medians. Machine: {os.cpu_count()} CPUs, "
+        f"{os.uname().sysname} {os.uname().release}.\n"
+    )
     print("| database | case | req/s | p50 ms | p99 ms | non-2xx | runs req/s | WAL after |")
     print("| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |")
     for row in rows:
         runs = " / ".join(f"{r['rps']:.0f}" for r in row["runs"])
         wal = "" if row.get("wal") is None else f"{row['wal'] / 2**20:.1f} MiB"
-        print(f"| {row['database']} | {row['case']} | {row['rps']:.0f} | {row['p50']:.1f} | {row['p99']:.1f} | "
-              f"{row['errors']} | {runs} | {wal} |")
+        print(
+            f"| {row['database']} | {row['case']} | {row['rps']:.0f} | {row['p50']:.1f} | {row['p99']:.1f} | "
+            f"{row['errors']} | {runs} | {wal} |"
+        )
     full = {r["case"]: r for r in rows if r["database"] == "sqlite"}
     normal = {r["case"]: r for r in rows if r["database"] == "sqlite-normal"}
     for case in full.keys() & normal.keys():
         if "visit POST" in case and normal[case]["rps"]:
-            print(f"\nsynchronous=FULL vs NORMAL, {case}: {full[case]['rps']:.0f} vs {normal[case]['rps']:.0f} req/s "
-                  f"({full[case]['rps'] / normal[case]['rps']:.2f}x), p99 {full[case]['p99']:.1f} vs "
-                  f"{normal[case]['p99']:.1f} ms")
+            print(
+                f"\nsynchronous=FULL vs NORMAL, {case}: {full[case]['rps']:.0f} vs {normal[case]['rps']:.0f} req/s "
+                f"({full[case]['rps'] / normal[case]['rps']:.2f}x), p99 {full[case]['p99']:.1f} vs "
+                f"{normal[case]['p99']:.1f} ms"
+            )
 
 
 if __name__ == "__main__":

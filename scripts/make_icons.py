@@ -21,6 +21,7 @@ SUBSAMPLES = 4  # per axis: smooth edges without an imaging library
 def _png(width: int, height: int, rows: list[bytes]) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     raw = b"".join(b"\0" + row for row in rows)
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
@@ -28,8 +29,10 @@ def _png(width: int, height: int, rows: list[bytes]) -> bytes:
 
 def _colour_at(x: float, y: float, scale: float) -> tuple[int, int, int]:
     """Two overlapping circles on navy; `scale` shrinks the figure into a maskable safe zone."""
+
     def inside(cx: float, cy: float, r: float) -> bool:
         return (x - 0.5 - (cx - 0.5) * scale) ** 2 + (y - 0.5 - (cy - 0.5) * scale) ** 2 <= (r * scale) ** 2
+
     left, right = inside(0.39, 0.5, 0.22), inside(0.61, 0.5, 0.22)
     if left and right:
         return OVERLAP

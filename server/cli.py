@@ -75,8 +75,10 @@ async def migrate() -> None:
 
     await run_migrations()
     counts = await load_national_services()  # every installation gets the national directory
-    click.echo("Database schema is up to date. National services: "
-               f"{counts['added']} added, {counts['updated']} updated, {counts['retired']} retired.")
+    click.echo(
+        "Database schema is up to date. National services: "
+        f"{counts['added']} added, {counts['updated']} updated, {counts['retired']} retired."
+    )
 
 
 @main.command()
@@ -94,10 +96,20 @@ def serve(host: str, port: int, workers: int) -> None:
         get_settings.cache_clear()
     _check_schema()
     settings = get_settings()
-    click.echo(f"Rinnalla on {settings.base_url} "
-               f"({'SQLite' if settings.is_sqlite else 'PostgreSQL'}, {settings.environment})")
-    uvicorn.run("server.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=False, log_level="info", access_log=False, log_config=None)
+    click.echo(
+        f"Rinnalla on {settings.base_url} ({'SQLite' if settings.is_sqlite else 'PostgreSQL'}, {settings.environment})"
+    )
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        log_level="info",
+        access_log=False,
+        log_config=None,
+    )
 
 
 def default_base_url(host: str, port: int) -> str:
@@ -264,16 +276,22 @@ async def user_disable(email: str) -> None:
 
 @user.command("logout")
 @click.argument("email")
-@click.option("--wipe", is_flag=True, help="Also make each phone of the user delete its cached data and the "
-                                           "visits still waiting on it (they are lost) on its next contact.")
+@click.option(
+    "--wipe",
+    is_flag=True,
+    help="Also make each phone of the user delete its cached data and the "
+    "visits still waiting on it (they are lost) on its next contact.",
+)
 @run_async
 async def user_logout(email: str, wipe: bool) -> None:
     """End every session of a user (a lost phone): each device must log in again."""
     from server.accounts.services import log_out_everywhere
 
     ended = await log_out_everywhere(email, wipe=wipe)
-    click.echo(f"{ended} session(s) of {email.strip().lower()} ended."
-               + (" Their phones delete their data on their next contact." if wipe else ""))
+    click.echo(
+        f"{ended} session(s) of {email.strip().lower()} ended."
+        + (" Their phones delete their data on their next contact." if wipe else "")
+    )
 
 
 @main.group()
@@ -296,8 +314,10 @@ async def audit_verify() -> None:
             click.echo(f"{name}: {verdict.rows} rows, chain intact, head {verdict.head}")
         else:
             broken = True
-            click.echo(f"{name}: chain broken at row {verdict.first_broken_id} "
-                       f"(the {verdict.rows} rows before it are intact)", err=True)
+            click.echo(
+                f"{name}: chain broken at row {verdict.first_broken_id} (the {verdict.rows} rows before it are intact)",
+                err=True,
+            )
     if broken:
         raise SystemExit(1)
 
@@ -324,8 +344,7 @@ async def audit_report(client_id: int, start: str, end: str) -> None:
     except InvalidInput as problem:
         raise CommandError("; ".join(f"--{name}: {message}" for name, message in problem.errors.items())) from None
     await log_system_use(client_id, client["team"], "cli_log_report")
-    click.echo(json.dumps(report_json(await log_report(client_id, period)), default=str, ensure_ascii=False,
-                          indent=2))
+    click.echo(json.dumps(report_json(await log_report(client_id, period)), default=str, ensure_ascii=False, indent=2))
 
 
 @main.command()
@@ -337,9 +356,11 @@ async def purge(dry_run: bool) -> None:
 
     plan = await (retention.plan_purge() if dry_run else retention.purge())
     verb = "Would purge" if dry_run else "Purged"
-    click.echo(f"{verb} {len(plan.clients)} client(s) closed before {plan.client_cutoff}, "
-               f"{plan.use_rows} use log row(s) and {plan.disclosure_rows} disclosure log row(s) "
-               f"from before {plan.log_cutoff.date() if plan.log_cutoff else ''}.")
+    click.echo(
+        f"{verb} {len(plan.clients)} client(s) closed before {plan.client_cutoff}, "
+        f"{plan.use_rows} use log row(s) and {plan.disclosure_rows} disclosure log row(s) "
+        f"from before {plan.log_cutoff.date() if plan.log_cutoff else ''}."
+    )
     for client in plan.clients:
         click.echo(f"  client {client['id']} (team {client['team']}), closed {client['status_changed_on']}")
 
@@ -406,8 +427,12 @@ def run_plain(body: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> Any:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--verify", is_flag=True, help="Restore PATH into a scratch database and compare its counts.")
 @click.option("--to", "recipient", default=None, help="Encrypt to this age recipient (age1...).")
-@click.option("--identity", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="With --verify: the age identity file of an encrypted backup.")
+@click.option(
+    "--identity",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="With --verify: the age identity file of an encrypted backup.",
+)
 def backup(path: Path, verify: bool, recipient: str | None, identity: Path | None) -> None:
     """Write a consistent backup to PATH while the app runs (or check one with --verify)."""
     from server.ops import backup as ops
@@ -418,18 +443,26 @@ def backup(path: Path, verify: bool, recipient: str | None, identity: Path | Non
         if result["differences"]:
             table, (expected, found) = next(iter(result["differences"].items()))
             raise CommandError(f"the restored copy differs: {table} has {found} rows, the manifest says {expected}")
-        click.echo(f"Backup of {manifest['created_at']} ({manifest['engine']}, Rinnalla {manifest['version']}) "
-                   f"restores: {sum(result['counts'].values())} rows in {len(result['counts'])} tables, as recorded.")
+        click.echo(
+            f"Backup of {manifest['created_at']} ({manifest['engine']}, Rinnalla {manifest['version']}) "
+            f"restores: {sum(result['counts'].values())} rows in {len(result['counts'])} tables, as recorded."
+        )
         return
     manifest = run_plain(ops.backup, path, recipient)
-    click.echo(f"Backup written to {path}: {sum(manifest['counts'].values())} rows in {len(manifest['counts'])} "
-               f"tables{', encrypted' if recipient else ''}.")
+    click.echo(
+        f"Backup written to {path}: {sum(manifest['counts'].values())} rows in {len(manifest['counts'])} "
+        f"tables{', encrypted' if recipient else ''}."
+    )
 
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--identity", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="The age identity file of an encrypted backup.")
+@click.option(
+    "--identity",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The age identity file of an encrypted backup.",
+)
 def restore(path: Path, identity: Path | None) -> None:
     """Restore a backup into this empty installation (DATABASE_URL, DATA_DIR), then migrate forward."""
     from server.ops import backup as ops
@@ -476,8 +509,7 @@ async def _sqlite_backup_into_postgres(ops: Any, members: dict[str, bytes]) -> N
         copy = Path(work) / "copy.sqlite"
         copy.write_bytes(members["database.sqlite"])
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{copy}", "DATA_DIR": work}
-        done = subprocess.run([sys.executable, "-m", "server.cli", "migrate"], env=env, capture_output=True,
-                              text=True)
+        done = subprocess.run([sys.executable, "-m", "server.cli", "migrate"], env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise ops.BackupError(f"migrating the SQLite copy failed: {done.stderr.strip()}")
         async with database():

@@ -143,8 +143,12 @@ class Settings:
 
 
 # Google (FCM), Mozilla, Apple and Microsoft (WNS): the push services browsers use.
-DEFAULT_PUSH_HOSTS = ("fcm.googleapis.com", "updates.push.services.mozilla.com", ".push.apple.com",
-                      ".notify.windows.com")
+DEFAULT_PUSH_HOSTS = (
+    "fcm.googleapis.com",
+    "updates.push.services.mozilla.com",
+    ".push.apple.com",
+    ".notify.windows.com",
+)
 
 
 def _quiet_hours(raw: str) -> tuple[int, int] | None:
@@ -152,8 +156,13 @@ def _quiet_hours(raw: str) -> tuple[int, int] | None:
     if not raw:
         return None
     start, sep, end = raw.partition("-")
-    if not sep or not start.strip().isdigit() or not end.strip().isdigit() \
-            or not (0 <= int(start) <= 23 and 0 <= int(end) <= 23) or int(start) == int(end):
+    if (
+        not sep
+        or not start.strip().isdigit()
+        or not end.strip().isdigit()
+        or not (0 <= int(start) <= 23 and 0 <= int(end) <= 23)
+        or int(start) == int(end)
+    ):
         raise SettingsError(f"REMINDER_QUIET_HOURS must look like 21-08 (start-end, hours 0-23), got {raw!r}")
     return int(start), int(end)
 
@@ -232,11 +241,14 @@ def load_settings() -> Settings:
         mfa_required_roles=_roles("MFA_REQUIRED_ROLES", _env("MFA_REQUIRED_ROLES", "lead,admin")),
         release=_env("RINNALLA_RELEASE").strip(),
         vapid_private_key=_env("VAPID_PRIVATE_KEY").strip(),
-        push_subject=_push_subject(_env("PUSH_SUBJECT"), _env("BASE_URL", "http://localhost:8000"),
-                                   environment == "production"),
-        push_endpoint_allowlist=tuple(h.strip().lower() for h in
-                                      _env("PUSH_ENDPOINT_ALLOWLIST", ",".join(DEFAULT_PUSH_HOSTS)).split(",")
-                                      if h.strip()),
+        push_subject=_push_subject(
+            _env("PUSH_SUBJECT"), _env("BASE_URL", "http://localhost:8000"), environment == "production"
+        ),
+        push_endpoint_allowlist=tuple(
+            h.strip().lower()
+            for h in _env("PUSH_ENDPOINT_ALLOWLIST", ",".join(DEFAULT_PUSH_HOSTS)).split(",")
+            if h.strip()
+        ),
         quiet_hours=_quiet_hours(_env("REMINDER_QUIET_HOURS", "21-08")),
         metrics_token=_env("METRICS_TOKEN").strip(),
         log_file=_env("LOG_FILE").strip(),

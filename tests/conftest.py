@@ -17,7 +17,8 @@ import pytest
 TEST_DB = os.environ.get("RINNALLA_TEST_DB", "sqlite")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql://rinnalla_test:rinnalla_test@127.0.0.1:5432/postgres")
+    "TEST_POSTGRES_URL", "postgresql://rinnalla_test:rinnalla_test@127.0.0.1:5432/postgres"
+)
 
 _DATA_DIR = tempfile.mkdtemp(prefix=f"rinnalla-test-{TEST_DB}-{WORKER}-")
 os.environ["DATA_DIR"] = _DATA_DIR
@@ -26,8 +27,9 @@ os.environ.pop("BASE_URL", None)
 os.environ.pop("RINNALLA_ENV", None)
 os.environ.pop("SECRET_KEY", None)
 # The known push services, and the loopback one the tests run (tests/support/push_service.py).
-os.environ["PUSH_ENDPOINT_ALLOWLIST"] = ("127.0.0.1,fcm.googleapis.com,updates.push.services.mozilla.com,"
-                                         ".push.apple.com,.notify.windows.com")
+os.environ["PUSH_ENDPOINT_ALLOWLIST"] = (
+    "127.0.0.1,fcm.googleapis.com,updates.push.services.mozilla.com,.push.apple.com,.notify.windows.com"
+)
 os.environ.pop("REMINDER_QUIET_HOURS", None)
 # Every process of the suite (the app in the test process, live servers, workers) logs here, and
 # the log is scanned for personal data when the session ends (pytest_sessionfinish).
@@ -48,7 +50,8 @@ async def _recreate_postgres_database(name: str) -> None:
     except Exception as exc:  # make the reason loud: PostgreSQL is never skipped silently
         raise pytest.UsageError(
             f"PostgreSQL tests need a server at {POSTGRES_ADMIN_URL.rsplit('@', 1)[-1]} "
-            f"(scripts/ensure-postgres.sh sets one up): {exc}") from exc
+            f"(scripts/ensure-postgres.sh sets one up): {exc}"
+        ) from exc
     try:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await connection.execute(f'CREATE DATABASE "{name}"')
@@ -85,6 +88,7 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
     shutil.rmtree(_DATA_DIR, ignore_errors=True)
     if TEST_DB == "postgres":
+
         async def drop() -> None:
             import asyncpg
 

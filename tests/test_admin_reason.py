@@ -36,9 +36,17 @@ async def test_an_admin_is_asked_for_a_reason_and_shown_nothing_of_the_record(cl
     assert refused.status_code == 403 and "040 123" not in refused.text
     for part in ("visits", "followups", "appointments", "referrals"):  # the record, piece by piece
         assert (await client.get(f"/api/v1/{part}?client_id={client_id}")).status_code == 403, part
-    visit = await Visit.insert(Visit(uuid=uuid.uuid4(), team=world.team_a, client=client_id, occurred_at=utcnow(),
-                                     notes="Asunto haussa", created_by=world.alice,
-                                     received_at=utcnow())).returning(Visit.uuid)
+    visit = await Visit.insert(
+        Visit(
+            uuid=uuid.uuid4(),
+            team=world.team_a,
+            client=client_id,
+            occurred_at=utcnow(),
+            notes="Asunto haussa",
+            created_by=world.alice,
+            received_at=utcnow(),
+        )
+    ).returning(Visit.uuid)
     one = await client.get(f"/api/v1/visits/{visit[0]['uuid']}")
     assert one.status_code == 403 and "Asunto" not in one.text
     assert await AccessLog.count().where(AccessLog.user == world.ada) == 0
@@ -58,8 +66,7 @@ async def test_with_a_reason_the_admin_reads_the_record_read_only_and_every_use_
     assert (await api(client, "GET", f"/api/v1/clients/{client_id}")).json()["phone"] == "040 123 4567"
     assert (await client.get(f"/clients/{client_id}/edit")).status_code == 404
     assert (await client.get(f"/api/v1/visits?client_id={client_id}")).status_code == 200  # none yet: no row
-    uses = await AccessLog.select(AccessLog.basis, AccessLog.reason, AccessLog.role).where(
-        AccessLog.user == world.ada)
+    uses = await AccessLog.select(AccessLog.basis, AccessLog.reason, AccessLog.role).where(AccessLog.user == world.ada)
     assert len(uses) == 3 and all(u == {"basis": "admin_reason", "reason": REASON, "role": "admin"} for u in uses)
     assert (await Client.select(Client.phone).where(Client.id == client_id).first())["phone"] == "040 123 4567"
 
@@ -67,20 +74,23 @@ async def test_with_a_reason_the_admin_reads_the_record_read_only_and_every_use_
 async def test_the_clients_team_leads_see_the_admins_reason(client, world):
     client_id = await make_client(world.team_a, "Lintu")
     await login(client, "ada@example.org")
-    assert (await api(client, "POST", f"/api/v1/clients/{client_id}/break-glass",
-                      {"reason": REASON})).status_code == 201
+    assert (
+        await api(client, "POST", f"/api/v1/clients/{client_id}/break-glass", {"reason": REASON})
+    ).status_code == 201
     await add_user("bea@example.org", "lead", PASSWORD, "Team B", "Bea")
 
     client.cookies.clear()
     await login(client, "lena@example.org")
     openings = (await client.get("/api/v1/dashboard")).json()["break_glass"]
     assert [(o["user"], o["by_admin"], o["reason"], o["pseudonym"]) for o in openings] == [
-        ("Ada", True, REASON, "Lintu")]
+        ("Ada", True, REASON, "Lintu")
+    ]
     lead_page = await client.get("/lead")  # in Finnish, the lead's language
     assert REASON in lead_page.text and "Ada (Ylläpitäjä)" in lead_page.text
     report = (await api(client, "GET", f"/api/v1/clients/{client_id}/log-report")).json()
     assert {(u["user"], u["basis"], u["reason"]) for u in report["uses"] if u["user"] == "Ada"} == {
-        ("Ada", "admin_reason", REASON)}
+        ("Ada", "admin_reason", REASON)
+    }
 
     client.cookies.clear()
     await login(client, "bea@example.org")  # another team's lead: not their client, not their worker

@@ -50,7 +50,8 @@ class FiguresInSummary:
         terminalreporter.write_line(
             f"schemathesis: {f['operations']} operations, {f['requests']} requests, {f['failures']} failures, "
             f"{f['answers_500']} answers of 500 ({f['examples_per_operation']} examples per operation, "
-            f"{f['seconds']} s, as {' and '.join(f['roles'])}; statuses {f['statuses']}; figures in {FIGURES_FILE})")
+            f"{f['seconds']} s, as {' and '.join(f['roles'])}; statuses {f['statuses']}; figures in {FIGURES_FILE})"
+        )
 
 
 def fuzz(schema_json: dict, base_url: str, cookies: dict, csrf: str) -> dict:
@@ -69,8 +70,14 @@ def fuzz(schema_json: dict, base_url: str, cookies: dict, csrf: str) -> dict:
             continue
         operations += 1
 
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def run(case):
             response = case.call(base_url=base_url, session=session, allow_redirects=False, timeout=30)
@@ -79,25 +86,39 @@ def fuzz(schema_json: dict, base_url: str, cookies: dict, csrf: str) -> dict:
                 case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
             except (Exception, BaseExceptionGroup) as found:  # recorded; the test fails on them below
                 for problem in getattr(found, "exceptions", None) or [found]:
-                    failures.append(f"{operation.method.upper()} {operation.path} -> {response.status_code}: "  # noqa: B023 - run() is called in this iteration
-                                    f"{type(problem).__name__}: {str(problem).splitlines()[0][:160]}")
+                    failures.append(
+                        f"{operation.method.upper()} {operation.path} -> {response.status_code}: "  # noqa: B023 - run() is called in this iteration
+                        f"{type(problem).__name__}: {str(problem).splitlines()[0][:160]}"
+                    )
 
         run()
-    return {"operations": operations, "requests": sum(statuses.values()), "failures": len(failures),
-            "answers_500": statuses.get(500, 0), "statuses": dict(sorted(statuses.items())),
-            "examples_per_operation": EXAMPLES_PER_OPERATION, "seconds": round(time.monotonic() - started, 1),
-            "failure_lines": sorted(set(failures))[:50]}
+    return {
+        "operations": operations,
+        "requests": sum(statuses.values()),
+        "failures": len(failures),
+        "answers_500": statuses.get(500, 0),
+        "statuses": dict(sorted(statuses.items())),
+        "examples_per_operation": EXAMPLES_PER_OPERATION,
+        "seconds": round(time.monotonic() - started, 1),
+        "failure_lines": sorted(set(failures))[:50],
+    }
 
 
 def combined(runs: list[dict]) -> dict:
     statuses: Counter = Counter()
     for run in runs:
         statuses.update(run["statuses"])
-    return {"operations": runs[0]["operations"], "requests": sum(r["requests"] for r in runs),
-            "failures": sum(r["failures"] for r in runs), "answers_500": sum(r["answers_500"] for r in runs),
-            "statuses": dict(sorted(statuses.items())), "examples_per_operation": EXAMPLES_PER_OPERATION,
-            "seconds": round(sum(r["seconds"] for r in runs), 1), "roles": [r["role"] for r in runs],
-            "failure_lines": [line for r in runs for line in r["failure_lines"]]}
+    return {
+        "operations": runs[0]["operations"],
+        "requests": sum(r["requests"] for r in runs),
+        "failures": sum(r["failures"] for r in runs),
+        "answers_500": sum(r["answers_500"] for r in runs),
+        "statuses": dict(sorted(statuses.items())),
+        "examples_per_operation": EXAMPLES_PER_OPERATION,
+        "seconds": round(sum(r["seconds"] for r in runs), 1),
+        "roles": [r["role"] for r in runs],
+        "failure_lines": [line for r in runs for line in r["failure_lines"]],
+    }
 
 
 async def test_the_api_answers_every_generated_request_without_500_and_as_described(world, request):
@@ -110,13 +131,23 @@ async def test_the_api_answers_every_generated_request_without_500_and_as_descri
         for (_role, http), email in zip(sessions, ("alice@example.org", "lena@example.org"), strict=False):
             await login(http, email)
             # Something to find: a visit, so the ids the run guesses sometimes exist.
-            visit = await api(http, "POST", "/api/v1/visits", {
-                "id": str(uuid.uuid4()), "client_id": own, "kind": "street", "occurred_at": "2026-11-23T10:15:00+02:00"})
+            visit = await api(
+                http,
+                "POST",
+                "/api/v1/visits",
+                {
+                    "id": str(uuid.uuid4()),
+                    "client_id": own,
+                    "kind": "street",
+                    "occurred_at": "2026-11-23T10:15:00+02:00",
+                },
+            )
             assert visit.status_code == 201, visit.text
         for role, http in sessions:
             schema_json = (await http.get("/schema/openapi.json")).json()
-            figures = await anyio.to_thread.run_sync(fuzz, schema_json, base_url, dict(http.cookies),
-                                                     http.cookies["csrftoken"])
+            figures = await anyio.to_thread.run_sync(
+                fuzz, schema_json, base_url, dict(http.cookies), http.cookies["csrftoken"]
+            )
             # The run tested the app, not its login page: the session is still there.
             assert (await http.get("/api/v1/me")).status_code == 200
             await http.aclose()

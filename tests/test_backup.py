@@ -27,8 +27,14 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=PROJECT, env={**os.environ, **(env or {})},
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=PROJECT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 async def _scratch_postgres(name: str) -> str:
@@ -75,8 +81,9 @@ async def test_a_backup_taken_while_visits_are_written_restores_with_nothing_los
     async def keep_writing() -> None:  # a pair logging visits all through the backup
         while not stop.is_set():
             visit_id = uuid.uuid4()
-            await Visit.insert(Visit(uuid=visit_id, team=world.team_a, anonymous_count=1, occurred_at=utcnow(),
-                                     created_by=world.alice))
+            await Visit.insert(
+                Visit(uuid=visit_id, team=world.team_a, anonymous_count=1, occurred_at=utcnow(), created_by=world.alice)
+            )
             written.append(str(visit_id))
             await asyncio.sleep(0)
 
@@ -84,8 +91,16 @@ async def test_a_backup_taken_while_visits_are_written_restores_with_nothing_los
     while len(written) < 50:
         await asyncio.sleep(0)
     backup = tmp_path / "live.backup"
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "server.cli", "backup", str(backup),
-                                                   cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "server.cli",
+        "backup",
+        str(backup),
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     out, err = await process.communicate()
     stop.set()
     await writer
@@ -175,8 +190,10 @@ async def test_a_sqlite_installation_moves_to_postgresql(tmp_path):
     assert _cli("migrate", env=source).returncode == 0 and _cli("demo", env=source).returncode == 0
     backup = tmp_path / "small.backup"
     assert _cli("backup", str(backup), env=source).returncode == 0
-    target = {"DATA_DIR": str(tmp_path / "county"),
-              "DATABASE_URL": await _scratch_postgres(f"rinnalla_move_{os.getpid()}")}
+    target = {
+        "DATA_DIR": str(tmp_path / "county"),
+        "DATABASE_URL": await _scratch_postgres(f"rinnalla_move_{os.getpid()}"),
+    }
     moved = _cli("restore", str(backup), env=target)
     assert moved.returncode == 0, moved.stderr
     assert sorted(await _visit_ids(target)) == sorted(await _visit_ids(source))

@@ -79,8 +79,8 @@ async def test_an_anonymous_street_contact_takes_two_taps_from_home(world):
         context = await browser.new_context(**PHONE, locale="fi-FI")
         page = await context.new_page()
         await log_in(page, base_url, "bob@example.org")
-        await page.get_by_role("link", name="Anonyymi kohtaaminen").click()          # tap 1
-        await page.get_by_role("button", name="Tallenna kohtaaminen").click()         # tap 2
+        await page.get_by_role("link", name="Anonyymi kohtaaminen").click()  # tap 1
+        await page.get_by_role("button", name="Tallenna kohtaaminen").click()  # tap 2
         await page.wait_for_url(f"{base_url}/?saved=visit")
         assert "Kohtaaminen tallennettu" in await page.get_by_role("status").inner_text()
         await shot(page, "anonymous-saved-fi")
@@ -95,8 +95,9 @@ async def test_the_browser_makes_the_visit_id_and_a_resend_stores_nothing_new(wo
 
     from server.casework.tables import Client, Visit
 
-    rows = await Client.insert(Client(team=world.team_a, pseudonym="Make", started_on=date.today(),
-                                      status_changed_on=date.today()))
+    rows = await Client.insert(
+        Client(team=world.team_a, pseudonym="Make", started_on=date.today(), status_changed_on=date.today())
+    )
     client_id = rows[0]["id"]
     async with live_server() as (base_url, _process), chromium() as browser:
         context = await browser.new_context(**PHONE, locale="fi-FI")
@@ -117,9 +118,15 @@ async def test_the_browser_makes_the_visit_id_and_a_resend_stores_nothing_new(wo
         sent = posts[0].post_data_json
         assert len(sent["id"]) == 36
         # The same body sent again (a retry after a lost answer) finds the stored visit.
-        again = await page.request.post(f"{base_url}/api/v1/visits", data=posts[0].post_data,
-                                        headers={name: value for name, value in (await posts[0].all_headers()).items()
-                                                 if name in {"content-type", "x-csrftoken", "x-rinnalla-user"}})
+        again = await page.request.post(
+            f"{base_url}/api/v1/visits",
+            data=posts[0].post_data,
+            headers={
+                name: value
+                for name, value in (await posts[0].all_headers()).items()
+                if name in {"content-type", "x-csrftoken", "x-rinnalla-user"}
+            },
+        )
         assert again.status == 200
         await context.close()
     stored = await Visit.select(Visit.uuid, Visit.notes)

@@ -17,14 +17,23 @@ from tests.support.fixtures import login
 pytestmark = pytest.mark.anyio
 
 
-
 async def _link(client, world, language: str = "sv") -> tuple[str, int]:
     await login(client, "alice@example.org")
     client_id = await make_client(world.team_a, "Kettu")
     starts = (utcnow() + timedelta(days=2)).replace(microsecond=0)
-    await api(client, "POST", "/api/v1/appointments", {"client_id": client_id, "starts_at": starts.isoformat(),
-                                                       "place": "Kela Itäkeskus", "with_whom": "<b>Kela</b>",
-                                                       "note": "velat puheeksi", "remind_client": True})
+    await api(
+        client,
+        "POST",
+        "/api/v1/appointments",
+        {
+            "client_id": client_id,
+            "starts_at": starts.isoformat(),
+            "place": "Kela Itäkeskus",
+            "with_whom": "<b>Kela</b>",
+            "note": "velat puheeksi",
+            "remind_client": True,
+        },
+    )
     response = await api(client, "POST", f"/api/v1/clients/{client_id}/reminder-link", {"language": language})
     assert response.status_code == 201
     url = response.json()["url"]
@@ -52,11 +61,13 @@ async def test_the_client_turns_reminders_on_and_gets_them_in_their_language(cli
     phone = push_service.phone()
     no_csrf = await client.post(f"{path}/subscription", json=phone.subscription())
     assert no_csrf.status_code == 403
-    response = await client.post(f"{path}/subscription", json=phone.subscription(),
-                                 headers={"x-csrftoken": client.cookies["csrftoken"]})
+    response = await client.post(
+        f"{path}/subscription", json=phone.subscription(), headers={"x-csrftoken": client.cookies["csrftoken"]}
+    )
     assert response.status_code == 201 and response.json() == {"phones": 1}
     await Reminder.update({Reminder.next_attempt_at: utcnow() - timedelta(seconds=1)}).where(
-        Reminder.audience == "client")
+        Reminder.audience == "client"
+    )
     await dispatch_due()
     deliveries = push_service.to(phone)
     assert len(deliveries) == 2  # 24 h and 2 h before: both made due here
@@ -65,8 +76,11 @@ async def test_the_client_turns_reminders_on_and_gets_them_in_their_language(cli
         assert delivery.payload["body"].startswith("Möte ")
         assert "Kela" not in str(delivery.payload) and "Kettu" not in str(delivery.payload)
     # ...and off again: the phone is forgotten.
-    response = await client.post(f"{path}/subscription/remove", json={"endpoint": phone.endpoint},
-                                 headers={"x-csrftoken": client.cookies["csrftoken"]})
+    response = await client.post(
+        f"{path}/subscription/remove",
+        json={"endpoint": phone.endpoint},
+        headers={"x-csrftoken": client.cookies["csrftoken"]},
+    )
     assert response.json() == {"phones": 0}
     assert await PushSubscription.count() == 0
 
@@ -74,8 +88,11 @@ async def test_the_client_turns_reminders_on_and_gets_them_in_their_language(cli
 async def test_a_revoked_link_is_gone_with_its_phones(client, world, push_service):
     path, client_id = await _link(client, world)
     await client.get(path)
-    await client.post(f"{path}/subscription", json=push_service.phone().subscription(),
-                      headers={"x-csrftoken": client.cookies["csrftoken"]})
+    await client.post(
+        f"{path}/subscription",
+        json=push_service.phone().subscription(),
+        headers={"x-csrftoken": client.cookies["csrftoken"]},
+    )
     await login(client, "alice@example.org")
     page = await client.get(f"/clients/{client_id}")
     link_id = re.search(r'action="/reminder-links/(\d+)/revoke"', page.text).group(1)

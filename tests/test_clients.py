@@ -14,10 +14,21 @@ XSS = '<script>alert(1)</script>"><img src=x onerror=alert(1)>{{7*7}}'
 
 async def test_a_client_made_by_a_worker_goes_to_the_workers_pair(client, world):
     await login(client, "alice@example.org")
-    response = await api(client, "POST", "/api/v1/clients", {
-        "pseudonym": "Jonttu", "birth_year": 1999, "themes": ["crime", "housing"], "came_from": "prison",
-        "institution": "Vantaan vankila", "release_date": "2026-12-15", "release_type": "parole",
-        "consent_data": True})
+    response = await api(
+        client,
+        "POST",
+        "/api/v1/clients",
+        {
+            "pseudonym": "Jonttu",
+            "birth_year": 1999,
+            "themes": ["crime", "housing"],
+            "came_from": "prison",
+            "institution": "Vantaan vankila",
+            "release_date": "2026-12-15",
+            "release_type": "parole",
+            "consent_data": True,
+        },
+    )
     assert response.status_code == 201, response.text
     created = response.json()
     pair = await Pair.select(Pair.id).first()
@@ -36,17 +47,20 @@ async def test_patch_changes_only_what_is_sent(client, world):
     assert changed["status"] == "paused" and changed["phone"] == "040 123 4567" and changed["themes"] == ["health"]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"pseudonym": "   "}, "pseudonym"),
-    ({"pseudonym": "x" * 81}, "pseudonym"),
-    ({"pseudonym": "Ok", "release_date": "2026-13-01"}, "release_date"),
-    ({"pseudonym": "Ok", "birth_year": 1850}, "birth_year"),
-    ({"pseudonym": "Ok", "birth_year": "nineteen"}, "birth_year"),
-    ({"pseudonym": "Ok", "themes": ["housing", "unicorns"]}, "themes"),
-    ({"pseudonym": "Ok", "status": "deleted"}, "status"),
-    ({"pseudonym": "Ok", "phone": "call me maybe"}, "phone"),
-    ({"pseudonym": "Ok", "release_type": "escape"}, "release_type"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"pseudonym": "   "}, "pseudonym"),
+        ({"pseudonym": "x" * 81}, "pseudonym"),
+        ({"pseudonym": "Ok", "release_date": "2026-13-01"}, "release_date"),
+        ({"pseudonym": "Ok", "birth_year": 1850}, "birth_year"),
+        ({"pseudonym": "Ok", "birth_year": "nineteen"}, "birth_year"),
+        ({"pseudonym": "Ok", "themes": ["housing", "unicorns"]}, "themes"),
+        ({"pseudonym": "Ok", "status": "deleted"}, "status"),
+        ({"pseudonym": "Ok", "phone": "call me maybe"}, "phone"),
+        ({"pseudonym": "Ok", "release_type": "escape"}, "release_type"),
+    ],
+)
 async def test_bad_client_input_is_refused_and_nothing_is_stored(client, world, body, field):
     await login(client, "alice@example.org")
     response = await api(client, "POST", "/api/v1/clients", body)
@@ -93,8 +107,11 @@ async def test_search_is_a_post_and_finds_by_part_of_the_name(client, world):
     await login(client, "alice@example.org")
     response = await post_form(client, "/clients/search", {"q": "jani", "who": "team"})
     assert "Rööperin Jani" in response.text and "Tupu" not in response.text and "Janina" not in response.text
-    htmx = await client.post("/clients/search", data={"q": "tup", "who": "team", "_csrf_token": client.cookies["csrftoken"]},
-                             headers={"HX-Request": "true"})
+    htmx = await client.post(
+        "/clients/search",
+        data={"q": "tup", "who": "team", "_csrf_token": client.cookies["csrftoken"]},
+        headers={"HX-Request": "true"},
+    )
     assert htmx.text.lstrip().startswith('<div id="client-list">') and "Tupu" in htmx.text
     assert "<html" not in htmx.text
     api_search = await api(client, "POST", "/api/v1/clients/search", {"q": "%up%"})
@@ -159,12 +176,24 @@ async def test_the_page_form_refuses_an_empty_pseudonym_in_finnish(client, world
 
 async def test_the_page_form_creates_and_edits_a_client(client, world):
     await login(client, "alice@example.org")
-    response = await post_form(client, "/clients/new", {"pseudonym": "Tupu", "themes": ["housing", "health"],
-                                                        "status": "active", "came_from": "street", "consent_data": "1"})
+    response = await post_form(
+        client,
+        "/clients/new",
+        {
+            "pseudonym": "Tupu",
+            "themes": ["housing", "health"],
+            "status": "active",
+            "came_from": "street",
+            "consent_data": "1",
+        },
+    )
     assert response.status_code == 303
     client_id = int(response.headers["location"].split("/")[2].split("?")[0])
-    response = await post_form(client, f"/clients/{client_id}/edit", {"pseudonym": "Tupu K.", "status": "active",
-                                                                      "came_from": "street", "version": "1"})
+    response = await post_form(
+        client,
+        f"/clients/{client_id}/edit",
+        {"pseudonym": "Tupu K.", "status": "active", "came_from": "street", "version": "1"},
+    )
     assert response.status_code == 303
     row = await Client.select(Client.pseudonym, Client.consent_data_at).where(Client.id == client_id).first()
     assert row["pseudonym"] == "Tupu K." and row["consent_data_at"] is None  # unticked: withdrawn
@@ -187,9 +216,16 @@ async def test_a_worker_starts_from_the_pairs_caseload_and_can_see_the_whole_tea
     assert "Parin Pete" in lead and "Tiimin Tiina" in lead
 
 
-@pytest.mark.parametrize("path", ["/clients/3000000000", "/clients/9223372036854775808/edit",
-                                  "/api/v1/clients/3000000000", "/api/v1/visits?client_id=3000000000",
-                                  "/clients/1/access-log?offset=100000000000000000000000"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/clients/3000000000",
+        "/clients/9223372036854775808/edit",
+        "/api/v1/clients/3000000000",
+        "/api/v1/visits?client_id=3000000000",
+        "/clients/1/access-log?offset=100000000000000000000000",
+    ],
+)
 async def test_ids_beyond_any_database_row_answer_404_or_422_not_500(client, world, path):
     await login(client, "lena@example.org")
     assert (await client.get(path)).status_code in {404, 422}

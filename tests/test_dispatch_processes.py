@@ -26,31 +26,51 @@ pytestmark = pytest.mark.anyio
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-
 async def _due_reminders(world, count: int) -> None:
     from server.accounts.tables import Pair
 
     pair_id = (await Pair.select(Pair.id).first())["id"]
     client_id = await make_client(world.team_a, "Kettu", pair_id=pair_id)
     now = utcnow()
-    await Reminder.insert(*[Reminder(dedupe_key=f"load:{n}", kind="followup", audience="pair", team=world.team_a,
-                                     client=client_id, event_at=now + timedelta(hours=2), due_at=now,
-                                     next_attempt_at=now) for n in range(count)])
+    await Reminder.insert(
+        *[
+            Reminder(
+                dedupe_key=f"load:{n}",
+                kind="followup",
+                audience="pair",
+                team=world.team_a,
+                client=client_id,
+                event_at=now + timedelta(hours=2),
+                due_at=now,
+                next_attempt_at=now,
+            )
+            for n in range(count)
+        ]
+    )
 
 
 async def _phones(world, service, count: int) -> list:
     phones = [service.phone() for _ in range(count)]
     for n, phone in enumerate(phones):
-        await save_subscription({"endpoint": phone.endpoint, **phone.subscription()["keys"]}, "test", "fi",
-                                user_id=world.alice if n % 2 == 0 else world.bob)
+        await save_subscription(
+            {"endpoint": phone.endpoint, **phone.subscription()["keys"]},
+            "test",
+            "fi",
+            user_id=world.alice if n % 2 == 0 else world.bob,
+        )
     return phones
 
 
 def _worker() -> subprocess.Popen:
     # Its JSON log on stderr (not the suite's log file), to read what it claimed.
-    return subprocess.Popen([sys.executable, "-m", "server.cli", "worker", "--once"], cwd=PROJECT,
-                            env={**os.environ, "LOG_FILE": ""}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "worker", "--once"],
+        cwd=PROJECT,
+        env={**os.environ, "LOG_FILE": ""},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 async def test_two_dispatchers_at_once_send_each_reminder_once_to_each_phone(world, push_service):
@@ -95,7 +115,8 @@ async def test_a_dispatcher_killed_mid_batch_loses_nothing(world, push_service):
     assert leased == 40  # claimed under a lease, not lost, not sent by anyone else meanwhile
     assert (await dispatch_due()).claimed == 0
     await Reminder.update({Reminder.locked_until: utcnow() - timedelta(seconds=1)}).where(
-        Reminder.state == "sending")  # the lease runs out
+        Reminder.state == "sending"
+    )  # the lease runs out
     await dispatch_due()
     assert await Reminder.count().where(Reminder.state == "sent") == 40
     tags = collections.Counter(d.payload["tag"] for d in push_service.to(phone))
@@ -110,9 +131,14 @@ async def test_a_worker_stopped_with_sigterm_finishes_and_records_the_batch_it_h
     await _due_reminders(world, 30)
     [phone] = await _phones(world, push_service, 1)
     push_service.gate.clear()
-    worker = subprocess.Popen([sys.executable, "-m", "server.cli", "worker"], cwd=PROJECT,
-                              env={**os.environ, "LOG_FILE": ""}, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "worker"],
+        cwd=PROJECT,
+        env={**os.environ, "LOG_FILE": ""},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         push_service.wait_for(1, what="arrived", timeout=60)  # mid-batch
         worker.send_signal(signal.SIGTERM)

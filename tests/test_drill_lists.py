@@ -24,19 +24,32 @@ async def listed(world):
     later = await make_client(world.team_a, "Vanhin", pair)
     gone = await make_client(world.team_a, "Kadonnut", pair)
     now = utcnow()
-    for client, due in ((late, now - timedelta(days=3)), (later, now - timedelta(days=9)),
-                        (later, now - timedelta(days=1)), (later, now + timedelta(days=5))):
+    for client, due in (
+        (late, now - timedelta(days=3)),
+        (later, now - timedelta(days=9)),
+        (later, now - timedelta(days=1)),
+        (later, now + timedelta(days=5)),
+    ):
         await FollowUp.insert(FollowUp(team=world.team_a, client=client, pair=pair, due_at=due, note="x"))
     for client, ago in ((late, 2), (later, 40), (later, 45)):
-        await Visit.insert(Visit(uuid=uuid.uuid4(), team=world.team_a, client=client, created_by=world.alice,
-                                 occurred_at=now - timedelta(days=ago)))
+        await Visit.insert(
+            Visit(
+                uuid=uuid.uuid4(),
+                team=world.team_a,
+                client=client,
+                created_by=world.alice,
+                occurred_at=now - timedelta(days=ago),
+            )
+        )
     # Alice had supervision 10 days ago (rhythm 4 weeks: fine); Bob is a new experience expert
     # (every 2 weeks) whose last session was 20 days ago: overdue by 6 days.
     await WorkerTerms.insert(WorkerTerms(user=world.bob, started_on=local_today() - timedelta(days=60)))
-    await Supervision.insert(Supervision(user=world.alice, team=world.team_a, occurred_on=local_today() - timedelta(days=10),
-                                         kind="group"),
-                             Supervision(user=world.bob, team=world.team_a, occurred_on=local_today() - timedelta(days=20),
-                                         kind="individual"))
+    await Supervision.insert(
+        Supervision(user=world.alice, team=world.team_a, occurred_on=local_today() - timedelta(days=10), kind="group"),
+        Supervision(
+            user=world.bob, team=world.team_a, occurred_on=local_today() - timedelta(days=20), kind="individual"
+        ),
+    )
     return {"pair": pair, "late": late, "later": later, "gone": gone}
 
 
@@ -50,7 +63,9 @@ async def test_the_overdue_list_shows_the_pair_the_oldest_due_day_and_links_each
     html = (await client.get(f"/lead/clients?show=overdue&pair={listed['pair']}")).text
     rows = [row for row in _rows(html) if "/clients/" in row]
     assert [re.search(r'href="/clients/(\d+)"', row).group(1) for row in rows] == [
-        str(listed["later"]), str(listed["late"])]  # the longest-waiting first
+        str(listed["later"]),
+        str(listed["late"]),
+    ]  # the longest-waiting first
     assert "Alice – Bob" in rows[0] and "2 follow-ups overdue" in rows[0] and "oldest due" in rows[0]
     assert "1 follow-up overdue" in rows[1]
 

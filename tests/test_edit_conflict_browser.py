@@ -39,8 +39,11 @@ async def jonttu(world):
 
 
 async def _stored(client_id: int) -> dict:
-    return await Client.select(Client.phone, Client.status, Client.institution, Client.version).where(
-        Client.id == client_id).first()
+    return (
+        await Client.select(Client.phone, Client.status, Client.institution, Client.version)
+        .where(Client.id == client_id)
+        .first()
+    )
 
 
 async def _login(page, base_url: str, email: str) -> None:
@@ -74,16 +77,24 @@ async def test_the_second_save_gets_the_choice_and_nothing_is_lost(world, jonttu
         phone_choice = alice.locator("#choice-phone")
         await expect(phone_choice).to_contain_text("040 333")
         await expect(phone_choice).to_contain_text("050 222")
-        assert await _stored(jonttu) == {"phone": "050 222", "status": "active", "institution": "Turun vankila",
-                                         "version": 2}
+        assert await _stored(jonttu) == {
+            "phone": "050 222",
+            "status": "active",
+            "institution": "Turun vankila",
+            "version": 2,
+        }
         # Only Bob changed the prison: his stays chosen; only Alice the status: hers.
         await expect(alice.locator("#choice-institution input[value=theirs]")).to_be_checked()
         await expect(alice.locator("#choice-status input[value=mine]")).to_be_checked()
         await phone_choice.locator("input[value=theirs]").check()  # she keeps Bob's number after all
         await choice.locator("button[type=submit]").click()
         await alice.wait_for_url(re.compile(r"/clients/\d+\?saved=client"))
-        assert await _stored(jonttu) == {"phone": "050 222", "status": "paused", "institution": "Turun vankila",
-                                         "version": 3}
+        assert await _stored(jonttu) == {
+            "phone": "050 222",
+            "status": "paused",
+            "institution": "Turun vankila",
+            "version": 3,
+        }
         await alice_phone.close()
         await bob_phone.close()
 
@@ -100,8 +111,16 @@ async def test_an_offline_edit_that_meets_a_partners_save_waits_as_a_choice(worl
         await expect(page.locator("#client-queued")).to_be_visible()
         await queue_holds(page, 1)
         # Meanwhile Bob saves another number from the office.
-        bob = CurrentUser(id=world.bob, email="bob@example.org", display_name="Bob", role="experience_expert",
-                          team_id=world.team_a, team_name=None, language="fi", session_id=0)
+        bob = CurrentUser(
+            id=world.bob,
+            email="bob@example.org",
+            display_name="Bob",
+            role="experience_expert",
+            team_id=world.team_a,
+            team_name=None,
+            language="fi",
+            session_id=0,
+        )
         await update_client(await scope_for(bob), jonttu, {"phone": "050 888", "version": 1})
 
         await go_online(net, context)

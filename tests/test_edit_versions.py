@@ -13,8 +13,11 @@ pytestmark = pytest.mark.anyio
 
 
 async def _stored(client_id: int) -> dict:
-    return await Client.select(Client.phone, Client.status, Client.pseudonym, Client.version).where(
-        Client.id == client_id).first()
+    return (
+        await Client.select(Client.phone, Client.status, Client.pseudonym, Client.version)
+        .where(Client.id == client_id)
+        .first()
+    )
 
 
 async def test_a_stale_patch_answers_409_with_the_current_record_and_writes_nothing(client, world):
@@ -24,8 +27,9 @@ async def test_a_stale_patch_answers_409_with_the_current_record_and_writes_noth
     assert read["version"] == 1
     first = await api(client, "PATCH", f"/api/v1/clients/{client_id}", {"phone": "040 2", "version": 1})
     assert first.status_code == 200 and first.json()["version"] == 2
-    stale = await api(client, "PATCH", f"/api/v1/clients/{client_id}",
-                      {"phone": "040 3", "status": "paused", "version": 1})
+    stale = await api(
+        client, "PATCH", f"/api/v1/clients/{client_id}", {"phone": "040 3", "status": "paused", "version": 1}
+    )
     assert stale.status_code == 409
     assert stale.json()["current"]["phone"] == "040 2" and stale.json()["current"]["version"] == 2
     assert await _stored(client_id) == {"phone": "040 2", "status": "active", "pseudonym": "Jonttu", "version": 2}
@@ -56,8 +60,14 @@ async def test_another_teams_client_is_404_before_any_version_check(client, worl
 async def test_a_follow_up_tick_with_a_stale_version_answers_409(client, world):
     await login(client, "alice@example.org")
     client_id = await make_client(world.team_a, "Jonttu")
-    made = (await api(client, "POST", "/api/v1/followups", {"client_id": client_id, "due_at": "2026-12-20T10:00:00+02:00",
-                                                             "note": "Kela"})).json()
+    made = (
+        await api(
+            client,
+            "POST",
+            "/api/v1/followups",
+            {"client_id": client_id, "due_at": "2026-12-20T10:00:00+02:00", "note": "Kela"},
+        )
+    ).json()
     assert made["version"] == 1
     done = await api(client, "PATCH", f"/api/v1/followups/{made['id']}", {"done": True, "version": 1})
     assert done.status_code == 200 and done.json()["version"] == 2
@@ -102,8 +112,12 @@ async def test_a_stale_form_save_shows_both_values_and_keeps_the_partners_change
     alices_form = _form_fields((await client.get(path)).text)
     assert ("version", "1") in alices_form
     # Bob (the partner) saves first: a new phone number and a new prison.
-    bobs = (await api(client, "PATCH", f"/api/v1/clients/{client_id}",
-                      {"phone": "050 BOB".replace("BOB", "222"), "institution": "Turun vankila", "version": 1}))
+    bobs = await api(
+        client,
+        "PATCH",
+        f"/api/v1/clients/{client_id}",
+        {"phone": "050 BOB".replace("BOB", "222"), "institution": "Turun vankila", "version": 1},
+    )
     assert bobs.status_code == 200
     # Alice's form was read before: she changed the phone too, and the status.
     answer = await _post_fields(client, path, alices_form, phone="040 333", status="paused")

@@ -61,8 +61,9 @@ async def _observer(k: int, problems: list[str]) -> None:
 
 async def run_workload() -> list[str]:
     problems: list[str] = []
-    await asyncio.gather(*[_transaction_task(t, problems) for t in range(1, 51)],
-                         *[_observer(k, problems) for k in range(10)])
+    await asyncio.gather(
+        *[_transaction_task(t, problems) for t in range(1, 51)], *[_observer(k, problems) for k in range(10)]
+    )
     rows = await Tally.raw("SELECT task, count(*) AS n FROM engine_tally GROUP BY task")
     counts = {r["task"]: r["n"] for r in rows}
     for task in range(1, 51):

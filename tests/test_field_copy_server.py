@@ -24,16 +24,33 @@ async def _pair_id() -> int:
 
 async def test_the_copy_holds_the_pairs_day_and_only_the_pairs(client, world):
     pair = await _pair_id()
-    make = await make_client(world.team_a, "Make", pair, phone="040 123 4567",
-                             release_date=local_today() + timedelta(days=5), institution="Vantaan vankila")
+    make = await make_client(
+        world.team_a,
+        "Make",
+        pair,
+        phone="040 123 4567",
+        release_date=local_today() + timedelta(days=5),
+        institution="Vantaan vankila",
+    )
     unpaired = await make_client(world.team_a, "Toisen parin", None, phone="050 999")
     other_team = await make_client(world.team_b, "Muu tiimi", None, phone="044 111")
     await make_client(world.team_a, "Suljettu", pair, status="closed")
     start, _end = local_day_bounds(local_today())
-    await Appointment.insert(Appointment(team=world.team_a, client=make, pair=pair, starts_at=utcnow() + timedelta(minutes=30),
-                                         place="Kirjasto", with_whom="Kela"))
-    await FollowUp.insert(FollowUp(team=world.team_a, client=make, pair=pair, due_at=start - timedelta(days=1),
-                                   note="Soita asumisneuvojalle"))
+    await Appointment.insert(
+        Appointment(
+            team=world.team_a,
+            client=make,
+            pair=pair,
+            starts_at=utcnow() + timedelta(minutes=30),
+            place="Kirjasto",
+            with_whom="Kela",
+        )
+    )
+    await FollowUp.insert(
+        FollowUp(
+            team=world.team_a, client=make, pair=pair, due_at=start - timedelta(days=1), note="Soita asumisneuvojalle"
+        )
+    )
     await login(client, "alice@example.org")
 
     response = await client.get("/api/v1/device/today")
@@ -74,8 +91,12 @@ async def test_the_timeline_names_both_members_of_the_pair(client, world):
     make = await make_client(world.team_a, "Make", await _pair_id())
     await login(client, "alice@example.org")
     together = {"id": str(uuid.uuid4()), "client_id": make, "occurred_at": "2026-11-20T10:00:00+02:00"}
-    alone = {"id": str(uuid.uuid4()), "client_id": make, "occurred_at": "2026-11-21T10:00:00+02:00",
-             "workers": [world.alice]}
+    alone = {
+        "id": str(uuid.uuid4()),
+        "client_id": make,
+        "occurred_at": "2026-11-21T10:00:00+02:00",
+        "workers": [world.alice],
+    }
     for visit in (together, alone):
         assert (await api(client, "POST", "/api/v1/visits", visit)).status_code == 201
     page = await client.get(f"/clients/{make}")
@@ -90,21 +111,36 @@ async def test_the_hours_page_offers_visits_the_expert_was_at(client, world):
     await login(client, "alice@example.org")
     visit = str(uuid.uuid4())
     when = (utcnow() - timedelta(days=1)).isoformat()
-    assert (await api(client, "POST", "/api/v1/visits", {"id": visit, "client_id": make, "occurred_at": when})
-            ).status_code == 201
+    assert (
+        await api(client, "POST", "/api/v1/visits", {"id": visit, "client_id": make, "occurred_at": when})
+    ).status_code == 201
     alone = str(uuid.uuid4())
-    assert (await api(client, "POST", "/api/v1/visits", {"id": alone, "client_id": make, "occurred_at": when,
-                                                         "workers": [world.alice]})).status_code == 201
+    assert (
+        await api(
+            client,
+            "POST",
+            "/api/v1/visits",
+            {"id": alone, "client_id": make, "occurred_at": when, "workers": [world.alice]},
+        )
+    ).status_code == 201
     await client.post("/logout", data={"_csrf_token": client.cookies.get("csrftoken", "")})
     client.cookies.clear()
     await login(client, "bob@example.org")  # the experience expert: Alice logged it, Bob was there
     page = await client.get("/hours")
     assert f"/hours?visit={visit}" in page.text and f"/hours?visit={alone}" not in page.text
-    logged = await api(client, "POST", "/api/v1/hours", {"date": local_today().isoformat(), "activity": "client_work",
-                                                         "hours": "1", "visit_id": visit})
+    logged = await api(
+        client,
+        "POST",
+        "/api/v1/hours",
+        {"date": local_today().isoformat(), "activity": "client_work", "hours": "1", "visit_id": visit},
+    )
     assert logged.status_code == 201, logged.text
-    refused = await api(client, "POST", "/api/v1/hours", {"date": local_today().isoformat(), "activity": "client_work",
-                                                          "hours": "1", "visit_id": alone})
+    refused = await api(
+        client,
+        "POST",
+        "/api/v1/hours",
+        {"date": local_today().isoformat(), "activity": "client_work", "hours": "1", "visit_id": alone},
+    )
     assert refused.status_code == 422
 
 
@@ -133,8 +169,9 @@ async def test_a_referral_from_the_directory_is_made_once_per_phone_made_id(clie
     assert await Referral.count().where(Referral.client == make) == 1
     # Without scripts: the plain form, then the client's page.
     token = client.cookies["csrftoken"]
-    plain = await client.post(f"/services/{service}/refer", data={"_csrf_token": token, "client_id": str(make),
-                                                                  "note": "Toinen kerta"})
+    plain = await client.post(
+        f"/services/{service}/refer", data={"_csrf_token": token, "client_id": str(make), "note": "Toinen kerta"}
+    )
     assert plain.status_code == 303 and plain.headers["location"] == f"/clients/{make}?saved=referral#referrals"
     assert await Referral.count().where(Referral.client == make) == 2
     missing = await client.post(f"/services/{service}/refer", data={"_csrf_token": token, "client_id": ""})
@@ -146,13 +183,15 @@ async def test_a_referral_id_or_client_of_another_team_is_refused(client, world)
     service = await _service_id()
     await login(client, "alice@example.org")
     referral_id = str(uuid.uuid4())
-    assert (await api(client, "POST", "/api/v1/referrals", {"id": referral_id, "client_id": make,
-                                                            "service_id": service})).status_code == 201
+    assert (
+        await api(client, "POST", "/api/v1/referrals", {"id": referral_id, "client_id": make, "service_id": service})
+    ).status_code == 201
     client.cookies.clear()
     await login(client, "dave@example.org")
     dave_client = await make_client(world.team_b, "Daven", None)
-    taken = await api(client, "POST", "/api/v1/referrals", {"id": referral_id, "client_id": dave_client,
-                                                           "service_id": service})
+    taken = await api(
+        client, "POST", "/api/v1/referrals", {"id": referral_id, "client_id": dave_client, "service_id": service}
+    )
     assert taken.status_code == 409 and "Make" not in taken.text
     token = client.cookies["csrftoken"]
     walled = await client.post(f"/services/{service}/refer", data={"_csrf_token": token, "client_id": str(make)})

@@ -56,13 +56,34 @@ async def make(world):
     """The pair's client with a phone, a release in five days, an appointment tonight and an
     overdue follow-up."""
     pair = (await Pair.select(Pair.id).first())["id"]
-    client = await make_client(world.team_a, "Make", pair, phone="040 123 4567",
-                               release_date=local_today() + timedelta(days=5), institution="Vantaan vankila")
+    client = await make_client(
+        world.team_a,
+        "Make",
+        pair,
+        phone="040 123 4567",
+        release_date=local_today() + timedelta(days=5),
+        institution="Vantaan vankila",
+    )
     start, end = local_day_bounds(local_today())
-    await Appointment.insert(Appointment(team=world.team_a, client=client, pair=pair, starts_at=end - timedelta(minutes=30),
-                                         place="Kirjaston kahvila", with_whom="Kelan virkailija"))
-    await FollowUp.insert(FollowUp(team=world.team_a, client=client, pair=pair, due_at=start - timedelta(hours=12),
-                                   note="Soita asumisneuvojalle"))
+    await Appointment.insert(
+        Appointment(
+            team=world.team_a,
+            client=client,
+            pair=pair,
+            starts_at=end - timedelta(minutes=30),
+            place="Kirjaston kahvila",
+            with_whom="Kelan virkailija",
+        )
+    )
+    await FollowUp.insert(
+        FollowUp(
+            team=world.team_a,
+            client=client,
+            pair=pair,
+            due_at=start - timedelta(hours=12),
+            note="Soita asumisneuvojalle",
+        )
+    )
     return client
 
 
@@ -188,8 +209,11 @@ async def test_another_users_waiting_entries_show_only_as_a_count(world, make):
 
 
 async def test_a_referral_from_the_directory_made_offline_reaches_the_server_once(world, make):
-    service = (await Service.insert(Service(name_fi="Asumisneuvonta Kallio", category="housing",
-                                            phone="09 310 1234")).returning(Service.id))[0]["id"]
+    service = (
+        await Service.insert(
+            Service(name_fi="Asumisneuvonta Kallio", category="housing", phone="09 310 1234")
+        ).returning(Service.id)
+    )[0]["id"]
     async with phone() as (net, context, page):
         await offline_after_login(page, net, context)
         await page.goto(f"{net.base_url}/services")
@@ -218,8 +242,11 @@ async def test_a_referral_from_the_directory_made_offline_reaches_the_server_onc
 
 
 async def test_a_referral_from_a_service_card_online_lands_on_the_clients_page(world, make):
-    service = (await Service.insert(Service(name_fi="Asumisneuvonta Kallio", category="housing",
-                                            phone="09 310 1234")).returning(Service.id))[0]["id"]
+    service = (
+        await Service.insert(
+            Service(name_fi="Asumisneuvonta Kallio", category="housing", phone="09 310 1234")
+        ).returning(Service.id)
+    )[0]["id"]
     async with phone() as (net, context, page):
         await log_in(page, net)
         await ready_for_offline(page)
@@ -279,11 +306,18 @@ async def test_a_push_sends_the_waiting_queue_and_refreshes_the_copy(world, make
         await go_online(net, context)
         assert await Visit.count() == 0
         copies_before = net.requests_seen("GET", "/api/v1/device/today")
-        await cdp.send("ServiceWorker.deliverPushMessage", {"origin": net.base_url, "registrationId": registration,
-                                                            "data": json.dumps({"title": "Rinnalla", "tag": "r1"})})
+        await cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": net.base_url,
+                "registrationId": registration,
+                "data": json.dumps({"title": "Rinnalla", "tag": "r1"}),
+            },
+        )
 
         async def sent() -> bool:
             return await Visit.count() == 1
+
         await eventually(sent)
         assert [v["place"] for v in await visits_of(world.alice)] == ["Kellari"]
         assert net.requests_seen("GET", "/api/v1/device/today") == copies_before + 1  # taken before sending

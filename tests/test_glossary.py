@@ -17,11 +17,60 @@ GLOSSARY = ROOT / "docs" / "glossary.md"
 pytestmark = pytest.mark.anyio
 
 # English words that end in -s without being plural nouns (the heuristic below looks for plurals).
-NOT_PLURAL = {"is", "was", "has", "this", "its", "as", "us", "his", "yes", "less", "anonymous", "previous",
-              "various", "across", "process", "access", "address", "success", "status", "plus", "bus", "always",
-              "does", "goes", "needs", "takes", "wants", "gets", "comes", "works", "says", "shows", "uses",
-              "means", "stays", "helps", "opens", "asks", "sends", "keeps", "lets", "makes", "runs", "starts",
-              "ends", "follows", "waits", "belongs", "contains", "reaches", "misses", "passes"}
+NOT_PLURAL = {
+    "is",
+    "was",
+    "has",
+    "this",
+    "its",
+    "as",
+    "us",
+    "his",
+    "yes",
+    "less",
+    "anonymous",
+    "previous",
+    "various",
+    "across",
+    "process",
+    "access",
+    "address",
+    "success",
+    "status",
+    "plus",
+    "bus",
+    "always",
+    "does",
+    "goes",
+    "needs",
+    "takes",
+    "wants",
+    "gets",
+    "comes",
+    "works",
+    "says",
+    "shows",
+    "uses",
+    "means",
+    "stays",
+    "helps",
+    "opens",
+    "asks",
+    "sends",
+    "keeps",
+    "lets",
+    "makes",
+    "runs",
+    "starts",
+    "ends",
+    "follows",
+    "waits",
+    "belongs",
+    "contains",
+    "reaches",
+    "misses",
+    "passes",
+}
 IRREGULAR_PLURALS = {"people", "children", "men", "women", "persons"}
 PLACEHOLDER = r"(?:%\(\w+\)[sd]|%[sd]|\{\w*\})"
 
@@ -62,8 +111,7 @@ def test_the_heuristic_finds_a_count_before_a_plural_noun():
 
 @pytest.mark.parametrize("language", ["en", "fi", "sv"])
 def test_no_singular_msgid_puts_a_count_before_a_plural_noun(language):
-    offending = [m.id for m in _catalog(language)
-                 if m.id and not m.pluralizable and number_before_plural_noun(m.id)]
+    offending = [m.id for m in _catalog(language) if m.id and not m.pluralizable and number_before_plural_noun(m.id)]
     assert offending == [], f"use ngettext for: {offending}"
 
 
@@ -74,11 +122,12 @@ def test_no_gettext_call_in_the_source_puts_a_count_before_a_plural_noun():
 
 
 TEMPLATE_COUNT_THEN_LABEL = re.compile(
-    r"(?:\b\d+|\}\})\s*(?:</span>\s*<span[^>]*>\s*)?\{\{\s*_\(\s*[\"']([^\"']+)[\"']")
+    r"(?:\b\d+|\}\})\s*(?:</span>\s*<span[^>]*>\s*)?\{\{\s*_\(\s*[\"']([^\"']+)[\"']"
+)
 
 
 def test_templates_do_not_set_a_number_before_a_plain_gettext_noun():
-    """"90 {{ _("days") }}" or a big number with {{ _("follow-ups due") }} under it: the noun
+    """ "90 {{ _("days") }}" or a big number with {{ _("follow-ups due") }} under it: the noun
     does not know the number, so Finnish gets "1 seurantaa". Use ngettext with the count."""
     offending = []
     for path in sorted((ROOT / "web" / "templates").rglob("*.html")):
@@ -90,8 +139,8 @@ def test_templates_do_not_set_a_number_before_a_plain_gettext_noun():
 
 
 PYTHON_COUNT_THEN_NOUN = [
-    re.compile(r"""f["'][^"'\n]*\{[^}]+\}\s+([A-Za-z-]+)"""),          # f"{n} visits"
-    re.compile(r"""str\([^)]*\)\s*\+\s*["']\s+([A-Za-z-]+)"""),          # str(n) + " visits"
+    re.compile(r"""f["'][^"'\n]*\{[^}]+\}\s+([A-Za-z-]+)"""),  # f"{n} visits"
+    re.compile(r"""str\([^)]*\)\s*\+\s*["']\s+([A-Za-z-]+)"""),  # str(n) + " visits"
     re.compile(r"""["'][^"'\n]*%[sd]\s+([A-Za-z-]+)[^"'\n]*["']\s*%"""),  # "%d visits" % n
 ]
 
@@ -150,8 +199,11 @@ def _terms_named(msgid: str, rows: list[dict[str, str]]) -> list[dict[str, str]]
         en = re.sub(r"\s*\(.*\)", "", row["en"])
         for match in _en_pattern(en).finditer(msgid):
             spans.append((match.start(), match.end(), row))
-    kept = [s for s in spans if not any(o is not s and o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0])
-                                        for o in spans)]
+    kept = [
+        s
+        for s in spans
+        if not any(o is not s and o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0]) for o in spans)
+    ]
     return [row for _start, _end, row in kept]
 
 

@@ -20,14 +20,24 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 async def clients(world) -> dict[str, int]:
     pair = (await Pair.select(Pair.id).where(Pair.team == world.team_a).first())["id"]
-    return {"make": await make_client(world.team_a, "Make", pair), "pete": await make_client(world.team_a, "Pete", pair),
-            "late": await make_client(world.team_a, "Late", pair), "dave_s": await make_client(world.team_b, "Bertta")}
+    return {
+        "make": await make_client(world.team_a, "Make", pair),
+        "pete": await make_client(world.team_a, "Pete", pair),
+        "late": await make_client(world.team_a, "Late", pair),
+        "dave_s": await make_client(world.team_b, "Bertta"),
+    }
 
 
 def group(clients: dict[str, int], *names: str, **extra) -> dict:
-    return {"id": str(uuid.uuid4()), "kind": "group", "client_ids": [clients[n] for n in names],
-            "occurred_at": "2026-11-30T14:00:00+02:00", "place": "Päiväkeskus", "notes": "Ryhmässä puhuttiin asumisesta",
-            **extra}
+    return {
+        "id": str(uuid.uuid4()),
+        "kind": "group",
+        "client_ids": [clients[n] for n in names],
+        "occurred_at": "2026-11-30T14:00:00+02:00",
+        "place": "Päiväkeskus",
+        "notes": "Ryhmässä puhuttiin asumisesta",
+        **extra,
+    }
 
 
 async def test_a_group_visit_is_one_row_in_every_attendees_timeline(client, world, clients):
@@ -47,7 +57,8 @@ async def test_a_group_visit_is_one_row_in_every_attendees_timeline(client, worl
         assert "2 asiakasta ryhmässä" in page.text and "3 nimeämätöntä" in page.text
     assert (await client.get(f"/api/v1/visits?client_id={clients['late']}")).json()["items"] == []
     written = await AccessLog.select(AccessLog.client, AccessLog.action, AccessLog.object).where(
-        (AccessLog.action == "create") & (AccessLog.what == "group_visit"))
+        (AccessLog.action == "create") & (AccessLog.what == "group_visit")
+    )
     assert sorted(row["client"] for row in written) == sorted([clients["make"], clients["pete"]])
     # Make's page shows the group's note, which is Pete's data too: Pete's read is logged.
     group_reads = await AccessLog.select(AccessLog.client).where(AccessLog.what == "client_page_group")
@@ -71,20 +82,24 @@ async def test_one_foreign_attendee_is_404_for_the_whole_visit_and_nothing_is_st
     await login(client, "alice@example.org")
     answer = await api(client, "POST", "/api/v1/visits", group(clients, "make", "dave_s"))
     assert answer.status_code == 404
-    missing = await api(client, "POST", "/api/v1/visits", {**group(clients, "make"), "client_ids": [clients["make"],
-                                                                                               2_000_000_000]})
+    missing = await api(
+        client, "POST", "/api/v1/visits", {**group(clients, "make"), "client_ids": [clients["make"], 2_000_000_000]}
+    )
     assert missing.status_code == 404 and answer.text == missing.text
     assert await Visit.count() == 0 and await VisitAttendee.count() == 0
     refused = await AccessLog.select(AccessLog.client, AccessLog.outcome).where(AccessLog.outcome == "denied")
     assert [row["client"] for row in refused] == [clients["dave_s"]]  # for team B's lead to see
 
 
-@pytest.mark.parametrize("extra, field", [
-    ({"kind": "street"}, "client_ids"),  # several clients only in a group
-    ({"next_followup_on": "2026-12-10"}, "next_followup_on"),
-    ({"client_ids": ["x"]}, "client_ids"),
-    ({"client_ids": [], "anonymous_count": 0}, "client_id"),
-])
+@pytest.mark.parametrize(
+    "extra, field",
+    [
+        ({"kind": "street"}, "client_ids"),  # several clients only in a group
+        ({"next_followup_on": "2026-12-10"}, "next_followup_on"),
+        ({"client_ids": ["x"]}, "client_ids"),
+        ({"client_ids": [], "anonymous_count": 0}, "client_id"),
+    ],
+)
 async def test_bad_group_visits_are_422_with_the_field(client, world, clients, extra, field):
     await login(client, "alice@example.org")
     answer = await api(client, "POST", "/api/v1/visits", {**group(clients, "make", "pete"), **extra})
@@ -95,8 +110,12 @@ async def test_bad_group_visits_are_422_with_the_field(client, world, clients, e
 
 async def test_a_network_meeting_names_the_parties_and_whether_the_client_was_there(client, world, clients):
     await login(client, "alice@example.org")
-    body = {"id": str(uuid.uuid4()), "kind": "network_meeting", "client_id": clients["make"],
-            "parties": "Aikuissosiaalityö, A-klinikka, yhdyskuntaseuraamustoimisto"}
+    body = {
+        "id": str(uuid.uuid4()),
+        "kind": "network_meeting",
+        "client_id": clients["make"],
+        "parties": "Aikuissosiaalityö, A-klinikka, yhdyskuntaseuraamustoimisto",
+    }
     answer = await api(client, "POST", "/api/v1/visits", body)
     assert answer.status_code == 201, answer.text
     assert answer.json()["client_present"] is True and answer.json()["parties"].startswith("Aikuissosiaalityö")
@@ -116,16 +135,44 @@ async def test_the_plain_form_logs_a_group_and_a_meeting_without_scripts(client,
     form = await client.get(f"/visits/new?client_id={clients['make']}&kind=group")
     assert f'name="client_ids" value="{clients["pete"]}"' in form.text
     assert f'name="client_ids" value="{clients["make"]}"' not in form.text  # Make is the visit's own client
-    saved = await post_form(client, "/visits", {"mode": "client", "client_id": str(clients["make"]), "kind": "group",
-                                                "client_ids": str(clients["pete"]), "anonymous_count": "2",
-                                                "client_present": "yes", "parties": ""})
+    saved = await post_form(
+        client,
+        "/visits",
+        {
+            "mode": "client",
+            "client_id": str(clients["make"]),
+            "kind": "group",
+            "client_ids": str(clients["pete"]),
+            "anonymous_count": "2",
+            "client_present": "yes",
+            "parties": "",
+        },
+    )
     assert saved.status_code == 303 and saved.headers["location"] == f"/clients/{clients['make']}?saved=visit"
     stored = await VisitAttendee.select(VisitAttendee.client).order_by(VisitAttendee.client)
     assert [row["client"] for row in stored] == sorted([clients["make"], clients["pete"]])
-    meeting = await post_form(client, "/visits", {"mode": "client", "client_id": str(clients["late"]),
-                                                  "kind": "network_meeting", "parties": "Kela", "client_present": "no"})
+    meeting = await post_form(
+        client,
+        "/visits",
+        {
+            "mode": "client",
+            "client_id": str(clients["late"]),
+            "kind": "network_meeting",
+            "parties": "Kela",
+            "client_present": "no",
+        },
+    )
     assert meeting.status_code == 303
     assert (await VisitMeeting.select(VisitMeeting.client_present).first())["client_present"] is False
-    bad = await post_form(client, "/visits", {"mode": "client", "client_id": str(clients["late"]),
-                                              "kind": "network_meeting", "parties": "", "client_present": "yes"})
+    bad = await post_form(
+        client,
+        "/visits",
+        {
+            "mode": "client",
+            "client_id": str(clients["late"]),
+            "kind": "network_meeting",
+            "parties": "",
+            "client_present": "yes",
+        },
+    )
     assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text

@@ -19,8 +19,13 @@ pytestmark = pytest.mark.anyio
 def assert_strict_headers(response):
     csp = response.headers["content-security-policy"]
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
-    for directive in ("default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'",
-                      "frame-ancestors 'none'"):
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ):
         assert directive in csp
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"
@@ -42,20 +47,30 @@ async def faulty_client(db):
     app = create_app()
     app.register(page_fault)
     app.register(api_fault)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-                                 base_url="http://testserver.local") as test_client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://testserver.local"
+    ) as test_client:
         yield test_client
 
 
 # Every kind of answer: pages, files, the worker script, errors of each kind, the API's errors.
 EVERY_KIND = [
-    ("GET", "/login", 200), ("GET", "/healthz", 200), ("GET", "/no-such-page", 404),
-    ("GET", "/static/css/app.css", 200), ("GET", "/static/no-such-file.css", 404),
-    ("GET", "/assets/{release}/css/app.css", 200), ("GET", "/assets/{release}/styles.css", 200),
-    ("GET", "/sw.js", 200), ("GET", "/manifest.webmanifest", 200),
-    ("GET", "/api/v1/me", 401), ("GET", "/api/v1/no-such-thing", 404),
-    ("POST", "/healthz", 405), ("TRACE", "/login", 405), ("DELETE", "/login", 405),
-    ("GET", "/test-only/fault", 500), ("GET", "/api/test-only/fault", 500),
+    ("GET", "/login", 200),
+    ("GET", "/healthz", 200),
+    ("GET", "/no-such-page", 404),
+    ("GET", "/static/css/app.css", 200),
+    ("GET", "/static/no-such-file.css", 404),
+    ("GET", "/assets/{release}/css/app.css", 200),
+    ("GET", "/assets/{release}/styles.css", 200),
+    ("GET", "/sw.js", 200),
+    ("GET", "/manifest.webmanifest", 200),
+    ("GET", "/api/v1/me", 401),
+    ("GET", "/api/v1/no-such-thing", 404),
+    ("POST", "/healthz", 405),
+    ("TRACE", "/login", 405),
+    ("DELETE", "/login", 405),
+    ("GET", "/test-only/fault", 500),
+    ("GET", "/api/test-only/fault", 500),
 ]
 
 
@@ -95,8 +110,19 @@ async def test_an_internal_error_shows_an_error_id_and_nothing_of_the_code(fault
 
 async def test_logged_in_pages_are_not_stored_by_the_browser(client, world):
     await login(client, "alice@example.org")
-    for path in ("/", "/settings", "/clients", "/outbox", "/api/v1/me", "/api/v1/clients", "/api/v1/visits",
-                 "/api/v1/device/picklist", "/schema/openapi.json", "/clients/999999", "/api/v1/clients/999999"):
+    for path in (
+        "/",
+        "/settings",
+        "/clients",
+        "/outbox",
+        "/api/v1/me",
+        "/api/v1/clients",
+        "/api/v1/visits",
+        "/api/v1/device/picklist",
+        "/schema/openapi.json",
+        "/clients/999999",
+        "/api/v1/clients/999999",
+    ):
         response = await client.get(path)
         assert response.headers["cache-control"] == "no-store", path
         assert_strict_headers(response)
@@ -120,7 +146,9 @@ async def test_no_inline_script_in_pages(client, world):
         for chunk in html.split("<script")[1:]:
             opening = chunk.split(">")[0]
             # A script is a file; a JSON data block is data (never run), allowed inline.
-            assert chunk.lstrip().startswith("src=") or ' src="' in opening or 'type="application/json"' in opening, path
+            assert chunk.lstrip().startswith("src=") or ' src="' in opening or 'type="application/json"' in opening, (
+                path
+            )
         assert " on" + "click=" not in html and "hx-on" not in html
 
 
@@ -180,8 +208,9 @@ async def test_over_https_both_cookies_are_host_only_and_secure(https_client, wo
     assert "Secure" in csrf and "Path=/" in csrf and "domain=" not in csrf.lower() and "samesite=lax" in csrf.lower()
     assert not any(c.startswith("csrftoken=") for c in page.headers.get_list("set-cookie"))
     token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
-    logged_in = await https_client.post("/login", data={
-        "email": "alice@example.org", "password": PASSWORD, "_csrf_token": token})
+    logged_in = await https_client.post(
+        "/login", data={"email": "alice@example.org", "password": PASSWORD, "_csrf_token": token}
+    )
     assert logged_in.status_code == 303
     session = _cookie(logged_in, "__Host-rinnalla_session")
     assert "Secure" in session and "HttpOnly" in session and "Path=/" in session and "domain=" not in session.lower()

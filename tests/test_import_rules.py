@@ -20,8 +20,11 @@ def _module_name(path: Path) -> str:
 
 
 def _modules() -> dict[str, ast.Module]:
-    return {_module_name(path): ast.parse(path.read_text(encoding="utf-8"))
-            for path in SERVER.rglob("*.py") if "_bundled" not in path.parts}
+    return {
+        _module_name(path): ast.parse(path.read_text(encoding="utf-8"))
+        for path in SERVER.rglob("*.py")
+        if "_bundled" not in path.parts
+    }
 
 
 def _imports(tree: ast.Module, name: str) -> set[str]:
@@ -46,10 +49,15 @@ def _domains() -> set[str]:
 
 def _route_modules(modules: dict[str, ast.Module]) -> set[str]:
     def exports_routes(tree: ast.Module) -> bool:
-        return any(isinstance(node, (ast.Assign, ast.AnnAssign)) and any(
-            isinstance(target, ast.Name) and target.id == "ROUTES"
-            for target in (node.targets if isinstance(node, ast.Assign) else [node.target]))
-            for node in tree.body)
+        return any(
+            isinstance(node, (ast.Assign, ast.AnnAssign))
+            and any(
+                isinstance(target, ast.Name) and target.id == "ROUTES"
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            )
+            for node in tree.body
+        )
+
     return {name for name, tree in modules.items() if exports_routes(tree)}
 
 
@@ -69,20 +77,31 @@ def test_the_rules_see_the_code():
 
 def test_no_domain_imports_another_domains_routes():
     routes = _route_modules(MODULES)
-    wrong = sorted(f"{name} imports {imported}" for name, tree in MODULES.items() if _domain_of(name)
-                   for imported in _imports(tree, name)
-                   if imported in routes and _domain_of(imported) not in (None, _domain_of(name)))
+    wrong = sorted(
+        f"{name} imports {imported}"
+        for name, tree in MODULES.items()
+        if _domain_of(name)
+        for imported in _imports(tree, name)
+        if imported in routes and _domain_of(imported) not in (None, _domain_of(name))
+    )
     assert wrong == []
 
 
 def test_the_web_kernel_imports_no_domain():
-    wrong = sorted(f"{name} imports {imported}" for name, tree in MODULES.items()
-                   if name.startswith("server.web.")
-                   for imported in _imports(tree, name) if _domain_of(imported))
+    wrong = sorted(
+        f"{name} imports {imported}"
+        for name, tree in MODULES.items()
+        if name.startswith("server.web.")
+        for imported in _imports(tree, name)
+        if _domain_of(imported)
+    )
     assert wrong == []
 
 
 def test_only_the_push_transport_uses_pywebpush():
-    users = sorted(name for name, tree in MODULES.items()
-                   if any(imported.split(".")[0] == "pywebpush" for imported in _imports(tree, name)))
+    users = sorted(
+        name
+        for name, tree in MODULES.items()
+        if any(imported.split(".")[0] == "pywebpush" for imported in _imports(tree, name))
+    )
     assert users == ["server.push.transport"]

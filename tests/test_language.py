@@ -20,11 +20,14 @@ async def test_finnish_is_the_default(client, world):
     assert "Kirjaudu sisään" in response.text
 
 
-@pytest.mark.parametrize("header, language, words", [
-    ("sv-FI,sv;q=0.9,en;q=0.5", "sv", "Logga in"),
-    ("en-GB,en;q=0.9", "en", "Log in"),
-    ("en;q=0.5,sv;q=0.8", "sv", "Logga in"),
-])
+@pytest.mark.parametrize(
+    "header, language, words",
+    [
+        ("sv-FI,sv;q=0.9,en;q=0.5", "sv", "Logga in"),
+        ("en-GB,en;q=0.9", "en", "Log in"),
+        ("en;q=0.5,sv;q=0.8", "sv", "Logga in"),
+    ],
+)
 async def test_browser_language_is_followed(client, world, header, language, words):
     response = await client.get("/login", headers={"Accept-Language": header})
     assert html_lang(response) == language

@@ -38,16 +38,17 @@ async def test_a_reader_from_another_team_is_shown_with_their_team_and_real_basi
     await login(client, "alice@example.org")
     report = (await api(client, "GET", f"/api/v1/clients/{client_id}/log-report")).json()
     daves = {(use["team"], use["basis"], use["outcome"]) for use in report["uses"] if use["user"] == "Dave"}
-    assert daves == {("Team B", "refused", "denied"), ("Team B", "org_search", "ok"),
-                     ("Team B", "break_glass", "ok")}
+    assert daves == {("Team B", "refused", "denied"), ("Team B", "org_search", "ok"), ("Team B", "break_glass", "ok")}
     alices = {(use["team"], use["basis"]) for use in report["uses"] if use["user"] == "Alice"}
     assert alices == {("Team A", "team")}
 
     page = await client.get(f"/clients/{client_id}/log-report?lang=en")
     assert page.status_code == 200
     dave_lines = [line for line in page.text.split("<li") if "Dave" in line]
-    assert dave_lines and all("Client of the worker&#39;s team" not in line
-                              and "Client of the worker's team" not in line for line in dave_lines)
+    assert dave_lines and all(
+        "Client of the worker&#39;s team" not in line and "Client of the worker's team" not in line
+        for line in dave_lines
+    )
     assert all("Team A" not in line for line in dave_lines)
     assert "Refused: not a client of their team" in page.text
     assert "Opened from another team, with a reason" in page.text and "Yövuoro, ensisuoja" in page.text
@@ -56,15 +57,34 @@ async def test_a_reader_from_another_team_is_shown_with_their_team_and_real_basi
 async def test_a_refused_attempt_logged_before_the_fix_is_shown_as_refused(client, world):
     """Old rows said basis "team" for a refused attempt: the report still tells the truth."""
     client_id = await make_client(world.team_a, "Lintu")
-    dave = CurrentUser(id=world.dave, email="dave@example.org", display_name="Dave", role="professional",
-                       team_id=world.team_b, team_name="Team B", language="fi", session_id=0)
-    row = {**use_row(TeamScope(user=dave, team_ids=(world.team_b,)), client_id, world.team_a, "client_page",
-                     "read", "client", "denied"), "basis": "team"}
+    dave = CurrentUser(
+        id=world.dave,
+        email="dave@example.org",
+        display_name="Dave",
+        role="professional",
+        team_id=world.team_b,
+        team_name="Team B",
+        language="fi",
+        session_id=0,
+    )
+    row = {
+        **use_row(
+            TeamScope(user=dave, team_ids=(world.team_b,)),
+            client_id,
+            world.team_a,
+            "client_page",
+            "read",
+            "client",
+            "denied",
+        ),
+        "basis": "team",
+    }
     await chain.append(AccessLog, [row])
     await login(client, "alice@example.org")
     report = (await api(client, "GET", f"/api/v1/clients/{client_id}/log-report")).json()
     assert [(u["user"], u["team"], u["basis"]) for u in report["uses"] if u["user"] == "Dave"] == [
-        ("Dave", "Team B", "refused")]
+        ("Dave", "Team B", "refused")
+    ]
 
 
 async def test_a_worker_makes_the_report_and_the_request_is_logged(client, world):

@@ -50,13 +50,16 @@ async def test_pages_and_api_need_a_login(client, world):
     assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/login")
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/settings", "/settings"),
-    ("https://evil.example/", "/"),
-    ("//evil.example/x", "/"),
-    ("/\\evil.example", "/"),
-    ("javascript:alert(1)", "/"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/settings", "/settings"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/x", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
 async def test_login_returns_only_to_pages_of_this_site(client, world, target, expected):
     response = await login(client, "alice@example.org", next=target)
     assert response.headers["location"] == expected
@@ -152,10 +155,17 @@ async def test_login_is_throttled_per_account_with_retry_after(client, world):
 
 async def test_login_is_throttled_per_address_whatever_x_forwarded_for_says(client, world):
     for n in range(20):
-        response = await login(client, f"ghost{n}@example.org", "wrong password",)
+        response = await login(
+            client,
+            f"ghost{n}@example.org",
+            "wrong password",
+        )
         assert response.status_code == 401
-    spoofed = await client.post("/login", headers={"X-Forwarded-For": "203.0.113.9"}, data={
-        "email": "alice@example.org", "password": PASSWORD, "_csrf_token": await csrf_token(client)})
+    spoofed = await client.post(
+        "/login",
+        headers={"X-Forwarded-For": "203.0.113.9"},
+        data={"email": "alice@example.org", "password": PASSWORD, "_csrf_token": await csrf_token(client)},
+    )
     assert spoofed.status_code == 429
 
 
@@ -164,8 +174,7 @@ async def test_throttle_lifts_when_the_failures_leave_the_window(client, world):
 
     for _ in range(5):
         await login(client, "alice@example.org", "wrong password")
-    await LoginFailure.update({LoginFailure.failed_at: utcnow() - timedelta(minutes=16)}).where(
-        LoginFailure.id > 0)
+    await LoginFailure.update({LoginFailure.failed_at: utcnow() - timedelta(minutes=16)}).where(LoginFailure.id > 0)
     assert (await login(client, "alice@example.org")).status_code == 303
 
 
@@ -209,8 +218,11 @@ async def _failed_login_addresses() -> list[str]:
 
 
 async def _login_via(client, forwarded_for: str, email: str = "alice@example.org", password: str = "wrong"):
-    return await client.post("/login", headers={"X-Forwarded-For": forwarded_for}, data={
-        "email": email, "password": password, "_csrf_token": await csrf_token(client)})
+    return await client.post(
+        "/login",
+        headers={"X-Forwarded-For": forwarded_for},
+        data={"email": email, "password": password, "_csrf_token": await csrf_token(client)},
+    )
 
 
 async def test_x_forwarded_for_is_ignored_without_trusted_proxies(client, world):
@@ -218,24 +230,29 @@ async def test_x_forwarded_for_is_ignored_without_trusted_proxies(client, world)
     assert await _failed_login_addresses() == ["127.0.0.1"]
 
 
-@pytest.mark.parametrize("trusted, forwarded, client_is", [
-    ("127.0.0.1", "198.51.100.7", "198.51.100.7"),
-    # Whatever the client wrote itself stands left of what our proxy appended: the rightmost wins.
-    ("127.0.0.1", "203.0.113.66, 198.51.100.7", "198.51.100.7"),
-    ("127.0.0.0/8, 10.0.0.0/8", "203.0.113.66, 198.51.100.7, 10.1.2.3", "198.51.100.7"),
-    ("127.0.0.1", "", "127.0.0.1"),
-    ("10.0.0.1", "198.51.100.7", "127.0.0.1"),  # the peer is not our proxy: its header is not believed
-])
-async def test_x_forwarded_for_counts_only_from_a_trusted_proxy(client, world, trusted_proxies, trusted, forwarded,
-                                                                client_is):
+@pytest.mark.parametrize(
+    "trusted, forwarded, client_is",
+    [
+        ("127.0.0.1", "198.51.100.7", "198.51.100.7"),
+        # Whatever the client wrote itself stands left of what our proxy appended: the rightmost wins.
+        ("127.0.0.1", "203.0.113.66, 198.51.100.7", "198.51.100.7"),
+        ("127.0.0.0/8, 10.0.0.0/8", "203.0.113.66, 198.51.100.7, 10.1.2.3", "198.51.100.7"),
+        ("127.0.0.1", "", "127.0.0.1"),
+        ("10.0.0.1", "198.51.100.7", "127.0.0.1"),  # the peer is not our proxy: its header is not believed
+    ],
+)
+async def test_x_forwarded_for_counts_only_from_a_trusted_proxy(
+    client, world, trusted_proxies, trusted, forwarded, client_is
+):
     trusted_proxies(trusted)
     await _login_via(client, forwarded)
     assert await _failed_login_addresses() == [client_is]
 
 
 async def test_fifty_spoofed_addresses_do_not_dodge_the_address_limit(client, world):
-    answers = [(await _login_via(client, f"203.0.113.{n}", email=f"ghost{n}@example.org")).status_code
-               for n in range(50)]
+    answers = [
+        (await _login_via(client, f"203.0.113.{n}", email=f"ghost{n}@example.org")).status_code for n in range(50)
+    ]
     assert answers == [401] * 20 + [429] * 30
     assert set(await _failed_login_addresses()) == {"127.0.0.1"}
 
@@ -269,8 +286,9 @@ async def lost_phone():
 async def test_a_wiped_phone_is_told_to_delete_its_data_on_its_next_contact(client, world, lost_phone):
     await login(lost_phone, "alice@example.org")
     await login(client, "lena@example.org")
-    ended = await client.delete("/api/v1/users/alice@example.org/sessions?wipe=true",
-                                headers={"x-csrftoken": client.cookies["csrftoken"]})
+    ended = await client.delete(
+        "/api/v1/users/alice@example.org/sessions?wipe=true", headers={"x-csrftoken": client.cookies["csrftoken"]}
+    )
     assert ended.status_code == 200 and ended.json() == {"ended": 1, "wipe": True}
     for path in ("/api/v1/device/session", "/api/v1/visits"):
         answer = await lost_phone.get(path)
@@ -289,8 +307,9 @@ async def test_a_wiped_phone_is_told_to_delete_its_data_on_its_next_contact(clie
 async def test_ending_sessions_without_wipe_keeps_the_phones_queue(client, world, lost_phone):
     await login(lost_phone, "alice@example.org")
     await login(client, "lena@example.org")
-    ended = await client.delete("/api/v1/users/alice@example.org/sessions",
-                                headers={"x-csrftoken": client.cookies["csrftoken"]})
+    ended = await client.delete(
+        "/api/v1/users/alice@example.org/sessions", headers={"x-csrftoken": client.cookies["csrftoken"]}
+    )
     assert ended.json() == {"ended": 1}
     answer = await lost_phone.get("/api/v1/device/session")
     assert answer.status_code == 401 and "clear-site-data" not in answer.headers
@@ -300,7 +319,8 @@ async def test_ending_sessions_without_wipe_keeps_the_phones_queue(client, world
 async def test_the_team_page_wipes_also_a_phone_whose_session_had_already_ended(client, world, lost_phone):
     await login(lost_phone, "bob@example.org")
     await UserSession.update({UserSession.last_seen_at: utcnow() - timedelta(hours=9)}).where(
-        UserSession.user == world.bob)  # idle too long: ended before the phone was missed
+        UserSession.user == world.bob
+    )  # idle too long: ended before the phone was missed
     await login(client, "lena@example.org")
     client.cookies.set("lang", "en", domain="testserver.local")
     team = await client.get("/team")
@@ -321,7 +341,10 @@ async def test_the_command_line_wipes_too(world, lost_phone):
     import sys
 
     await login(lost_phone, "alice@example.org")
-    done = subprocess.run([sys.executable, "-m", "server.cli", "user", "logout", "alice@example.org", "--wipe"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "user", "logout", "alice@example.org", "--wipe"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0 and "1 session(s)" in done.stdout and "delete their data" in done.stdout
     assert (await lost_phone.get("/api/v1/me")).headers["clear-site-data"] == WIPE

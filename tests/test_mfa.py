@@ -58,7 +58,9 @@ async def test_setting_up_shows_a_qr_code_and_the_key_then_asks_for_a_code(clien
     key = re.search(r"<code data-totp-key>([A-Z2-7 ]+)</code>", started.text).group(1).replace(" ", "")
     assert len(key) == 32
     # A wrong code does not turn it on; the same key is offered again.
-    wrong = await post_form(client, "/settings/mfa/confirm", {"otp": "000000" if code_now(key) != "000000" else "111111"})
+    wrong = await post_form(
+        client, "/settings/mfa/confirm", {"otp": "000000" if code_now(key) != "000000" else "111111"}
+    )
     assert wrong.status_code == 422 and key[:4] in wrong.text
     assert (await User.select(User.totp_enabled_at).where(User.id == world.alice).first())["totp_enabled_at"] is None
     confirmed = await post_form(client, "/settings/mfa/confirm", {"otp": code_now(key)})
@@ -120,8 +122,9 @@ async def test_five_wrong_codes_end_the_code_step(client, world):
     assert (await login(client, "alice@example.org")).headers["location"] == "/login/code"
     await LoginFailure.delete().where(LoginFailure.id > 0)  # the code step's own limit, not the throttle's
     token = client.cookies["csrftoken"]
-    answers = [(await client.post("/login/code", data={"otp": wrong, "_csrf_token": token})).status_code
-               for _ in range(5)]
+    answers = [
+        (await client.post("/login/code", data={"otp": wrong, "_csrf_token": token})).status_code for _ in range(5)
+    ]
     assert answers == [401, 401, 401, 401, 303]
     again = await client.post("/login/code", data={"otp": code_now(key, steps_ahead=1), "_csrf_token": token})
     assert again.status_code == 303 and again.headers["location"] == "/login"
@@ -182,11 +185,11 @@ async def test_the_api_refuses_a_required_role_before_set_up(client, world, mfa_
     assert me.status_code == 403
     assert me.json()["setup"] == "/settings/mfa" and "second factor" in me.json()["detail"]
     # A state-changing call is refused too, and changes nothing: Alice is still logged in.
-    ended = await client.delete("/api/v1/users/alice@example.org/sessions",
-                                headers={"x-csrftoken": client.cookies["csrftoken"]})
+    ended = await client.delete(
+        "/api/v1/users/alice@example.org/sessions", headers={"x-csrftoken": client.cookies["csrftoken"]}
+    )
     assert ended.status_code == 403
-    assert await UserSession.count().where(
-        (UserSession.user == world.alice) & UserSession.revoked_at.is_null()) == 1
+    assert await UserSession.count().where((UserSession.user == world.alice) & UserSession.revoked_at.is_null()) == 1
     assert alice_cookie
 
 
@@ -234,8 +237,13 @@ async def test_an_administrator_resets_a_lost_second_factor_from_the_command_lin
 
     await login(client, "lena@example.org")
     await enrol(client)
-    done = subprocess.run([sys.executable, "-m", "server.cli", "user", "reset-second-factor", "lena@example.org"],
-                          cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "user", "reset-second-factor", "lena@example.org"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert (await client.get("/api/v1/me")).status_code == 401  # the old sessions ended
     assert await RecoveryCode.count() == 0

@@ -139,7 +139,11 @@ def fresh_client(net: NetworkSwitch) -> httpx.Client:
 def test_request_heads_are_parsed_for_method_target_and_length():
     request = parse_request_head(b"POST /api/v1/visits?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 12")
     assert (request.method, request.target, request.content_length, request.chunked) == (
-        "POST", "/api/v1/visits?x=1", 12, False)
+        "POST",
+        "/api/v1/visits?x=1",
+        12,
+        False,
+    )
     assert parse_request_head(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked").chunked
 
 
@@ -334,7 +338,8 @@ async def phone(net: NetworkSwitch):
 
 
 async def test_chromium_fetch_fails_fast_offline_and_a_cut_post_still_reaches_the_server(
-        net: NetworkSwitch, upstream: Upstream):
+    net: NetworkSwitch, upstream: Upstream
+):
     async with phone(net) as page:
         assert (await page.evaluate(FETCH, ["/api/v1/visits", "POST"]))["status"] == 201
 

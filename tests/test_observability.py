@@ -49,8 +49,12 @@ async def test_metrics_answer_only_the_right_token(client, world, metrics_token)
     assert (await client.get("/metrics", headers={"authorization": "Bearer wrong"})).status_code == 404
     await login(client, "alice@example.org")
     client_id = await make_client(world.team_a, "Kettu")
-    visit = {"id": str(uuid.uuid4()), "client_id": client_id, "occurred_at": "2026-11-20T12:00:00+02:00",
-             "kind": "street"}
+    visit = {
+        "id": str(uuid.uuid4()),
+        "client_id": client_id,
+        "occurred_at": "2026-11-20T12:00:00+02:00",
+        "kind": "street",
+    }
     await api(client, "POST", "/api/v1/visits", visit)
     await api(client, "POST", "/api/v1/visits", visit)  # the phone sends it again
     text = (await client.get("/metrics", headers={"authorization": f"Bearer {metrics_token}"})).text
@@ -71,10 +75,16 @@ async def test_every_answer_carries_a_request_id_and_errors_log_it_without_the_s
 
 
 async def test_log_lines_are_json_and_the_scan_catches_personal_data(tmp_path):
-    lines = [json.loads(line) for line in open(SUITE_LOG, encoding="utf-8") if line.strip()] \
-        if __import__("os").path.exists(SUITE_LOG) else []
+    lines = (
+        [json.loads(line) for line in open(SUITE_LOG, encoding="utf-8") if line.strip()]
+        if __import__("os").path.exists(SUITE_LOG)
+        else []
+    )
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     planted = tmp_path / "planted.log"
-    planted.write_text('{"message": "login failed for alice@example.org"}\n{"message": "GET /r/' + "a" * 43 + '"}\n'
-                       '{"message": "sent to https://fcm.googleapis.com/fcm/send/abc"}\n', encoding="utf-8")
+    planted.write_text(
+        '{"message": "login failed for alice@example.org"}\n{"message": "GET /r/' + "a" * 43 + '"}\n'
+        '{"message": "sent to https://fcm.googleapis.com/fcm/send/abc"}\n',
+        encoding="utf-8",
+    )
     assert len(personal_data_in(str(planted))) == 3

@@ -201,7 +201,9 @@ async def test_waiting_visits_are_sealed_on_the_phone(world, make):
         await offline_after_login(page, net, context)
         await log_visit(page, net, "Make", notes="Salainen muistiinpano")
         await expect_waiting(page, 1)
-        raw = await js(page, """async () => {
+        raw = await js(
+            page,
+            """async () => {
           const db = await new Promise((r) => { const q = indexedDB.open("rinnalla"); q.onsuccess = () => r(q.result); });
           const rows = await new Promise((r) => { const q = db.transaction("outbox").objectStore("outbox").getAll(); q.onsuccess = () => r(q.result); });
           const keys = await new Promise((r) => { const q = db.transaction("keys").objectStore("keys").getAll(); q.onsuccess = () => r(q.result); });
@@ -213,7 +215,8 @@ async def test_waiting_visits_are_sealed_on_the_phone(world, make):
                    deviceKeyExtractable: keys[0].key.extractable, exported,
                    privateKeyStored: Object.values(keys[0]).some((value) => value instanceof CryptoKey && value.type === "private"),
                    wrapped: keys[0].wrapped_private instanceof ArrayBuffer };
-        }""")
+        }""",
+        )
         assert len(raw["rows"]) == 1 and raw["rows"][0]["user"] == world.alice
         for sealed in (bytes(raw["rows"][0]["content"]), bytes(raw["rows"][0]["summary"])):
             assert b"Salainen" not in sealed and b"notes" not in sealed and b"client_id" not in sealed
@@ -367,10 +370,13 @@ async def test_logging_out_asks_first_and_keeps_the_waiting_visit_sealed(world, 
         await click
         await page.wait_for_url(re.compile("/login"))
         assert all("key" not in row for row in await js(page, READ_STORE, ["keys"]))  # device key gone
-        state_keys = await js(page, """async () => {
+        state_keys = await js(
+            page,
+            """async () => {
           const db = await new Promise((r) => { const q = indexedDB.open("rinnalla"); q.onsuccess = () => r(q.result); });
           return new Promise((r) => { const q = db.transaction("state").objectStore("state").getAllKeys(); q.onsuccess = () => r(q.result); });
-        }""")
+        }""",
+        )
         assert "picklist" not in state_keys and "user" not in state_keys
         assert len(await js(page, READ_STORE, ["outbox"])) == 1
 
@@ -412,8 +418,10 @@ async def test_a_new_version_is_announced_and_taken_whole_on_update(world, make)
                 await js(page, CONTROLLED)
                 caches = await js(page, "caches.keys()")
                 assert caches == [f"rinnalla-{new_version}"]  # nothing of the old version is left
-                sources = await js(page,
-                    "[...document.querySelectorAll('script[src], link[rel=stylesheet]')].map(e => e.src || e.href)")
+                sources = await js(
+                    page,
+                    "[...document.querySelectorAll('script[src], link[rel=stylesheet]')].map(e => e.src || e.href)",
+                )
                 assert sources and all(f"/assets/{new_version}/" in url for url in sources)
                 await expect_waiting(page, 0)  # the visit saved under the old version went
                 assert [v["place"] for v in await visits_of(world.alice)] == ["Päivityksen yli"]

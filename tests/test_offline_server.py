@@ -40,8 +40,11 @@ async def test_service_worker_is_served_from_the_root_and_precaches_a_working_sh
     assert f'"rinnalla-" + "{asset_version()}"' in script
     assets = json.loads(re.search(r"const ASSETS = (\[.*?\]);", script).group(1))
     shell = json.loads(re.search(r"const SHELL = (\{.*?\});\n", script).group(1))
-    assert {f"/assets/{asset_version()}/js/app.js", f"/assets/{asset_version()}/styles.css",
-            f"/assets/{asset_version()}/vendor/htmx-2.0.11.min.js"} <= set(assets)
+    assert {
+        f"/assets/{asset_version()}/js/app.js",
+        f"/assets/{asset_version()}/styles.css",
+        f"/assets/{asset_version()}/vendor/htmx-2.0.11.min.js",
+    } <= set(assets)
     assert set(shell) == {"fi", "sv", "en"}
     for url in assets + [page for pages in shell.values() for page in pages.values()]:
         fetched = await client.get(url)  # logged out: the install must not depend on a session
@@ -89,8 +92,12 @@ async def test_assets_of_the_current_release_are_immutable_and_others_are_not(cl
     older = await client.get("/assets/0123456789ab/js/app.js")
     assert older.status_code == 404  # never another release's name on today's files
     version = asset_version()
-    for probe in [f"/assets/{version}/../../server/settings.py", f"/assets/{version}/%2e%2e/%2e%2e/pyproject.toml",
-                  f"/assets/{version}/js/missing.js", f"/assets/{version}/js"]:
+    for probe in [
+        f"/assets/{version}/../../server/settings.py",
+        f"/assets/{version}/%2e%2e/%2e%2e/pyproject.toml",
+        f"/assets/{version}/js/missing.js",
+        f"/assets/{version}/js",
+    ]:
         assert (await client.get(probe)).status_code == 404, probe
 
 
@@ -141,8 +148,9 @@ async def test_session_endpoint_gives_the_service_worker_user_and_csrf_token(cli
     await login(client, "alice@example.org")
     session = (await client.get("/api/v1/device/session")).json()
     assert session["user_id"] == world.alice
-    ok = await client.post("/api/v1/device/key", json={"device_id": str(uuid.uuid4())},
-                           headers={"x-csrftoken": session["csrf_token"]})
+    ok = await client.post(
+        "/api/v1/device/key", json={"device_id": str(uuid.uuid4())}, headers={"x-csrftoken": session["csrf_token"]}
+    )
     assert ok.status_code == 200
 
 

@@ -76,7 +76,8 @@ async def test_the_client_agrees_on_the_page_and_the_copy_works_without_network(
                 await shot(page, f"link-{language}-ended")
                 kept = await page.evaluate(
                     "(copy) => caches.open('client-link-copy').then((c) => c.match(copy)).then((r) => Boolean(r))",
-                    path + "/offline")
+                    path + "/offline",
+                )
                 assert kept is False
             finally:
                 await context.close()

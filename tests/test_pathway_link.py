@@ -28,19 +28,47 @@ async def make_path(client, world, language: str = "fi") -> tuple[str, int]:
     client_id = await make_client(world.team_a, "Kettu")
     now = utcnow()
     for notes, together in ((TOGETHER, True), (BEHIND, False)):
-        await api(client, "POST", "/api/v1/visits", {"id": str(uuid.uuid4()), "client_id": client_id,
-                                                     "occurred_at": now.isoformat(), "notes": notes,
-                                                     "together_with_client": together})
+        await api(
+            client,
+            "POST",
+            "/api/v1/visits",
+            {
+                "id": str(uuid.uuid4()),
+                "client_id": client_id,
+                "occurred_at": now.isoformat(),
+                "notes": notes,
+                "together_with_client": together,
+            },
+        )
     today = local_today()
-    await api(client, "POST", f"/api/v1/clients/{client_id}/agreements", {
-        "starts_on": str(today - timedelta(days=200)), "ends_on": str(today + timedelta(days=160)),
-        "goals": [{"text": "Oma asunto <b>ennen talvea</b>"}, {"text": "Velat järjestykseen"}]})
+    await api(
+        client,
+        "POST",
+        f"/api/v1/clients/{client_id}/agreements",
+        {
+            "starts_on": str(today - timedelta(days=200)),
+            "ends_on": str(today + timedelta(days=160)),
+            "goals": [{"text": "Oma asunto <b>ennen talvea</b>"}, {"text": "Velat järjestykseen"}],
+        },
+    )
     for days_ago, housing in ((190, 1), (5, 4)):
-        await api(client, "POST", f"/api/v1/clients/{client_id}/reviews",
-                  {"held_on": str(today - timedelta(days=days_ago)), "scores": {"housing": housing, "crime_free": 3}})
-    await api(client, "POST", "/api/v1/appointments", {"client_id": client_id,
-                                                       "starts_at": (now + timedelta(days=3)).isoformat(),
-                                                       "with_whom": "Kela", "place": "Itäkeskus"})
+        await api(
+            client,
+            "POST",
+            f"/api/v1/clients/{client_id}/reviews",
+            {"held_on": str(today - timedelta(days=days_ago)), "scores": {"housing": housing, "crime_free": 3}},
+        )
+    await api(
+        client,
+        "POST",
+        "/api/v1/appointments",
+        {
+            "client_id": client_id,
+            "starts_at": (now + timedelta(days=3)).isoformat(),
+            "with_whom": "Kela",
+            "place": "Itäkeskus",
+        },
+    )
     made = await api(client, "POST", f"/api/v1/clients/{client_id}/reminder-link", {"language": language})
     client.cookies.clear()  # the client has no account
     return made.json()["url"].split("localhost:8000", 1)[1], client_id
@@ -48,8 +76,9 @@ async def make_path(client, world, language: str = "fi") -> tuple[str, int]:
 
 async def share(client, path: str, on: bool):
     await client.get(path)
-    return await client.post(f"{path}/sharing", data={"share": "1" if on else "0",
-                                                      "_csrf_token": client.cookies["csrftoken"]})
+    return await client.post(
+        f"{path}/sharing", data={"share": "1" if on else "0", "_csrf_token": client.cookies["csrftoken"]}
+    )
 
 
 async def test_the_client_sees_notes_goals_and_reviews_only_after_agreeing(client, world):
@@ -76,8 +105,9 @@ async def test_the_consent_needs_the_pages_csrf_token_and_a_live_link(client, wo
     await client.get(path)
     assert (await client.post(f"{path}/sharing", data={"share": "1"})).status_code == 403
     wrong = "/r/" + "x" * 43
-    assert (await client.post(f"{wrong}/sharing", data={"share": "1", "_csrf_token": client.cookies["csrftoken"]})
-            ).status_code == 404
+    assert (
+        await client.post(f"{wrong}/sharing", data={"share": "1", "_csrf_token": client.cookies["csrftoken"]})
+    ).status_code == 404
     assert await LinkSharing.count() == 0
 
 
@@ -120,5 +150,6 @@ async def test_an_ended_link_answers_a_page_for_the_client(client, world, how):
     assert "rinnalla-client-page" in ended.text  # no worker of the app is installed from it
     for sub in ("/offline", "/appointments/1.ics", "/manifest.webmanifest"):
         assert (await client.get(path + sub)).status_code == 404
-    assert (await client.post(f"{path}/sharing", data={"share": "1", "_csrf_token": client.cookies.get(
-        "csrftoken", "")})).status_code in (403, 404)
+    assert (
+        await client.post(f"{path}/sharing", data={"share": "1", "_csrf_token": client.cookies.get("csrftoken", "")})
+    ).status_code in (403, 404)

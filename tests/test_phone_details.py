@@ -110,8 +110,15 @@ async def test_a_follow_up_tick_shows_it_is_busy_and_cannot_be_sent_twice(world)
 
     pair = (await Pair.select(Pair.id).first())["id"]
     client_id = await make_client(world.team_a, "Kettu", pair)
-    await FollowUp.insert(FollowUp(team=world.team_a, client=client_id, pair=pair, note="Soita Kelaan",
-                                   due_at=datetime.now(UTC) - timedelta(hours=1)))
+    await FollowUp.insert(
+        FollowUp(
+            team=world.team_a,
+            client=client_id,
+            pair=pair,
+            note="Soita Kelaan",
+            due_at=datetime.now(UTC) - timedelta(hours=1),
+        )
+    )
     async with live_server() as (base_url, _process), chromium() as browser:
         context, page = await _phone_page(browser, base_url, "alice@example.org")
         release = asyncio.Event()

@@ -21,8 +21,12 @@ async def make(world):
 
 async def test_a_followup_is_made_and_ticked_done_and_undone(client, world, make):
     await login(client, "alice@example.org")
-    created = await api(client, "POST", "/api/v1/followups",
-                        {"client_id": make, "due_at": "2026-11-24T09:00:00+02:00", "note": "Soita Kelaan"})
+    created = await api(
+        client,
+        "POST",
+        "/api/v1/followups",
+        {"client_id": make, "due_at": "2026-11-24T09:00:00+02:00", "note": "Soita Kelaan"},
+    )
     assert created.status_code == 201
     followup = created.json()
     assert followup["due_at"] == "2026-11-24T07:00:00Z" and followup["done"] is False
@@ -34,12 +38,23 @@ async def test_a_followup_is_made_and_ticked_done_and_undone(client, world, make
 
 async def test_ticking_a_followup_with_htmx_swaps_only_its_row(client, world, make):
     await login(client, "alice@example.org")
-    followup = (await api(client, "POST", "/api/v1/followups",
-                          {"client_id": make, "due_at": "2026-11-20T09:00", "note": "Vie liitteet"})).json()
-    response = await client.post(f"/followups/{followup['id']}/done", headers={"HX-Request": "true"},
-                                 data={"_csrf_token": client.cookies["csrftoken"], "show_client": "1"})
+    followup = (
+        await api(
+            client,
+            "POST",
+            "/api/v1/followups",
+            {"client_id": make, "due_at": "2026-11-20T09:00", "note": "Vie liitteet"},
+        )
+    ).json()
+    response = await client.post(
+        f"/followups/{followup['id']}/done",
+        headers={"HX-Request": "true"},
+        data={"_csrf_token": client.cookies["csrftoken"], "show_client": "1"},
+    )
     assert response.status_code == 200
-    assert response.text.lstrip().startswith(f'<li class="list-item followup followup--done" id="followup-{followup["id"]}"')
+    assert response.text.lstrip().startswith(
+        f'<li class="list-item followup followup--done" id="followup-{followup["id"]}"'
+    )
     assert "Make" in response.text
     row = await FollowUp.select(FollowUp.done_at, FollowUp.done_by).first()
     assert row["done_at"] is not None and row["done_by"] == world.alice
@@ -47,11 +62,14 @@ async def test_ticking_a_followup_with_htmx_swaps_only_its_row(client, world, ma
     assert plain.status_code == 303 and plain.headers["location"] == f"/clients/{make}"
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"due_at": "2026-11-24T09:00", "note": ""}, "note"),
-    ({"due_at": "tomorrow", "note": "x"}, "due_at"),
-    ({"note": "x"}, "due_at"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"due_at": "2026-11-24T09:00", "note": ""}, "note"),
+        ({"due_at": "tomorrow", "note": "x"}, "due_at"),
+        ({"note": "x"}, "due_at"),
+    ],
+)
 async def test_bad_followups_are_refused(client, world, make, body, field):
     await login(client, "alice@example.org")
     response = await api(client, "POST", "/api/v1/followups", {"client_id": make, **body})
@@ -61,9 +79,18 @@ async def test_bad_followups_are_refused(client, world, make, body, field):
 
 async def test_an_appointment_downloads_as_ics_without_the_clients_name(client, world, make):
     await login(client, "alice@example.org")
-    created = await api(client, "POST", "/api/v1/appointments", {
-        "client_id": make, "starts_at": "2026-12-01T10:30", "place": "Kela, Sörnäinen", "with_whom": "Kela",
-        "remind_client": True})
+    created = await api(
+        client,
+        "POST",
+        "/api/v1/appointments",
+        {
+            "client_id": make,
+            "starts_at": "2026-12-01T10:30",
+            "place": "Kela, Sörnäinen",
+            "with_whom": "Kela",
+            "remind_client": True,
+        },
+    )
     assert created.status_code == 201
     appointment = created.json()
     assert appointment["starts_at"] == "2026-12-01T08:30:00Z" and appointment["remind_client"] is True
@@ -84,8 +111,9 @@ async def test_the_private_calendar_feed_shows_the_pairs_appointments_until_revo
     await add_user("dan@example.org", "experience_expert", "correct horse battery staple", "Team B", "Dan")
     team_b_pair = await add_pair("dave@example.org", "dan@example.org")
     other = await make_client(world.team_b, "Vantaan Ville", team_b_pair)
-    await Appointment.insert(Appointment(team=world.team_b, client=other, pair=team_b_pair,
-                                         starts_at=datetime.now(UTC) + timedelta(days=1)))
+    await Appointment.insert(
+        Appointment(team=world.team_b, client=other, pair=team_b_pair, starts_at=datetime.now(UTC) + timedelta(days=1))
+    )
     await login(client, "bob@example.org")
     await api(client, "POST", "/api/v1/appointments", {"client_id": make, "starts_at": "2026-12-02T12:00"})
     page = await post_form(client, "/settings/calendar")
@@ -104,30 +132,47 @@ async def test_the_private_calendar_feed_shows_the_pairs_appointments_until_revo
 
 async def test_everything_of_another_teams_client_answers_404(client, world, make):
     await login(client, "alice@example.org")
-    followup = (await api(client, "POST", "/api/v1/followups",
-                          {"client_id": make, "due_at": "2026-11-24T09:00", "note": "x"})).json()
-    appointment = (await api(client, "POST", "/api/v1/appointments",
-                             {"client_id": make, "starts_at": "2026-12-01T10:30"})).json()
-    visit = (await api(client, "POST", "/api/v1/visits",
-                       {"id": "0b6f8f52-2f43-4a4e-9d9a-6d0b8f7f7f7f", "client_id": make})).json()
+    followup = (
+        await api(client, "POST", "/api/v1/followups", {"client_id": make, "due_at": "2026-11-24T09:00", "note": "x"})
+    ).json()
+    appointment = (
+        await api(client, "POST", "/api/v1/appointments", {"client_id": make, "starts_at": "2026-12-01T10:30"})
+    ).json()
+    visit = (
+        await api(client, "POST", "/api/v1/visits", {"id": "0b6f8f52-2f43-4a4e-9d9a-6d0b8f7f7f7f", "client_id": make})
+    ).json()
     await post_form(client, "/logout")
     await login(client, "dave@example.org")
-    gets = [f"/clients/{make}", f"/clients/{make}/edit", f"/api/v1/clients/{make}", f"/api/v1/visits?client_id={make}",
-            f"/api/v1/visits/{visit['id']}", f"/api/v1/appointments/{appointment['id']}.ics",
-            f"/appointments/{appointment['id']}.ics", f"/visits/new?client_id={make}"]
+    gets = [
+        f"/clients/{make}",
+        f"/clients/{make}/edit",
+        f"/api/v1/clients/{make}",
+        f"/api/v1/visits?client_id={make}",
+        f"/api/v1/visits/{visit['id']}",
+        f"/api/v1/appointments/{appointment['id']}.ics",
+        f"/appointments/{appointment['id']}.ics",
+        f"/visits/new?client_id={make}",
+    ]
     for path in gets[:-1]:
         assert (await client.get(path)).status_code == 404, path
     assert "Make" not in (await client.get(gets[-1])).text
-    writes = [("PATCH", f"/api/v1/clients/{make}", {"pseudonym": "x"}),
-              ("PATCH", f"/api/v1/followups/{followup['id']}", {"done": True}),
-              ("POST", "/api/v1/followups", {"client_id": make, "due_at": "2026-11-24T09:00", "note": "x"}),
-              ("POST", "/api/v1/appointments", {"client_id": make, "starts_at": "2026-12-01T10:30"})]
+    writes = [
+        ("PATCH", f"/api/v1/clients/{make}", {"pseudonym": "x"}),
+        ("PATCH", f"/api/v1/followups/{followup['id']}", {"done": True}),
+        ("POST", "/api/v1/followups", {"client_id": make, "due_at": "2026-11-24T09:00", "note": "x"}),
+        ("POST", "/api/v1/appointments", {"client_id": make, "starts_at": "2026-12-01T10:30"}),
+    ]
     for method, path, body in writes:
         assert (await api(client, method, path, body)).status_code == 404, path
-    for path in (f"/followups/{followup['id']}/done", f"/clients/{make}/edit", f"/clients/{make}/followups",
-                 f"/clients/{make}/appointments"):
-        response = await post_form(client, path, {"pseudonym": "x", "due_at": "2026-11-24T09:00", "note": "x",
-                                                  "starts_at": "2026-12-01T10:30"})
+    for path in (
+        f"/followups/{followup['id']}/done",
+        f"/clients/{make}/edit",
+        f"/clients/{make}/followups",
+        f"/clients/{make}/appointments",
+    ):
+        response = await post_form(
+            client, path, {"pseudonym": "x", "due_at": "2026-11-24T09:00", "note": "x", "starts_at": "2026-12-01T10:30"}
+        )
         assert response.status_code == 404, path
     assert await FollowUp.count() == 1 and await Appointment.count() == 1
     row = await FollowUp.select(FollowUp.done_at).first()
@@ -149,8 +194,9 @@ async def test_followups_and_appointments_are_listed_within_the_walls(client, wo
     await FollowUp.insert(FollowUp(team=world.team_b, client=other, due_at=datetime.now(UTC), note="B"))
     await login(client, "alice@example.org")
     await api(client, "POST", "/api/v1/followups", {"client_id": make, "due_at": "2026-11-24T09:00", "note": "A1"})
-    done = (await api(client, "POST", "/api/v1/followups",
-                      {"client_id": make, "due_at": "2026-11-25T09:00", "note": "A2"})).json()
+    done = (
+        await api(client, "POST", "/api/v1/followups", {"client_id": make, "due_at": "2026-11-25T09:00", "note": "A2"})
+    ).json()
     await api(client, "PATCH", f"/api/v1/followups/{done['id']}", {"done": True})
     await api(client, "POST", "/api/v1/appointments", {"client_id": make, "starts_at": "2026-12-01T10:30"})
     listed = (await client.get("/api/v1/followups")).json()

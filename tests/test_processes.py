@@ -21,13 +21,18 @@ async def test_a_visit_sent_to_one_process_and_resent_to_the_other_is_stored_onc
         async with httpx.AsyncClient(base_url=first_url) as first, httpx.AsyncClient(base_url=second_url) as second:
             page = await first.get("/login")
             token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
-            logged_in = await first.post("/login", data={"email": "alice@example.org", "password": PASSWORD,
-                                                         "_csrf_token": token})
+            logged_in = await first.post(
+                "/login", data={"email": "alice@example.org", "password": PASSWORD, "_csrf_token": token}
+            )
             assert logged_in.status_code == 303
             second.cookies.update(first.cookies)  # the load balancer sends the next request elsewhere
             csrf = first.cookies["csrftoken"]
-            visit = {"id": str(uuid.uuid4()), "anonymous_count": 2, "kind": "street",
-                     "occurred_at": "2026-11-20T21:00:00+02:00"}
+            visit = {
+                "id": str(uuid.uuid4()),
+                "anonymous_count": 2,
+                "kind": "street",
+                "occurred_at": "2026-11-20T21:00:00+02:00",
+            }
             created = await first.post("/api/v1/visits", json=visit, headers={"x-csrftoken": csrf})
             replayed = await second.post("/api/v1/visits", json=visit, headers={"x-csrftoken": csrf})
             assert (created.status_code, replayed.status_code) == (201, 200)

@@ -20,7 +20,6 @@ from tests.support.fixtures import login
 pytestmark = pytest.mark.anyio
 
 
-
 async def _as(client, email: str):
     response = await login(client, email)
     assert response.status_code in (302, 303), response.text
@@ -44,10 +43,19 @@ async def _time_passes(**where) -> None:
 async def _pair_reminder(world, kind: str = "followup", **extra) -> int:
     client_id = await make_client(world.team_a, "Kettu", pair_id=await _pair_id())
     now = utcnow()
-    rows = await Reminder.insert(Reminder(
-        dedupe_key=f"test-{kind}-{client_id}", kind=kind, audience="pair", team=world.team_a, client=client_id,
-        event_at=extra.pop("event_at", now + timedelta(hours=3)), due_at=now, next_attempt_at=now,
-        **extra)).returning(Reminder.id)
+    rows = await Reminder.insert(
+        Reminder(
+            dedupe_key=f"test-{kind}-{client_id}",
+            kind=kind,
+            audience="pair",
+            team=world.team_a,
+            client=client_id,
+            event_at=extra.pop("event_at", now + timedelta(hours=3)),
+            due_at=now,
+            next_attempt_at=now,
+            **extra,
+        )
+    ).returning(Reminder.id)
     return rows[0]["id"]
 
 
@@ -58,6 +66,7 @@ async def _pair_id() -> int:
 
 
 # -- the key and the subscriptions --------------------------------------------------------------
+
 
 async def test_the_public_key_is_a_p256_point_kept_across_restarts(client, world):
     response = await client.get("/api/v1/push/key")
@@ -75,8 +84,13 @@ async def test_the_public_key_is_a_p256_point_kept_across_restarts(client, world
 async def test_a_phone_subscribes_once_and_is_refreshed_not_doubled(client, world, push_service):
     await _as(client, "alice@example.org")
     phone = push_service.phone()
-    first = await api(client, "POST", "/api/v1/push/subscriptions", phone.subscription(),
-                      headers={"user-agent": "Mozilla/5.0 (Linux; Android 14) Chrome/131.0 Mobile Safari/537.36"})
+    first = await api(
+        client,
+        "POST",
+        "/api/v1/push/subscriptions",
+        phone.subscription(),
+        headers={"user-agent": "Mozilla/5.0 (Linux; Android 14) Chrome/131.0 Mobile Safari/537.36"},
+    )
     again = await api(client, "POST", "/api/v1/push/subscriptions", phone.subscription())
     assert (first.status_code, again.status_code) == (201, 200)
     devices = (await client.get("/api/v1/push/subscriptions")).json()["items"]
@@ -84,15 +98,23 @@ async def test_a_phone_subscribes_once_and_is_refreshed_not_doubled(client, worl
     assert await PushSubscription.count() == 1
 
 
-@pytest.mark.parametrize("endpoint", [
-    "http://169.254.169.254/latest/meta-data/",  # cloud metadata
-    "http://10.0.0.5/push/x", "https://localhost/push", "https://fcm.googleapis.com.evil.example/x",
-    "https://evilpush.apple.com.example/x", "https://user:pw@fcm.googleapis.com/fcm/send/x",
-    "http://fcm.googleapis.com/fcm/send/x",  # plain http to a real service
-    "ftp://fcm.googleapis.com/x", "https://push.apple.com/x",  # the bare suffix is not a subdomain
-    "https://evil.example/.push.apple.com/", "https://evil.example/?h=fcm.googleapis.com",  # the host counts
-    "https://fcm.googleapis.com@evil.example/x",
-])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+        "http://10.0.0.5/push/x",
+        "https://localhost/push",
+        "https://fcm.googleapis.com.evil.example/x",
+        "https://evilpush.apple.com.example/x",
+        "https://user:pw@fcm.googleapis.com/fcm/send/x",
+        "http://fcm.googleapis.com/fcm/send/x",  # plain http to a real service
+        "ftp://fcm.googleapis.com/x",
+        "https://push.apple.com/x",  # the bare suffix is not a subdomain
+        "https://evil.example/.push.apple.com/",
+        "https://evil.example/?h=fcm.googleapis.com",  # the host counts
+        "https://fcm.googleapis.com@evil.example/x",
+    ],
+)
 async def test_endpoints_outside_the_known_push_services_are_refused(client, world, push_service, endpoint):
     await _as(client, "alice@example.org")
     body = {**push_service.phone().subscription(), "endpoint": endpoint}
@@ -102,9 +124,15 @@ async def test_endpoints_outside_the_known_push_services_are_refused(client, wor
     assert await PushSubscription.count() == 0
 
 
-@pytest.mark.parametrize("endpoint", ["https://fcm.googleapis.com/fcm/send/abc", "https://web.push.apple.com/QGx",
-                                      "https://updates.push.services.mozilla.com/wpush/v2/gAAA",
-                                      "https://wns2-db5p.notify.windows.com/w/?token=BQY"])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://fcm.googleapis.com/fcm/send/abc",
+        "https://web.push.apple.com/QGx",
+        "https://updates.push.services.mozilla.com/wpush/v2/gAAA",
+        "https://wns2-db5p.notify.windows.com/w/?token=BQY",
+    ],
+)
 async def test_the_known_push_services_are_accepted(client, world, push_service, endpoint):
     await _as(client, "alice@example.org")
     body = {**push_service.phone().subscription(), "endpoint": endpoint}
@@ -138,6 +166,7 @@ async def test_a_worker_removes_a_phone_and_only_their_own(client, world, push_s
 
 
 # -- sending ------------------------------------------------------------------------------------
+
 
 async def test_a_test_push_arrives_signed_encrypted_and_says_nothing_private(client, world, push_service):
     await _as(client, "alice@example.org")
@@ -191,7 +220,8 @@ async def test_a_gone_subscription_is_deleted(client, world, push_service):
 
 
 async def test_429_waits_as_long_as_retry_after_says_and_retries_only_the_phone_that_missed(
-        client, world, push_service):
+    client, world, push_service
+):
     await _as(client, "alice@example.org")
     busy, fine = push_service.phone((429, {"Retry-After": "600"})), push_service.phone()
     await _subscribe(client, busy)
@@ -213,7 +243,8 @@ async def test_429_waits_as_long_as_retry_after_says_and_retries_only_the_phone_
 
 
 async def test_server_errors_back_off_and_a_reminder_never_goes_after_its_event(
-        client, world, push_service, monkeypatch):
+    client, world, push_service, monkeypatch
+):
     from server.push import dispatcher
 
     monkeypatch.setattr(dispatcher.random, "uniform", lambda low, high: high)  # the longest backoff
@@ -292,9 +323,17 @@ async def test_settled_reminders_are_purged_after_their_time_and_pending_ones_ne
     await _subscribe(client, push_service.phone())
     sent_id = await _pair_reminder(world)
     await dispatch_due()
-    pending = await Reminder.insert(Reminder(
-        dedupe_key="old-pending", kind="followup", audience="pair", team=world.team_a, event_at=utcnow(),
-        due_at=utcnow() - timedelta(days=400), next_attempt_at=utcnow() + timedelta(days=1))).returning(Reminder.id)
+    pending = await Reminder.insert(
+        Reminder(
+            dedupe_key="old-pending",
+            kind="followup",
+            audience="pair",
+            team=world.team_a,
+            event_at=utcnow(),
+            due_at=utcnow() - timedelta(days=400),
+            next_attempt_at=utcnow() + timedelta(days=1),
+        )
+    ).returning(Reminder.id)
     assert await purge_finished(utcnow() - timedelta(days=1)) == 0  # the sent one is recent
     assert await purge_finished(utcnow() + timedelta(days=1)) == 1
     assert await Reminder.count().where(Reminder.id == sent_id) == 0
@@ -366,8 +405,9 @@ async def test_a_phone_never_passes_between_a_worker_and_a_clients_link(client, 
     url = (await api(client, "POST", f"/api/v1/clients/{client_id}/reminder-link", {})).json()["url"]
     path = url.split("localhost:8000", 1)[1]
     await client.get(path)
-    response = await client.post(f"{path}/subscription", json=phone.subscription(),
-                                 headers={"x-csrftoken": client.cookies["csrftoken"]})
+    response = await client.post(
+        f"{path}/subscription", json=phone.subscription(), headers={"x-csrftoken": client.cookies["csrftoken"]}
+    )
     assert response.status_code == 422  # Alice's own phone stays hers
     row = await PushSubscription.select(PushSubscription.user, PushSubscription.link).first()
     assert row == {"user": world.alice, "link": None}
@@ -378,22 +418,28 @@ async def test_a_link_takes_at_most_five_phones_the_longest_unseen_go_first(clie
 
     await _as(client, "alice@example.org")
     client_id = await new_client(world.team_a, "Kettu")
-    path = (await api(client, "POST", f"/api/v1/clients/{client_id}/reminder-link", {})).json()["url"].split(
-        "localhost:8000", 1)[1]
+    path = (
+        (await api(client, "POST", f"/api/v1/clients/{client_id}/reminder-link", {}))
+        .json()["url"]
+        .split("localhost:8000", 1)[1]
+    )
     client.cookies.clear()
     await client.get(path)
     phones = [push_service.phone() for _ in range(7)]
     for phone in phones:
-        await client.post(f"{path}/subscription", json=phone.subscription(),
-                          headers={"x-csrftoken": client.cookies["csrftoken"]})
+        await client.post(
+            f"{path}/subscription", json=phone.subscription(), headers={"x-csrftoken": client.cookies["csrftoken"]}
+        )
     kept = {r["endpoint"] for r in await PushSubscription.select(PushSubscription.endpoint)}
     assert kept == {p.endpoint for p in phones[2:]}
 
 
-@pytest.mark.parametrize("addresses", [["10.0.0.5"], ["169.254.169.254"], ["127.0.0.1"], ["::1"],
-                                       ["142.250.74.106", "192.168.1.1"], []])
-async def test_a_push_host_that_resolves_inside_the_network_is_never_posted_to(world, push_service, monkeypatch,
-                                                                                 addresses):
+@pytest.mark.parametrize(
+    "addresses", [["10.0.0.5"], ["169.254.169.254"], ["127.0.0.1"], ["::1"], ["142.250.74.106", "192.168.1.1"], []]
+)
+async def test_a_push_host_that_resolves_inside_the_network_is_never_posted_to(
+    world, push_service, monkeypatch, addresses
+):
     from server.push import endpoints
     from server.push.subscriptions import save_subscription
 
@@ -441,7 +487,8 @@ async def test_lost_phone_every_session_ends_from_the_api_and_the_cli(client, wo
     assert (await client.get("/api/v1/me")).status_code == 401  # the lost phone
     await _as(client, "bob@example.org")
     assert (await api(client, "DELETE", "/api/v1/users/alice@example.org/sessions")).status_code == 403
-    done = subprocess.run([sys.executable, "-m", "server.cli", "user", "logout", "bob@example.org"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "user", "logout", "bob@example.org"], capture_output=True, text=True
+    )
     assert done.returncode == 0 and "1 session(s)" in done.stdout
     assert (await client.get("/api/v1/me")).status_code == 401

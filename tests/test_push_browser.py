@@ -54,17 +54,26 @@ async def test_a_push_shows_a_notification_and_a_repeat_replaces_it(world):
         await js(page, "navigator.serviceWorker.ready.then(() => true)")
         cdp = await context.new_cdp_session(page)
         registration = await _registration_id(cdp)
-        payload = {"title": "Rinnalla-muistutus", "body": "Tapaaminen huomenna klo 10.00", "url": "/clients/4",
-                   "tag": "r17"}
+        payload = {
+            "title": "Rinnalla-muistutus",
+            "body": "Tapaaminen huomenna klo 10.00",
+            "url": "/clients/4",
+            "tag": "r17",
+        }
         for _ in range(2):  # the same reminder delivered twice (a retry after a lost answer)
-            await cdp.send("ServiceWorker.deliverPushMessage", {"origin": server_url, "registrationId": registration,
-                                                                "data": json.dumps(payload)})
+            await cdp.send(
+                "ServiceWorker.deliverPushMessage",
+                {"origin": server_url, "registrationId": registration, "data": json.dumps(payload)},
+            )
         shown = await js(page, NOTIFICATIONS, 1)
-        assert shown == [{"title": "Rinnalla-muistutus", "body": "Tapaaminen huomenna klo 10.00", "tag": "r17",
-                          "url": "/clients/4"}]
+        assert shown == [
+            {"title": "Rinnalla-muistutus", "body": "Tapaaminen huomenna klo 10.00", "tag": "r17", "url": "/clients/4"}
+        ]
         # A push that cannot be read still shows something (iOS drops silent subscriptions).
-        await cdp.send("ServiceWorker.deliverPushMessage", {"origin": server_url, "registrationId": registration,
-                                                            "data": "not json"})
+        await cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": server_url, "registrationId": registration, "data": "not json"},
+        )
         shown = await js(page, NOTIFICATIONS, 2)
         # Shown after the two deliveries of r17: had they piled up, there would be three.
         assert sorted(n["title"] for n in shown) == ["Rinnalla", "Rinnalla-muistutus"]

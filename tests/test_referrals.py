@@ -84,8 +84,9 @@ async def test_another_teams_referrals_are_behind_the_wall(client, world, settin
     await client.post("/logout", headers={"x-csrftoken": client.cookies["csrftoken"]})
     await login(client, "dave@example.org")
     assert (await client.get(f"/api/v1/referrals/{referral['id']}")).status_code == 404
-    assert (await api(client, "PATCH", f"/api/v1/referrals/{referral['id']}", {"status": "cancelled"})).status_code \
-        == 404
+    assert (
+        await api(client, "PATCH", f"/api/v1/referrals/{referral['id']}", {"status": "cancelled"})
+    ).status_code == 404
     assert (await refer(client, client_id, service_id)).status_code == 404
     assert (await client.get("/api/v1/referrals", params={"client_id": client_id})).status_code == 404
 
@@ -110,8 +111,13 @@ async def test_client_page_refers_and_moves_a_referral_without_scripts(client, w
 async def test_a_visit_can_refer_once_even_when_it_is_sent_again(client, world, setting):
     client_id, service_id = setting
     await login(client, "alice@example.org")
-    visit = {"id": str(uuid.uuid4()), "client_id": client_id, "kind": "street",
-             "refer_service_id": service_id, "referral_note": "Lähtee huomenna"}
+    visit = {
+        "id": str(uuid.uuid4()),
+        "client_id": client_id,
+        "kind": "street",
+        "refer_service_id": service_id,
+        "referral_note": "Lähtee huomenna",
+    }
     assert (await api(client, "POST", "/api/v1/visits", visit)).status_code == 201
     assert (await api(client, "POST", "/api/v1/visits", visit)).status_code == 200  # a resend
     referrals = (await client.get("/api/v1/referrals", params={"client_id": client_id})).json()["items"]
@@ -138,8 +144,13 @@ async def test_a_visit_referring_to_an_unknown_service_stores_nothing(client, wo
 async def test_a_visit_with_a_referral_and_a_follow_up_names_its_own_follow_up(client, world, setting):
     client_id, service_id = setting
     await login(client, "alice@example.org")
-    visit = {"id": str(uuid.uuid4()), "client_id": client_id, "refer_service_id": service_id,
-             "next_followup_on": str(local_today() + timedelta(days=2)), "followup_note": "Soita"}
+    visit = {
+        "id": str(uuid.uuid4()),
+        "client_id": client_id,
+        "refer_service_id": service_id,
+        "next_followup_on": str(local_today() + timedelta(days=2)),
+        "followup_note": "Soita",
+    }
     first = await api(client, "POST", "/api/v1/visits", visit)
     again = await api(client, "POST", "/api/v1/visits", visit)
     assert first.json()["followup_id"] == again.json()["followup_id"]

@@ -36,9 +36,19 @@ async def test_a_plan_is_put_and_read_back_with_who_does_what(client, world, pai
     empty = (await api(client, "GET", f"/api/v1/clients/{kettu}/release-plan")).json()
     assert empty["days_to_release"] == 12 and empty["open_essential"] == ["housing", "livelihood", "gate"]
     assert empty["items"]["probation_office"]["state"] == "todo"  # supervised: the office is on the list
-    put = await api(client, "PUT", f"/api/v1/clients/{kettu}/release-plan", {"items": {
-        "housing": "done", "livelihood": {"state": "done", "who_user_id": world.bob},
-        "gate": {"state": "todo", "who": "Kriminaalihuollon tukisäätiö"}, "id_card": "not_needed"}})
+    put = await api(
+        client,
+        "PUT",
+        f"/api/v1/clients/{kettu}/release-plan",
+        {
+            "items": {
+                "housing": "done",
+                "livelihood": {"state": "done", "who_user_id": world.bob},
+                "gate": {"state": "todo", "who": "Kriminaalihuollon tukisäätiö"},
+                "id_card": "not_needed",
+            }
+        },
+    )
     assert put.status_code == 200, put.text
     plan = (await api(client, "GET", f"/api/v1/clients/{kettu}/release-plan")).json()
     assert plan["items"]["housing"]["state"] == "done"
@@ -51,22 +61,32 @@ async def test_a_plan_is_put_and_read_back_with_who_does_what(client, world, pai
     plan = (await api(client, "GET", f"/api/v1/clients/{kettu}/release-plan")).json()
     assert plan["open_essential"] == [] and plan["items"]["housing"]["state"] == "done"
     assert await ReleasePlanItem.count().where(ReleasePlanItem.client == kettu) == 4
-    logged = await AccessLog.select(AccessLog.action, AccessLog.what, AccessLog.object).where(
-        (AccessLog.client == kettu) & (AccessLog.user == world.alice)).order_by(AccessLog.id)
+    logged = (
+        await AccessLog.select(AccessLog.action, AccessLog.what, AccessLog.object)
+        .where((AccessLog.client == kettu) & (AccessLog.user == world.alice))
+        .order_by(AccessLog.id)
+    )
     assert [(row["action"], row["what"]) for row in logged] == [
-        ("read", "api_release_plan"), ("update", "release_plan_update"), ("read", "api_release_plan"),
-        ("update", "release_plan_update"), ("read", "api_release_plan")]
+        ("read", "api_release_plan"),
+        ("update", "release_plan_update"),
+        ("read", "api_release_plan"),
+        ("update", "release_plan_update"),
+        ("read", "api_release_plan"),
+    ]
     assert {row["object"] for row in logged} == {"release_plan", f"release_plan:{kettu}"}
 
 
-@pytest.mark.parametrize("body, fields", [
-    ({"items": {"housing": "done", "yacht": "done"}}, ["items.yacht"]),
-    ({"items": {"housing": "maybe"}}, ["items.housing"]),
-    ({"items": {"housing": {"state": "done", "who_user_id": "dave"}}}, ["items.housing.who_user_id"]),
-    ({"items": {"gate": {"state": "done", "who": "x" * 121}}}, ["items.gate.who"]),
-    ({"items": {}}, ["items"]),
-    ({"items": ["housing"]}, ["items"]),
-])
+@pytest.mark.parametrize(
+    "body, fields",
+    [
+        ({"items": {"housing": "done", "yacht": "done"}}, ["items.yacht"]),
+        ({"items": {"housing": "maybe"}}, ["items.housing"]),
+        ({"items": {"housing": {"state": "done", "who_user_id": "dave"}}}, ["items.housing.who_user_id"]),
+        ({"items": {"gate": {"state": "done", "who": "x" * 121}}}, ["items.gate.who"]),
+        ({"items": {}}, ["items"]),
+        ({"items": ["housing"]}, ["items"]),
+    ],
+)
 async def test_bad_items_or_states_answer_422_with_fields_and_store_nothing(client, world, pair_a, body, fields):
     kettu = await _soon(world, pair_a, "Kettu", 12)
     await login(client, "alice@example.org")
@@ -79,8 +99,12 @@ async def test_bad_items_or_states_answer_422_with_fields_and_store_nothing(clie
 async def test_who_must_be_a_member_of_the_clients_pair(client, world, pair_a):
     kettu = await _soon(world, pair_a, "Kettu", 12)
     await login(client, "alice@example.org")
-    answer = await api(client, "PUT", f"/api/v1/clients/{kettu}/release-plan",
-                       {"items": {"housing": {"state": "done", "who_user_id": world.dave}}})
+    answer = await api(
+        client,
+        "PUT",
+        f"/api/v1/clients/{kettu}/release-plan",
+        {"items": {"housing": {"state": "done", "who_user_id": world.dave}}},
+    )
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "items.housing.who_user_id"
     assert await ReleasePlanItem.count() == 0
 
@@ -89,8 +113,9 @@ async def test_another_teams_client_is_404_and_nothing_is_stored(client, world, 
     kettu = await _soon(world, pair_a, "Kettu", 12)
     await login(client, "dave@example.org")
     assert (await api(client, "GET", f"/api/v1/clients/{kettu}/release-plan")).status_code == 404
-    assert (await api(client, "PUT", f"/api/v1/clients/{kettu}/release-plan",
-                      {"items": {"housing": "done"}})).status_code == 404
+    assert (
+        await api(client, "PUT", f"/api/v1/clients/{kettu}/release-plan", {"items": {"housing": "done"}})
+    ).status_code == 404
     assert (await post_form(client, f"/clients/{kettu}/release-plan", {"state_housing": "done"})).status_code == 404
     assert await ReleasePlanItem.count() == 0
     refused = await AccessLog.select(AccessLog.outcome).where(AccessLog.user == world.dave)
@@ -102,17 +127,29 @@ async def test_the_client_page_form_saves_without_scripts_and_shows_errors(clien
     await login(client, "alice@example.org")
     page = await client.get(f"/clients/{kettu}")
     assert 'id="release-plan"' in page.text and 'name="state_housing"' in page.text
-    saved = await post_form(client, f"/clients/{kettu}/release-plan", {
-        "state_housing": "done", "who_housing": str(world.bob), "who_text_housing": "",
-        "state_gate": "done", "who_gate": "", "who_text_gate": "<b>Tukisäätiö</b>"})
+    saved = await post_form(
+        client,
+        f"/clients/{kettu}/release-plan",
+        {
+            "state_housing": "done",
+            "who_housing": str(world.bob),
+            "who_text_housing": "",
+            "state_gate": "done",
+            "who_gate": "",
+            "who_text_gate": "<b>Tukisäätiö</b>",
+        },
+    )
     assert saved.status_code == 303 and saved.headers["location"].endswith("saved=release_plan#release-plan")
     page = await client.get(saved.headers["location"])
     assert "&lt;b&gt;Tukisäätiö&lt;/b&gt;" in page.text and "<b>Tukisäätiö" not in page.text
     bad = await post_form(client, f"/clients/{kettu}/release-plan", {"state_livelihood": "sometime"})
     assert bad.status_code == 422 and 'id="release-plan"' in bad.text
     assert await ReleasePlanItem.count().where(ReleasePlanItem.item == "livelihood") == 0
-    swapped = await client.post(f"/clients/{kettu}/release-plan", headers={"HX-Request": "true"},
-                                data={"_csrf_token": client.cookies["csrftoken"], "state_livelihood": "done"})
+    swapped = await client.post(
+        f"/clients/{kettu}/release-plan",
+        headers={"HX-Request": "true"},
+        data={"_csrf_token": client.cookies["csrftoken"], "state_livelihood": "done"},
+    )
     assert swapped.status_code == 200 and '<section id="release-plan"' in swapped.text and "<html" not in swapped.text
     assert "Vapautumissuunnitelma tallennettu." in swapped.text
 
@@ -132,14 +169,20 @@ async def test_the_dashboard_counts_releases_without_a_plan(client, world, pair_
     await make_client(world.team_b, "Toinen", None, release_date=local_today() + timedelta(days=2))
     await login(client, "alice@example.org")
     await api(client, "PUT", f"/api/v1/clients/{half}/release-plan", {"items": {"housing": "done"}})
-    await api(client, "PUT", f"/api/v1/clients/{ready}/release-plan",
-              {"items": {"housing": "done", "livelihood": "done", "gate": "not_needed"}})
+    await api(
+        client,
+        "PUT",
+        f"/api/v1/clients/{ready}/release-plan",
+        {"items": {"housing": "done", "livelihood": "done", "gate": "not_needed"}},
+    )
     client.cookies.clear()
     await login(client, "lena@example.org")
     figures = await _figures(client)
     rows = figures["releases_without_plan"]
     assert [(r["client_id"], r["days_left"], r["open_essential"], r["no_plan"]) for r in rows] == [
-        (no_plan, 3, ["housing", "livelihood", "gate"], True), (half, 20, ["livelihood", "gate"], False)]
+        (no_plan, 3, ["housing", "livelihood", "gate"], True),
+        (half, 20, ["livelihood", "gate"], False),
+    ]
     assert all(r["pair_id"] == pair_a for r in rows)
     page = await client.get("/lead")
     count = re.search(r'href="#release-plans"><span class="stat__value">(\d+)<', page.text)
@@ -169,17 +212,28 @@ async def test_heavy_phases_weigh_more_in_the_pairs_load(client, world, pair_a, 
     # A crisis at a group visit a week ago makes its attendee's phase heavy too.
     client.cookies.clear()
     await login(client, "alice@example.org")
-    crisis = await api(client, "POST", "/api/v1/visits", {
-        "id": "00000000-0000-4000-8000-000000000001", "kind": "group", "client_ids": [usual], "actions": ["crisis"],
-        "occurred_at": (utcnow() - timedelta(days=7)).isoformat()})
+    crisis = await api(
+        client,
+        "POST",
+        "/api/v1/visits",
+        {
+            "id": "00000000-0000-4000-8000-000000000001",
+            "kind": "group",
+            "client_ids": [usual],
+            "actions": ["crisis"],
+            "occurred_at": (utcnow() - timedelta(days=7)).isoformat(),
+        },
+    )
     assert crisis.status_code == 201, crisis.text
     client.cookies.clear()
     await login(client, "lena@example.org")
     pair = next(p for p in (await _figures(client))["pairs"] if p["id"] == pair_a)
     assert (pair["heavy_clients"], pair["weighted_load"]) == (2, 5)
+
     # The review-decline criterion is pluggable (the reviews module wires it in).
     async def declining(team_ids):
         return {later}
+
     monkeypatch.setattr(heavy, "declining_reviews", declining)
     pair = next(p for p in (await _figures(client))["pairs"] if p["id"] == pair_a)
     assert (pair["heavy_clients"], pair["weighted_load"]) == (3, 6)
@@ -193,8 +247,7 @@ async def test_a_release_reminder_says_how_many_items_are_open_and_no_name(world
 
     kettu = await _soon(world, pair_a, "Kettu", 7)
     await ReleasePlanItem.insert(ReleasePlanItem(team=world.team_a, client=kettu, item="housing", state="done"))
-    reminder = {"id": 1, "kind": "release", "client": kettu,
-                "event_at": utcnow() + timedelta(days=7, hours=12)}
+    reminder = {"id": 1, "kind": "release", "client": kettu, "event_at": utcnow() + timedelta(days=7, hours=12)}
     await _with_open_plan_items([reminder])
     assert reminder["open_items"] == 6  # 8 items, housing done, the probation office not needed
     body = json.loads(payload(reminder, "fi"))["body"]
@@ -211,8 +264,11 @@ async def test_closing_a_client_ends_their_links_and_forgets_the_phones(client, 
     link = (await api(client, "POST", f"/api/v1/clients/{kettu}/reminder-link", {"language": "fi"})).json()["url"]
     path = "/r/" + link.rsplit("/r/", 1)[1]
     link_id = (await ReminderLink.select(ReminderLink.id).first())["id"]
-    await PushSubscription.insert(PushSubscription(endpoint="https://fcm.googleapis.com/fcm/send/kettu", p256dh="k",
-                                                   auth="a", link=link_id, vapid_key="v"))
+    await PushSubscription.insert(
+        PushSubscription(
+            endpoint="https://fcm.googleapis.com/fcm/send/kettu", p256dh="k", auth="a", link=link_id, vapid_key="v"
+        )
+    )
     assert (await client.get(path)).status_code == 200
     closed = await api(client, "PATCH", f"/api/v1/clients/{kettu}", {"status": "closed"})
     assert closed.status_code == 200, closed.text

@@ -31,20 +31,29 @@ async def _as(client, email: str):
 
 async def _time_passes(condition) -> None:
     await Reminder.update({Reminder.next_attempt_at: utcnow() - timedelta(seconds=1)}).where(
-        condition & (Reminder.state == "pending"))
+        condition & (Reminder.state == "pending")
+    )
 
 
 # -- debriefs ---------------------------------------------------------------------------------------
 
+
 async def test_a_debrief_is_the_pairs_alone(client, world):
     await _as(client, "alice@example.org")
-    response = await api(client, "POST", "/api/v1/debriefs", {"load": 4, "notes": "Kova ilta portaikossa",
-                                                              "wants_lead_contact": True})
+    response = await api(
+        client, "POST", "/api/v1/debriefs", {"load": 4, "notes": "Kova ilta portaikossa", "wants_lead_contact": True}
+    )
     assert response.status_code == 201
     debrief_id = response.json()["id"]
     await _as(client, "bob@example.org")  # the partner reads it and adds to it
-    assert (await api(client, "POST", f"/api/v1/debriefs/{debrief_id}/notes",
-                      {"load": 3, "notes": "Puhuttiin läpi", "helped": "Kahvi"})).status_code == 201
+    assert (
+        await api(
+            client,
+            "POST",
+            f"/api/v1/debriefs/{debrief_id}/notes",
+            {"load": 3, "notes": "Puhuttiin läpi", "helped": "Kahvi"},
+        )
+    ).status_code == 201
     [seen] = (await client.get("/api/v1/debriefs")).json()["items"]
     assert [n["what_happened"] for n in seen["notes"]] == ["Kova ilta portaikossa", "Puhuttiin läpi"]
     for email in ("dave@example.org", "lena@example.org"):  # another team; the lead
@@ -62,8 +71,16 @@ async def test_a_debrief_is_the_pairs_alone(client, world):
     assert (await client.get("/api/v1/dashboard")).json()["pairs"][0]["lead_requests"] == 0
 
 
-@pytest.mark.parametrize("body", [{"load": 0}, {"load": 6}, {"load": "paljon"}, {"notes": "ilman kuormaa"},
-                                  {"load": 3, "occurred_at": "2099-01-01T10:00:00+02:00"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"load": 0},
+        {"load": 6},
+        {"load": "paljon"},
+        {"notes": "ilman kuormaa"},
+        {"load": 3, "occurred_at": "2099-01-01T10:00:00+02:00"},
+    ],
+)
 async def test_a_bad_debrief_is_refused_and_nothing_is_stored(client, world, body):
     await _as(client, "alice@example.org")
     response = await api(client, "POST", "/api/v1/debriefs", body)
@@ -71,14 +88,18 @@ async def test_a_bad_debrief_is_refused_and_nothing_is_stored(client, world, bod
     assert await Debrief.count() == 0 and await DebriefNote.count() == 0
 
 
-async def test_a_crisis_visit_without_a_debrief_reminds_both_partners_the_next_morning(
-        client, world, push_service):
+async def test_a_crisis_visit_without_a_debrief_reminds_both_partners_the_next_morning(client, world, push_service):
     await _as(client, "alice@example.org")
     alice_phone = push_service.phone()
     await api(client, "POST", "/api/v1/push/subscriptions", alice_phone.subscription())
     client_id = await make_client(world.team_a, "Kettu", (await _pair_id()))
-    visit = {"id": str(uuid.uuid4()), "client_id": client_id, "occurred_at": utcnow().isoformat(), "kind": "street",
-             "actions": ["crisis"]}
+    visit = {
+        "id": str(uuid.uuid4()),
+        "client_id": client_id,
+        "occurred_at": utcnow().isoformat(),
+        "kind": "street",
+        "actions": ["crisis"],
+    }
     assert (await api(client, "POST", "/api/v1/visits", visit)).status_code == 201
     planned = await Reminder.select(Reminder.user, Reminder.due_at).where(Reminder.kind == "debrief")
     assert sorted(r["user"] for r in planned) == sorted([world.alice, world.bob])
@@ -92,8 +113,13 @@ async def test_a_crisis_visit_without_a_debrief_reminds_both_partners_the_next_m
 async def test_a_debrief_before_the_morning_cancels_the_reminder(client, world):
     await _as(client, "alice@example.org")
     client_id = await make_client(world.team_a, "Kettu", (await _pair_id()))
-    visit = {"id": str(uuid.uuid4()), "client_id": client_id, "occurred_at": utcnow().isoformat(), "kind": "street",
-             "actions": ["crisis"]}
+    visit = {
+        "id": str(uuid.uuid4()),
+        "client_id": client_id,
+        "occurred_at": utcnow().isoformat(),
+        "kind": "street",
+        "actions": ["crisis"],
+    }
     await api(client, "POST", "/api/v1/visits", visit)
     await api(client, "POST", "/api/v1/debriefs", {"load": 5, "notes": "puhuttiin"})
     states = {r["state"] for r in await Reminder.select(Reminder.state).where(Reminder.kind == "debrief")}
@@ -108,20 +134,28 @@ async def _pair_id() -> int:
 
 # -- supervision -------------------------------------------------------------------------------------
 
+
 async def test_supervision_rhythm_is_two_weeks_for_a_new_experience_expert_and_reminds_when_due(
-        client, world, push_service):
+    client, world, push_service
+):
     await _as(client, "bob@example.org")  # an experience expert whose account is new
     bob_phone = push_service.phone()
     await api(client, "POST", "/api/v1/push/subscriptions", bob_phone.subscription())
     last = local_today() - timedelta(days=20)
-    response = await api(client, "POST", "/api/v1/supervision", {"occurred_at": last.isoformat(), "kind": "group",
-                                                                 "supervisor": "Työnohjaaja Tuula"})
+    response = await api(
+        client,
+        "POST",
+        "/api/v1/supervision",
+        {"occurred_at": last.isoformat(), "kind": "group", "supervisor": "Työnohjaaja Tuula"},
+    )
     assert response.status_code == 201
     rhythm = (await client.get("/api/v1/supervision")).json()["rhythm"]
     assert rhythm["days"] == 14 and rhythm["overdue"] is True  # 20 days since, two-week rhythm
     [reminder] = await Reminder.select(Reminder.dedupe_key, Reminder.state).where(Reminder.kind == "supervision")
-    assert reminder == {"dedupe_key": f"supervision:{world.bob}:{(last + timedelta(days=14)).isoformat()}",
-                        "state": "pending"}
+    assert reminder == {
+        "dedupe_key": f"supervision:{world.bob}:{(last + timedelta(days=14)).isoformat()}",
+        "state": "pending",
+    }
     await _time_passes(Reminder.kind == "supervision")
     await dispatch_due()
     [delivery] = push_service.to(bob_phone)
@@ -129,15 +163,20 @@ async def test_supervision_rhythm_is_two_weeks_for_a_new_experience_expert_and_r
     # A new session moves the rhythm on: the next reminder is for 14 days after it.
     await api(client, "POST", "/api/v1/supervision", {"occurred_at": local_today().isoformat(), "kind": "individual"})
     pending = await Reminder.select(Reminder.dedupe_key).where(
-        (Reminder.kind == "supervision") & (Reminder.state == "pending"))
+        (Reminder.kind == "supervision") & (Reminder.state == "pending")
+    )
     assert [r["dedupe_key"] for r in pending] == [
-        f"supervision:{world.bob}:{(local_today() + timedelta(days=14)).isoformat()}"]
+        f"supervision:{world.bob}:{(local_today() + timedelta(days=14)).isoformat()}"
+    ]
 
 
 async def test_a_professional_has_a_four_week_rhythm_and_bad_sessions_are_refused(client, world):
     await _as(client, "alice@example.org")
-    for body in ({"occurred_at": "2099-01-01", "kind": "group"}, {"occurred_at": "eilen", "kind": "group"},
-                 {"occurred_at": local_today().isoformat(), "kind": "yoga"}):
+    for body in (
+        {"occurred_at": "2099-01-01", "kind": "group"},
+        {"occurred_at": "eilen", "kind": "group"},
+        {"occurred_at": local_today().isoformat(), "kind": "yoga"},
+    ):
         assert (await api(client, "POST", "/api/v1/supervision", body)).status_code == 422
     assert await Supervision.count() == 0
     assert (await client.get("/api/v1/supervision")).json()["rhythm"]["days"] == 28
@@ -145,9 +184,11 @@ async def test_a_professional_has_a_four_week_rhythm_and_bad_sessions_are_refuse
 
 # -- hours and fees ----------------------------------------------------------------------------------
 
+
 async def _hours(client, day: date, activity: str, hours, **extra):
-    return await api(client, "POST", "/api/v1/hours", {"date": day.isoformat(), "activity": activity, "hours": hours,
-                                                       **extra})
+    return await api(
+        client, "POST", "/api/v1/hours", {"date": day.isoformat(), "activity": activity, "hours": hours, **extra}
+    )
 
 
 async def test_fees_follow_kokoa_rates_in_exact_cents(client, world):
@@ -168,12 +209,26 @@ async def test_a_new_rate_never_rewrites_what_was_logged(client, world):
     await _hours(client, today, "meeting", 1)  # 40 €
     await _as(client, "lena@example.org")
     token = client.cookies["csrftoken"]
-    last_month = (today.replace(day=1) - timedelta(days=1))
-    refused = await client.post("/hours/rates", data={"_csrf_token": token, "activity": "meeting",
-                                                      "eur_per_hour": "45", "effective_from": last_month.isoformat()})
+    last_month = today.replace(day=1) - timedelta(days=1)
+    refused = await client.post(
+        "/hours/rates",
+        data={
+            "_csrf_token": token,
+            "activity": "meeting",
+            "eur_per_hour": "45",
+            "effective_from": last_month.isoformat(),
+        },
+    )
     assert refused.status_code == 422  # past months stay as paid
-    saved = await client.post("/hours/rates", data={"_csrf_token": token, "activity": "meeting",
-                                                    "eur_per_hour": "33,33", "effective_from": today.isoformat()})
+    saved = await client.post(
+        "/hours/rates",
+        data={
+            "_csrf_token": token,
+            "activity": "meeting",
+            "eur_per_hour": "33,33",
+            "effective_from": today.isoformat(),
+        },
+    )
     assert saved.status_code == 303
     await _as(client, "bob@example.org")
     for _ in range(3):
@@ -206,9 +261,17 @@ async def test_the_personal_limit_warns_before_it_is_crossed_and_no_one_else_see
     assert rows[1][1:] == ["Bob", "bob@example.org", "client_work", "2.50", "75.00"]
 
 
-@pytest.mark.parametrize("day_offset, activity, hours", [(0, "client_work", "-1"), (0, "client_work", "25"),
-                                                         (0, "dancing", "1"), (0, "client_work", "yksi"),
-                                                         (1, "client_work", "1"), (0, "client_work", "0")])
+@pytest.mark.parametrize(
+    "day_offset, activity, hours",
+    [
+        (0, "client_work", "-1"),
+        (0, "client_work", "25"),
+        (0, "dancing", "1"),
+        (0, "client_work", "yksi"),
+        (1, "client_work", "1"),
+        (0, "client_work", "0"),
+    ],
+)
 async def test_bad_hours_are_refused_and_nothing_is_stored(client, world, day_offset, activity, hours):
     await _as(client, "bob@example.org")
     response = await _hours(client, local_today() + timedelta(days=day_offset), activity, hours)
@@ -226,11 +289,14 @@ async def test_a_day_cannot_hold_more_than_24_hours(client, world):
 async def test_salary_paid_hours_have_no_fee_and_leads_set_terms_only_in_their_team(client, world):
     await _as(client, "lena@example.org")
     token = client.cookies["csrftoken"]
-    response = await client.post(f"/team/members/{world.bob}/terms", data={
-        "_csrf_token": token, "pay_basis": "salary", "part_time_percent": "50", "started_on": "2026-01-01"})
+    response = await client.post(
+        f"/team/members/{world.bob}/terms",
+        data={"_csrf_token": token, "pay_basis": "salary", "part_time_percent": "50", "started_on": "2026-01-01"},
+    )
     assert response.status_code == 303
-    assert (await client.post(f"/team/members/{world.dave}/terms", data={
-        "_csrf_token": token, "pay_basis": "fee"})).status_code == 404  # another team's worker
+    assert (
+        await client.post(f"/team/members/{world.dave}/terms", data={"_csrf_token": token, "pay_basis": "fee"})
+    ).status_code == 404  # another team's worker
     assert await WorkerTerms.count().where(WorkerTerms.user == world.dave) == 0
     await _as(client, "bob@example.org")
     entry = (await _hours(client, local_today(), "lecture", 2)).json()
@@ -247,12 +313,25 @@ async def test_workers_cannot_read_the_payroll(client, world):
 async def test_a_rate_changed_today_leaves_yesterdays_hours_at_the_old_rate(client, world):
     await _as(client, "lena@example.org")
     today = local_today()
-    saved = await client.post("/hours/rates", data={"_csrf_token": client.cookies["csrftoken"], "activity": "meeting",
-                                                    "eur_per_hour": "50", "effective_from": today.isoformat()})
+    saved = await client.post(
+        "/hours/rates",
+        data={
+            "_csrf_token": client.cookies["csrftoken"],
+            "activity": "meeting",
+            "eur_per_hour": "50",
+            "effective_from": today.isoformat(),
+        },
+    )
     assert saved.status_code == 303
-    earlier = await client.post("/hours/rates", data={"_csrf_token": client.cookies["csrftoken"],
-                                                      "activity": "meeting", "eur_per_hour": "45",
-                                                      "effective_from": (today - timedelta(days=1)).isoformat()})
+    earlier = await client.post(
+        "/hours/rates",
+        data={
+            "_csrf_token": client.cookies["csrftoken"],
+            "activity": "meeting",
+            "eur_per_hour": "45",
+            "effective_from": (today - timedelta(days=1)).isoformat(),
+        },
+    )
     assert earlier.status_code == 422  # a rate never reaches back
     await _as(client, "bob@example.org")
     yesterday = (await _hours(client, today - timedelta(days=1), "meeting", 1)).json()
@@ -293,11 +372,20 @@ async def test_the_pair_that_was_there_is_reminded_and_a_debrief_before_the_cris
     await add_pair("carl@example.org", "dina@example.org")
     carl = (await User.select(User.id).where(User.email == "carl@example.org").first())["id"]
     await _as(client, "carl@example.org")
-    await api(client, "POST", "/api/v1/debriefs", {"load": 2, "notes": "aamun purku",
-                                                   "occurred_at": (utcnow() - timedelta(minutes=5)).isoformat()})
+    await api(
+        client,
+        "POST",
+        "/api/v1/debriefs",
+        {"load": 2, "notes": "aamun purku", "occurred_at": (utcnow() - timedelta(minutes=5)).isoformat()},
+    )
     alices_client = await make_client(world.team_a, "Kettu", (await _pair_id()))  # Alice & Bob's client
-    visit = {"id": str(uuid.uuid4()), "client_id": alices_client, "occurred_at": utcnow().isoformat(),
-             "kind": "street", "actions": ["crisis"]}
+    visit = {
+        "id": str(uuid.uuid4()),
+        "client_id": alices_client,
+        "occurred_at": utcnow().isoformat(),
+        "kind": "street",
+        "actions": ["crisis"],
+    }
     assert (await api(client, "POST", "/api/v1/visits", visit)).status_code == 201
     rows = await Reminder.select(Reminder.user, Reminder.state).where(Reminder.kind == "debrief")
     dina = (await User.select(User.id).where(User.email == "dina@example.org").first())["id"]
@@ -314,8 +402,11 @@ async def test_the_lead_sees_who_asked_to_talk_and_only_their_teams_payroll(clie
     await _as(client, "lena@example.org")
     page = await client.get("/lead")
     assert '<span class="list-item__title">Bob</span>' in page.text
-    assert (await client.post(f"/team/members/{world.lena}/terms", data={
-        "_csrf_token": client.cookies["csrftoken"], "pay_basis": "fee"})).status_code == 404  # not a worker
+    assert (
+        await client.post(
+            f"/team/members/{world.lena}/terms", data={"_csrf_token": client.cookies["csrftoken"], "pay_basis": "fee"}
+        )
+    ).status_code == 404  # not a worker
     await _as(client, "lars@example.org")
     rows = list(csv.reader(io.StringIO((await client.get("/api/v1/hours.csv")).text)))
     assert rows == [["month", "worker", "email", "activity", "hours", "fees_eur"]]  # nothing of team A
@@ -328,9 +419,12 @@ async def test_the_forms_show_their_errors_and_keep_what_was_typed(client, world
     page = await client.post("/debriefs", data={"_csrf_token": token, "notes": "Raskas yö asemalla"})
     assert page.status_code == 422 and "Raskas yö asemalla" in page.text
     assert await Debrief.count() == 0
-    page = await client.post("/supervision", data={"_csrf_token": token, "occurred_on": "2099-01-01", "kind": "group",
-                                                   "supervisor": "Tuula"})
+    page = await client.post(
+        "/supervision", data={"_csrf_token": token, "occurred_on": "2099-01-01", "kind": "group", "supervisor": "Tuula"}
+    )
     assert page.status_code == 422 and "Tuula" in page.text and await Supervision.count() == 0
     page = await client.post("/hours/limit", data={"_csrf_token": token, "monthly_limit_eur": "paljon"})
     assert page.status_code == 422
-    assert (await client.post("/hours/limit", data={"_csrf_token": token, "monthly_limit_eur": "300"})).status_code == 303
+    assert (
+        await client.post("/hours/limit", data={"_csrf_token": token, "monthly_limit_eur": "300"})
+    ).status_code == 303

@@ -41,8 +41,9 @@ async def test_loading_twice_changes_nothing_and_an_updated_file_reaches_the_dat
     changed = tmp_path / "services.json"
     changed.write_text(json.dumps({"services": entries}), encoding="utf-8")
     assert await load_national_services(changed) == {"added": 0, "updated": 1, "retired": 1}
-    assert (await Service.select(Service.phone).where(Service.key == entries[0]["key"]).first())["phone"] == \
-        "0800 000 000"
+    assert (await Service.select(Service.phone).where(Service.key == entries[0]["key"]).first())[
+        "phone"
+    ] == "0800 000 000"
     assert (await Service.select(Service.active).where(Service.key == removed["key"]).first())["active"] is False
     assert await Service.count() == len(national_entries())  # retired, not deleted
 
@@ -51,7 +52,7 @@ async def test_directory_page_searches_filters_and_links_in_one_tap(client, worl
     await login(client, "alice@example.org")
     page = await client.get("/services")
     assert page.status_code == 200
-    assert 'href="tel:092525' in page.text and "href=\"tel:112\"" in page.text
+    assert 'href="tel:092525' in page.text and 'href="tel:112"' in page.text
     crisis = await client.get("/services", params={"category": "crisis"})
     assert crisis.text.count("data-service ") == sum(1 for e in national_entries() if e["category"] == "crisis")
     found = await client.get("/services", params={"q": "myrkytys"})
@@ -99,14 +100,18 @@ async def test_leads_add_and_remove_local_services_workers_cannot(client, world,
     assert (await post_form(client, "/services", {"name": "Oma", "category": "crisis"})).status_code == 403
     await client.post("/logout", headers={"x-csrftoken": client.cookies["csrftoken"]})
     await login(client, "lena@example.org")
-    bad = await post_form(client, "/services", {"name": "", "category": "nope", "web": "javascript:alert(1)",
-                                                "phone": "call me"})
+    bad = await post_form(
+        client, "/services", {"name": "", "category": "nope", "web": "javascript:alert(1)", "phone": "call me"}
+    )
     assert bad.status_code == 422
     assert {"name", "category", "web", "phone"} <= set(re.findall(r'id="([a-z_]+)-error"', bad.text))
     before = await Service.count()
     assert await Service.count() == before  # nothing half-stored
-    made = await post_form(client, "/services", {"name": "Kallion ilta", "category": "food_and_shelter",
-                                                 "phone": "09 123 4567", "quick_link": "1"})
+    made = await post_form(
+        client,
+        "/services",
+        {"name": "Kallion ilta", "category": "food_and_shelter", "phone": "09 123 4567", "quick_link": "1"},
+    )
     assert made.status_code == 303
     local = await Service.select().where(Service.name_fi == "Kallion ilta").first()
     assert local["key"] is None and local["created_by"] == world.lena and local["quick_link"] is True

@@ -12,12 +12,32 @@ from server.settings import Settings, SettingsError, load_settings
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 # Environment names of the Settings fields (one name per field, as read in load_settings).
-ENVIRONMENT_NAMES = ["DATABASE_URL", "DATA_DIR", "SECRET_KEY", "BASE_URL", "TZ", "RINNALLA_ENV", "DEBUG",
-                     "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "LOGIN_MAX_FAILURES_PER_ACCOUNT",
-                     "LOGIN_MAX_FAILURES_PER_ADDRESS", "ORG_SEARCHES_PER_DAY", "LOGIN_WINDOW_MINUTES", "TRUSTED_PROXIES",
-                     "MFA_REQUIRED_ROLES", "RINNALLA_RELEASE", "VAPID_PRIVATE_KEY", "PUSH_SUBJECT",
-                     "PUSH_ENDPOINT_ALLOWLIST", "REMINDER_QUIET_HOURS", "METRICS_TOKEN", "LOG_FILE",
-                     "CLIENT_RETENTION_YEARS", "LOG_RETENTION_YEARS"]
+ENVIRONMENT_NAMES = [
+    "DATABASE_URL",
+    "DATA_DIR",
+    "SECRET_KEY",
+    "BASE_URL",
+    "TZ",
+    "RINNALLA_ENV",
+    "DEBUG",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_MAX_HOURS",
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+    "LOGIN_MAX_FAILURES_PER_ADDRESS",
+    "ORG_SEARCHES_PER_DAY",
+    "LOGIN_WINDOW_MINUTES",
+    "TRUSTED_PROXIES",
+    "MFA_REQUIRED_ROLES",
+    "RINNALLA_RELEASE",
+    "VAPID_PRIVATE_KEY",
+    "PUSH_SUBJECT",
+    "PUSH_ENDPOINT_ALLOWLIST",
+    "REMINDER_QUIET_HOURS",
+    "METRICS_TOKEN",
+    "LOG_FILE",
+    "CLIENT_RETENTION_YEARS",
+    "LOG_RETENTION_YEARS",
+]
 
 
 # One non-default value per environment name, and the field that must take it.
@@ -35,14 +55,22 @@ READ_BACK = [
     ("LOGIN_MAX_FAILURES_PER_ADDRESS", "30", "login_max_failures_per_address", 30),
     ("ORG_SEARCHES_PER_DAY", "3", "org_searches_per_day", 3),
     ("LOGIN_WINDOW_MINUTES", "20", "login_window_minutes", 20),
-    ("TRUSTED_PROXIES", "10.0.0.1, 10.0.0.0/24, fd00::/8", "trusted_proxies",
-     (ipaddress.ip_network("10.0.0.1"), ipaddress.ip_network("10.0.0.0/24"), ipaddress.ip_network("fd00::/8"))),
+    (
+        "TRUSTED_PROXIES",
+        "10.0.0.1, 10.0.0.0/24, fd00::/8",
+        "trusted_proxies",
+        (ipaddress.ip_network("10.0.0.1"), ipaddress.ip_network("10.0.0.0/24"), ipaddress.ip_network("fd00::/8")),
+    ),
     ("MFA_REQUIRED_ROLES", " Lead, professional ", "mfa_required_roles", frozenset({"lead", "professional"})),
     ("RINNALLA_RELEASE", " 4f2a9c1 ", "release", "4f2a9c1"),
     ("VAPID_PRIVATE_KEY", "abc", "vapid_private_key", "abc"),
     ("PUSH_SUBJECT", "mailto:ops@r.example.fi", "push_subject", "mailto:ops@r.example.fi"),
-    ("PUSH_ENDPOINT_ALLOWLIST", "Push.Example.org, .push.test", "push_endpoint_allowlist",
-     ("push.example.org", ".push.test")),
+    (
+        "PUSH_ENDPOINT_ALLOWLIST",
+        "Push.Example.org, .push.test",
+        "push_endpoint_allowlist",
+        ("push.example.org", ".push.test"),
+    ),
     ("REMINDER_QUIET_HOURS", "22-07", "quiet_hours", (22, 7)),
     ("METRICS_TOKEN", " s3cret ", "metrics_token", "s3cret"),
     ("LOG_FILE", "/tmp/rinnalla.log", "log_file", "/tmp/rinnalla.log"),
@@ -90,14 +118,17 @@ def test_defaults_suit_a_laptop(tmp_path, monkeypatch):
     assert settings.mfa_required_roles == {"lead", "admin"} and settings.trusted_proxies == ()
 
 
-@pytest.mark.parametrize("name, value, words", [
-    ("TZ", "Mars/Olympus", "TZ"),
-    ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
-    ("SESSION_IDLE_MINUTES", "eight hours", "SESSION_IDLE_MINUTES"),
-    ("RINNALLA_ENV", "staging", "RINNALLA_ENV"),
-    ("TRUSTED_PROXIES", "proxy.example", "TRUSTED_PROXIES"),
-    ("MFA_REQUIRED_ROLES", "lead,boss", "MFA_REQUIRED_ROLES"),
-])
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        ("TZ", "Mars/Olympus", "TZ"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
+        ("SESSION_IDLE_MINUTES", "eight hours", "SESSION_IDLE_MINUTES"),
+        ("RINNALLA_ENV", "staging", "RINNALLA_ENV"),
+        ("TRUSTED_PROXIES", "proxy.example", "TRUSTED_PROXIES"),
+        ("MFA_REQUIRED_ROLES", "lead,boss", "MFA_REQUIRED_ROLES"),
+    ],
+)
 def test_bad_values_are_named(tmp_path, monkeypatch, name, value, words):
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.setenv(name, value)

@@ -19,14 +19,25 @@ def _shown(html: str, element_id: str) -> str:
 
 async def test_a_lead_adds_a_member_with_an_invitation_link_that_works_once(client, world):
     await login(client, "lena@example.org")
-    answer = await post_form(client, "/team/members", {"display_name": "Mira", "email": "Mira@Example.org",
-                                                       "role": "experience_expert", "team_id": world.team_a,
-                                                       "how": "invitation"})
+    answer = await post_form(
+        client,
+        "/team/members",
+        {
+            "display_name": "Mira",
+            "email": "Mira@Example.org",
+            "role": "experience_expert",
+            "team_id": world.team_a,
+            "how": "invitation",
+        },
+    )
     assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
     link = _shown(answer.text, "invitation-link")
     token = link.rsplit("/invite/", 1)[1]
-    row = await User.select(User.id, User.team, User.role, User.password_hash).where(
-        User.email == "mira@example.org").first()
+    row = (
+        await User.select(User.id, User.team, User.role, User.password_hash)
+        .where(User.email == "mira@example.org")
+        .first()
+    )
     assert row["team"] == world.team_a and row["role"] == "experience_expert"
     assert token not in str(await Invitation.select())  # only a hash is kept
     client.cookies.clear()
@@ -42,29 +53,43 @@ async def test_a_lead_adds_a_member_with_an_invitation_link_that_works_once(clie
     stored = (await User.select(User.password_hash).where(User.id == row["id"]).first())["password_hash"]
     assert stored.startswith("$argon2id$") and verify_password(stored, new)
     assert (await client.get(f"/invite/{token}")).status_code == 404  # used up
-    assert (await post_form(client, f"/invite/{token}", {"password": "toinen salasana tässä",
-                                                         "password_again": "toinen salasana tässä"})).status_code == 404
+    assert (
+        await post_form(
+            client, f"/invite/{token}", {"password": "toinen salasana tässä", "password_again": "toinen salasana tässä"}
+        )
+    ).status_code == 404
     assert (await login(client, "mira@example.org", new)).status_code == 303
 
 
 async def test_a_temporary_password_is_shown_once_and_logs_in(client, world):
     await login(client, "lena@example.org")
-    answer = await post_form(client, "/team/members", {"display_name": "Pekka", "email": "pekka@example.org",
-                                                       "role": "professional", "team_id": world.team_a,
-                                                       "how": "password"})
+    answer = await post_form(
+        client,
+        "/team/members",
+        {
+            "display_name": "Pekka",
+            "email": "pekka@example.org",
+            "role": "professional",
+            "team_id": world.team_a,
+            "how": "password",
+        },
+    )
     password = _shown(answer.text, "temporary-password")
     assert password not in (await client.get("/team")).text
     client.cookies.clear()
     assert (await login(client, "pekka@example.org", password)).status_code == 303
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"display_name": "", "email": "x@example.org", "role": "professional"}, "display_name"),
-    ({"display_name": "X", "email": "not an email", "role": "professional"}, "email"),
-    ({"display_name": "X", "email": "alice@example.org", "role": "professional"}, "email"),
-    ({"display_name": "X", "email": "x@example.org", "role": "admin"}, "role"),
-    ({"display_name": "X", "email": "x@example.org", "role": "professional", "team_id": "other"}, "team_id"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"display_name": "", "email": "x@example.org", "role": "professional"}, "display_name"),
+        ({"display_name": "X", "email": "not an email", "role": "professional"}, "email"),
+        ({"display_name": "X", "email": "alice@example.org", "role": "professional"}, "email"),
+        ({"display_name": "X", "email": "x@example.org", "role": "admin"}, "role"),
+        ({"display_name": "X", "email": "x@example.org", "role": "professional", "team_id": "other"}, "team_id"),
+    ],
+)
 async def test_bad_member_input_shows_the_form_again_and_adds_nobody(client, world, body, field):
     await login(client, "lena@example.org")
     body = {"team_id": world.team_a, **body}
@@ -83,11 +108,13 @@ async def test_a_lead_makes_and_ends_pairs_and_sees_them_on_the_team_page(client
     await add_user("jari@example.org", "experience_expert", PASSWORD, "Team A", "Jari")
     ids = {row["email"]: row["id"] for row in await User.select(User.id, User.email)}
     await login(client, "lena@example.org")
-    busy = await post_form(client, "/team/pairs", {"first_member": ids["eeva@example.org"],
-                                                   "second_member": ids["alice@example.org"]})
+    busy = await post_form(
+        client, "/team/pairs", {"first_member": ids["eeva@example.org"], "second_member": ids["alice@example.org"]}
+    )
     assert busy.status_code == 422  # Alice already works with Bob
-    made = await post_form(client, "/team/pairs", {"first_member": ids["eeva@example.org"],
-                                                   "second_member": ids["jari@example.org"]})
+    made = await post_form(
+        client, "/team/pairs", {"first_member": ids["eeva@example.org"], "second_member": ids["jari@example.org"]}
+    )
     assert made.status_code == 303
     team = (await client.get("/team")).text
     assert "Eeva – Jari" in team and "Alice – Bob" in team
@@ -113,11 +140,12 @@ async def test_a_lead_cannot_pair_or_reach_another_teams_people(client, world):
 async def test_workers_get_403_for_every_team_action(client, world):
     await login(client, "alice@example.org")
     pair = (await Pair.select(Pair.id).first())["id"]
-    for path, body in (("/team/members", {"display_name": "X", "email": "x@example.org", "role": "lead",
-                                          "team_id": world.team_a}),
-                       ("/team/pairs", {"first_member": world.alice, "second_member": world.bob}),
-                       (f"/team/pairs/{pair}/end", {}),
-                       (f"/team/members/{world.bob}/end-sessions", {"wipe": "1", "confirm": "1"})):
+    for path, body in (
+        ("/team/members", {"display_name": "X", "email": "x@example.org", "role": "lead", "team_id": world.team_a}),
+        ("/team/pairs", {"first_member": world.alice, "second_member": world.bob}),
+        (f"/team/pairs/{pair}/end", {}),
+        (f"/team/members/{world.bob}/end-sessions", {"wipe": "1", "confirm": "1"}),
+    ):
         assert (await post_form(client, path, body)).status_code == 403, path
     assert await User.count() == 5 and (await Pair.select(Pair.ended_at).first())["ended_at"] is None
 

@@ -12,8 +12,9 @@ pytestmark = pytest.mark.anyio
 
 
 async def make_client(team_id: int, pseudonym: str) -> int:
-    rows = await Client.insert(Client(team=team_id, pseudonym=pseudonym, started_on=date.today(),
-                                      status_changed_on=date.today()))
+    rows = await Client.insert(
+        Client(team=team_id, pseudonym=pseudonym, started_on=date.today(), status_changed_on=date.today())
+    )
     return rows[0]["id"]
 
 

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.anyio
 
 # --- 8: client links ---------------------------------------------------------------------------
 
+
 async def test_a_client_link_page_keeps_its_no_referrer_policy(client, world):
     path, _client_id = await _link(client, world)
     page = await client.get(path)
@@ -35,16 +36,17 @@ async def test_wrong_link_tokens_slow_the_address_but_a_right_token_gets_through
 
 # --- 9: a cross-site navigation does not frame a worker -----------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/clients/{id}", "/clients/{id}/edit", "/api/v1/clients/{id}"])
-async def test_a_cross_site_link_to_another_teams_client_leaves_no_denied_row_in_the_workers_name(
-        client, world, path):
+async def test_a_cross_site_link_to_another_teams_client_leaves_no_denied_row_in_the_workers_name(client, world, path):
     from tests.support.fixtures import login
 
     client_id = await make_client(world.team_a, "Make")
     await login(client, "dave@example.org")
     # A page elsewhere links (or redirects) Dave's browser to team A's client: Dave did nothing.
-    framed = await client.get(path.format(id=client_id), headers={"Sec-Fetch-Site": "cross-site",
-                                                                   "Sec-Fetch-Mode": "navigate"})
+    framed = await client.get(
+        path.format(id=client_id), headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}
+    )
     assert framed.status_code == 404 and "Make" not in framed.text
     assert await AccessLog.count() == 0
     # Dave himself trying (typed, or from a page of ours) is still refused and logged.
@@ -55,6 +57,7 @@ async def test_a_cross_site_link_to_another_teams_client_leaves_no_denied_row_in
 
 
 # --- 7: a lost phone goes quiet ------------------------------------------------------------------
+
 
 async def test_logging_a_user_out_with_wipe_stops_their_calendar_feed(client, world):
     from server.accounts.services import log_out_everywhere
@@ -108,6 +111,7 @@ async def test_a_wipe_reaches_a_phone_by_its_id_after_its_cookie_expired(client,
 
 # --- 3: no lockout of a worker by a stranger ------------------------------------------------------
 
+
 @pytest.fixture
 def behind_proxy(monkeypatch):
     """The app behind our proxy on 127.0.0.1, so each test request can come from its own address."""
@@ -122,8 +126,11 @@ def behind_proxy(monkeypatch):
 async def _login_from(client, address: str, email: str = "alice@example.org", password: str = "wrong password"):
     from tests.support.fixtures import csrf_token
 
-    return await client.post("/login", headers={"X-Forwarded-For": address}, data={
-        "email": email, "password": password, "_csrf_token": await csrf_token(client)})
+    return await client.post(
+        "/login",
+        headers={"X-Forwarded-For": address},
+        data={"email": email, "password": password, "_csrf_token": await csrf_token(client)},
+    )
 
 
 async def test_a_stranger_hammering_an_account_does_not_lock_its_owner_out(client, world, behind_proxy):
@@ -158,8 +165,9 @@ async def test_the_wait_grows_with_each_failure_past_the_limit(client, world, be
     waits = [int(first.headers["retry-after"])]
     for _ in range(2):
         # The wait passes (the failures are moved back by it): one more guess is checked, and fails.
-        await LoginFailure.update({LoginFailure.failed_at: LoginFailure.failed_at - timedelta(seconds=waits[-1])}).where(
-            LoginFailure.id > 0)
+        await LoginFailure.update(
+            {LoginFailure.failed_at: LoginFailure.failed_at - timedelta(seconds=waits[-1])}
+        ).where(LoginFailure.id > 0)
         assert (await _login_from(client, "203.0.113.66")).status_code == 401
         again = await _login_from(client, "203.0.113.66")
         assert again.status_code == 429
@@ -187,14 +195,16 @@ async def test_the_code_is_asked_on_its_own_step_and_the_password_is_not_kept_in
     kept = client.cookies["rinnalla_login"]
     assert PASSWORD not in kept and await PendingLogin.count() == 1
     assert "HttpOnly" in proven.headers["set-cookie"]
-    done = await client.post("/login/code", data={"otp": code_now(key, steps_ahead=1),
-                                                  "_csrf_token": client.cookies["csrftoken"]})
+    done = await client.post(
+        "/login/code", data={"otp": code_now(key, steps_ahead=1), "_csrf_token": client.cookies["csrftoken"]}
+    )
     assert done.status_code == 303 and done.headers["location"] == "/"
     assert (await client.get("/api/v1/me")).json()["email"] == "alice@example.org"
     assert await PendingLogin.count() == 0
 
 
 # --- 4: no listing of other teams' clients ------------------------------------------------------
+
 
 async def test_two_thousand_three_letter_searches_in_a_minute_reveal_no_other_teams_pseudonym(client, world):
     import itertools
@@ -234,7 +244,9 @@ async def test_a_search_needs_the_birth_year_is_limited_and_shows_on_the_leads_p
     wrong_year = await post_form(client, "/clients/other-teams", {"q": "makk", "birth_year": "1979"})
     assert wrong_year.status_code == 200 and "Makkara-Matti" not in wrong_year.text
     right = await post_form(client, "/clients/other-teams", {"q": "makk", "birth_year": "1978"})
-    assert right.status_code == 200 and "Makkara-Matti" in right.text and f"/clients/{client_id}/break-glass" in right.text
+    assert (
+        right.status_code == 200 and "Makkara-Matti" in right.text and f"/clients/{client_id}/break-glass" in right.text
+    )
     contains = await api(client, "POST", "/api/v1/clients/search-organisation", {"q": "atti", "birth_year": 1978})
     assert contains.json() == {"items": []}  # the beginning of the name, not any part of it
     over = await post_form(client, "/clients/other-teams", {"q": "makk", "birth_year": "1978"})
@@ -255,6 +267,7 @@ async def test_a_search_needs_the_birth_year_is_limited_and_shows_on_the_leads_p
 
 
 # --- 5: leads act only within their teams -------------------------------------------------------
+
 
 async def test_a_local_service_is_retired_only_by_its_own_teams_leads_or_an_admin(client, world):
     from server.accounts.services import add_user
@@ -288,12 +301,14 @@ async def test_a_lead_changes_only_their_own_teams_rates_and_an_admin_sets_the_d
     await add_user("eero@example.org", "experience_expert", PASSWORD, "Team B", "Eero")
     today = local_today().isoformat()
     await login(client, "lena@example.org")  # team A's lead
-    assert (await post_form(client, "/hours/rates", {"activity": "meeting", "eur_per_hour": "50",
-                                                      "effective_from": today})).status_code == 303
+    assert (
+        await post_form(client, "/hours/rates", {"activity": "meeting", "eur_per_hour": "50", "effective_from": today})
+    ).status_code == 303
     client.cookies.clear()
     await login(client, "ada@example.org")  # the admin: the organisation's default
-    assert (await post_form(client, "/hours/rates", {"activity": "meeting", "eur_per_hour": "35",
-                                                      "effective_from": today})).status_code == 303
+    assert (
+        await post_form(client, "/hours/rates", {"activity": "meeting", "eur_per_hour": "35", "effective_from": today})
+    ).status_code == 303
     fees = {}
     for worker in ("bob@example.org", "eero@example.org"):
         client.cookies.clear()

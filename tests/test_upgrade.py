@@ -25,21 +25,33 @@ NOW = datetime(2026, 11, 20, 10, 30, tzinfo=UTC)
 # The rows of an installation at its first release: a team, a worker, a client and a visit.
 ROWS = [
     ('INSERT INTO "team" ("name", "created_at") VALUES ({}, {})', ("Tiimi", NOW)),
-    ('INSERT INTO "app_user" ("email", "display_name", "password_hash", "role", "team", "language", "is_active", '
-     '"created_at") VALUES ({}, {}, {}, {}, 1, {}, {}, {})',
-     ("vanha@example.org", "Vanha Työntekijä", "x", "professional", "fi", True, NOW)),
-    ('INSERT INTO "client" ("team", "pseudonym", "legal_name", "phone", "status", "started_on", "status_changed_on", '
-     '"came_from", "institution", "release_type", "created_at", "updated_at") '
-     'VALUES (1, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})',
-     ("Äijä", "", "", "active", date(2026, 11, 1), date(2026, 11, 1), "street", "", "", NOW, NOW)),
-    ('INSERT INTO "visit" ("uuid", "team", "client", "anonymous_count", "occurred_at", "place", "kind", "notes", '
-     '"together_with_client", "created_by", "received_at") VALUES ({}, 1, 1, 0, {}, {}, {}, {}, {}, 1, {})',
-     (VISIT, NOW, "Asema", "street", "Juteltiin asunnosta", False, NOW)),
+    (
+        'INSERT INTO "app_user" ("email", "display_name", "password_hash", "role", "team", "language", "is_active", '
+        '"created_at") VALUES ({}, {}, {}, {}, 1, {}, {}, {})',
+        ("vanha@example.org", "Vanha Työntekijä", "x", "professional", "fi", True, NOW),
+    ),
+    (
+        'INSERT INTO "client" ("team", "pseudonym", "legal_name", "phone", "status", "started_on", "status_changed_on", '
+        '"came_from", "institution", "release_type", "created_at", "updated_at") '
+        "VALUES (1, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+        ("Äijä", "", "", "active", date(2026, 11, 1), date(2026, 11, 1), "street", "", "", NOW, NOW),
+    ),
+    (
+        'INSERT INTO "visit" ("uuid", "team", "client", "anonymous_count", "occurred_at", "place", "kind", "notes", '
+        '"together_with_client", "created_by", "received_at") VALUES ({}, 1, 1, 0, {}, {}, {}, {}, {}, 1, {})',
+        (VISIT, NOW, "Asema", "street", "Juteltiin asunnosta", False, NOW),
+    ),
     # Reads logged before the log was a chain: the upgrade links them.
-    ('INSERT INTO "access_log" ("at", "user", "role", "team", "client", "action", "what") '
-     'VALUES ({}, 1, {}, 1, 1, {}, {})', (NOW, "professional", "read", "client_page")),
-    ('INSERT INTO "access_log" ("at", "user", "role", "team", "client", "action", "what") '
-     'VALUES ({}, 1, {}, 1, 1, {}, {})', (NOW, "professional", "read", "api_client")),
+    (
+        'INSERT INTO "access_log" ("at", "user", "role", "team", "client", "action", "what") '
+        "VALUES ({}, 1, {}, 1, 1, {}, {})",
+        (NOW, "professional", "read", "client_page"),
+    ),
+    (
+        'INSERT INTO "access_log" ("at", "user", "role", "team", "client", "action", "what") '
+        "VALUES ({}, 1, {}, 1, 1, {}, {})",
+        (NOW, "professional", "read", "api_client"),
+    ),
 ]
 
 
@@ -55,8 +67,9 @@ async def _execute(env: dict, statements) -> list:
         try:
             results = []
             for sql, args in statements:
-                values = [str(a) if isinstance(a, (datetime, date)) else int(a) if isinstance(a, bool) else a
-                          for a in args]
+                values = [
+                    str(a) if isinstance(a, (datetime, date)) else int(a) if isinstance(a, bool) else a for a in args
+                ]
                 results.append(connection.execute(sql.replace("{}", "?"), values).fetchall())
             connection.commit()
             return results
@@ -79,19 +92,25 @@ async def _execute(env: dict, statements) -> list:
 
 
 async def test_the_oldest_schema_with_data_migrates_to_this_version_intact(tmp_path):
-    url = f"sqlite:///{tmp_path}/old.sqlite" if TEST_DB == "sqlite" else await _scratch_postgres(
-        f"rinnalla_upgrade_{os.getpid()}")
+    url = (
+        f"sqlite:///{tmp_path}/old.sqlite"
+        if TEST_DB == "sqlite"
+        else await _scratch_postgres(f"rinnalla_upgrade_{os.getpid()}")
+    )
     env = {"DATA_DIR": str(tmp_path), "DATABASE_URL": url, "PICCOLO_CONF": "server.piccolo_conf"}
     piccolo = str(Path(sys.executable).parent / "piccolo")
     for app, migration in OLDEST.items():
         _run(piccolo, "migrations", "forwards", app, migration, env=env)
     await _execute(env, ROWS)
     _run(sys.executable, "-m", "server.cli", "migrate", env=env)
-    [clients, visits, pending] = await _execute(env, [
-        ('SELECT "pseudonym", "search_key" FROM "client"', ()),
-        ('SELECT "notes", "place" FROM "visit"', ()),
-        ('SELECT COUNT(*) FROM "reminder"', ()),
-    ])
+    [clients, visits, pending] = await _execute(
+        env,
+        [
+            ('SELECT "pseudonym", "search_key" FROM "client"', ()),
+            ('SELECT "notes", "place" FROM "visit"', ()),
+            ('SELECT COUNT(*) FROM "reminder"', ()),
+        ],
+    )
     assert clients == [("Äijä", "äijä")]  # the data migration filled the search key
     assert visits == [("Juteltiin asunnosta", "Asema")]
     assert pending == [(0,)]
@@ -99,6 +118,12 @@ async def test_the_oldest_schema_with_data_migrates_to_this_version_intact(tmp_p
     _run(sys.executable, "-m", "server.cli", "reminders", "plan", env=env)
     _run(sys.executable, "-m", "server.cli", "team", "add", "Uusi", env=env)
     # The old log rows are now the start of an intact chain.
-    verified = subprocess.run([sys.executable, "-m", "server.cli", "audit", "verify"], cwd=PROJECT,
-                              env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+    verified = subprocess.run(
+        [sys.executable, "-m", "server.cli", "audit", "verify"],
+        cwd=PROJECT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert verified.returncode == 0 and "use log: 2 rows, chain intact" in verified.stdout, verified.stderr

@@ -21,9 +21,17 @@ async def alice_client(world):
 
 
 def visit_body(client_id=None, **changes):
-    body = {"id": str(uuid.uuid4()), "client_id": client_id, "occurred_at": "2026-11-23T10:15:00+02:00",
-            "place": "Kallion kirjasto", "kind": "street", "themes": ["housing", "substances"],
-            "actions": ["peer_support"], "notes": "Juteltiin asunnosta.", "together_with_client": True}
+    body = {
+        "id": str(uuid.uuid4()),
+        "client_id": client_id,
+        "occurred_at": "2026-11-23T10:15:00+02:00",
+        "place": "Kallion kirjasto",
+        "kind": "street",
+        "themes": ["housing", "substances"],
+        "actions": ["peer_support"],
+        "notes": "Juteltiin asunnosta.",
+        "together_with_client": True,
+    }
     body.update(changes)
     return {k: v for k, v in body.items() if v is not None}
 
@@ -73,27 +81,30 @@ async def test_an_anonymous_street_contact_needs_no_client(client, world):
     assert stored["client_id"] is None and stored["anonymous_count"] == 4 and stored["kind"] == "street"
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"client_id": None}, "client_id"),  # neither client nor anonymous count
-    ({"anonymous_count": 3}, "anonymous_count"),  # both
-    ({"client_id": None, "anonymous_count": -1}, "anonymous_count"),
-    ({"themes": ["housing", "astrology"]}, "themes"),
-    ({"actions": "crisis; DROP TABLE visit"}, "actions"),
-    ({"notes": "x" * 4001}, "notes"),
-    ({"notes": "null\x00byte"}, "notes"),
-    ({"occurred_at": "2026-02-30T10:00"}, "occurred_at"),
-    ({"occurred_at": "yesterday"}, "occurred_at"),
-    ({"occurred_at": "2099-01-01T10:00:00+02:00"}, "occurred_at"),
-    ({"occurred_at": "2026-03-29T03:30"}, "occurred_at"),  # the hour that does not exist in Helsinki
-    ({"id": "not-a-uuid"}, "id"),
-    ({"kind": "teleport"}, "kind"),
-    ({"client_id": 2**70}, "client_id"),
-    ({"workers": ["abc"]}, "workers"),
-    ({"workers": [3000000000]}, "workers"),
-    ({"client_id": 3000000000}, "client_id"),
-    ({"client_id": None, "anonymous_count": 2, "next_followup_on": "2026-12-01"}, "next_followup_on"),
-    ({"notes": ["a", "list"]}, "notes"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"client_id": None}, "client_id"),  # neither client nor anonymous count
+        ({"anonymous_count": 3}, "anonymous_count"),  # both
+        ({"client_id": None, "anonymous_count": -1}, "anonymous_count"),
+        ({"themes": ["housing", "astrology"]}, "themes"),
+        ({"actions": "crisis; DROP TABLE visit"}, "actions"),
+        ({"notes": "x" * 4001}, "notes"),
+        ({"notes": "null\x00byte"}, "notes"),
+        ({"occurred_at": "2026-02-30T10:00"}, "occurred_at"),
+        ({"occurred_at": "yesterday"}, "occurred_at"),
+        ({"occurred_at": "2099-01-01T10:00:00+02:00"}, "occurred_at"),
+        ({"occurred_at": "2026-03-29T03:30"}, "occurred_at"),  # the hour that does not exist in Helsinki
+        ({"id": "not-a-uuid"}, "id"),
+        ({"kind": "teleport"}, "kind"),
+        ({"client_id": 2**70}, "client_id"),
+        ({"workers": ["abc"]}, "workers"),
+        ({"workers": [3000000000]}, "workers"),
+        ({"client_id": 3000000000}, "client_id"),
+        ({"client_id": None, "anonymous_count": 2, "next_followup_on": "2026-12-01"}, "next_followup_on"),
+        ({"notes": ["a", "list"]}, "notes"),
+    ],
+)
 async def test_bad_input_gets_field_errors_and_stores_nothing(client, world, alice_client, changes, field):
     await login(client, "alice@example.org")
     body = {**visit_body(alice_client), **changes}
@@ -130,11 +141,15 @@ async def test_a_client_of_another_team_answers_404_and_nothing_is_stored(client
 async def test_json_is_required_not_a_form_or_text(client, world, alice_client):
     await login(client, "alice@example.org")
     token = client.cookies["csrftoken"]
-    as_text = await client.post("/api/v1/visits", content='{"anonymous_count": 1}',
-                                headers={"x-csrftoken": token, "content-type": "text/plain"})
+    as_text = await client.post(
+        "/api/v1/visits", content='{"anonymous_count": 1}', headers={"x-csrftoken": token, "content-type": "text/plain"}
+    )
     assert as_text.status_code == 415  # a cross-site "simple" request never changes anything
-    broken = await client.post("/api/v1/visits", content='{"anonymous_count": ',
-                               headers={"x-csrftoken": token, "content-type": "application/json"})
+    broken = await client.post(
+        "/api/v1/visits",
+        content='{"anonymous_count": ',
+        headers={"x-csrftoken": token, "content-type": "application/json"},
+    )
     assert broken.status_code == 400 and broken.json()["errors"] == [{"field": "body", "message": "Virheellinen JSON."}]
     assert await Visit.count() == 0
 
@@ -148,8 +163,12 @@ async def test_api_posts_need_the_csrf_header(client, world):
 
 async def test_extra_fields_cannot_move_a_visit_to_another_team_or_author(client, world):
     await login(client, "alice@example.org")
-    response = await api(client, "POST", "/api/v1/visits", {
-        "id": str(uuid.uuid4()), "anonymous_count": 2, "team_id": world.team_b, "created_by": world.dave})
+    response = await api(
+        client,
+        "POST",
+        "/api/v1/visits",
+        {"id": str(uuid.uuid4()), "anonymous_count": 2, "team_id": world.team_b, "created_by": world.dave},
+    )
     assert response.status_code == 201
     stored = await Visit.select(Visit.team, Visit.created_by).first()
     assert stored == {"team": world.team_a, "created_by": world.alice}
@@ -157,10 +176,20 @@ async def test_extra_fields_cannot_move_a_visit_to_another_team_or_author(client
 
 async def test_the_plain_form_logs_a_visit_without_javascript(client, world, alice_client):
     await login(client, "alice@example.org")
-    response = await post_form(client, "/visits", {
-        "mode": "client", "client_id": str(alice_client), "kind": "home", "themes": ["housing", "finances"],
-        "occurred_at": "2026-11-22T23:30", "notes": "Kotikäynti", "next_followup_on": "2026-11-30",
-        "followup_note": "Soita"})
+    response = await post_form(
+        client,
+        "/visits",
+        {
+            "mode": "client",
+            "client_id": str(alice_client),
+            "kind": "home",
+            "themes": ["housing", "finances"],
+            "occurred_at": "2026-11-22T23:30",
+            "notes": "Kotikäynti",
+            "next_followup_on": "2026-11-30",
+            "followup_note": "Soita",
+        },
+    )
     assert response.status_code == 303 and response.headers["location"] == f"/clients/{alice_client}?saved=visit"
     visit = await Visit.select(Visit.occurred_at, Visit.kind).first()
     # 23.30 in Helsinki (winter, +02:00) is 21.30 UTC, and the visit belongs to the 22nd.
@@ -182,8 +211,12 @@ async def test_the_form_shows_errors_in_finnish_and_keeps_what_was_typed(client,
 
 async def test_the_autumn_hour_that_happens_twice_is_read_as_the_first(client, world):
     await login(client, "bob@example.org")
-    response = await api(client, "POST", "/api/v1/visits", {
-        "id": str(uuid.uuid4()), "anonymous_count": 1, "occurred_at": "2026-10-25T03:30"})
+    response = await api(
+        client,
+        "POST",
+        "/api/v1/visits",
+        {"id": str(uuid.uuid4()), "anonymous_count": 1, "occurred_at": "2026-10-25T03:30"},
+    )
     assert response.status_code == 201
     assert response.json()["occurred_at"] == "2026-10-25T00:30:00Z"
 
@@ -191,7 +224,9 @@ async def test_the_autumn_hour_that_happens_twice_is_read_as_the_first(client, w
 async def test_visits_of_a_client_are_listed_with_paging(client, world, alice_client):
     await login(client, "alice@example.org")
     for hour in (8, 9, 10):
-        await api(client, "POST", "/api/v1/visits", visit_body(alice_client, occurred_at=f"2026-11-20T{hour:02d}:00:00Z"))
+        await api(
+            client, "POST", "/api/v1/visits", visit_body(alice_client, occurred_at=f"2026-11-20T{hour:02d}:00:00Z")
+        )
     listed = (await client.get(f"/api/v1/visits?client_id={alice_client}&limit=2")).json()
     assert listed["total"] == 3 and len(listed["items"]) == 2
     assert listed["items"][0]["occurred_at"] == "2026-11-20T10:00:00Z"

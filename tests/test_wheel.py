@@ -21,9 +21,12 @@ from tests.support.live_server import live_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = [pytest.mark.anyio,
-              pytest.mark.skipif(os.environ.get("RINNALLA_TEST_DB") == "postgres",
-                                 reason="runs once per suite, in the SQLite half")]
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.skipif(
+        os.environ.get("RINNALLA_TEST_DB") == "postgres", reason="runs once per suite, in the SQLite half"
+    ),
+]
 
 
 def _run(*command: str | Path, **kwargs) -> str:
@@ -37,8 +40,13 @@ def wheel(tmp_path_factory) -> Path:
     place = tmp_path_factory.mktemp("dist")
     # Built from a copy: setuptools builds in the source folder and would leave build/ behind.
     source = place / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "node_modules", ".test-data", "build", "*.egg-info", "__pycache__", ".mypy_cache", "data"))
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "node_modules", ".test-data", "build", "*.egg-info", "__pycache__", ".mypy_cache", "data"
+        ),
+    )
     _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", place, source)
     return next(place.glob("rinnalla-*.whl"))
 
@@ -53,12 +61,16 @@ def installed(wheel, tmp_path_factory) -> Path:
 
 
 def test_the_wheel_carries_every_web_and_migration_file(wheel):
-    in_checkout = {path.relative_to(ROOT).as_posix() for folder in ("web", "migrations")
-                   for path in (ROOT / folder).rglob("*")
-                   if path.is_file() and "__pycache__" not in path.parts}
+    in_checkout = {
+        path.relative_to(ROOT).as_posix()
+        for folder in ("web", "migrations")
+        for path in (ROOT / folder).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
     with zipfile.ZipFile(wheel) as archive:
-        in_wheel = {name.removeprefix("server/_bundled/") for name in archive.namelist()
-                    if name.startswith("server/_bundled/")}
+        in_wheel = {
+            name.removeprefix("server/_bundled/") for name in archive.namelist() if name.startswith("server/_bundled/")
+        }
     assert in_checkout - in_wheel == set()
     assert not any("__pycache__" in name for name in in_wheel)
 
@@ -95,8 +107,14 @@ async def test_migrate_names_a_missing_folder_instead_of_the_database(installed,
     hidden = bundled.with_name("migrations-hidden")
     bundled.rename(hidden)
     try:
-        done = subprocess.run([str(installed), "migrate"], capture_output=True, text=True,
-                              env=_clean_env(tmp_path / "data"), cwd=tmp_path, check=False)
+        done = subprocess.run(
+            [str(installed), "migrate"],
+            capture_output=True,
+            text=True,
+            env=_clean_env(tmp_path / "data"),
+            cwd=tmp_path,
+            check=False,
+        )
     finally:
         hidden.rename(bundled)
     assert done.returncode != 0

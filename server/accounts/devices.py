@@ -23,8 +23,11 @@ async def remember(user_id: int, device_id: uuid.UUID) -> None:
     """The user's live session on this phone: known from now on, and any old wipe marker of
     theirs is spent (they logged in on it again, so they have it back)."""
     key = _hash(device_id)
-    updated = await KnownDevice.update({KnownDevice.seen_at: utcnow(), KnownDevice.wipe_at: None}).where(
-        (KnownDevice.user == user_id) & (KnownDevice.device_hash == key)).returning(KnownDevice.id)
+    updated = (
+        await KnownDevice.update({KnownDevice.seen_at: utcnow(), KnownDevice.wipe_at: None})
+        .where((KnownDevice.user == user_id) & (KnownDevice.device_hash == key))
+        .returning(KnownDevice.id)
+    )
     if not updated:
         await KnownDevice.insert(KnownDevice(user=user_id, device_hash=key, seen_at=utcnow()))
 
@@ -34,5 +37,6 @@ async def mark_for_wipe(user_id: int) -> None:
 
 
 async def is_marked(device_id: uuid.UUID) -> bool:
-    return await KnownDevice.exists().where((KnownDevice.device_hash == _hash(device_id))
-                                            & KnownDevice.wipe_at.is_not_null())
+    return await KnownDevice.exists().where(
+        (KnownDevice.device_hash == _hash(device_id)) & KnownDevice.wipe_at.is_not_null()
+    )

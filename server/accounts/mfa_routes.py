@@ -36,16 +36,28 @@ class ProofForm:
 async def _page(request: Request, status_code: int = 200, **context) -> Template:
     user = request.user
     enabled = await second_factor.is_enabled(user.id)
-    return Template(template_name="pages/mfa.html", status_code=status_code, context={
-        "enabled": enabled, "required": second_factor.required_for(user.role),
-        "forced": needs_second_factor(user),
-        "codes_left": await second_factor.recovery_codes_left(user.id) if enabled else 0, **context})
+    return Template(
+        template_name="pages/mfa.html",
+        status_code=status_code,
+        context={
+            "enabled": enabled,
+            "required": second_factor.required_for(user.role),
+            "forced": needs_second_factor(user),
+            "codes_left": await second_factor.recovery_codes_left(user.id) if enabled else 0,
+            **context,
+        },
+    )
 
 
 async def _enrolment_page(request: Request, secret: str, error: str | None = None) -> Template:
     uri = second_factor.provisioning_uri(secret, request.user.email)
-    return await _page(request, status_code=422 if error else 200, qr=second_factor.qr_svg(uri),
-                       key=second_factor.grouped(secret), error=error)
+    return await _page(
+        request,
+        status_code=422 if error else 200,
+        qr=second_factor.qr_svg(uri),
+        key=second_factor.grouped(secret),
+        error=error,
+    )
 
 
 @get("/settings/mfa", name="mfa", opt={ALLOWED: True})
@@ -67,8 +79,9 @@ async def confirm(request: Request, data: Annotated[CodeForm, FORM]) -> Template
         secret = await second_factor.pending_secret(request.user.id)
         if secret is None:  # already on, or never started
             return Redirect(path="/settings/mfa", status_code=303)
-        return await _enrolment_page(request, secret, _("The code did not match. Type the 6 digits your "
-                                                        "authenticator app shows now."))
+        return await _enrolment_page(
+            request, secret, _("The code did not match. Type the 6 digits your authenticator app shows now.")
+        )
     # The factor is on: this session is a full one from now (mfa_gate reads it per request).
     return await _page(request, recovery_codes=codes, just_enabled=True)
 

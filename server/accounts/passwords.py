@@ -22,10 +22,32 @@ MAX_LENGTH = 256
 
 # Passwords people pick first (Finnish and English); refused whatever their length.
 _COMMON = {
-    "salasana", "salasana1", "salasana12", "salasana123", "salasana1234", "qwerty123", "qwertyuiop",
-    "password", "password1", "password123", "1234567890", "0123456789", "12345678910", "iloveyou12",
-    "kesaloma123", "perkele123", "rinnalla123", "rinnalla2025", "rinnalla2026", "letmein123",
-    "aaaaaaaaaa", "abcdefghij", "passw0rd123", "welcome123", "tervetuloa", "tervetuloa1",
+    "salasana",
+    "salasana1",
+    "salasana12",
+    "salasana123",
+    "salasana1234",
+    "qwerty123",
+    "qwertyuiop",
+    "password",
+    "password1",
+    "password123",
+    "1234567890",
+    "0123456789",
+    "12345678910",
+    "iloveyou12",
+    "kesaloma123",
+    "perkele123",
+    "rinnalla123",
+    "rinnalla2025",
+    "rinnalla2026",
+    "letmein123",
+    "aaaaaaaaaa",
+    "abcdefghij",
+    "passw0rd123",
+    "welcome123",
+    "tervetuloa",
+    "tervetuloa1",
 }
 
 # A hash of a random password, checked when the account does not exist so that a wrong

@@ -67,8 +67,9 @@ async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Response:
     address = client_address(request)
     wait = await throttle.register_attempt(data.email, address)
     if wait:
-        return _login_page(data, _("Too many failed attempts. Try again in a few minutes."), 429,
-                           {"Retry-After": str(wait)})
+        return _login_page(
+            data, _("Too many failed attempts. Try again in a few minutes."), 429, {"Retry-After": str(wait)}
+        )
     user = await authenticate(data.email, data.password)
     if user is None:
         metrics.login_failed()
@@ -79,8 +80,15 @@ async def login(request: Request, data: Annotated[LoginForm, FORM]) -> Response:
         # this attempt stays counted as a failure of the account and address.
         token = await pending.start(user["id"], address, safe_next(data.next, ""))
         response = Redirect(path=CODE_PATH, status_code=303)
-        response.set_cookie(key=pending.cookie_name(), value=token, max_age=int(pending.LIFETIME.total_seconds()),
-                            path="/", httponly=True, secure=get_settings().is_https, samesite="lax")
+        response.set_cookie(
+            key=pending.cookie_name(),
+            value=token,
+            max_age=int(pending.LIFETIME.total_seconds()),
+            path="/",
+            httponly=True,
+            secure=get_settings().is_https,
+            samesite="lax",
+        )
         return response
     await throttle.clear_account(data.email, address)
     must_set_up = second_factor.required_for(user["role"])
@@ -95,8 +103,13 @@ async def _logged_in(request: Request, user_id: int, path: str) -> Response:
     response = Redirect(path=path, status_code=303)
     settings = get_settings()
     response.set_cookie(
-        key=sessions.cookie_name(), value=token, max_age=settings.session_max_hours * 3600, path="/",
-        httponly=True, secure=settings.is_https, samesite="lax",
+        key=sessions.cookie_name(),
+        value=token,
+        max_age=settings.session_max_hours * 3600,
+        path="/",
+        httponly=True,
+        secure=settings.is_https,
+        samesite="lax",
     )
     _new_csrf_token(request, response)
     return response
@@ -152,9 +165,15 @@ def _new_csrf_token(request: Request, response: Response) -> None:
     login and logout set a new one, and the queue fetches it again after its one 403."""
     config = request.app.csrf_config
     if config is not None:
-        response.set_cookie(key=config.cookie_name, value=generate_csrf_token(config.secret), path=config.cookie_path,
-                            domain=config.cookie_domain, secure=config.cookie_secure,
-                            httponly=config.cookie_httponly, samesite=config.cookie_samesite)
+        response.set_cookie(
+            key=config.cookie_name,
+            value=generate_csrf_token(config.secret),
+            path=config.cookie_path,
+            domain=config.cookie_domain,
+            secure=config.cookie_secure,
+            httponly=config.cookie_httponly,
+            samesite=config.cookie_samesite,
+        )
 
 
 @post("/logout", opt={"public": True})
@@ -164,8 +183,15 @@ async def logout(request: Request) -> Redirect:
         await sessions.revoke_session(token)
     response = Redirect(path="/login", status_code=303)
     # Deleting a __Host- cookie needs the same Secure flag it was set with.
-    response.set_cookie(key=sessions.cookie_name(), value="", max_age=0, path="/", httponly=True,
-                        secure=get_settings().is_https, samesite="lax")
+    response.set_cookie(
+        key=sessions.cookie_name(),
+        value="",
+        max_age=0,
+        path="/",
+        httponly=True,
+        secure=get_settings().is_https,
+        samesite="lax",
+    )
     # Cached pages may hold client data; the offline queue (storage) is kept on purpose.
     response.headers["Clear-Site-Data"] = '"cache"'
     _new_csrf_token(request, response)
@@ -179,8 +205,15 @@ async def choose_language(request: Request, data: Annotated[LanguageForm, FORM])
         await User.update({User.language: language}).where(User.id == request.user.id)
     response = Redirect(path=safe_next(data.next, "/"), status_code=303)
     if language:
-        response.set_cookie(key=LANGUAGE_COOKIE, value=language, max_age=365 * 24 * 3600, path="/",
-                            httponly=True, secure=get_settings().is_https, samesite="lax")
+        response.set_cookie(
+            key=LANGUAGE_COOKIE,
+            value=language,
+            max_age=365 * 24 * 3600,
+            path="/",
+            httponly=True,
+            secure=get_settings().is_https,
+            samesite="lax",
+        )
     return response
 
 
@@ -193,10 +226,15 @@ async def _settings(request: Request, feed_url: str | None = None, push_test: in
     rows = await sessions.active_sessions(request.user.id)
     return Template(
         template_name="pages/settings.html",
-        context={"sessions": rows, "current_session_id": request.user.session_id, "feed_url": feed_url,
-                 "second_factor_on": request.user.has_second_factor,
-                 "has_feed": await calendar.has_feed(request.user.id),
-                 "devices": await user_devices(request.user.id), "push_test": push_test},
+        context={
+            "sessions": rows,
+            "current_session_id": request.user.session_id,
+            "feed_url": feed_url,
+            "second_factor_on": request.user.has_second_factor,
+            "has_feed": await calendar.has_feed(request.user.id),
+            "devices": await user_devices(request.user.id),
+            "push_test": push_test,
+        },
     )
 
 
@@ -241,5 +279,18 @@ async def me(request: Request) -> dict[str, Any]:
     }
 
 
-ROUTES = [login_page, login, login_code_page, login_code, logout, choose_language, settings_page, new_calendar_feed, revoke_calendar_feed,
-          end_own_session, end_other_sessions, me, *mfa_routes.ROUTES]
+ROUTES = [
+    login_page,
+    login,
+    login_code_page,
+    login_code,
+    logout,
+    choose_language,
+    settings_page,
+    new_calendar_feed,
+    revoke_calendar_feed,
+    end_own_session,
+    end_other_sessions,
+    me,
+    *mfa_routes.ROUTES,
+]

@@ -38,9 +38,11 @@ def required_for(role: str) -> bool:
 
 # --- the key at rest -------------------------------------------------------------------------
 
+
 def _cipher() -> AESGCM:
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"rinnalla totp secret v1").derive(
-        get_settings().secret_key.encode("utf-8"))
+        get_settings().secret_key.encode("utf-8")
+    )
     return AESGCM(key)
 
 
@@ -54,7 +56,7 @@ def unseal(stored: str) -> str | None:
     """The key, or None when there is none or SECRET_KEY changed since (recovery codes still work)."""
     if not stored.startswith(_CIPHER_PREFIX):
         return None
-    raw = base64.urlsafe_b64decode(stored[len(_CIPHER_PREFIX):])
+    raw = base64.urlsafe_b64decode(stored[len(_CIPHER_PREFIX) :])
     try:
         return _cipher().decrypt(raw[:12], raw[12:], b"totp").decode("ascii")
     except (InvalidTag, ValueError):
@@ -63,11 +65,13 @@ def unseal(stored: str) -> str | None:
 
 # --- setting up ------------------------------------------------------------------------------
 
+
 async def start_enrolment(user_id: int) -> str:
     """A new key, kept unconfirmed until a code from it is typed; replaces any earlier attempt."""
     secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
     await User.update({User.totp_secret: seal(secret), User.totp_enabled_at: None, User.totp_last_step: 0}).where(
-        (User.id == user_id) & User.totp_enabled_at.is_null())
+        (User.id == user_id) & User.totp_enabled_at.is_null()
+    )
     return secret
 
 
@@ -86,7 +90,7 @@ def qr_svg(uri: str) -> str:
 
 def grouped(secret: str) -> str:
     """The key in groups of four, easier to type by hand into an authenticator app."""
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 async def confirm_enrolment(user_id: int, code: str) -> list[str] | None:
@@ -95,8 +99,11 @@ async def confirm_enrolment(user_id: int, code: str) -> list[str] | None:
     step = _matching_step(secret, code) if secret else None
     if step is None:
         return None
-    turned_on = await User.update({User.totp_enabled_at: utcnow(), User.totp_last_step: step}).where(
-        (User.id == user_id) & User.totp_enabled_at.is_null()).returning(User.id)
+    turned_on = (
+        await User.update({User.totp_enabled_at: utcnow(), User.totp_last_step: step})
+        .where((User.id == user_id) & User.totp_enabled_at.is_null())
+        .returning(User.id)
+    )
     if not turned_on:
         return None
     return await new_recovery_codes(user_id)
@@ -104,7 +111,8 @@ async def confirm_enrolment(user_id: int, code: str) -> list[str] | None:
 
 async def disable(user_id: int) -> None:
     await User.update({User.totp_secret: "", User.totp_enabled_at: None, User.totp_last_step: 0}).where(
-        User.id == user_id)
+        User.id == user_id
+    )
     await RecoveryCode.delete().where(RecoveryCode.user == user_id)
 
 
@@ -113,6 +121,7 @@ async def is_enabled(user_id: int) -> bool:
 
 
 # --- codes -----------------------------------------------------------------------------------
+
 
 def _matching_step(secret: str, code: str) -> int | None:
     """The time step (30 s) whose code this is, allowing one step of clock drift either way."""
@@ -134,8 +143,11 @@ async def _use_totp(user: dict, code: str) -> bool:
     if step is None:
         return False
     # Conditional update: of two requests with the same code (a replay, or a race) only one wins.
-    used = await User.update({User.totp_last_step: step}).where(
-        (User.id == user["id"]) & (User.totp_last_step < step)).returning(User.id)
+    used = (
+        await User.update({User.totp_last_step: step})
+        .where((User.id == user["id"]) & (User.totp_last_step < step))
+        .returning(User.id)
+    )
     return bool(used)
 
 
@@ -150,9 +162,15 @@ def _hash_recovery(code: str) -> str:
 async def _use_recovery_code(user_id: int, code: str) -> bool:
     if len(_normalise_recovery(code)) != _RECOVERY_LENGTH:
         return False
-    used = await RecoveryCode.update({RecoveryCode.used_at: utcnow()}).where(
-        (RecoveryCode.user == user_id) & (RecoveryCode.code_hash == _hash_recovery(code))
-        & RecoveryCode.used_at.is_null()).returning(RecoveryCode.id)
+    used = (
+        await RecoveryCode.update({RecoveryCode.used_at: utcnow()})
+        .where(
+            (RecoveryCode.user == user_id)
+            & (RecoveryCode.code_hash == _hash_recovery(code))
+            & RecoveryCode.used_at.is_null()
+        )
+        .returning(RecoveryCode.id)
+    )
     return bool(used)
 
 
@@ -173,7 +191,7 @@ async def check_code_of(user_id: int, code: str) -> bool:
 
 def _recovery_code() -> str:
     raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
-    return "-".join(raw[i:i + 4] for i in range(0, _RECOVERY_LENGTH, 4))
+    return "-".join(raw[i : i + 4] for i in range(0, _RECOVERY_LENGTH, 4))
 
 
 async def new_recovery_codes(user_id: int) -> list[str]:

@@ -53,8 +53,15 @@ async def add_user(email: str, role: str, password: str, team: str | None, displ
     if await User.exists().where(User.email == email):
         raise AccountError(f"User {email} already exists")
     name = display_name.strip() or email.split("@", 1)[0].replace(".", " ").title()
-    rows = await User.insert(User(email=email, role=role, team=team_id, password_hash=await hash_password_async(password),
-                                  display_name=name[:120]))
+    rows = await User.insert(
+        User(
+            email=email,
+            role=role,
+            team=team_id,
+            password_hash=await hash_password_async(password),
+            display_name=name[:120],
+        )
+    )
     return rows[0]["id"]
 
 

@@ -63,8 +63,14 @@ async def create_session(user_id: int, device: str) -> str:
     now = utcnow()
     settings = get_settings()
     await UserSession.insert(
-        UserSession(token_hash=hash_token(token), user=user_id, created_at=now, last_seen_at=now,
-                    expires_at=now + timedelta(hours=settings.session_max_hours), device=device[:120])
+        UserSession(
+            token_hash=hash_token(token),
+            user=user_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.session_max_hours),
+            device=device[:120],
+        )
     )
     return token
 
@@ -107,19 +113,30 @@ async def resolve_session(token: str) -> CurrentUser | None:
     if now - row["last_seen_at"] > TOUCH_INTERVAL:
         await _TOUCH.fetch(now, row["session_id"])
     return CurrentUser(
-        id=row["user_id"], email=row["email"], display_name=row["display_name"], role=row["role"],
-        team_id=row["team_id"], team_name=row["team_name"], language=row["language"] or "",
-        session_id=row["session_id"], pair_id=row["pair_id"], partner_id=row["partner_id"],
-        partner_name=row["partner_name"], has_second_factor=row["totp_enabled_at"] is not None,
+        id=row["user_id"],
+        email=row["email"],
+        display_name=row["display_name"],
+        role=row["role"],
+        team_id=row["team_id"],
+        team_name=row["team_name"],
+        language=row["language"] or "",
+        session_id=row["session_id"],
+        pair_id=row["pair_id"],
+        partner_id=row["partner_id"],
+        partner_name=row["partner_name"],
+        has_second_factor=row["totp_enabled_at"] is not None,
     )
 
 
 async def pair_of(user_id: int) -> tuple[int, str] | None:
     """The user's current work pair and the partner's display name."""
     row = await (
-        Pair.select(Pair.id, Pair.first_member.id.as_alias("first_id"),
-                    Pair.first_member.display_name.as_alias("first_name"),
-                    Pair.second_member.display_name.as_alias("second_name"))
+        Pair.select(
+            Pair.id,
+            Pair.first_member.id.as_alias("first_id"),
+            Pair.first_member.display_name.as_alias("first_name"),
+            Pair.second_member.display_name.as_alias("second_name"),
+        )
         .where(Pair.ended_at.is_null() & ((Pair.first_member == user_id) | (Pair.second_member == user_id)))
         .first()
     )
@@ -130,9 +147,11 @@ async def pair_of(user_id: int) -> tuple[int, str] | None:
 
 
 async def revoke_session(token: str) -> None:
-    ended = await UserSession.update({UserSession.revoked_at: utcnow()}).where(
-        (UserSession.token_hash == hash_token(token)) & UserSession.revoked_at.is_null()
-    ).returning(UserSession.id)
+    ended = (
+        await UserSession.update({UserSession.revoked_at: utcnow()})
+        .where((UserSession.token_hash == hash_token(token)) & UserSession.revoked_at.is_null())
+        .returning(UserSession.id)
+    )
     await _forget_phones([row["id"] for row in ended])
 
 
@@ -142,8 +161,9 @@ async def _forget_phones(session_ids: list[int]) -> None:
         await PushSubscription.delete().where(PushSubscription.session_id.is_in(session_ids))
 
 
-async def revoke_sessions(user_id: int, session_id: int | None = None, keep_session_id: int | None = None,
-                          wipe: bool = False) -> int:
+async def revoke_sessions(
+    user_id: int, session_id: int | None = None, keep_session_id: int | None = None, wipe: bool = False
+) -> int:
     """End one session of a user, all of them (a lost phone, a disabled account), or all but one.
 
     `wipe` (all of them only): each of the user's phones that still holds a cookie of theirs, also
@@ -169,14 +189,18 @@ async def revoke_sessions(user_id: int, session_id: int | None = None, keep_sess
             await UserSession.update({UserSession.wipe: True}).where(UserSession.user == user_id)
             await devices.mark_for_wipe(user_id)
             await CalendarFeed.update({CalendarFeed.revoked_at: utcnow()}).where(
-                (CalendarFeed.user == user_id) & CalendarFeed.revoked_at.is_null())
+                (CalendarFeed.user == user_id) & CalendarFeed.revoked_at.is_null()
+            )
     return len(ended)
 
 
 async def session_ends_by(session_id: int) -> str | None:
     """When a session ends if nothing more is done with it (idle time or its maximum), as ISO."""
-    row = await UserSession.select(UserSession.expires_at, UserSession.last_seen_at).where(
-        UserSession.id == session_id).first()
+    row = (
+        await UserSession.select(UserSession.expires_at, UserSession.last_seen_at)
+        .where(UserSession.id == session_id)
+        .first()
+    )
     if row is None:
         return None
     idle = timedelta(minutes=get_settings().session_idle_minutes)
@@ -199,8 +223,9 @@ async def active_sessions(user_id: int) -> list[dict]:
 
 
 async def live_session_counts(user_ids: list[int]) -> dict[int, int]:
-    rows = await UserSession.select(UserSession.user).where(UserSession.user.is_in(user_ids or [-1])
-                                                            & live_sessions(utcnow()))
+    rows = await UserSession.select(UserSession.user).where(
+        UserSession.user.is_in(user_ids or [-1]) & live_sessions(utcnow())
+    )
     counts: dict[int, int] = {}
     for row in rows:
         counts[row["user"]] = counts.get(row["user"], 0) + 1
@@ -209,9 +234,11 @@ async def live_session_counts(user_ids: list[int]) -> dict[int, int]:
 
 async def purge_ended_sessions(older_than: datetime) -> int:
     """Housekeeping for the worker: drop rows of sessions that ended before `older_than`."""
-    gone = await UserSession.delete().where(
-        (UserSession.expires_at < older_than) | (UserSession.revoked_at < older_than)
-    ).returning(UserSession.id)
+    gone = (
+        await UserSession.delete()
+        .where((UserSession.expires_at < older_than) | (UserSession.revoked_at < older_than))
+        .returning(UserSession.id)
+    )
     return len(gone)
 
 

@@ -33,14 +33,16 @@ class User(Table, tablename="app_user"):
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     disabled_at = Timestamptz(null=True, default=None)
-    totp_secret = Varchar(length=255, default="",
-                          help_text="The TOTP key, encrypted (AES-GCM, key from SECRET_KEY); empty = none.")
+    totp_secret = Varchar(
+        length=255, default="", help_text="The TOTP key, encrypted (AES-GCM, key from SECRET_KEY); empty = none."
+    )
     totp_enabled_at = Timestamptz(null=True, default=None, help_text="Empty while set-up is unconfirmed.")
     totp_last_step = BigInt(default=0, help_text="The last time step a code was used for: no replay.")
 
 
 class Pair(Table, tablename="work_pair"):
     """Two workers of one team who share their clients (asiakasprosessit pysyvät yhteisinä)."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     team = ForeignKey(references=Team)
@@ -52,6 +54,7 @@ class Pair(Table, tablename="work_pair"):
 
 class UserSession(Table, tablename="user_session"):
     """Only a hash of the cookie's token is kept: a database copy cannot be replayed."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     token_hash = Varchar(length=64, unique=True)
@@ -66,6 +69,7 @@ class UserSession(Table, tablename="user_session"):
 
 class LoginFailure(Table, tablename="login_failure"):
     """Failed logins, counted per account and per address for throttling (shared by processes)."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     account_key = Varchar(length=64, index=True, help_text="sha256 of the lower-cased email")
@@ -75,6 +79,7 @@ class LoginFailure(Table, tablename="login_failure"):
 
 class RecoveryCode(Table, tablename="recovery_code"):
     """One-time codes for a lost authenticator: only a SHA-256 of each (60 random bits) is kept."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     user = ForeignKey(references=User, index=True)

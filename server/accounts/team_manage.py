@@ -90,20 +90,38 @@ async def add_member(request: Request, walls: Walls) -> Template:
     except (TeamFormError, ValueError) as problem:
         return await _team_page(walls, "member", getattr(problem, "errors", {}), raw)
     secret = secrets.token_urlsafe(12)  # the temporary password, or a password nobody knows
-    user_id = (await User.insert(User(email=member["email"], display_name=member["display_name"], role=member["role"],
-                                      team=member["team"], password_hash=await hash_password_async(secret))))[0]["id"]
+    user_id = (
+        await User.insert(
+            User(
+                email=member["email"],
+                display_name=member["display_name"],
+                role=member["role"],
+                team=member["team"],
+                password_hash=await hash_password_async(secret),
+            )
+        )
+    )[0]["id"]
     shown: dict[str, str] = {}
     if member["how"] == "password":
         shown["password"] = secret
     else:
         token = secrets.token_urlsafe(32)
-        await Invitation.insert(Invitation(token_hash=_token_hash(token), user=user_id, created_by=walls.user.id,
-                                           expires_at=utcnow() + timedelta(days=INVITATION_DAYS)))
+        await Invitation.insert(
+            Invitation(
+                token_hash=_token_hash(token),
+                user=user_id,
+                created_by=walls.user.id,
+                expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
+            )
+        )
         shown["link"] = invitation_url(token)
     team = await Team.select(Team.name).where(Team.id == member["team"]).first()
     assert team is not None  # the member was just added to it
-    return Template("pages/member_added.html", headers=NO_STORE, context={
-        "member": member, "team_name": team["name"], "shown": shown, "days": INVITATION_DAYS})
+    return Template(
+        "pages/member_added.html",
+        headers=NO_STORE,
+        context={"member": member, "team_name": team["name"], "shown": shown, "days": INVITATION_DAYS},
+    )
 
 
 @post("/team/pairs", guards=[requires_lead])
@@ -121,8 +139,9 @@ async def make_pair(request: Request, walls: Walls) -> Template | Redirect:
 
 
 async def _pair_up(walls: TeamScope, first_id: int, second_id: int) -> int:
-    members = await (walls.select(User, User.id, User.team, User.role, User.is_active)
-                     .where(User.id.is_in([first_id, second_id])))
+    members = await walls.select(User, User.id, User.team, User.role, User.is_active).where(
+        User.id.is_in([first_id, second_id])
+    )
     workers = [m for m in members if m["is_active"] and m["role"] in ("professional", "experience_expert")]
     if first_id == second_id:
         raise TeamFormError({"second_member": N_("A pair needs two different people.")})
@@ -130,8 +149,10 @@ async def _pair_up(walls: TeamScope, first_id: int, second_id: int) -> int:
         raise TeamFormError({"second_member": N_("Not one of the allowed choices.")})
     if workers[0]["team"] != workers[1]["team"]:
         raise TeamFormError({"second_member": N_("Both members of a pair must belong to the same team.")})
-    busy = await Pair.exists().where(Pair.ended_at.is_null() & (Pair.first_member.is_in([first_id, second_id])
-                                                                | Pair.second_member.is_in([first_id, second_id])))
+    busy = await Pair.exists().where(
+        Pair.ended_at.is_null()
+        & (Pair.first_member.is_in([first_id, second_id]) | Pair.second_member.is_in([first_id, second_id]))
+    )
     if busy:
         raise TeamFormError({"second_member": N_("One of them already works in a pair. End that pair first.")})
     rows = await Pair.insert(Pair(team=workers[0]["team"], first_member=first_id, second_member=second_id))
@@ -142,19 +163,30 @@ async def _pair_up(walls: TeamScope, first_id: int, second_id: int) -> int:
 async def end_pair(walls: Walls, pair_id: FromPath[int]) -> Redirect:
     """The pair ends; their clients keep the pair until the lead moves them (client form)."""
     await walls.get(Pair, pair_id, Pair.id)
-    await Pair.update({Pair.ended_at: utcnow()}).where((Pair.id == pair_id) & Pair.ended_at.is_null()
-                                                       & walls.condition(Pair))
+    await Pair.update({Pair.ended_at: utcnow()}).where(
+        (Pair.id == pair_id) & Pair.ended_at.is_null() & walls.condition(Pair)
+    )
     return Redirect("/team?saved=pair_ended#pairs", status_code=303)
 
 
 async def _invitation(token: str) -> dict[str, Any]:
     if not 20 <= len(token) <= 100:
         raise NotFoundException()
-    row = await (Invitation.select(Invitation.id, Invitation.user, Invitation.user.email.as_alias("email"),
-                                   Invitation.user.display_name.as_alias("display_name"))
-                 .where((Invitation.token_hash == _token_hash(token)) & Invitation.used_at.is_null()
-                        & (Invitation.expires_at > utcnow()) & (Invitation.user.is_active == True))  # noqa: E712
-                 .first())
+    row = await (
+        Invitation.select(
+            Invitation.id,
+            Invitation.user,
+            Invitation.user.email.as_alias("email"),
+            Invitation.user.display_name.as_alias("display_name"),
+        )
+        .where(
+            (Invitation.token_hash == _token_hash(token))
+            & Invitation.used_at.is_null()
+            & (Invitation.expires_at > utcnow())
+            & (Invitation.user.is_active == True)  # noqa: E712 - a SQL condition
+        )
+        .first()
+    )
     if row is None:
         raise NotFoundException()  # used, expired or never made: the same answer
     return row
@@ -163,8 +195,9 @@ async def _invitation(token: str) -> dict[str, Any]:
 @get("/invite/{token:str}", opt=PUBLIC)
 async def invitation_page(token: FromPath[str]) -> Template:
     invitation = await _invitation(token)
-    return Template("pages/invitation.html", headers=NO_STORE, context={"invitation": invitation, "token": token,
-                                                                         "errors": {}})
+    return Template(
+        "pages/invitation.html", headers=NO_STORE, context={"invitation": invitation, "token": token, "errors": {}}
+    )
 
 
 @post("/invite/{token:str}", opt=PUBLIC)
@@ -177,10 +210,17 @@ async def accept_invitation(request: Request, token: FromPath[str]) -> Template 
     if not problem and password != again:
         problem = N_("The two passwords differ.")
     if problem:
-        return Template("pages/invitation.html", status_code=422, headers=NO_STORE, context={
-            "invitation": invitation, "token": token, "errors": {"password": problem}})
-    used = await Invitation.update({Invitation.used_at: utcnow()}).where(
-        (Invitation.id == invitation["id"]) & Invitation.used_at.is_null()).returning(Invitation.id)
+        return Template(
+            "pages/invitation.html",
+            status_code=422,
+            headers=NO_STORE,
+            context={"invitation": invitation, "token": token, "errors": {"password": problem}},
+        )
+    used = (
+        await Invitation.update({Invitation.used_at: utcnow()})
+        .where((Invitation.id == invitation["id"]) & Invitation.used_at.is_null())
+        .returning(Invitation.id)
+    )
     if not used:
         raise NotFoundException()  # the same link sent twice at once: only the first sets it
     await User.update({User.password_hash: await hash_password_async(password)}).where(User.id == invitation["user"])

@@ -23,37 +23,77 @@ from server.web.labels import label
 async def team_context(walls: TeamScope) -> dict[str, Any]:
     """What /team shows: members, the pairs working now, and the forms to add and pair people."""
     members = await (
-        walls.select(User, User.id, User.display_name, User.email, User.role, User.is_active,
-                     User.team.name.as_alias("team_name"), User.team.as_alias("team_id"))
-        .order_by(User.team).order_by(User.display_name)
+        walls.select(
+            User,
+            User.id,
+            User.display_name,
+            User.email,
+            User.role,
+            User.is_active,
+            User.team.name.as_alias("team_name"),
+            User.team.as_alias("team_id"),
+        )
+        .order_by(User.team)
+        .order_by(User.display_name)
     )
     counts = await sessions.live_session_counts([m["id"] for m in members])
     for member in members:
         member["sessions"] = counts.get(member["id"], 0)
         member["terms"] = await terms_of(member["id"])
     teams = await Team.select(Team.id, Team.name).where(Team.id.is_in(list(walls.team_ids) or [-1]))
-    pairs = await (walls.select(Pair, Pair.id, Pair.team, Pair.created_at,
-                                Pair.first_member.display_name.as_alias("first"),
-                                Pair.second_member.display_name.as_alias("second"))
-                   .where(Pair.ended_at.is_null()).order_by(Pair.id))
-    paired = {row[key] for row in await walls.select(Pair, Pair.first_member, Pair.second_member)
-              .where(Pair.ended_at.is_null()) for key in ("first_member", "second_member")}
-    unpaired = [m for m in members if m["is_active"] and m["id"] not in paired
-                and m["role"] in ("professional", "experience_expert")]
-    return {"members": members, "teams": teams, "pairs": pairs, "unpaired": unpaired,
-            "pay_choices": [(b, label("pay_basis", b)) for b in PAY_BASES],
-            "role_choices": [(r, label("role", r)) for r in ("professional", "experience_expert", "lead")],
-            "form": "", "errors": {}, "values": {}}
+    pairs = await (
+        walls.select(
+            Pair,
+            Pair.id,
+            Pair.team,
+            Pair.created_at,
+            Pair.first_member.display_name.as_alias("first"),
+            Pair.second_member.display_name.as_alias("second"),
+        )
+        .where(Pair.ended_at.is_null())
+        .order_by(Pair.id)
+    )
+    paired = {
+        row[key]
+        for row in await walls.select(Pair, Pair.first_member, Pair.second_member).where(Pair.ended_at.is_null())
+        for key in ("first_member", "second_member")
+    }
+    unpaired = [
+        m
+        for m in members
+        if m["is_active"] and m["id"] not in paired and m["role"] in ("professional", "experience_expert")
+    ]
+    return {
+        "members": members,
+        "teams": teams,
+        "pairs": pairs,
+        "unpaired": unpaired,
+        "pay_choices": [(b, label("pay_basis", b)) for b in PAY_BASES],
+        "role_choices": [(r, label("role", r)) for r in ("professional", "experience_expert", "lead")],
+        "form": "",
+        "errors": {},
+        "values": {},
+    }
 
 
 @get("/team", guards=[requires_lead], name="team")
-async def team_page(request: Request, walls: Walls, saved: FromQuery[str] = "", ended: FromQuery[int] = 0,
-                    wiped: FromQuery[int] = 0, count: FromQuery[int] = 0) -> Template:
+async def team_page(
+    request: Request,
+    walls: Walls,
+    saved: FromQuery[str] = "",
+    ended: FromQuery[int] = 0,
+    wiped: FromQuery[int] = 0,
+    count: FromQuery[int] = 0,
+) -> Template:
     context = await team_context(walls)
     # What the last action did, said with the person's name (ids only in the address).
     ended_member = next((m for m in context["members"] if m["id"] == ended), None)
-    context.update(saved=saved if saved in ("pair", "pair_ended") else "", ended_member=ended_member,
-                   wiped=bool(wiped), ended_count=max(0, min(count, 1000)))
+    context.update(
+        saved=saved if saved in ("pair", "pair_ended") else "",
+        ended_member=ended_member,
+        wiped=bool(wiped),
+        ended_count=max(0, min(count, 1000)),
+    )
     return Template(template_name="pages/team.html", context=context)
 
 
@@ -69,9 +109,11 @@ class EndSessionsForm:
 
 
 @post("/team/members/{user_id:int}/end-sessions", guards=[requires_lead])
-async def end_member_sessions(walls: Walls, user_id: FromPath[int],
-                              data: Annotated[EndSessionsForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
-                              ) -> Redirect | Template:
+async def end_member_sessions(
+    walls: Walls,
+    user_id: FromPath[int],
+    data: Annotated[EndSessionsForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Redirect | Template:
     """End every session of a member; with `wipe=1` only after the confirmation page (`confirm=1`),
     which names the person and says that visits waiting on their phone are lost."""
     await walls.get(User, user_id, User.id)

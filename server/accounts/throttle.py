@@ -38,8 +38,12 @@ async def _failures_before(condition, attempt_id: int, since) -> tuple[int, obje
     count = await LoginFailure.count().where(condition)
     if not count:
         return 0, None
-    last = await LoginFailure.select(LoginFailure.failed_at).where(condition).order_by(
-        LoginFailure.failed_at, ascending=False).first()
+    last = (
+        await LoginFailure.select(LoginFailure.failed_at)
+        .where(condition)
+        .order_by(LoginFailure.failed_at, ascending=False)
+        .first()
+    )
     assert last is not None  # counted above, so there is a latest
     return count, last["failed_at"]
 
@@ -55,17 +59,22 @@ async def register_attempt(email: str, address: str) -> int:
     login clears only its own address's failures at the account (clear_account).
     """
     key, address = account_key(email), address[:64]
-    inserted = await LoginFailure.insert(
-        LoginFailure(account_key=key, address=address, failed_at=utcnow())).returning(LoginFailure.id)
+    inserted = await LoginFailure.insert(LoginFailure(account_key=key, address=address, failed_at=utcnow())).returning(
+        LoginFailure.id
+    )
     attempt_id = inserted[0]["id"]
     settings = get_settings()
     window = timedelta(minutes=settings.login_window_minutes)
     since = utcnow() - window
     pair = (LoginFailure.account_key == key) & (LoginFailure.address == address)
     pair_failures, pair_last = await _failures_before(pair, attempt_id, since)
-    checks = [(pair_failures, pair_last, settings.login_max_failures_per_account),
-              (*await _failures_before(LoginFailure.address == address, attempt_id, since),
-               settings.login_max_failures_per_address)]
+    checks = [
+        (pair_failures, pair_last, settings.login_max_failures_per_account),
+        (
+            *await _failures_before(LoginFailure.address == address, attempt_id, since),
+            settings.login_max_failures_per_address,
+        ),
+    ]
     if pair_failures:
         account_failures, _last = await _failures_before(LoginFailure.account_key == key, attempt_id, since)
         checks.append((account_failures, pair_last, settings.login_max_failures_per_address))
@@ -84,8 +93,9 @@ async def register_failure(email: str, address: str) -> None:
 
 async def clear_account(email: str, address: str) -> None:
     """A login succeeded: this address's failures at the account go; others' keep counting."""
-    await LoginFailure.delete().where((LoginFailure.account_key == account_key(email))
-                                      & (LoginFailure.address == address[:64]))
+    await LoginFailure.delete().where(
+        (LoginFailure.account_key == account_key(email)) & (LoginFailure.address == address[:64])
+    )
 
 
 async def purge_old_failures() -> None:
@@ -101,10 +111,16 @@ async def guessing_wait(scope: str, address: str, limit: int) -> int:
     login limit of the address.
     """
     window = timedelta(minutes=get_settings().login_window_minutes)
-    rows = await (LoginFailure.select(LoginFailure.failed_at)
-                  .where((LoginFailure.account_key == scope) & (LoginFailure.address == _scoped(scope, address))
-                         & (LoginFailure.failed_at > utcnow() - window))
-                  .order_by(LoginFailure.failed_at, ascending=False).limit(limit))
+    rows = await (
+        LoginFailure.select(LoginFailure.failed_at)
+        .where(
+            (LoginFailure.account_key == scope)
+            & (LoginFailure.address == _scoped(scope, address))
+            & (LoginFailure.failed_at > utcnow() - window)
+        )
+        .order_by(LoginFailure.failed_at, ascending=False)
+        .limit(limit)
+    )
     if len(rows) < limit:
         return 0
     return max(1, int((rows[-1]["failed_at"] + window - utcnow()).total_seconds()) + 1)

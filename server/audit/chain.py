@@ -28,10 +28,33 @@ VERIFY_BATCH = 5000
 
 # The columns each chained log hashes, in order (never reorder: old hashes depend on it).
 CHAINED_COLUMNS = {
-    "access_log": ("at", "user", "role", "team", "client", "action", "what", "object", "basis", "reason",
-                   "request_id", "session", "outcome"),
-    "disclosure_log": ("at", "user", "role", "team", "client", "recipient", "basis", "categories", "what",
-                       "request_id"),
+    "access_log": (
+        "at",
+        "user",
+        "role",
+        "team",
+        "client",
+        "action",
+        "what",
+        "object",
+        "basis",
+        "reason",
+        "request_id",
+        "session",
+        "outcome",
+    ),
+    "disclosure_log": (
+        "at",
+        "user",
+        "role",
+        "team",
+        "client",
+        "recipient",
+        "basis",
+        "categories",
+        "what",
+        "request_id",
+    ),
 }
 
 
@@ -59,8 +82,10 @@ class _ChainStatements:
         columns = (*CHAINED_COLUMNS[name], "prev_hash", "hash")
         self.columns = columns
         self.head = Statement(f'SELECT hash FROM "{name}" ORDER BY id DESC LIMIT 1')  # nosec B608 # names from CHAINED_COLUMNS
-        self.insert_one = Statement(f'INSERT INTO "{name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) '  # nosec B608
-                                    f'VALUES ({", ".join(["{}"] * len(columns))})')
+        self.insert_one = Statement(
+            f'INSERT INTO "{name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) '  # nosec B608
+            f"VALUES ({', '.join(['{}'] * len(columns))})"
+        )
 
 
 _STATEMENTS: dict[str, _ChainStatements] = {}
@@ -83,7 +108,8 @@ async def chain_start(table: type[Table]) -> str:
     from server.audit.tables import PurgeRun
 
     column = {"access_log": PurgeRun.use_log_anchor, "disclosure_log": PurgeRun.disclosure_log_anchor}[
-        table._meta.tablename]
+        table._meta.tablename
+    ]
     row = await PurgeRun.select(column).where(column != "").order_by(PurgeRun.id, ascending=False).first()
     return row[column._meta.name] if row else GENESIS
 
@@ -118,8 +144,9 @@ async def _append_now(table: type[Table], rows: list[dict[str, Any]]) -> None:
         if len(linked) == 1:  # a request's own row
             await statements.insert_one.fetch(*[linked[0][column] for column in statements.columns])
         else:  # a list's rows, or a group commit's batch
-            await statements.insert_one.execute_many([tuple(row[column] for column in statements.columns)
-                                                      for row in linked])
+            await statements.insert_one.execute_many(
+                [tuple(row[column] for column in statements.columns) for row in linked]
+            )
 
 
 class GroupCommit:
@@ -188,12 +215,18 @@ class Verdict:
 
 async def verify(table: type[Table]) -> Verdict:
     """Walk the chain in id order; the first row whose links or content do not match is named."""
-    columns = [table._meta.get_column_by_name(name) for name in ("id", *CHAINED_COLUMNS[table._meta.tablename],
-                                                                  "prev_hash", "hash")]
+    columns = [
+        table._meta.get_column_by_name(name)
+        for name in ("id", *CHAINED_COLUMNS[table._meta.tablename], "prev_hash", "hash")
+    ]
     previous, after_id, count = await chain_start(table), 0, 0
     while True:
-        batch = await (table.select(*columns).where(table.id > after_id)  # type: ignore[attr-defined]
-                       .order_by(table.id).limit(VERIFY_BATCH))  # type: ignore[attr-defined]
+        batch = await (
+            table.select(*columns)
+            .where(table.id > after_id)  # type: ignore[attr-defined]
+            .order_by(table.id)  # type: ignore[attr-defined]
+            .limit(VERIFY_BATCH)
+        )
         for row in batch:
             if row["prev_hash"] != previous or row["hash"] != link_hash(table, previous, row):
                 return Verdict(rows=count, first_broken_id=row["id"], head=previous)

@@ -84,12 +84,16 @@ async def _count_search(walls: TeamScope, key: str, year: int | None) -> int:
     """Counts this search first, then checks the limit (so parallel requests cannot all slip
     under it); returns the row's id, or raises TooManySearches."""
     since = utcnow() - SEARCH_PERIOD
-    row = await OrgSearch.insert(OrgSearch(user=walls.user.id, team=walls.user.team_id, query=key[:40],
-                                           birth_year=year, at=utcnow())).returning(OrgSearch.id)
+    row = await OrgSearch.insert(
+        OrgSearch(user=walls.user.id, team=walls.user.team_id, query=key[:40], birth_year=year, at=utcnow())
+    ).returning(OrgSearch.id)
     search_id = row[0]["id"]
-    earlier = await (OrgSearch.select(OrgSearch.at).where(
-        (OrgSearch.user == walls.user.id) & (OrgSearch.at > since) & (OrgSearch.id < search_id))
-        .order_by(OrgSearch.at, ascending=False).limit(searches_per_day()))
+    earlier = await (
+        OrgSearch.select(OrgSearch.at)
+        .where((OrgSearch.user == walls.user.id) & (OrgSearch.at > since) & (OrgSearch.id < search_id))
+        .order_by(OrgSearch.at, ascending=False)
+        .limit(searches_per_day())
+    )
     if len(earlier) >= searches_per_day():
         await OrgSearch.delete().where(OrgSearch.id == search_id)
         remaining = (earlier[-1]["at"] + SEARCH_PERIOD - utcnow()).total_seconds()
@@ -101,24 +105,44 @@ async def search_organisation(walls: TeamScope, key: str, year: int | None) -> l
     """Other teams' clients whose pseudonym begins with the key and who were born in that year:
     pseudonym and team only. Every search is kept for the leads of the searching team."""
     search_id = await _count_search(walls, key, year)
-    rows = await (Client.select(Client.id, Client.pseudonym, Client.team, Client.team.name.as_alias("team_name"))
-                  .where(Client.team.not_in(list(walls.team_ids) or [-1]) & Client.search_key.like(f"{key}%")
-                         & (Client.birth_year == year) & (Client.status != "purged"))
-                  .order_by(Client.pseudonym).limit(MAX_RESULTS))
+    rows = await (
+        Client.select(Client.id, Client.pseudonym, Client.team, Client.team.name.as_alias("team_name"))
+        .where(
+            Client.team.not_in(list(walls.team_ids) or [-1])
+            & Client.search_key.like(f"{key}%")
+            & (Client.birth_year == year)
+            & (Client.status != "purged")
+        )
+        .order_by(Client.pseudonym)
+        .limit(MAX_RESULTS)
+    )
     await OrgSearch.update({OrgSearch.results: len(rows)}).where(OrgSearch.id == search_id)
     if rows:
-        await chain.append(AccessLog, [{**use_row(walls, row["id"], row["team"], "org_search", "search", "pseudonym"),
-                                        "basis": "org_search"} for row in rows])
+        await chain.append(
+            AccessLog,
+            [
+                {**use_row(walls, row["id"], row["team"], "org_search", "search", "pseudonym"), "basis": "org_search"}
+                for row in rows
+            ],
+        )
     return rows
 
 
 async def recent_searches(walls: TeamScope, since) -> list[dict[str, Any]]:
     """Searches of other teams by the workers of a lead's teams (shown on /lead)."""
-    return await (OrgSearch.select(OrgSearch.at, OrgSearch.query, OrgSearch.birth_year, OrgSearch.results,
-                                   OrgSearch.user.display_name.as_alias("user_name"),
-                                   OrgSearch.team.name.as_alias("team_name"))
-                  .where(OrgSearch.team.is_in(list(walls.team_ids) or [-1]) & (OrgSearch.at >= since))
-                  .order_by(OrgSearch.at, ascending=False).limit(100))
+    return await (
+        OrgSearch.select(
+            OrgSearch.at,
+            OrgSearch.query,
+            OrgSearch.birth_year,
+            OrgSearch.results,
+            OrgSearch.user.display_name.as_alias("user_name"),
+            OrgSearch.team.name.as_alias("team_name"),
+        )
+        .where(OrgSearch.team.is_in(list(walls.team_ids) or [-1]) & (OrgSearch.at >= since))
+        .order_by(OrgSearch.at, ascending=False)
+        .limit(100)
+    )
 
 
 def read_reason(raw: dict[str, Any]) -> str:
@@ -134,8 +158,15 @@ async def open_client(walls: TeamScope, client_id: int, reason: str) -> dict[str
     if client["team"] in walls.team_ids and not needs_reason(walls, client["team"]):
         raise InvalidInput({"client_id": N_("This client is in your own team: open them as usual.")})
     opened_at = utcnow()
-    grant = GlassAccess(user=walls.user.id, user_team=walls.user.team_id, client=client_id, team=client["team"],
-                        reason=reason, opened_at=opened_at, expires_at=opened_at + OPEN_FOR)
+    grant = GlassAccess(
+        user=walls.user.id,
+        user_team=walls.user.team_id,
+        client=client_id,
+        team=client["team"],
+        reason=reason,
+        opened_at=opened_at,
+        expires_at=opened_at + OPEN_FOR,
+    )
     await GlassAccess.insert(grant)
     glass = TeamScope(user=walls.user, team_ids=(client["team"],), glass_reason=reason)
     await log_client_read(glass, client_id, client["team"], "break_glass_open")
@@ -145,8 +176,11 @@ async def open_client(walls: TeamScope, client_id: int, reason: str) -> dict[str
 async def _client(client_id: int) -> dict[str, Any]:
     row = None
     if 1 <= client_id <= MAX_ID:
-        row = await Client.select(Client.id, Client.team).where(
-            (Client.id == client_id) & (Client.status != "purged")).first()
+        row = (
+            await Client.select(Client.id, Client.team)
+            .where((Client.id == client_id) & (Client.status != "purged"))
+            .first()
+        )
     if row is None:
         raise NotFoundException()
     return row
@@ -154,10 +188,16 @@ async def _client(client_id: int) -> dict[str, Any]:
 
 async def glass_scope(walls: TeamScope, client_id: int) -> TeamScope | None:
     """The read-only walls of an opening of this client by this user that is still open."""
-    grant = await (GlassAccess.select(GlassAccess.team, GlassAccess.reason)
-                   .where((GlassAccess.user == walls.user.id) & (GlassAccess.client == client_id)
-                          & (GlassAccess.expires_at > utcnow()))
-                   .order_by(GlassAccess.opened_at, ascending=False).first())
+    grant = await (
+        GlassAccess.select(GlassAccess.team, GlassAccess.reason)
+        .where(
+            (GlassAccess.user == walls.user.id)
+            & (GlassAccess.client == client_id)
+            & (GlassAccess.expires_at > utcnow())
+        )
+        .order_by(GlassAccess.opened_at, ascending=False)
+        .first()
+    )
     if grant is None:
         return None
     return TeamScope(user=walls.user, team_ids=(grant["team"],), glass_reason=grant["reason"])
@@ -185,24 +225,44 @@ async def reading_walls(walls: TeamScope, client_id: int, what: str) -> TeamScop
 async def recent_openings(walls: TeamScope, since) -> list[dict[str, Any]]:
     """Openings that concern a lead's teams: of their clients, or by their workers."""
     teams = list(walls.team_ids) or [-1]
-    rows = await (GlassAccess.select(
-        GlassAccess.id, GlassAccess.opened_at, GlassAccess.expires_at, GlassAccess.reason, GlassAccess.client,
-        GlassAccess.team, GlassAccess.team.name.as_alias("client_team"),
-        GlassAccess.user.display_name.as_alias("user_name"), GlassAccess.user.role.as_alias("user_role"),
-        GlassAccess.user_team,
-        GlassAccess.user_team.name.as_alias("user_team_name"))
+    rows = await (
+        GlassAccess.select(
+            GlassAccess.id,
+            GlassAccess.opened_at,
+            GlassAccess.expires_at,
+            GlassAccess.reason,
+            GlassAccess.client,
+            GlassAccess.team,
+            GlassAccess.team.name.as_alias("client_team"),
+            GlassAccess.user.display_name.as_alias("user_name"),
+            GlassAccess.user.role.as_alias("user_role"),
+            GlassAccess.user_team,
+            GlassAccess.user_team.name.as_alias("user_team_name"),
+        )
         .where((GlassAccess.team.is_in(teams) | GlassAccess.user_team.is_in(teams)) & (GlassAccess.opened_at >= since))
-        .order_by(GlassAccess.opened_at, ascending=False).limit(100))
+        .order_by(GlassAccess.opened_at, ascending=False)
+        .limit(100)
+    )
     own = [row["client"] for row in rows if row["team"] in walls.team_ids]
     pseudonyms = {}
     if own:
-        pseudonyms = {row["id"]: row["pseudonym"] for row in
-                      await Client.select(Client.id, Client.pseudonym).where(Client.id.is_in(own))}
+        pseudonyms = {
+            row["id"]: row["pseudonym"]
+            for row in await Client.select(Client.id, Client.pseudonym).where(Client.id.is_in(own))
+        }
         await log_client_reads(walls, own, "break_glass_review")
     # Another team's lead sees that their worker opened someone, and why, but not whom.
-    return [{"opened_at": row["opened_at"], "expires_at": row["expires_at"], "user": row["user_name"],
-             "by_admin": row["user_role"] == "admin",
-             "user_team": row["user_team_name"], "client_team": row["client_team"], "reason": row["reason"],
-             "client_id": row["client"] if row["team"] in walls.team_ids else None,
-             "pseudonym": pseudonyms.get(row["client"]) if row["team"] in walls.team_ids else None}
-            for row in rows]
+    return [
+        {
+            "opened_at": row["opened_at"],
+            "expires_at": row["expires_at"],
+            "user": row["user_name"],
+            "by_admin": row["user_role"] == "admin",
+            "user_team": row["user_team_name"],
+            "client_team": row["client_team"],
+            "reason": row["reason"],
+            "client_id": row["client"] if row["team"] in walls.team_ids else None,
+            "pseudonym": pseudonyms.get(row["client"]) if row["team"] in walls.team_ids else None,
+        }
+        for row in rows
+    ]

@@ -42,11 +42,24 @@ from server.timeutil import local_today, local_zone
 log = logging.getLogger("rinnalla.purge")
 
 # Everything personal on the client's own row, blanked on the tombstone.
-BLANK_CLIENT: dict[Column | str, Any] = {Client.team: None, Client.pair: None, Client.pseudonym: "", Client.search_key: "",
-                Client.legal_name: "", Client.birth_year: None, Client.phone: "", Client.institution: "",
-                Client.release_date: None, Client.release_type: "", Client.came_from: "",
-                Client.consent_reminders_at: None, Client.consent_reminders_by: None,
-                Client.consent_data_at: None, Client.consent_data_by: None, Client.created_by: None}
+BLANK_CLIENT: dict[Column | str, Any] = {
+    Client.team: None,
+    Client.pair: None,
+    Client.pseudonym: "",
+    Client.search_key: "",
+    Client.legal_name: "",
+    Client.birth_year: None,
+    Client.phone: "",
+    Client.institution: "",
+    Client.release_date: None,
+    Client.release_type: "",
+    Client.came_from: "",
+    Client.consent_reminders_at: None,
+    Client.consent_reminders_by: None,
+    Client.consent_data_at: None,
+    Client.consent_data_by: None,
+    Client.created_by: None,
+}
 
 
 class RetentionError(ValueError):
@@ -72,13 +85,18 @@ async def plan_purge(today: date | None = None) -> PurgePlan:
     settings, today = get_settings(), today or local_today()
     client_cutoff = _years_before(today, settings.client_retention_years)
     log_cutoff = datetime.combine(_years_before(today, settings.log_retention_years), time(), local_zone())
-    clients = await (Client.select(Client.id, Client.team, Client.status_changed_on)
-                     .where((Client.status == "closed") & Client.team.is_not_null()
-                            & (Client.status_changed_on < client_cutoff))
-                     .order_by(Client.id))
-    return PurgePlan(clients=clients, client_cutoff=client_cutoff, log_cutoff=log_cutoff,
-                     use_rows=await AccessLog.count().where(AccessLog.at < log_cutoff),
-                     disclosure_rows=await DisclosureLog.count().where(DisclosureLog.at < log_cutoff))
+    clients = await (
+        Client.select(Client.id, Client.team, Client.status_changed_on)
+        .where((Client.status == "closed") & Client.team.is_not_null() & (Client.status_changed_on < client_cutoff))
+        .order_by(Client.id)
+    )
+    return PurgePlan(
+        clients=clients,
+        client_cutoff=client_cutoff,
+        log_cutoff=log_cutoff,
+        use_rows=await AccessLog.count().where(AccessLog.at < log_cutoff),
+        disclosure_rows=await DisclosureLog.count().where(DisclosureLog.at < log_cutoff),
+    )
 
 
 async def purge(today: date | None = None) -> PurgePlan:
@@ -91,11 +109,21 @@ async def purge(today: date | None = None) -> PurgePlan:
     use_anchor = await _trim_log(AccessLog, plan.log_cutoff)
     disclosure_anchor = await _trim_log(DisclosureLog, plan.log_cutoff)
     await GlassAccess.delete().where(GlassAccess.opened_at < plan.log_cutoff)
-    await PurgeRun.insert(PurgeRun(clients_purged=len(plan.clients), use_rows_purged=plan.use_rows,
-                                   disclosure_rows_purged=plan.disclosure_rows, use_log_anchor=use_anchor,
-                                   disclosure_log_anchor=disclosure_anchor))
-    log.info("purge run: %d clients, %d use log rows, %d disclosure log rows", len(plan.clients), plan.use_rows,
-             plan.disclosure_rows)
+    await PurgeRun.insert(
+        PurgeRun(
+            clients_purged=len(plan.clients),
+            use_rows_purged=plan.use_rows,
+            disclosure_rows_purged=plan.disclosure_rows,
+            use_log_anchor=use_anchor,
+            disclosure_log_anchor=disclosure_anchor,
+        )
+    )
+    log.info(
+        "purge run: %d clients, %d use log rows, %d disclosure log rows",
+        len(plan.clients),
+        plan.use_rows,
+        plan.disclosure_rows,
+    )
     return plan
 
 
@@ -123,12 +151,12 @@ async def _trim_log(table, cutoff: datetime) -> str:
     """Delete the chain's oldest rows up to the cutoff; the hash of the last one goes is the
     chain's new start ("" when nothing went)."""
     async with engine().transaction():
-        last = await (table.select(table.id, table.hash).where(table.at < cutoff)
-                      .order_by(table.id, ascending=False).first())
+        last = await (
+            table.select(table.id, table.hash).where(table.at < cutoff).order_by(table.id, ascending=False).first()
+        )
         if last is None:
             return ""
         if not get_settings().is_sqlite:  # the append-only trigger lets only this transaction delete
             await table.raw("SET LOCAL rinnalla.log_purge = 'on'")
         await table.delete().where(table.id <= last["id"])
         return last["hash"]
-

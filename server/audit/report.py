@@ -27,8 +27,10 @@ class Period:
     @property
     def bounds(self) -> tuple[datetime, datetime]:
         zone = local_zone()
-        return (datetime.combine(self.start, time(), zone),
-                datetime.combine(self.end + timedelta(days=1), time(), zone))
+        return (
+            datetime.combine(self.start, time(), zone),
+            datetime.combine(self.end + timedelta(days=1), time(), zone),
+        )
 
 
 def read_period(start: str | None, end: str | None) -> Period:
@@ -46,13 +48,25 @@ def read_period(start: str | None, end: str | None) -> Period:
 async def uses_of(client_id: int, period: Period) -> list[dict[str, Any]]:
     """Each use with the reader's own team (not the client's) and the real basis."""
     start, end = period.bounds
-    rows = await (AccessLog.select(
-        AccessLog.at, AccessLog.user.display_name.as_alias("user"), AccessLog.role,
-        AccessLog.team.as_alias("client_team"), AccessLog.user.team.as_alias("user_team"),
-        AccessLog.user.team.name.as_alias("team"), AccessLog.action, AccessLog.what, AccessLog.object,  # type: ignore[union-attr]  # Piccolo: untyped join
-        AccessLog.basis, AccessLog.reason, AccessLog.outcome)
+    rows = await (
+        AccessLog.select(
+            AccessLog.at,
+            AccessLog.user.display_name.as_alias("user"),
+            AccessLog.role,
+            AccessLog.team.as_alias("client_team"),
+            AccessLog.user.team.as_alias("user_team"),
+            AccessLog.user.team.name.as_alias("team"),  # type: ignore[union-attr]  # Piccolo: untyped join
+            AccessLog.action,
+            AccessLog.what,
+            AccessLog.object,
+            AccessLog.basis,
+            AccessLog.reason,
+            AccessLog.outcome,
+        )
         .where((AccessLog.client == client_id) & (AccessLog.at >= start) & (AccessLog.at < end))
-        .order_by(AccessLog.at).order_by(AccessLog.id))
+        .order_by(AccessLog.at)
+        .order_by(AccessLog.id)
+    )
     for row in rows:
         row["basis"] = _real_basis(row)
     return rows
@@ -72,11 +86,20 @@ def _real_basis(row: dict[str, Any]) -> str:
 
 async def disclosures_of(client_id: int, period: Period) -> list[dict[str, Any]]:
     start, end = period.bounds
-    return await (DisclosureLog.select(
-        DisclosureLog.at, DisclosureLog.user.display_name.as_alias("user"), DisclosureLog.role,
-        DisclosureLog.recipient, DisclosureLog.basis, DisclosureLog.categories, DisclosureLog.what)
+    return await (
+        DisclosureLog.select(
+            DisclosureLog.at,
+            DisclosureLog.user.display_name.as_alias("user"),
+            DisclosureLog.role,
+            DisclosureLog.recipient,
+            DisclosureLog.basis,
+            DisclosureLog.categories,
+            DisclosureLog.what,
+        )
         .where((DisclosureLog.client == client_id) & (DisclosureLog.at >= start) & (DisclosureLog.at < end))
-        .order_by(DisclosureLog.at).order_by(DisclosureLog.id))
+        .order_by(DisclosureLog.at)
+        .order_by(DisclosureLog.id)
+    )
 
 
 def who_processed(uses: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -84,9 +107,20 @@ def who_processed(uses: list[dict[str, Any]]) -> list[dict[str, Any]]:
     people: dict[tuple, dict[str, Any]] = {}
     for use in uses:
         key = (use["user"], use["role"], use["team"], use["basis"], use["outcome"])
-        person = people.setdefault(key, {"user": use["user"], "role": use["role"], "team": use["team"],
-                                         "basis": use["basis"], "outcome": use["outcome"], "count": 0,
-                                         "first": use["at"], "last": use["at"], "actions": []})
+        person = people.setdefault(
+            key,
+            {
+                "user": use["user"],
+                "role": use["role"],
+                "team": use["team"],
+                "basis": use["basis"],
+                "outcome": use["outcome"],
+                "count": 0,
+                "first": use["at"],
+                "last": use["at"],
+                "actions": [],
+            },
+        )
         person["count"] += 1
         person["last"] = use["at"]
         if use["action"] not in person["actions"]:
@@ -105,18 +139,46 @@ async def make_report(walls: TeamScope, client_id: int, period: Period, what: st
 
 async def log_report(client_id: int, period: Period) -> dict[str, Any]:
     uses = await uses_of(client_id, period)
-    return {"client_id": client_id, "from": period.start, "to": period.end, "uses": uses,
-            "people": who_processed(uses), "disclosures": await disclosures_of(client_id, period)}
+    return {
+        "client_id": client_id,
+        "from": period.start,
+        "to": period.end,
+        "uses": uses,
+        "people": who_processed(uses),
+        "disclosures": await disclosures_of(client_id, period),
+    }
 
 
 def report_json(report: dict[str, Any]) -> dict[str, Any]:
     """The API's shape: lists of `uses` and `disclosures`; `user` is the worker's name (empty for
     the server's command line)."""
-    return {"client_id": report["client_id"], "from": report["from"].isoformat(), "to": report["to"].isoformat(),
-            "uses": [{"at": use["at"], "user": use["user"] or "", "role": use["role"], "team": use["team"],
-                      "action": use["action"], "object": use["object"], "basis": use["basis"],
-                      "reason": use["reason"], "outcome": use["outcome"]} for use in report["uses"]],
-            "disclosures": [{"at": item["at"], "user": item["user"] or "", "role": item["role"],
-                             "recipient": item["recipient"], "basis": item["basis"],
-                             "categories": [c for c in item["categories"].split(",") if c]}
-                            for item in report["disclosures"]]}
+    return {
+        "client_id": report["client_id"],
+        "from": report["from"].isoformat(),
+        "to": report["to"].isoformat(),
+        "uses": [
+            {
+                "at": use["at"],
+                "user": use["user"] or "",
+                "role": use["role"],
+                "team": use["team"],
+                "action": use["action"],
+                "object": use["object"],
+                "basis": use["basis"],
+                "reason": use["reason"],
+                "outcome": use["outcome"],
+            }
+            for use in report["uses"]
+        ],
+        "disclosures": [
+            {
+                "at": item["at"],
+                "user": item["user"] or "",
+                "role": item["role"],
+                "recipient": item["recipient"],
+                "basis": item["basis"],
+                "categories": [c for c in item["categories"].split(",") if c],
+            }
+            for item in report["disclosures"]
+        ],
+    }

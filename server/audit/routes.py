@@ -30,9 +30,11 @@ TO = Annotated[str, QueryParameter(name="to", description="Last day (YYYY-MM-DD)
 
 # The client's log report (§11) ----------------------------------------------------------------
 
+
 @get("/clients/{client_id:int}/log-report")
-async def log_report_page(walls: Walls, client_id: FromPath[int], start: FROM = "", end: TO = "",
-                          lang: FromQuery[str] = "") -> Template:
+async def log_report_page(
+    walls: Walls, client_id: FromPath[int], start: FROM = "", end: TO = "", lang: FromQuery[str] = ""
+) -> Template:
     """A page that prints well, in the language the client reads (`lang`), for a period; any
     worker of the client's team makes it when the client asks."""
     client = await client_detail(walls, client_id)
@@ -43,9 +45,11 @@ async def log_report_page(walls: Walls, client_id: FromPath[int], start: FROM = 
     except InvalidInput as problem:
         period, errors = read_period(None, None), problem.errors
     report = await make_report(walls, client_id, period, "log_report_page")
-    return Template("pages/log_report.html", status_code=422 if errors else 200,
-                    context={"client": client, "report": report, "errors": errors, "lang": lang,
-                             "made_on": local_today()})
+    return Template(
+        "pages/log_report.html",
+        status_code=422 if errors else 200,
+        context={"client": client, "report": report, "errors": errors, "lang": lang, "made_on": local_today()},
+    )
 
 
 @get("/api/v1/clients/{client_id:int}/log-report")
@@ -55,6 +59,7 @@ async def log_report_api(walls: Walls, client_id: FromPath[int], start: FROM = "
 
 
 # Break-the-glass ------------------------------------------------------------------------------
+
 
 @get("/clients/other-teams")
 async def other_teams_page(walls: Walls) -> Template:
@@ -74,8 +79,12 @@ async def search_other_teams(request: Request, walls: Walls) -> Template:
     except glass.TooManySearches as limit:
         results, status_code, headers = None, 429, {"Retry-After": str(limit.wait_seconds)}
         errors = {"q": N_("You have used today's searches of other teams. Ask your team lead if you need more.")}
-    return Template("pages/other_teams.html", status_code=status_code, headers=headers,
-                    context={"query": query, "birth_year": year, "results": results, "errors": errors})
+    return Template(
+        "pages/other_teams.html",
+        status_code=status_code,
+        headers=headers,
+        context={"query": query, "birth_year": year, "results": results, "errors": errors},
+    )
 
 
 @post("/clients/{client_id:int}/break-glass")
@@ -85,8 +94,11 @@ async def break_glass_page(request: Request, walls: Walls, client_id: FromPath[i
     except InvalidInput as problem:
         if walls.user.is_admin and "reason" in problem.errors:
             return await admin_reason_page(client_id, problem.errors, status_code=422)
-        return Template("pages/other_teams.html", status_code=422,
-                        context={"query": "", "results": None, "errors": problem.errors, "client_id": client_id})
+        return Template(
+            "pages/other_teams.html",
+            status_code=422,
+            context={"query": "", "results": None, "errors": problem.errors, "client_id": client_id},
+        )
     return Redirect(f"/clients/{client_id}", status_code=303)
 
 
@@ -97,8 +109,9 @@ async def search_organisation_api(request: Request, walls: Walls) -> dict[str, A
     try:
         rows = await glass.search_organisation(walls, key, year)
     except glass.TooManySearches as limit:
-        raise TooManyRequestsException(detail="Too many searches of other teams today.",
-                                       headers={"Retry-After": str(limit.wait_seconds)}) from None
+        raise TooManyRequestsException(
+            detail="Too many searches of other teams today.", headers={"Retry-After": str(limit.wait_seconds)}
+        ) from None
     return {"items": [{"id": row["id"], "pseudonym": row["pseudonym"], "team": row["team_name"]} for row in rows]}
 
 
@@ -109,11 +122,20 @@ async def break_glass_api(request: Request, walls: Walls, client_id: FromPath[in
 
 # The caseload export --------------------------------------------------------------------------
 
+
 @get("/api/v1/clients.csv", **LEAD)
 async def caseload_csv(walls: Walls, team: FromQuery[str] = "", status: FromQuery[str] = "") -> Response:
     rows = await export_caseload(walls.filtered(team), status)
     return csv_response(rows, f"rinnalla-clients-{local_today().isoformat()}")
 
 
-ROUTES = [log_report_page, log_report_api, other_teams_page, search_other_teams, break_glass_page,
-          search_organisation_api, break_glass_api, caseload_csv]
+ROUTES = [
+    log_report_page,
+    log_report_api,
+    other_teams_page,
+    search_other_teams,
+    break_glass_page,
+    search_organisation_api,
+    break_glass_api,
+    caseload_csv,
+]

@@ -16,6 +16,7 @@ from server.casework.tables import Client
 
 class DisclosureLog(Table, tablename="disclosure_log"):
     """Client data that left the team: an export, a calendar, a referral to a service (luovutusloki)."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     at = Timestamptz(default=TimestamptzNow(), index=True)
@@ -34,6 +35,7 @@ class DisclosureLog(Table, tablename="disclosure_log"):
 
 class GlassAccess(Table, tablename="glass_access"):
     """A worker opened another team's client with a reason (break-the-glass): read only, for a while."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     user = ForeignKey(references=User, index=True)
@@ -47,6 +49,7 @@ class GlassAccess(Table, tablename="glass_access"):
 
 class PurgeRun(Table, tablename="purge_run"):
     """One run of `rinnalla purge`: what went, and where the logs' hash chains now begin."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     at = Timestamptz(default=TimestamptzNow())

@@ -53,19 +53,39 @@ def paging(limit: int, offset: int) -> tuple[int, int]:
 
 
 def _client_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "pseudonym": row["pseudonym"], "legal_name": row["legal_name"],
-            "birth_year": row["birth_year"], "phone": row["phone"], "themes": row["themes"], "status": row["status"],
-            "started_on": row["started_on"], "status_changed_on": row["status_changed_on"],
-            "came_from": row["came_from"], "institution": row["institution"], "release_date": row["release_date"],
-            "release_type": row["release_type"] or None, "pair_id": row["pair"], "team_id": row["team"],
-            "consent_data_at": row["consent_data_at"], "consent_data_by": row["consent_data_by"],
-            "consent_reminders_at": row["consent_reminders_at"], "consent_reminders_by": row["consent_reminders_by"],
-            "version": row["version"]}
+    return {
+        "id": row["id"],
+        "pseudonym": row["pseudonym"],
+        "legal_name": row["legal_name"],
+        "birth_year": row["birth_year"],
+        "phone": row["phone"],
+        "themes": row["themes"],
+        "status": row["status"],
+        "started_on": row["started_on"],
+        "status_changed_on": row["status_changed_on"],
+        "came_from": row["came_from"],
+        "institution": row["institution"],
+        "release_date": row["release_date"],
+        "release_type": row["release_type"] or None,
+        "pair_id": row["pair"],
+        "team_id": row["team"],
+        "consent_data_at": row["consent_data_at"],
+        "consent_data_by": row["consent_data_by"],
+        "consent_reminders_at": row["consent_reminders_at"],
+        "consent_reminders_by": row["consent_reminders_by"],
+        "version": row["version"],
+    }
 
 
 def _client_summary(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "pseudonym": row["pseudonym"], "status": row["status"], "themes": row["themes"],
-            "release_date": row["release_date"], "pair_id": row["pair"]}
+    return {
+        "id": row["id"],
+        "pseudonym": row["pseudonym"],
+        "status": row["status"],
+        "themes": row["themes"],
+        "release_date": row["release_date"],
+        "pair_id": row["pair"],
+    }
 
 
 @post("/api/v1/clients", status_code=201)
@@ -76,8 +96,13 @@ async def api_create_client(request: Request, walls: Walls) -> Response:
 
 
 @get("/api/v1/clients")
-async def api_list_clients(walls: Walls, theme: FromQuery[str] = "", status: FromQuery[str] = "",
-                           limit: FromQuery[int] = 50, offset: FromQuery[int] = 0) -> dict[str, Any]:
+async def api_list_clients(
+    walls: Walls,
+    theme: FromQuery[str] = "",
+    status: FromQuery[str] = "",
+    limit: FromQuery[int] = 50,
+    offset: FromQuery[int] = 0,
+) -> dict[str, Any]:
     limit, offset = paging(limit, offset)
     rows, total = await list_clients(walls, theme=theme, status=status, limit=limit, offset=offset)
     await log_client_reads(walls, [row["id"] for row in rows], "api_clients")
@@ -133,8 +158,9 @@ async def api_create_visit(request: Request, walls: Walls) -> Response:
 
 
 @get("/api/v1/visits")
-async def api_list_visits(walls: Walls, client_id: FromQuery[int | None] = None, limit: FromQuery[int] = 50,
-                          offset: FromQuery[int] = 0) -> dict[str, Any]:
+async def api_list_visits(
+    walls: Walls, client_id: FromQuery[int | None] = None, limit: FromQuery[int] = 50, offset: FromQuery[int] = 0
+) -> dict[str, Any]:
     limit, offset = paging(limit, offset)
     if client_id is not None:  # one client's record: own team, break-the-glass, or an admin's reason
         walls = await reading_walls(walls, client_id, "api_visits")
@@ -162,8 +188,13 @@ async def api_create_followup(request: Request, walls: Walls) -> dict[str, Any]:
 
 
 @get("/api/v1/followups")
-async def api_list_followups(walls: Walls, client_id: FromQuery[int | None] = None, done: FromQuery[bool | None] = None,
-                             limit: FromQuery[int] = 50, offset: FromQuery[int] = 0) -> dict[str, Any]:
+async def api_list_followups(
+    walls: Walls,
+    client_id: FromQuery[int | None] = None,
+    done: FromQuery[bool | None] = None,
+    limit: FromQuery[int] = 50,
+    offset: FromQuery[int] = 0,
+) -> dict[str, Any]:
     limit, offset = paging(limit, offset)
     if client_id is not None:
         walls = await reading_walls(walls, client_id, "api_followups")
@@ -173,8 +204,9 @@ async def api_list_followups(walls: Walls, client_id: FromQuery[int | None] = No
 
 
 @get("/api/v1/appointments")
-async def api_list_appointments(walls: Walls, client_id: FromQuery[int | None] = None, limit: FromQuery[int] = 50,
-                                offset: FromQuery[int] = 0) -> dict[str, Any]:
+async def api_list_appointments(
+    walls: Walls, client_id: FromQuery[int | None] = None, limit: FromQuery[int] = 50, offset: FromQuery[int] = 0
+) -> dict[str, Any]:
     limit, offset = paging(limit, offset)
     if client_id is not None:
         walls = await reading_walls(walls, client_id, "api_appointments")
@@ -210,14 +242,29 @@ async def api_appointment_ics(walls: Walls, file_name: FromPath[str]) -> Respons
 
 
 @get("/api/v1/clients/{client_id:int}/access-log", guards=[requires_lead])
-async def api_access_log(walls: Walls, client_id: FromPath[int], limit: FromQuery[int] = 100,
-                         offset: FromQuery[int] = 0) -> dict[str, Any]:
+async def api_access_log(
+    walls: Walls, client_id: FromPath[int], limit: FromQuery[int] = 100, offset: FromQuery[int] = 0
+) -> dict[str, Any]:
     limit, offset = paging(limit, offset)
     client = await require_client(walls, client_id)
     rows, total = await access_log_rows(client["id"], limit, offset)
     return page(rows, total, limit, offset)
 
 
-ROUTES = [api_create_client, api_list_clients, api_search_clients, api_get_client, api_update_client,
-          api_create_visit, api_list_visits, api_get_visit, api_create_followup, api_list_followups,
-          api_update_followup, api_create_appointment, api_list_appointments, api_appointment_ics, api_access_log]
+ROUTES = [
+    api_create_client,
+    api_list_clients,
+    api_search_clients,
+    api_get_client,
+    api_update_client,
+    api_create_visit,
+    api_list_visits,
+    api_get_visit,
+    api_create_followup,
+    api_list_followups,
+    api_update_followup,
+    api_create_appointment,
+    api_list_appointments,
+    api_appointment_ics,
+    api_access_log,
+]

@@ -76,17 +76,31 @@ async def require_attendees(walls: TeamScope, client_ids: list[int]) -> int:
     return teams.pop()
 
 
-async def store_group_parts(walls: TeamScope, visit_pk: int, team_id: int, client_ids: list[int], kind: str,
-                            parties: str, client_present: bool | None) -> None:
+async def store_group_parts(
+    walls: TeamScope,
+    visit_pk: int,
+    team_id: int,
+    client_ids: list[int],
+    kind: str,
+    parties: str,
+    client_present: bool | None,
+) -> None:
     """Inside the visit's transaction: its attendees (each logged as written) and its meeting."""
     if client_ids:
-        await VisitAttendee.insert(*[VisitAttendee(visit=visit_pk, client=client_id, team=team_id)
-                                     for client_id in client_ids])
-        await chain.append(AccessLog, [use_row(walls, client_id, team_id, "group_visit", "create", f"visit:{visit_pk}")
-                                       for client_id in client_ids])
+        await VisitAttendee.insert(
+            *[VisitAttendee(visit=visit_pk, client=client_id, team=team_id) for client_id in client_ids]
+        )
+        await chain.append(
+            AccessLog,
+            [
+                use_row(walls, client_id, team_id, "group_visit", "create", f"visit:{visit_pk}")
+                for client_id in client_ids
+            ],
+        )
     if kind == NETWORK_MEETING:
-        await VisitMeeting.insert(VisitMeeting(visit=visit_pk, parties=parties,
-                                               client_present=client_present is not False))
+        await VisitMeeting.insert(
+            VisitMeeting(visit=visit_pk, parties=parties, client_present=client_present is not False)
+        )
 
 
 async def group_parts(visit_pks: list[int]) -> dict[int, dict[str, Any]]:
@@ -94,11 +108,15 @@ async def group_parts(visit_pks: list[int]) -> dict[int, dict[str, Any]]:
     found: dict[int, dict[str, Any]] = {}
     if not visit_pks:
         return found
-    for row in await VisitAttendee.select(VisitAttendee.visit, VisitAttendee.client).where(
-            VisitAttendee.visit.is_in(visit_pks)).order_by(VisitAttendee.client):
+    for row in (
+        await VisitAttendee.select(VisitAttendee.visit, VisitAttendee.client)
+        .where(VisitAttendee.visit.is_in(visit_pks))
+        .order_by(VisitAttendee.client)
+    ):
         found.setdefault(row["visit"], {}).setdefault("client_ids", []).append(row["client"])
     for row in await VisitMeeting.select(VisitMeeting.visit, VisitMeeting.parties, VisitMeeting.client_present).where(
-            VisitMeeting.visit.is_in(visit_pks)):
+        VisitMeeting.visit.is_in(visit_pks)
+    ):
         found.setdefault(row["visit"], {}).update(parties=row["parties"], client_present=row["client_present"])
     return found
 
@@ -107,17 +125,28 @@ def with_group_fields(visit: dict[str, Any], parts: dict[str, Any] | None) -> di
     """The public visit with `client_ids` (every known client at it), `parties` and `client_present`."""
     parts = parts or {}
     client_ids = parts.get("client_ids") or ([visit["client_id"]] if visit["client_id"] is not None else [])
-    return {**visit, "client_ids": client_ids, "parties": parts.get("parties", ""),
-            "client_present": parts.get("client_present")}
+    return {
+        **visit,
+        "client_ids": client_ids,
+        "parties": parts.get("parties", ""),
+        "client_present": parts.get("client_present"),
+    }
 
 
 def visit_clients(visits: list[dict[str, Any]]) -> list[int]:
     """Every known client of these visits: whose data a list of them shows (for the use log)."""
-    return sorted({client_id for visit in visits for client_id in visit.get("client_ids") or
-                   ([visit["client_id"]] if visit.get("client_id") is not None else [])})
+    return sorted(
+        {
+            client_id
+            for visit in visits
+            for client_id in visit.get("client_ids")
+            or ([visit["client_id"]] if visit.get("client_id") is not None else [])
+        }
+    )
 
 
 def attended_by(client_id: int):
     """Visits of the client: their own, and the group visits they were at."""
     return (Visit.client == client_id) | Visit.id.is_in(
-        VisitAttendee.select(VisitAttendee.visit).where(VisitAttendee.client == client_id))
+        VisitAttendee.select(VisitAttendee.visit).where(VisitAttendee.client == client_id)
+    )

@@ -79,11 +79,23 @@ async def appointment_file(walls: TeamScope, file_name: str) -> Response:
     if not file_name.endswith(".ics") or not number.isdigit() or len(number) > 18:
         raise NotFoundException()
     row = await appointment(walls, int(number))
-    await log_client_reads(walls, [row["client"]], "appointment_ics", action="export", object_=f"appointment:{row['id']}")
-    await log_disclosures(walls.user.id, walls.user.role, [row["client"]], "calendar_file", "worker_calendar",
-                          (APPOINTMENTS,), "appointment_ics")
-    return Response(appointment_ics(row), media_type="text/calendar; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="appointment-{int(number)}.ics"'})
+    await log_client_reads(
+        walls, [row["client"]], "appointment_ics", action="export", object_=f"appointment:{row['id']}"
+    )
+    await log_disclosures(
+        walls.user.id,
+        walls.user.role,
+        [row["client"]],
+        "calendar_file",
+        "worker_calendar",
+        (APPOINTMENTS,),
+        "appointment_ics",
+    )
+    return Response(
+        appointment_ics(row),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="appointment-{int(number)}.ics"'},
+    )
 
 
 def _hash(token: str) -> str:
@@ -100,7 +112,8 @@ async def new_feed_token(user_id: int) -> str:
 
 async def revoke_feeds(user_id: int) -> None:
     await CalendarFeed.update({CalendarFeed.revoked_at: utcnow()}).where(
-        (CalendarFeed.user == user_id) & CalendarFeed.revoked_at.is_null())
+        (CalendarFeed.user == user_id) & CalendarFeed.revoked_at.is_null()
+    )
 
 
 async def has_feed(user_id: int) -> bool:
@@ -110,9 +123,15 @@ async def has_feed(user_id: int) -> bool:
 async def feed_owner(token: str) -> int | None:
     if not token or len(token) > 100:
         return None
-    row = await CalendarFeed.select(CalendarFeed.user).where(
-        (CalendarFeed.token_hash == _hash(token)) & CalendarFeed.revoked_at.is_null()
-        & CalendarFeed.user.is_active.eq(True)).first()  # type: ignore[union-attr]  # Piccolo: untyped join
+    row = (
+        await CalendarFeed.select(CalendarFeed.user)
+        .where(
+            (CalendarFeed.token_hash == _hash(token))
+            & CalendarFeed.revoked_at.is_null()
+            & CalendarFeed.user.is_active.eq(True)  # type: ignore[union-attr]  # Piccolo: untyped join
+        )
+        .first()
+    )
     return row["user"] if row else None
 
 
@@ -120,13 +139,23 @@ async def feed_ics(pair_id: int | None, user_id: int) -> bytes:
     """The worker's pair's appointments from a month back on (only their own if not in a pair)."""
     condition: Combinable = Appointment.starts_at >= utcnow() - FEED_PAST
     condition &= (Appointment.pair == pair_id) if pair_id is not None else (Appointment.created_by == user_id)
-    rows = await Appointment.select(Appointment.id, Appointment.client, Appointment.starts_at,
-                                    Appointment.cancelled_at).where(condition).order_by(Appointment.starts_at)
+    rows = (
+        await Appointment.select(Appointment.id, Appointment.client, Appointment.starts_at, Appointment.cancelled_at)
+        .where(condition)
+        .order_by(Appointment.starts_at)
+    )
     calendar = _calendar()
     for row in rows:
         calendar.add_component(_event(row))
     # The feed goes to the worker's calendar service: each fetch is a disclosure of those times.
     owner = await User.select(User.role).where(User.id == user_id).first()
-    await log_disclosures(user_id, owner["role"] if owner else "", [row["client"] for row in rows],
-                          "calendar_feed", "worker_calendar", (APPOINTMENTS,), "calendar_feed")
+    await log_disclosures(
+        user_id,
+        owner["role"] if owner else "",
+        [row["client"] for row in rows],
+        "calendar_feed",
+        "worker_calendar",
+        (APPOINTMENTS,),
+        "calendar_feed",
+    )
     return calendar.to_ical()

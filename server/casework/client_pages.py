@@ -54,17 +54,31 @@ class SearchForm:
 
 
 async def _pairs(walls: TeamScope) -> list[dict[str, Any]]:
-    return await (walls.select(Pair, Pair.id, Pair.first_member.display_name.as_alias("first"),
-                               Pair.second_member.display_name.as_alias("second"))
-                  .where(Pair.ended_at.is_null()).order_by(Pair.id))
-
-
-
+    return await (
+        walls.select(
+            Pair,
+            Pair.id,
+            Pair.first_member.display_name.as_alias("first"),
+            Pair.second_member.display_name.as_alias("second"),
+        )
+        .where(Pair.ended_at.is_null())
+        .order_by(Pair.id)
+    )
 
 
 def _caseload_context(rows, total, query="", theme="", status="", offset=0, who="pair") -> dict[str, Any]:
-    return {"clients": rows, "total": total, "query": query, "theme": theme, "status": status, "offset": offset,
-            "who": who, "page_size": PAGE_SIZE, "THEMES": THEMES, "STATUSES": STATUSES}
+    return {
+        "clients": rows,
+        "total": total,
+        "query": query,
+        "theme": theme,
+        "status": status,
+        "offset": offset,
+        "who": who,
+        "page_size": PAGE_SIZE,
+        "THEMES": THEMES,
+        "STATUSES": STATUSES,
+    }
 
 
 def _who(walls: TeamScope, who: str) -> str:
@@ -75,12 +89,18 @@ def _who(walls: TeamScope, who: str) -> str:
 
 
 @get("/clients", name="clients")
-async def caseload(walls: Walls, theme: FromQuery[str] = "", status: FromQuery[str] = "active",
-                   offset: FromQuery[int] = 0, who: FromQuery[str] = "") -> Template:
+async def caseload(
+    walls: Walls,
+    theme: FromQuery[str] = "",
+    status: FromQuery[str] = "active",
+    offset: FromQuery[int] = 0,
+    who: FromQuery[str] = "",
+) -> Template:
     offset = min(max(offset, 0), 10**6)
     who = _who(walls, who or ("team" if walls.user.is_lead else "pair"))
-    rows, total = await list_clients(walls, theme=theme, status=status, mine_only=who == "pair", limit=PAGE_SIZE,
-                                     offset=offset)
+    rows, total = await list_clients(
+        walls, theme=theme, status=status, mine_only=who == "pair", limit=PAGE_SIZE, offset=offset
+    )
     await log_client_reads(walls, [row["id"] for row in rows], "caseload")
     return Template("pages/clients.html", context=_caseload_context(rows, total, "", theme, status, offset, who))
 
@@ -89,8 +109,9 @@ async def caseload(walls: Walls, theme: FromQuery[str] = "", status: FromQuery[s
 async def search_clients(request: HTMXRequest, walls: Walls, data: Annotated[SearchForm, FORM]) -> Template:
     """Search by pseudonym with POST: the name stays out of URLs, history and proxy logs."""
     who = _who(walls, data.who)
-    rows, total = await list_clients(walls, query=search_text(data.q), theme=data.theme, status=data.status,
-                                     mine_only=who == "pair", limit=PAGE_SIZE)
+    rows, total = await list_clients(
+        walls, query=search_text(data.q), theme=data.theme, status=data.status, mine_only=who == "pair", limit=PAGE_SIZE
+    )
     await log_client_reads(walls, [row["id"] for row in rows], "client_search", action="search")
     context = _caseload_context(rows, total, search_text(data.q), data.theme, data.status, who=who)
     if request.htmx:
@@ -98,20 +119,46 @@ async def search_clients(request: HTMXRequest, walls: Walls, data: Annotated[Sea
     return Template("pages/clients.html", context=context)
 
 
-def _client_form(walls: TeamScope, values: dict, errors: dict, pairs: list, client_id: int | None,
-                 status_code: int = 200, version: Any = None, base: dict | None = None) -> Template:
+def _client_form(
+    walls: TeamScope,
+    values: dict,
+    errors: dict,
+    pairs: list,
+    client_id: int | None,
+    status_code: int = 200,
+    version: Any = None,
+    base: dict | None = None,
+) -> Template:
     """The new or edit form; an edit carries the version and values it was read with (hidden), so
     a save after someone else's is caught and shown as a choice (server/casework/conflicts.py)."""
-    return Template("pages/client_form.html", status_code=status_code, context={
-        "values": values, "errors": errors, "pairs": pairs, "client_id": client_id, "THEMES": THEMES,
-        "STATUSES": STATUSES, "CAME_FROM": CAME_FROM, "RELEASE_TYPES": RELEASE_TYPES,
-        "default_pair": walls.user.pair_id, "version": version, "base": base or {}})
+    return Template(
+        "pages/client_form.html",
+        status_code=status_code,
+        context={
+            "values": values,
+            "errors": errors,
+            "pairs": pairs,
+            "client_id": client_id,
+            "THEMES": THEMES,
+            "STATUSES": STATUSES,
+            "CAME_FROM": CAME_FROM,
+            "RELEASE_TYPES": RELEASE_TYPES,
+            "default_pair": walls.user.pair_id,
+            "version": version,
+            "base": base or {},
+        },
+    )
 
 
 @get("/clients/new")
 async def new_client_page(walls: Walls) -> Template:
-    return _client_form(walls, {"status": "active", "came_from": "street", "pair_id": walls.user.pair_id,
-                                "consent_data": True}, {}, await _pairs(walls), None)
+    return _client_form(
+        walls,
+        {"status": "active", "came_from": "street", "pair_id": walls.user.pair_id, "consent_data": True},
+        {},
+        await _pairs(walls),
+        None,
+    )
 
 
 @post("/clients/new")
@@ -125,10 +172,26 @@ async def new_client(request: Request, walls: Walls) -> Template | Redirect:
 
 
 def _form_values(client: dict[str, Any]) -> dict[str, Any]:
-    values = {key: client[key] for key in ("pseudonym", "legal_name", "birth_year", "phone", "status", "came_from",
-                                           "institution", "release_date", "release_type", "themes")}
-    values.update(pair_id=client["pair"], consent_data=client["consent_data_at"] is not None,
-                  consent_reminders=client["consent_reminders_at"] is not None)
+    values = {
+        key: client[key]
+        for key in (
+            "pseudonym",
+            "legal_name",
+            "birth_year",
+            "phone",
+            "status",
+            "came_from",
+            "institution",
+            "release_date",
+            "release_type",
+            "themes",
+        )
+    }
+    values.update(
+        pair_id=client["pair"],
+        consent_data=client["consent_data_at"] is not None,
+        consent_reminders=client["consent_reminders_at"] is not None,
+    )
     return values
 
 
@@ -141,12 +204,20 @@ async def edit_client_page(walls: Walls, client_id: FromPath[int]) -> Template:
         return await admin_reason_page(client_id)
     client = await client_detail(walls, client_id)
     await log_client_read(walls, client_id, client["team"], "client_edit_form")
-    return _client_form(walls, _form_values(client), {}, await _pairs(walls), client_id,
-                        version=client["version"], base=conflicts.stored_snapshot(client))
+    return _client_form(
+        walls,
+        _form_values(client),
+        {},
+        await _pairs(walls),
+        client_id,
+        version=client["version"],
+        base=conflicts.stored_snapshot(client),
+    )
 
 
-async def _conflict_page(walls: TeamScope, client_id: int, posted: dict[str, Any], errors: dict[str, str],
-                         status_code: int = 409) -> Template:
+async def _conflict_page(
+    walls: TeamScope, client_id: int, posted: dict[str, Any], errors: dict[str, str], status_code: int = 409
+) -> Template:
     """Nothing was saved: both values of each differing field, to choose from (see conflicts.py)."""
     client = await client_detail(walls, client_id)
     await log_client_read(walls, client_id, client["team"], "client_conflict")
@@ -156,10 +227,19 @@ async def _conflict_page(walls: TeamScope, client_id: int, posted: dict[str, Any
         row["mine_shown"], row["theirs_shown"] = (_shown(row["field"], row[side], pairs) for side in conflicts.SIDES)
     in_conflict = {row["field"] for row in rows}
     stored = conflicts.stored_snapshot(client)
-    return Template("pages/client_conflict.html", status_code=status_code, context={
-        "client": client, "rows": rows, "errors": errors, "version": client["version"], "base": stored,
-        "same": {field: value for field, value in stored.items() if field not in in_conflict},
-        "outbox_id": _outbox_id(posted)})
+    return Template(
+        "pages/client_conflict.html",
+        status_code=status_code,
+        context={
+            "client": client,
+            "rows": rows,
+            "errors": errors,
+            "version": client["version"],
+            "base": stored,
+            "same": {field: value for field, value in stored.items() if field not in in_conflict},
+            "outbox_id": _outbox_id(posted),
+        },
+    )
 
 
 def _outbox_id(raw: dict[str, Any]) -> str:
@@ -208,8 +288,16 @@ async def edit_client(request: Request, walls: Walls, client_id: FromPath[int]) 
     try:
         await update_client(walls, client_id, values)
     except InvalidInput as problem:
-        return _client_form(walls, values, problem.errors, await _pairs(walls), client_id, status_code=422,
-                            version=raw.get("version"), base=conflicts.snapshot(raw, "base__"))
+        return _client_form(
+            walls,
+            values,
+            problem.errors,
+            await _pairs(walls),
+            client_id,
+            status_code=422,
+            version=raw.get("version"),
+            base=conflicts.snapshot(raw, "base__"),
+        )
     except StaleVersion:
         return await _conflict_page(walls, client_id, conflicts.carry_base(raw, values), {})
     done = f"&outbox_done={_outbox_id(raw)}" if _outbox_id(raw) else ""
@@ -233,7 +321,9 @@ async def _add_to_client(request: Request, walls: TeamScope, client_id: int, cre
     try:
         await create(walls, raw)
     except InvalidInput as problem:
-        return await client_page_template(walls, client_id, form=form, errors=problem.errors, values=raw, status_code=422)
+        return await client_page_template(
+            walls, client_id, form=form, errors=problem.errors, values=raw, status_code=422
+        )
     return Redirect(f"/clients/{client_id}?saved={form}#{form}s", status_code=303)
 
 
@@ -264,9 +354,20 @@ async def access_log_page(walls: Walls, client_id: FromPath[int], offset: FromQu
     await log_client_read(walls, client_id, client["team"], "access_log_page")
     offset = min(max(offset, 0), 10**6)
     rows, total = await access_log_rows(client_id, 100, offset)
-    return Template("pages/access_log.html", context={"client": client, "rows": rows, "total": total,
-                                                       "offset": offset})
+    return Template("pages/access_log.html", context={"client": client, "rows": rows, "total": total, "offset": offset})
 
 
-ROUTES = [caseload, search_clients, new_client_page, new_client, edit_client_page, edit_client, client_page,
-          add_followup, add_appointment, add_referral, move_referral, access_log_page]
+ROUTES = [
+    caseload,
+    search_clients,
+    new_client_page,
+    new_client,
+    edit_client_page,
+    edit_client,
+    client_page,
+    add_followup,
+    add_appointment,
+    add_referral,
+    move_referral,
+    access_log_page,
+]

@@ -1,7 +1,6 @@
 """The client page as a template, built for the client's own routes and for the other packages
 whose forms live on it (release plan, agreement and reviews) when they show it again with errors."""
 
-
 from __future__ import annotations
 
 from litestar.enums import RequestEncodingType
@@ -27,8 +26,15 @@ from server.timeutil import local_today
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
-async def client_page_template(walls: TeamScope, client_id: int, saved: str = "", form: str = "",
-                       errors: dict | None = None, values: dict | None = None, status_code: int = 200) -> Template:
+async def client_page_template(
+    walls: TeamScope,
+    client_id: int,
+    saved: str = "",
+    form: str = "",
+    errors: dict | None = None,
+    values: dict | None = None,
+    status_code: int = 200,
+) -> Template:
     """The client page; `form` names the add-form to show open with its errors and typed values."""
     client = await client_detail(walls, client_id)
     await log_client_read(walls, client_id, client["team"], "client_page")
@@ -39,15 +45,28 @@ async def client_page_template(walls: TeamScope, client_id: int, saved: str = ""
     followups = await client_followups(walls, client_id)
     appointments = await client_appointments(walls, client_id)
     days_to_release = (client["release_date"] - local_today()).days if client["release_date"] else None
-    return Template("pages/client.html", status_code=status_code, context={
-        "client": client, "visits": visits, "followups": followups, "appointments": appointments,
-        "referrals": await referrals_of_client(walls, client_id), "service_choices": await service_choices(),
-        "reminder_links": await client_links(walls, client_id),
-        "open_followups": [f for f in followups if f["done_at"] is None],
-        "done_followups": [f for f in followups if f["done_at"] is not None],
-        "days_to_release": days_to_release, "saved": saved, "form": form, "errors": errors or {},
-        "values": values or {}, "path": await path_section(walls, client_id, form, errors, values),
-        **await release_plan_section(client, *((errors, values) if form == "release_plan" else ()))})
+    return Template(
+        "pages/client.html",
+        status_code=status_code,
+        context={
+            "client": client,
+            "visits": visits,
+            "followups": followups,
+            "appointments": appointments,
+            "referrals": await referrals_of_client(walls, client_id),
+            "service_choices": await service_choices(),
+            "reminder_links": await client_links(walls, client_id),
+            "open_followups": [f for f in followups if f["done_at"] is None],
+            "done_followups": [f for f in followups if f["done_at"] is not None],
+            "days_to_release": days_to_release,
+            "saved": saved,
+            "form": form,
+            "errors": errors or {},
+            "values": values or {},
+            "path": await path_section(walls, client_id, form, errors, values),
+            **await release_plan_section(client, *((errors, values) if form == "release_plan" else ())),
+        },
+    )
 
 
 async def glass_client_page(reading: TeamScope, client_id: int) -> Template:
@@ -56,10 +75,17 @@ async def glass_client_page(reading: TeamScope, client_id: int) -> Template:
     await log_client_read(reading, client_id, client["team"], "client_page")
     visits, _total = await list_visits(reading, client_id, limit=30, offset=0)
     await with_present_names(visits)
-    await log_client_reads(reading, [other for other in visit_clients(visits) if other != client_id],
-                           "client_page_group")
+    await log_client_reads(
+        reading, [other for other in visit_clients(visits) if other != client_id], "client_page_group"
+    )
     followups = await client_followups(reading, client_id)
-    return Template("pages/client_glass.html", context={
-        "client": client, "visits": visits, "reason": reading.glass_reason,
-        "appointments": await client_appointments(reading, client_id),
-        "open_followups": [f for f in followups if f["done_at"] is None]})
+    return Template(
+        "pages/client_glass.html",
+        context={
+            "client": client,
+            "visits": visits,
+            "reason": reading.glass_reason,
+            "appointments": await client_appointments(reading, client_id),
+            "open_followups": [f for f in followups if f["done_at"] is None],
+        },
+    )

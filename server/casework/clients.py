@@ -33,10 +33,27 @@ RELEASE_TYPES = tuple(r.value for r in ReleaseType if r.value)
 PAGE_SIZE = 50  # rows per page of a list, on pages and in the API
 
 # Columns a person may set; everything else (team, author, timestamps) comes from the server.
-_PUBLIC_COLUMNS = (Client.id, Client.team, Client.pair, Client.pseudonym, Client.legal_name, Client.birth_year,
-                   Client.phone, Client.status, Client.started_on, Client.status_changed_on, Client.came_from,
-                   Client.institution, Client.release_date, Client.release_type, Client.consent_reminders_at,
-                   Client.consent_data_at, Client.created_at, Client.updated_at, Client.version)
+_PUBLIC_COLUMNS = (
+    Client.id,
+    Client.team,
+    Client.pair,
+    Client.pseudonym,
+    Client.legal_name,
+    Client.birth_year,
+    Client.phone,
+    Client.status,
+    Client.started_on,
+    Client.status_changed_on,
+    Client.came_from,
+    Client.institution,
+    Client.release_date,
+    Client.release_type,
+    Client.consent_reminders_at,
+    Client.consent_data_at,
+    Client.created_at,
+    Client.updated_at,
+    Client.version,
+)
 
 
 @dataclass
@@ -90,8 +107,10 @@ def read_client(raw: dict[str, Any], partial: bool) -> ClientChanges:
 def _consents(raw: dict[str, Any], walls: TeamScope, current: dict | None) -> dict[Any, Any]:
     """Consent given now is stamped with the time and the worker; withdrawn consent is cleared."""
     changes: dict[Any, Any] = {}
-    for key, at_column, by_column in (("consent_data", Client.consent_data_at, Client.consent_data_by),
-                                      ("consent_reminders", Client.consent_reminders_at, Client.consent_reminders_by)):
+    for key, at_column, by_column in (
+        ("consent_data", Client.consent_data_at, Client.consent_data_by),
+        ("consent_reminders", Client.consent_reminders_at, Client.consent_reminders_by),
+    ):
         if key not in raw:
             continue
         given = Reader(raw).flag(key)
@@ -106,7 +125,9 @@ def _consents(raw: dict[str, Any], walls: TeamScope, current: dict | None) -> di
 async def _pair_for(walls: TeamScope, team_id: int | None, pair_id: int | None) -> tuple[int, int | None]:
     """The team and pair of a new or moved client; a pair of another team is refused."""
     if pair_id is not None:
-        pair = await walls.select(Pair, Pair.id, Pair.team).where((Pair.id == pair_id) & Pair.ended_at.is_null()).first()
+        pair = (
+            await walls.select(Pair, Pair.id, Pair.team).where((Pair.id == pair_id) & Pair.ended_at.is_null()).first()
+        )
         if pair is None or (team_id is not None and pair["team"] != team_id):
             raise InvalidInput({"pair_id": N_("Not one of the allowed choices.")})
         return pair["team"], pair["id"]
@@ -167,7 +188,9 @@ async def _replace_themes(client_id: int, themes: list[str]) -> None:
 async def themes_of(client_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {client_id: [] for client_id in client_ids}
     if client_ids:
-        rows = await ClientTheme.select(ClientTheme.client, ClientTheme.theme).where(ClientTheme.client.is_in(client_ids))
+        rows = await ClientTheme.select(ClientTheme.client, ClientTheme.theme).where(
+            ClientTheme.client.is_in(client_ids)
+        )
         for row in rows:
             found[row["client"]].append(row["theme"])
     for themes in found.values():
@@ -176,15 +199,28 @@ async def themes_of(client_ids: list[int]) -> dict[int, list[str]]:
 
 
 async def client_detail(walls: TeamScope, client_id: int) -> dict[str, Any]:
-    row = await walls.get(Client, client_id, *_PUBLIC_COLUMNS, Client.consent_data_by, Client.consent_reminders_by,
-                          Client.consent_data_by.display_name.as_alias("consent_data_by_name"),
-                          Client.consent_reminders_by.display_name.as_alias("consent_reminders_by_name"))
+    row = await walls.get(
+        Client,
+        client_id,
+        *_PUBLIC_COLUMNS,
+        Client.consent_data_by,
+        Client.consent_reminders_by,
+        Client.consent_data_by.display_name.as_alias("consent_data_by_name"),
+        Client.consent_reminders_by.display_name.as_alias("consent_reminders_by_name"),
+    )
     row["themes"] = (await themes_of([client_id]))[client_id]
     return row
 
 
-async def list_clients(walls: TeamScope, query: str = "", theme: str = "", status: str = "",
-                       mine_only: bool = False, limit: int = PAGE_SIZE, offset: int = 0) -> tuple[list[dict], int]:
+async def list_clients(
+    walls: TeamScope,
+    query: str = "",
+    theme: str = "",
+    status: str = "",
+    mine_only: bool = False,
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
+) -> tuple[list[dict], int]:
     condition = walls.condition(Client)
     # Matched against the case-folded key, so "äijä" finds "Äijä" on SQLite too. LIKE wildcards a
     # person typed are dropped (the databases escape them differently; pseudonyms lack them).
@@ -198,8 +234,13 @@ async def list_clients(walls: TeamScope, query: str = "", theme: str = "", statu
     if mine_only and walls.user.pair_id is not None:
         condition &= Client.pair == walls.user.pair_id
     total = await Client.count().where(condition)
-    rows = await (Client.select(Client.id, Client.pseudonym, Client.status, Client.release_date, Client.pair)
-                  .where(condition).order_by(Client.pseudonym).limit(limit).offset(offset))
+    rows = await (
+        Client.select(Client.id, Client.pseudonym, Client.status, Client.release_date, Client.pair)
+        .where(condition)
+        .order_by(Client.pseudonym)
+        .limit(limit)
+        .offset(offset)
+    )
     themes = await themes_of([row["id"] for row in rows])
     for row in rows:
         row["themes"] = themes[row["id"]]

@@ -17,8 +17,21 @@ from typing import Any
 from server.i18n import N_
 
 # The fields of the client form, in its order.
-FIELDS = ("pseudonym", "legal_name", "birth_year", "phone", "themes", "status", "came_from", "pair_id",
-          "institution", "release_date", "release_type", "consent_data", "consent_reminders")
+FIELDS = (
+    "pseudonym",
+    "legal_name",
+    "birth_year",
+    "phone",
+    "themes",
+    "status",
+    "came_from",
+    "pair_id",
+    "institution",
+    "release_date",
+    "release_type",
+    "consent_data",
+    "consent_reminders",
+)
 LIST_FIELDS = frozenset({"themes"})
 FLAG_FIELDS = frozenset({"consent_data", "consent_reminders"})
 SIDES = ("mine", "theirs")
@@ -60,8 +73,11 @@ def snapshot(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def stored_snapshot(client: dict[str, Any]) -> dict[str, Any]:
     """The form's fields from a stored client (server.casework.clients.client_detail)."""
     values = {field: client.get(field) for field in FIELDS}
-    values.update(pair_id=client["pair"], consent_data=client["consent_data_at"] is not None,
-                  consent_reminders=client["consent_reminders_at"] is not None)
+    values.update(
+        pair_id=client["pair"],
+        consent_data=client["consent_data_at"] is not None,
+        consent_reminders=client["consent_reminders_at"] is not None,
+    )
     return snapshot(values)
 
 

@@ -25,8 +25,10 @@ async def with_present_names(visits: list[dict[str, Any]]) -> list[dict[str, Any
     ids = {user_id for visit in visits for user_id in [*visit["workers"], visit["created_by"]] if user_id}
     if not ids:
         return visits
-    names = {row["id"]: row["display_name"] for row in
-             await User.select(User.id, User.display_name).where(User.id.is_in(list(ids)))}
+    names = {
+        row["id"]: row["display_name"]
+        for row in await User.select(User.id, User.display_name).where(User.id.is_in(list(ids)))
+    }
     for visit in visits:
         order = [visit["created_by"], *[w for w in visit["workers"] if w != visit["created_by"]]]
         visit["present_names"] = [names[user_id] for user_id in order if user_id in names]

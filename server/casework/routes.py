@@ -16,12 +16,22 @@ from server.timeutil import local_today
 @get("/", name="home")
 async def home(walls: Walls, saved: FromQuery[str] = "") -> Template:
     today = await todays_work(walls)
-    await log_client_reads(walls, [row["client"] for row in today.followups]
-                           + [row["client_id"] for row in today.appointments] + [row["id"] for row in today.releases],
-                           "home")
-    return Template(template_name="pages/home.html",
-                    context={"today": today, "today_date": local_today(), "saved": saved,
-                             "quick_services": [s for s in await list_services(quick_only=True) if s["phone"]]})
+    await log_client_reads(
+        walls,
+        [row["client"] for row in today.followups]
+        + [row["client_id"] for row in today.appointments]
+        + [row["id"] for row in today.releases],
+        "home",
+    )
+    return Template(
+        template_name="pages/home.html",
+        context={
+            "today": today,
+            "today_date": local_today(),
+            "saved": saved,
+            "quick_services": [s for s in await list_services(quick_only=True) if s["phone"]],
+        },
+    )
 
 
 ROUTES = [home]

@@ -14,8 +14,20 @@ from piccolo.table import Table
 
 from server.accounts.tables import Pair, Team, User
 
-THEMES = ("housing", "finances", "substances", "gambling", "crime", "mental_health", "independent_living",
-          "learning", "authorities", "peer_support", "employment", "health")
+THEMES = (
+    "housing",
+    "finances",
+    "substances",
+    "gambling",
+    "crime",
+    "mental_health",
+    "independent_living",
+    "learning",
+    "authorities",
+    "peer_support",
+    "employment",
+    "health",
+)
 
 
 class ClientStatus(str, Enum):
@@ -172,6 +184,7 @@ class Appointment(Table, tablename="appointment"):
 class AccessLog(Table, tablename="access_log"):
     """The use log (käyttöloki): one row for every read and write of a client's data, and every
     refused attempt at one. Append-only and hash-chained (`server.audit.chain`); never a note's text."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     at = Timestamptz(default=TimestamptzNow(), index=True)
@@ -193,6 +206,7 @@ class AccessLog(Table, tablename="access_log"):
 
 class CalendarFeed(Table, tablename="calendar_feed"):
     """A worker's private calendar address; only the token's hash is kept, and it can be revoked."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     user = ForeignKey(references=User, index=True)

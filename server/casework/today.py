@@ -33,8 +33,14 @@ async def todays_work(scope: TeamScope) -> Today:
     today = local_today()
     day_start, day_end = local_day_bounds(today)
     followups = await (
-        FollowUp.select(FollowUp.id, FollowUp.due_at, FollowUp.note, FollowUp.done_at, FollowUp.client,
-                        FollowUp.client.pseudonym.as_alias("pseudonym"))
+        FollowUp.select(
+            FollowUp.id,
+            FollowUp.due_at,
+            FollowUp.note,
+            FollowUp.done_at,
+            FollowUp.client,
+            FollowUp.client.pseudonym.as_alias("pseudonym"),
+        )
         .where(_mine(scope, FollowUp) & FollowUp.done_at.is_null() & (FollowUp.due_at < day_end))
         .order_by(FollowUp.due_at)
         .limit(50)
@@ -42,17 +48,30 @@ async def todays_work(scope: TeamScope) -> Today:
     for row in followups:
         row["overdue"] = row["due_at"] < day_start
     appointments = await (
-        Appointment.select(Appointment.id, Appointment.starts_at, Appointment.place, Appointment.with_whom,
-                           Appointment.client.id.as_alias("client_id"),
-                           Appointment.client.pseudonym.as_alias("pseudonym"))
-        .where(_mine(scope, Appointment) & Appointment.cancelled_at.is_null()
-               & (Appointment.starts_at >= day_start) & (Appointment.starts_at < day_end))
+        Appointment.select(
+            Appointment.id,
+            Appointment.starts_at,
+            Appointment.place,
+            Appointment.with_whom,
+            Appointment.client.id.as_alias("client_id"),
+            Appointment.client.pseudonym.as_alias("pseudonym"),
+        )
+        .where(
+            _mine(scope, Appointment)
+            & Appointment.cancelled_at.is_null()
+            & (Appointment.starts_at >= day_start)
+            & (Appointment.starts_at < day_end)
+        )
         .order_by(Appointment.starts_at)
     )
     releases = await (
         Client.select(Client.id, Client.pseudonym, Client.release_date, Client.institution)
-        .where(_mine(scope, Client) & (Client.status != "closed") & (Client.release_date >= today)
-               & (Client.release_date <= today + timedelta(days=RELEASE_HORIZON_DAYS)))
+        .where(
+            _mine(scope, Client)
+            & (Client.status != "closed")
+            & (Client.release_date >= today)
+            & (Client.release_date <= today + timedelta(days=RELEASE_HORIZON_DAYS))
+        )
         .order_by(Client.release_date)
     )
     for row in releases:
@@ -61,6 +80,6 @@ async def todays_work(scope: TeamScope) -> Today:
     from server.pathway.reviews import reviews_due  # the path builds on casework
 
     reviews = await reviews_due(scope, mine_only=not scope.user.is_lead)
-    return Today(followups=followups, appointments=appointments, releases=releases, active_clients=active,
-                 reviews_due=reviews)
-
+    return Today(
+        followups=followups, appointments=appointments, releases=releases, active_clients=active, reviews_due=reviews
+    )

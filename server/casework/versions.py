@@ -43,8 +43,9 @@ def read_version(raw: dict[str, Any], required: bool = True) -> int | None:
     return version
 
 
-async def write_if_current(table: type[Table], row_id: int, version: int | None, values: dict[Any, Any],
-                           condition: Combinable | None = None) -> int:
+async def write_if_current(
+    table: type[Table], row_id: int, version: int | None, values: dict[Any, Any], condition: Combinable | None = None
+) -> int:
     """Write `values` and bump the version, only if the row is still at `version` (None: write
     whatever the version is, for changes that cannot overwrite anything, such as ticking a
     follow-up done). Returns the new version, or raises StaleVersion."""
@@ -63,5 +64,11 @@ async def write_if_current(table: type[Table], row_id: int, version: int | None,
 def conflict_response(current: dict[str, Any]) -> Response:
     """409 for the API: nothing was written; `current` is the row as it is now (with its version),
     so the caller can show both values and send its choice with the current version."""
-    return Response({"status_code": 409, "detail": "Changed by someone else since you read it; nothing was saved",
-                     "current": current}, status_code=409)
+    return Response(
+        {
+            "status_code": 409,
+            "detail": "Changed by someone else since you read it; nothing was saved",
+            "current": current,
+        },
+        status_code=409,
+    )

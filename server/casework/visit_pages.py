@@ -30,33 +30,57 @@ async def workers_to_choose(walls: TeamScope) -> list[dict[str, Any]]:
     """The user and their partner first; the rest of the team can be ticked too."""
     if walls.user.team_id is None:
         return []
-    rows = await (User.select(User.id, User.display_name)
-                  .where((User.team == walls.user.team_id) & User.is_active.eq(True)).order_by(User.display_name))
+    rows = await (
+        User.select(User.id, User.display_name)
+        .where((User.team == walls.user.team_id) & User.is_active.eq(True))
+        .order_by(User.display_name)
+    )
     mine = {walls.user.id, walls.user.partner_id}
     ordered = sorted(rows, key=lambda r: (r["id"] not in mine, r["display_name"]))
     return [{**r, "default": r["id"] in mine} for r in ordered]
 
 
-async def _visit_form(walls: TeamScope, values: dict[str, Any], errors: dict[str, str], anonymous: bool,
-                      status_code: int = 200) -> Template:
+async def _visit_form(
+    walls: TeamScope, values: dict[str, Any], errors: dict[str, str], anonymous: bool, status_code: int = 200
+) -> Template:
     client = None
-    client_id = Reader({"client_id": values.get("client_id")}).row_id("client_id") \
-        if isinstance(values.get("client_id"), (str, int)) else None
+    client_id = (
+        Reader({"client_id": values.get("client_id")}).row_id("client_id")
+        if isinstance(values.get("client_id"), (str, int))
+        else None
+    )
     if client_id is not None:
         client = await walls.select(Client, Client.id, Client.pseudonym).where(Client.id == client_id).first()
     choices: list[dict] = []
     if not anonymous and (client is None or values.get("kind") == "group"):  # a group: the others to tick
         choices, _total = await list_clients(walls, status="active", mine_only=True, limit=500)
     await log_client_reads(walls, [row["id"] for row in choices] + ([client["id"]] if client else []), "visit_form")
-    return Template("pages/visit_form.html", status_code=status_code, context={
-        "values": values, "errors": errors, "anonymous": anonymous, "client": client, "client_choices": choices,
-        "workers": await workers_to_choose(walls), "service_choices": await service_choices(), "THEMES": THEMES, "ACTIONS": VISIT_ACTIONS, "KINDS": KINDS,
-        "now_local": to_local(utcnow()).strftime("%Y-%m-%dT%H:%M")})
+    return Template(
+        "pages/visit_form.html",
+        status_code=status_code,
+        context={
+            "values": values,
+            "errors": errors,
+            "anonymous": anonymous,
+            "client": client,
+            "client_choices": choices,
+            "workers": await workers_to_choose(walls),
+            "service_choices": await service_choices(),
+            "THEMES": THEMES,
+            "ACTIONS": VISIT_ACTIONS,
+            "KINDS": KINDS,
+            "now_local": to_local(utcnow()).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
 
 
 @get("/visits/new")
-async def new_visit_page(walls: Walls, client_id: FromQuery[int | None] = None,
-                         anonymous: FromQuery[bool] = False, kind: FromQuery[str] = "street") -> Template:
+async def new_visit_page(
+    walls: Walls,
+    client_id: FromQuery[int | None] = None,
+    anonymous: FromQuery[bool] = False,
+    kind: FromQuery[str] = "street",
+) -> Template:
     values: dict[str, Any] = {"kind": kind if kind in KINDS else "street", "client_id": client_id or ""}
     if anonymous:
         values["anonymous_count"] = "1"
@@ -78,8 +102,9 @@ async def create_visit(request: Request, walls: Walls) -> Template | Redirect:
 
 
 @post("/followups/{followup_id:int}/{change:str}")
-async def mark_followup(request: HTMXRequest, walls: Walls, followup_id: FromPath[int],
-                       change: FromPath[str]) -> Template | Redirect:
+async def mark_followup(
+    request: HTMXRequest, walls: Walls, followup_id: FromPath[int], change: FromPath[str]
+) -> Template | Redirect:
     if change not in {"done", "undone"}:
         raise NotFoundException()
     await set_followup_done(walls, followup_id, change == "done")

@@ -96,8 +96,12 @@ def read_visit(raw: dict[str, Any], require_id: bool) -> VisitInput:
     group = read_group_fields(reader, kind, client_id, anonymous)
     if kind == GROUP:
         client_id = None  # a group's clients are its attendees, each with the visit in their timeline
-    if client_id is None and anonymous == 0 and not group["client_ids"] \
-            and not reader.errors.keys() & {"client_id", "anonymous_count", "client_ids"}:
+    if (
+        client_id is None
+        and anonymous == 0
+        and not group["client_ids"]
+        and not reader.errors.keys() & {"client_id", "anonymous_count", "client_ids"}
+    ):
         reader.fail("client_id", N_("Choose a client, or give the number of people met anonymously."))
     if kind == NETWORK_MEETING and client_id is None and "client_id" not in reader.errors:
         reader.fail("client_id", N_("A network meeting is about one known client."))
@@ -109,14 +113,21 @@ def read_visit(raw: dict[str, Any], require_id: bool) -> VisitInput:
     if occurred_at is not None and occurred_at > utcnow() + FUTURE_TOLERANCE:
         reader.fail("occurred_at", N_("A visit cannot be in the future."))
     visit = VisitInput(
-        visit_id=visit_id or uuid.uuid4(), client_id=client_id, anonymous_count=anonymous,
-        occurred_at=occurred_at or utcnow(), place=reader.text("place"),
-        kind=kind, themes=reader.choices("themes", THEMES),
-        actions=reader.choices("actions", VISIT_ACTIONS), worker_ids=reader.ids("workers"),
+        visit_id=visit_id or uuid.uuid4(),
+        client_id=client_id,
+        anonymous_count=anonymous,
+        occurred_at=occurred_at or utcnow(),
+        place=reader.text("place"),
+        kind=kind,
+        themes=reader.choices("themes", THEMES),
+        actions=reader.choices("actions", VISIT_ACTIONS),
+        worker_ids=reader.ids("workers"),
         notes=reader.text("notes", MAX_NOTES, multiline=True),
         together_with_client=reader.flag("together_with_client"),
-        followup_on=reader.day("next_followup_on"), followup_note=reader.text("followup_note"),
-        refer_service_id=reader.row_id("refer_service_id"), referral_note=reader.text("referral_note", 500),
+        followup_on=reader.day("next_followup_on"),
+        followup_note=reader.text("followup_note"),
+        refer_service_id=reader.row_id("refer_service_id"),
+        referral_note=reader.text("referral_note", 500),
         **group,
     )
     if visit.refer_service_id is not None and client_id is None:
@@ -144,10 +155,13 @@ _CLIENT = Statement("SELECT id, team, pair FROM client WHERE id = {}")
 _INSERT_VISIT = Statement(
     "INSERT INTO visit (uuid, team, client, anonymous_count, occurred_at, place, kind, notes, together_with_client, "
     "created_by, received_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
-    "ON CONFLICT (uuid) DO NOTHING RETURNING id")
+    "ON CONFLICT (uuid) DO NOTHING RETURNING id"
+)
 # PostgreSQL: the visit and its workers, themes and actions in one round trip (SQLite runs the
 # statements inline, where a round trip costs nothing: it uses _INSERT_VISIT and _insert_parts).
-_INSERT_VISIT_WITH_PARTS = Statement("SELECT 1", postgres="""
+_INSERT_VISIT_WITH_PARTS = Statement(
+    "SELECT 1",
+    postgres="""
 WITH v AS (
   INSERT INTO visit (uuid, team, client, anonymous_count, occurred_at, place, kind, notes, together_with_client,
                      created_by, received_at)
@@ -156,7 +170,8 @@ w AS (INSERT INTO visit_worker (visit, "user") SELECT v.id, unnest({}::integer[]
 t AS (INSERT INTO visit_theme (visit, theme) SELECT v.id, unnest({}::text[]) FROM v),
 a AS (INSERT INTO visit_action (visit, action) SELECT v.id, unnest({}::text[]) FROM v)
 SELECT id FROM v
-""")
+""",
+)
 # A stored visit and its parts in one query: the replay's whole answer.
 _STORED_SQL = """
 SELECT v.id, v.uuid, v.team, v.client, v.anonymous_count, v.occurred_at, v.place, v.kind, v.notes,
@@ -167,8 +182,10 @@ SELECT v.id, v.uuid, v.team, v.client, v.anonymous_count, v.occurred_at, v.place
        (SELECT min(id) FROM followup WHERE visit = v.id) AS followup_id
 FROM visit v WHERE v.uuid = {{}}
 """
-_STORED = Statement(_STORED_SQL.format(agg="group_concat", user='"user"'),
-                    postgres=_STORED_SQL.format(agg="string_agg", user='"user"::text'))
+_STORED = Statement(
+    _STORED_SQL.format(agg="group_concat", user='"user"'),
+    postgres=_STORED_SQL.format(agg="string_agg", user='"user"::text'),
+)
 _PART_TABLES = {"visit_worker": '"user"', "visit_theme": "theme", "visit_action": "action"}
 _PART_INSERTS: dict[tuple[str, int], Statement] = {}
 
@@ -178,7 +195,7 @@ def _insert_parts(table: str, count: int) -> Statement:
     statement = _PART_INSERTS.get((table, count))
     if statement is None:
         values = ", ".join(["({}, {})"] * count)
-        statement = Statement(f'INSERT INTO {table} (visit, {_PART_TABLES[table]}) VALUES {values}')  # nosec B608 # names from _PART_TABLES, values are placeholders
+        statement = Statement(f"INSERT INTO {table} (visit, {_PART_TABLES[table]}) VALUES {values}")  # nosec B608 # names from _PART_TABLES, values are placeholders
         _PART_INSERTS[(table, count)] = statement
     return statement
 
@@ -197,11 +214,15 @@ def _is_own(walls: TeamScope, stored: dict[str, Any]) -> bool:
 
 async def _stored_answer(stored: dict[str, Any]) -> dict[str, Any]:
     split = lambda joined: [part for part in (joined or "").split(",") if part]  # noqa: E731
-    parts: dict[str, list[Any]] = {"themes": split(stored["themes"]), "actions": split(stored["actions"]),
-                                   "workers": [int(user_id) for user_id in split(stored["workers"])]}
+    parts: dict[str, list[Any]] = {
+        "themes": split(stored["themes"]),
+        "actions": split(stored["actions"]),
+        "workers": [int(user_id) for user_id in split(stored["workers"])],
+    }
     # Only a group or a network meeting has attendees or parties to add (one more query for those).
-    group = (await group_parts([stored["id"]])).get(stored["id"]) if stored["kind"] in (GROUP, NETWORK_MEETING) \
-        else None
+    group = (
+        (await group_parts([stored["id"]])).get(stored["id"]) if stored["kind"] in (GROUP, NETWORK_MEETING) else None
+    )
     return with_group_fields(public_visit(stored, parts, stored["followup_id"]), group)
 
 
@@ -231,8 +252,19 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
         await require_service(visit.refer_service_id, "refer_service_id")
     received_at = utcnow()
     async with engine().transaction():
-        values = (visit.visit_id, team_id, visit.client_id, visit.anonymous_count, visit.occurred_at, visit.place,
-                  visit.kind, visit.notes, visit.together_with_client, walls.user.id, received_at)
+        values = (
+            visit.visit_id,
+            team_id,
+            visit.client_id,
+            visit.anonymous_count,
+            visit.occurred_at,
+            visit.place,
+            visit.kind,
+            visit.notes,
+            visit.together_with_client,
+            walls.user.id,
+            received_at,
+        )
         parts_stored = not on_sqlite()
         if parts_stored:
             inserted = await _INSERT_VISIT_WITH_PARTS.fetch(*values, workers, visit.themes, visit.actions)
@@ -241,11 +273,13 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
         if not inserted:  # stored meanwhile by a concurrent delivery (or another user's id)
             stored = await _STORED.first(visit.visit_id)
         else:
-            followup_id = await _store_parts(inserted[0]["id"], visit, workers, team_id, pair_id, walls.user.id,
-                                             parts_stored)
+            followup_id = await _store_parts(
+                inserted[0]["id"], visit, workers, team_id, pair_id, walls.user.id, parts_stored
+            )
             if visit.client_ids or visit.kind == NETWORK_MEETING:  # each attendee logged as written
-                await store_group_parts(walls, inserted[0]["id"], team_id, visit.client_ids, visit.kind,
-                                        visit.parties, visit.client_present)
+                await store_group_parts(
+                    walls, inserted[0]["id"], team_id, visit.client_ids, visit.kind, visit.parties, visit.client_present
+                )
             if visit.client_id is not None and (visit.followup_on or visit.refer_service_id):
                 # Reminders also for what arrived late by sync (a passed moment is sent once, not never).
                 await plan_client(visit.client_id)
@@ -255,10 +289,18 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
                 # The pair that was there talks it through, whoever's client it was.
                 await remind_to_debrief(walls.user.pair_id, walls.user.team_id or team_id, visit.occurred_at)
     if inserted:  # the first delivery: answer from what was just stored, without reading it back
-        row = {"uuid": visit.visit_id, "client": visit.client_id, "anonymous_count": visit.anonymous_count,
-               "occurred_at": visit.occurred_at, "place": visit.place, "kind": visit.kind, "notes": visit.notes,
-               "together_with_client": visit.together_with_client, "created_by": walls.user.id,
-               "received_at": received_at}
+        row = {
+            "uuid": visit.visit_id,
+            "client": visit.client_id,
+            "anonymous_count": visit.anonymous_count,
+            "occurred_at": visit.occurred_at,
+            "place": visit.place,
+            "kind": visit.kind,
+            "notes": visit.notes,
+            "together_with_client": visit.together_with_client,
+            "created_by": walls.user.id,
+            "received_at": received_at,
+        }
         parts: dict[str, list[Any]] = {"themes": visit.themes, "actions": visit.actions, "workers": workers}
         group = {"client_ids": visit.client_ids, "parties": visit.parties, "client_present": visit.client_present}
         return with_group_fields(public_visit(row, parts, followup_id), group), True
@@ -267,12 +309,18 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
     return await _stored_answer(stored), False
 
 
-async def _store_parts(visit_pk: int, visit: VisitInput, workers: list[int], team_id: int, pair_id: int | None,
-                       author: int, parts_stored: bool = False) -> int | None:
+async def _store_parts(
+    visit_pk: int,
+    visit: VisitInput,
+    workers: list[int],
+    team_id: int,
+    pair_id: int | None,
+    author: int,
+    parts_stored: bool = False,
+) -> int | None:
     """Workers, themes, actions (unless the insert stored them) and the follow-up of a new visit;
     returns the follow-up's id."""
-    for table, values in (("visit_worker", workers), ("visit_theme", visit.themes),
-                          ("visit_action", visit.actions)):
+    for table, values in (("visit_worker", workers), ("visit_theme", visit.themes), ("visit_action", visit.actions)):
         if values and not parts_stored:
             await _insert_parts(table, len(values)).fetch(*[arg for value in values for arg in (visit_pk, value)])
     if visit.refer_service_id is not None and visit.client_id is not None:  # "referred during the visit"
@@ -280,14 +328,34 @@ async def _store_parts(visit_pk: int, visit: VisitInput, workers: list[int], tea
         await insert_referral(client, visit.refer_service_id, visit.referral_note, visit_pk, author)
     if visit.followup_on is not None and visit.client_id is not None:
         due = datetime.combine(visit.followup_on, time(FOLLOWUP_HOUR), tzinfo=local_zone())
-        rows = await FollowUp.insert(FollowUp(team=team_id, client=visit.client_id, pair=pair_id, visit=visit_pk,
-                                              due_at=due, note=visit.followup_note or "", created_by=author))
+        rows = await FollowUp.insert(
+            FollowUp(
+                team=team_id,
+                client=visit.client_id,
+                pair=pair_id,
+                visit=visit_pk,
+                due_at=due,
+                note=visit.followup_note or "",
+                created_by=author,
+            )
+        )
         return rows[0]["id"]
     return None
 
 
-_VISIT_COLUMNS = (Visit.id, Visit.uuid, Visit.client, Visit.anonymous_count, Visit.occurred_at, Visit.place,
-                  Visit.kind, Visit.notes, Visit.together_with_client, Visit.created_by, Visit.received_at)
+_VISIT_COLUMNS = (
+    Visit.id,
+    Visit.uuid,
+    Visit.client,
+    Visit.anonymous_count,
+    Visit.occurred_at,
+    Visit.place,
+    Visit.kind,
+    Visit.notes,
+    Visit.together_with_client,
+    Visit.created_by,
+    Visit.received_at,
+)
 
 
 async def _with_parts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -302,20 +370,33 @@ async def _with_parts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         parts[row["visit"]]["actions"].append(row["action"])
     for row in await VisitWorker.select(VisitWorker.visit, VisitWorker.user).where(VisitWorker.visit.is_in(ids)):
         parts[row["visit"]]["workers"].append(row["user"])
-    followups = {row["visit"]: row["id"] for row in
-                 await FollowUp.select(FollowUp.id, FollowUp.visit).where(FollowUp.visit.is_in(ids))}
+    followups = {
+        row["visit"]: row["id"]
+        for row in await FollowUp.select(FollowUp.id, FollowUp.visit).where(FollowUp.visit.is_in(ids))
+    }
     groups = await group_parts(ids)
-    return [with_group_fields(public_visit(row, parts[row["id"]], followups.get(row["id"])), groups.get(row["id"]))
-            for row in rows]
+    return [
+        with_group_fields(public_visit(row, parts[row["id"]], followups.get(row["id"])), groups.get(row["id"]))
+        for row in rows
+    ]
 
 
 def public_visit(row: dict[str, Any], parts: dict[str, list], followup_id: int | None) -> dict[str, Any]:
     return {
-        "id": str(row["uuid"]), "client_id": row["client"], "anonymous_count": row["anonymous_count"],
-        "occurred_at": row["occurred_at"], "place": row["place"], "kind": row["kind"],
-        "themes": sorted(parts["themes"], key=THEMES.index), "actions": sorted(parts["actions"], key=VISIT_ACTIONS.index),
-        "workers": sorted(parts["workers"]), "notes": row["notes"], "together_with_client": row["together_with_client"],
-        "followup_id": followup_id, "created_by": row["created_by"], "received_at": row["received_at"],
+        "id": str(row["uuid"]),
+        "client_id": row["client"],
+        "anonymous_count": row["anonymous_count"],
+        "occurred_at": row["occurred_at"],
+        "place": row["place"],
+        "kind": row["kind"],
+        "themes": sorted(parts["themes"], key=THEMES.index),
+        "actions": sorted(parts["actions"], key=VISIT_ACTIONS.index),
+        "workers": sorted(parts["workers"]),
+        "notes": row["notes"],
+        "together_with_client": row["together_with_client"],
+        "followup_id": followup_id,
+        "created_by": row["created_by"],
+        "received_at": row["received_at"],
     }
 
 
@@ -332,7 +413,11 @@ async def list_visits(walls: TeamScope, client_id: int | None, limit: int, offse
         await require_client(walls, client_id)
         condition &= attended_by(client_id)
     total = await Visit.count().where(condition)
-    rows = await (Visit.select(*_VISIT_COLUMNS).where(condition)
-                  .order_by(Visit.occurred_at, ascending=False).limit(limit).offset(offset))
+    rows = await (
+        Visit.select(*_VISIT_COLUMNS)
+        .where(condition)
+        .order_by(Visit.occurred_at, ascending=False)
+        .limit(limit)
+        .offset(offset)
+    )
     return await _with_parts(rows), total
-

@@ -39,10 +39,18 @@ def horizontal_bars(items: list[tuple[str, int, str]], scale_to: int | None = No
     """(label, value, link) rows as bars; `scale_to` fixes the axis (e.g. to show a target band)."""
     top = max([scale_to or 0] + [value for _label, value, _href in items]) or 1
     room = WIDTH - LABEL_WIDTH - 40
-    bars = [Bar(label, value, href, n * ROW + LABEL_HEIGHT, room * value / top)
-            for n, (label, value, href) in enumerate(items)]
-    return {"bars": bars, "height": max(1, len(bars)) * ROW, "label_width": LABEL_WIDTH,
-            "room": room, "top": top, "bar_height": BAR_HEIGHT}
+    bars = [
+        Bar(label, value, href, n * ROW + LABEL_HEIGHT, room * value / top)
+        for n, (label, value, href) in enumerate(items)
+    ]
+    return {
+        "bars": bars,
+        "height": max(1, len(bars)) * ROW,
+        "label_width": LABEL_WIDTH,
+        "room": room,
+        "top": top,
+        "bar_height": BAR_HEIGHT,
+    }
 
 
 def band(chart: dict[str, Any], low: int, high: int) -> dict[str, float]:
@@ -60,8 +68,16 @@ def stacked_columns(weeks: list[dict[str, Any]]) -> dict[str, Any]:
     for n, week in enumerate(weeks):
         known_h = plot * week["known"] / top
         anonymous_h = plot * week["anonymous"] / top
-        columns.append({**week, "x": n * step + step * 0.15, "width": step * 0.7,
-                        "known_y": plot - known_h, "known_h": known_h,
-                        "anonymous_y": plot - known_h - anonymous_h, "anonymous_h": anonymous_h,
-                        "label_x": n * step + step / 2})
+        columns.append(
+            {
+                **week,
+                "x": n * step + step * 0.15,
+                "width": step * 0.7,
+                "known_y": plot - known_h,
+                "known_h": known_h,
+                "anonymous_y": plot - known_h - anonymous_h,
+                "anonymous_h": anonymous_h,
+                "label_x": n * step + step / 2,
+            }
+        )
     return {"columns": columns, "height": COLUMN_CHART_HEIGHT, "plot": plot, "top": top}

@@ -32,17 +32,23 @@ async def heavy_per_pair(walls: TeamScope, today: date) -> dict[int | None, int]
     """Active clients in a heavy phase, counted per pair (None: clients no pair carries)."""
     since = local_day_bounds(today - timedelta(days=CRISIS_DAYS))[0]
     crisis_visits = Visit.select(Visit.id).where(
-        walls.condition(Visit) & (Visit.occurred_at >= since)
-        & Visit.id.is_in(VisitAction.select(VisitAction.visit).where(VisitAction.action == "crisis")))
+        walls.condition(Visit)
+        & (Visit.occurred_at >= since)
+        & Visit.id.is_in(VisitAction.select(VisitAction.visit).where(VisitAction.action == "crisis"))
+    )
     in_crisis = Visit.select(Visit.client).where(Visit.id.is_in(crisis_visits) & Visit.client.is_not_null())
     in_group_crisis = VisitAttendee.select(VisitAttendee.client).where(VisitAttendee.visit.is_in(crisis_visits))
-    heavy = ((Client.release_date >= today) & (Client.release_date <= today + timedelta(days=RELEASE_DAYS))) \
-        | Client.id.is_in(in_crisis) | Client.id.is_in(in_group_crisis)
+    heavy = (
+        ((Client.release_date >= today) & (Client.release_date <= today + timedelta(days=RELEASE_DAYS)))
+        | Client.id.is_in(in_crisis)
+        | Client.id.is_in(in_group_crisis)
+    )
     declining = await declining_reviews(walls.team_ids)
     if declining:
         heavy |= Client.id.is_in(sorted(declining))
     rows = await Client.select(Client.id, Client.pair).where(
-        walls.condition(Client) & (Client.status == "active") & heavy)
+        walls.condition(Client) & (Client.status == "active") & heavy
+    )
     counts: dict[int | None, int] = {}
     for row in rows:
         counts[row["pair"]] = counts.get(row["pair"], 0) + 1

@@ -55,33 +55,49 @@ def chart_data(figures: dict[str, Any]) -> dict[str, Any]:
     pairs = [p for p in figures["pairs"] if p["id"] is not None]
     caseload = charts.horizontal_bars(
         [(" & ".join(m["name"] for m in p["members"]), p["active_clients"], f"active&pair={p['id']}") for p in pairs],
-        scale_to=max([p["target"]["high"] for p in pairs] + [0]) + 5)
+        scale_to=max([p["target"]["high"] for p in pairs] + [0]) + 5,
+    )
     bands = [charts.band(caseload, p["target"]["low"], p["target"]["high"]) for p in pairs]
     return {
-        "caseload": caseload, "bands": bands, "weeks": charts.stacked_columns(figures["contacts_per_week"]),
+        "caseload": caseload,
+        "bands": bands,
+        "weeks": charts.stacked_columns(figures["contacts_per_week"]),
         "themes": charts.horizontal_bars([(t, n, f"theme&value={t}") for t, n in figures["themes"].items()]),
-        "referrals": charts.horizontal_bars([(s, n, f"referral&value={s}")
-                                             for s, n in figures["referrals_by_status"].items()]),
+        "referrals": charts.horizontal_bars(
+            [(s, n, f"referral&value={s}") for s, n in figures["referrals_by_status"].items()]
+        ),
     }
 
 
 SEARCHES_SHOWN_FOR = timedelta(days=30)  # the workers' searches of other teams, on /lead
 
+
 @get("/lead", **LEAD)
-async def lead_page(walls: Walls, team: FromQuery[str] = "", weeks: FromQuery[int] = DEFAULT_WEEKS,
-                    saved: FromQuery[str] = "") -> Template:
+async def lead_page(
+    walls: Walls, team: FromQuery[str] = "", weeks: FromQuery[int] = DEFAULT_WEEKS, saved: FromQuery[str] = ""
+) -> Template:
     return await _lead_page(walls, team, weeks, saved=saved == "targets")
 
 
-async def _lead_page(walls: TeamScope, team: str, weeks: int, saved: bool = False,
-                     errors: dict | None = None, status_code: int = 200) -> Template:
+async def _lead_page(
+    walls: TeamScope, team: str, weeks: int, saved: bool = False, errors: dict | None = None, status_code: int = 200
+) -> Template:
     figures = await dashboard(_scope(walls, team), _weeks(weeks))
-    return Template("pages/lead.html", status_code=status_code, context={
-        "f": figures, "charts": chart_data(figures), "team": _team(team), "saved": saved, "errors": errors or {},
-        "requests": await lead_requests(_scope(walls, team)),
-        "org_searches": await recent_searches(_scope(walls, team), utcnow() - SEARCHES_SHOWN_FOR),
-        "team_choices": [(t["id"], t["name"]) for t in await _teams(walls)],
-        "week_choices": [(str(w), label("period", str(w))) for w in WEEK_CHOICES]})
+    return Template(
+        "pages/lead.html",
+        status_code=status_code,
+        context={
+            "f": figures,
+            "charts": chart_data(figures),
+            "team": _team(team),
+            "saved": saved,
+            "errors": errors or {},
+            "requests": await lead_requests(_scope(walls, team)),
+            "org_searches": await recent_searches(_scope(walls, team), utcnow() - SEARCHES_SHOWN_FOR),
+            "team_choices": [(t["id"], t["name"]) for t in await _teams(walls)],
+            "week_choices": [(str(w), label("period", str(w))) for w in WEEK_CHOICES],
+        },
+    )
 
 
 async def _teams(walls: TeamScope) -> list[dict[str, Any]]:
@@ -91,22 +107,44 @@ async def _teams(walls: TeamScope) -> list[dict[str, Any]]:
 
 
 @get("/lead/clients", **LEAD)
-async def lead_list(walls: Walls, show: FromQuery[str], team: FromQuery[str] = "",
-                    pair: FromQuery[str] = "", value: FromQuery[str] = "",
-                    weeks: FromQuery[int] = DEFAULT_WEEKS) -> Template:
+async def lead_list(
+    walls: Walls,
+    show: FromQuery[str],
+    team: FromQuery[str] = "",
+    pair: FromQuery[str] = "",
+    value: FromQuery[str] = "",
+    weeks: FromQuery[int] = DEFAULT_WEEKS,
+) -> Template:
     if show == "supervision":  # people, not clients: nothing of a client is read
-        return Template("pages/lead_list.html", context={
-            "people": await supervision_behind(_scope(walls, team)), "clients": [], "show": show, "value": "",
-            "team": _team(team), "weeks": _weeks(weeks), "pair_members": []})
+        return Template(
+            "pages/lead_list.html",
+            context={
+                "people": await supervision_behind(_scope(walls, team)),
+                "clients": [],
+                "show": show,
+                "value": "",
+                "team": _team(team),
+                "weeks": _weeks(weeks),
+                "pair_members": [],
+            },
+        )
     if show not in DRILLS:
         raise NotFoundException()
     scope = _scope(walls, team)
     which: int | str = int(pair) if pair.isdigit() else "none" if pair == "none" else ""
     rows = await clients_behind(scope, show, which, value[:40], _weeks(weeks))
     await log_client_reads(walls, [row["id"] for row in rows], "dashboard_list")
-    return Template("pages/lead_list.html", context={"clients": rows, "show": show, "value": value,
-                                                     "team": _team(team), "weeks": _weeks(weeks),
-                                                     "pair_members": await _pair_members(scope, which)})
+    return Template(
+        "pages/lead_list.html",
+        context={
+            "clients": rows,
+            "show": show,
+            "value": value,
+            "team": _team(team),
+            "weeks": _weeks(weeks),
+            "pair_members": await _pair_members(scope, which),
+        },
+    )
 
 
 async def _pair_members(walls: TeamScope, pair: int | str) -> list[dict[str, Any]]:
@@ -133,21 +171,26 @@ async def save_targets(request: Request, walls: Walls) -> Redirect | Template:
     try:
         reader.done()
     except InvalidInput as problem:
-        return await _lead_page(walls, raw.get("team_id", ""), DEFAULT_WEEKS, errors=problem.errors,
-                                status_code=422)
+        return await _lead_page(walls, raw.get("team_id", ""), DEFAULT_WEEKS, errors=problem.errors, status_code=422)
     if team_id not in walls.team_ids:
         raise NotFoundException()
-    values: dict[Column, Any] = {CaseloadTarget.low: low if low is not None else 20, CaseloadTarget.high: high if high is not None else 30,
-              CaseloadTarget.no_contact_days: days or 30, CaseloadTarget.updated_at: utcnow()}
+    values: dict[Column, Any] = {
+        CaseloadTarget.low: low if low is not None else 20,
+        CaseloadTarget.high: high if high is not None else 30,
+        CaseloadTarget.no_contact_days: days or 30,
+        CaseloadTarget.updated_at: utcnow(),
+    }
     if not await CaseloadTarget.update(values).where(CaseloadTarget.team == team_id).returning(CaseloadTarget.id):  # type: ignore[arg-type]  # Piccolo's stub: invariant dict
-        await CaseloadTarget.insert(CaseloadTarget(team=team_id, **{c._meta.name: v for c, v in values.items()})
-                                    ).on_conflict(target=CaseloadTarget.team, action="DO NOTHING")
+        await CaseloadTarget.insert(
+            CaseloadTarget(team=team_id, **{c._meta.name: v for c, v in values.items()})
+        ).on_conflict(target=CaseloadTarget.team, action="DO NOTHING")
     return Redirect(f"/lead?team={team_id}&saved=targets#targets", status_code=303)
 
 
 @get("/api/v1/dashboard", **LEAD)
-async def dashboard_api(walls: Walls, team: FromQuery[str] = "",
-                        weeks: FromQuery[int] = DEFAULT_WEEKS) -> dict[str, Any]:
+async def dashboard_api(
+    walls: Walls, team: FromQuery[str] = "", weeks: FromQuery[int] = DEFAULT_WEEKS
+) -> dict[str, Any]:
     figures = await dashboard(_scope(walls, team), _weeks(weeks))
     figures["targets"] = [{"team_id": t, **v} for t, v in figures["targets"].items()]
     return figures
@@ -165,8 +208,15 @@ def dashboard_rows(figures: dict[str, Any]) -> list[tuple[Any, ...]]:
     for release in figures["releases_next_90_days"]:
         rows.append(("release", "", release["pair_id"] or "", release["release_date"], release["days_left"]))
     for release in figures["releases_without_plan"]:
-        rows.append(("release_without_plan", "", release["pair_id"] or "", release["release_date"],
-                     " ".join(release["open_essential"])))
+        rows.append(
+            (
+                "release_without_plan",
+                "",
+                release["pair_id"] or "",
+                release["release_date"],
+                " ".join(release["open_essential"]),
+            )
+        )
     for name in ("themes", "referrals_by_status", "visit_share", "reminders"):
         for key, value in figures[name].items():
             rows.append((name, "", "", key, value))
@@ -174,8 +224,7 @@ def dashboard_rows(figures: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 
 @get("/api/v1/dashboard.csv", **LEAD)
-async def dashboard_csv(walls: Walls, team: FromQuery[str] = "",
-                        weeks: FromQuery[int] = DEFAULT_WEEKS) -> Response:
+async def dashboard_csv(walls: Walls, team: FromQuery[str] = "", weeks: FromQuery[int] = DEFAULT_WEEKS) -> Response:
     figures = await dashboard(_scope(walls, team), _weeks(weeks))
     return csv_response(dashboard_rows(figures), f"rinnalla-dashboard-{figures['today']}")
 

@@ -57,8 +57,10 @@ def _require_installed_files() -> None:
 
     missing = missing_folders()
     if missing:
-        raise MigrationError(f"the installation is incomplete: {', '.join(missing)} not found; "
-                             "reinstall the package (the wheel carries web/ and migrations/)")
+        raise MigrationError(
+            f"the installation is incomplete: {', '.join(missing)} not found; "
+            "reinstall the package (the wheel carries web/ and migrations/)"
+        )
 
 
 async def migrate() -> str:

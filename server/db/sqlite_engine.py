@@ -183,8 +183,15 @@ class KeptSQLiteTransaction(SQLiteTransaction):
 class KeptSQLiteEngine(SQLiteEngine):
     """SQLiteEngine with one kept writer that commits in groups and a small pool of kept readers."""
 
-    def __init__(self, path: str, readers: int = 4, busy_timeout_ms: int = 10_000, synchronous: str = "FULL",
-                 checkpoint_bytes: int = 8 * 1024 * 1024, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        path: str,
+        readers: int = 4,
+        busy_timeout_ms: int = 10_000,
+        synchronous: str = "FULL",
+        checkpoint_bytes: int = 8 * 1024 * 1024,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(path=path, **kwargs)
         if sqlite3.sqlite_version_info < (3, 35):
             raise RuntimeError("Rinnalla needs SQLite 3.35 or newer (RETURNING)")
@@ -222,8 +229,11 @@ class KeptSQLiteEngine(SQLiteEngine):
         else:
             # WAL is persistent in the file. The committer checkpoints (see the module's text);
             # SQLite's own automatic checkpoint would run inside a COMMIT on the event loop.
-            pragmas[:0] = ["PRAGMA journal_mode = WAL", "PRAGMA wal_autocheckpoint = 0",
-                           f"PRAGMA journal_size_limit = {int(self.checkpoint_bytes)}"]
+            pragmas[:0] = [
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA wal_autocheckpoint = 0",
+                f"PRAGMA journal_size_limit = {int(self.checkpoint_bytes)}",
+            ]
         for pragma in pragmas:
             await connection.execute(pragma)
         return connection
@@ -425,8 +435,10 @@ class KeptSQLiteEngine(SQLiteEngine):
         transaction = self.current_transaction.get()
         if transaction is not None:
             if transaction.connection is None:
-                raise RuntimeError("a query ran in a transaction that had already ended "
-                                   "(a task outlived the `async with transaction()` that created it)")
+                raise RuntimeError(
+                    "a query ran in a transaction that had already ended "
+                    "(a task outlived the `async with transaction()` that created it)"
+                )
             return await transaction.connection.execute_fetchall(query, args)
         if _SELECT.match(query):
             return await self._on_reader(query, args)

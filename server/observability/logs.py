@@ -32,22 +32,28 @@ def request_id() -> str:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-                 "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         if request_id():
             entry["request_id"] = request_id()
         if record.exc_info:
             # The type and where, not the value: an exception's text may quote what a person typed.
             entry["error"] = record.exc_info[0].__name__ if record.exc_info[0] else ""
-            entry["trace"] = [f"{frame.filename}:{frame.lineno} in {frame.name}"
-                              for frame in traceback.extract_tb(record.exc_info[2])]
+            entry["trace"] = [
+                f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in traceback.extract_tb(record.exc_info[2])
+            ]
         return json.dumps(entry, ensure_ascii=False)
 
 
 def configure_logging(log_file: str = "") -> None:
     """JSON lines on stderr (or appended to LOG_FILE); the same in the web and worker processes."""
-    handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8") if log_file \
-        else logging.StreamHandler(sys.stderr)
+    handler: logging.Handler = (
+        logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler(sys.stderr)
+    )
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     for existing in list(root.handlers):

@@ -29,22 +29,37 @@ from server.timeutil import utcnow
 
 REGISTRY = CollectorRegistry()
 PROCESS = str(os.getpid())
-REQUESTS = Counter("rinnalla_http_requests", "HTTP requests by route template and status",
-                   ["process", "method", "route", "status"], registry=REGISTRY)
-LATENCY = Histogram("rinnalla_http_request_duration_seconds", "Time to answer, by route template",
-                    ["process", "method", "route"], registry=REGISTRY,
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-VISITS = Counter("rinnalla_visits_received", "Visits the phones sent: created, or a replay of a stored one",
-                 ["process", "outcome"], registry=REGISTRY)
-LOGIN_FAILURES = Counter("rinnalla_login_failures", "Failed logins answered by this process", ["process"],
-                         registry=REGISTRY)
+REQUESTS = Counter(
+    "rinnalla_http_requests",
+    "HTTP requests by route template and status",
+    ["process", "method", "route", "status"],
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "rinnalla_http_request_duration_seconds",
+    "Time to answer, by route template",
+    ["process", "method", "route"],
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+VISITS = Counter(
+    "rinnalla_visits_received",
+    "Visits the phones sent: created, or a replay of a stored one",
+    ["process", "outcome"],
+    registry=REGISTRY,
+)
+LOGIN_FAILURES = Counter(
+    "rinnalla_login_failures", "Failed logins answered by this process", ["process"], registry=REGISTRY
+)
 REMINDERS = Gauge("rinnalla_reminders", "Reminders by state (the outbox as it is now)", ["state"], registry=REGISTRY)
-QUEUE = Gauge("rinnalla_reminders_due", "Reminders due now and not yet sent (the dispatcher's backlog)",
-              registry=REGISTRY)
+QUEUE = Gauge(
+    "rinnalla_reminders_due", "Reminders due now and not yet sent (the dispatcher's backlog)", registry=REGISTRY
+)
 RETRIED = Gauge("rinnalla_reminders_retried", "Reminders that needed more than one attempt", registry=REGISTRY)
 PHONES = Gauge("rinnalla_push_subscriptions", "Phones that take pushes", registry=REGISTRY)
-FAILURES_NOW = Gauge("rinnalla_login_failures_in_window", "Failed logins still counted by the throttle",
-                     registry=REGISTRY)
+FAILURES_NOW = Gauge(
+    "rinnalla_login_failures_in_window", "Failed logins still counted by the throttle", registry=REGISTRY
+)
 
 
 def visit_received(created: bool) -> None:

@@ -26,29 +26,39 @@ FIELD_COPY_PAGES = ("today", "caseload", "client")
 
 
 async def _caseload(walls: Walls) -> list[dict[str, Any]]:
-    return await (Client.select(Client.id, Client.pseudonym, Client.phone, Client.status, Client.release_date,
-                                Client.institution)
-                  .where(_mine(walls, Client) & (Client.status != "closed"))
-                  .order_by(Client.pseudonym).limit(MAX_CLIENTS))
+    return await (
+        Client.select(Client.id, Client.pseudonym, Client.phone, Client.status, Client.release_date, Client.institution)
+        .where(_mine(walls, Client) & (Client.status != "closed"))
+        .order_by(Client.pseudonym)
+        .limit(MAX_CLIENTS)
+    )
 
 
 async def _next_appointments(walls: Walls, client_ids: list[int]) -> dict[int, dict[str, Any]]:
-    rows = await (Appointment.select(Appointment.client, Appointment.starts_at, Appointment.place,
-                                     Appointment.with_whom)
-                  .where(walls.condition(Appointment) & Appointment.client.is_in(client_ids)
-                         & Appointment.cancelled_at.is_null() & (Appointment.starts_at >= utcnow()))
-                  .order_by(Appointment.starts_at))
+    rows = await (
+        Appointment.select(Appointment.client, Appointment.starts_at, Appointment.place, Appointment.with_whom)
+        .where(
+            walls.condition(Appointment)
+            & Appointment.client.is_in(client_ids)
+            & Appointment.cancelled_at.is_null()
+            & (Appointment.starts_at >= utcnow())
+        )
+        .order_by(Appointment.starts_at)
+    )
     first: dict[int, dict[str, Any]] = {}
     for row in rows:
-        first.setdefault(row["client"], {"starts_at": row["starts_at"], "place": row["place"],
-                                         "with_whom": row["with_whom"]})
+        first.setdefault(
+            row["client"], {"starts_at": row["starts_at"], "place": row["place"], "with_whom": row["with_whom"]}
+        )
     return first
 
 
 async def _open_followups(walls: Walls, client_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    rows = await (FollowUp.select(FollowUp.id, FollowUp.client, FollowUp.due_at, FollowUp.note)
-                  .where(walls.condition(FollowUp) & FollowUp.client.is_in(client_ids) & FollowUp.done_at.is_null())
-                  .order_by(FollowUp.due_at))
+    rows = await (
+        FollowUp.select(FollowUp.id, FollowUp.client, FollowUp.due_at, FollowUp.note)
+        .where(walls.condition(FollowUp) & FollowUp.client.is_in(client_ids) & FollowUp.done_at.is_null())
+        .order_by(FollowUp.due_at)
+    )
     by_client: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         by_client.setdefault(row["client"], []).append({"id": row["id"], "due_at": row["due_at"], "note": row["note"]})
@@ -61,16 +71,43 @@ async def field_copy(walls: Walls) -> dict[str, Any]:
     ids = [row["id"] for row in clients] or [-1]
     appointments, followups = await _next_appointments(walls, ids), await _open_followups(walls, ids)
     return {
-        "generated_at": utcnow(), "day": local_today(), "zone": get_settings().timezone.key,
-        "followups": [{"id": f["id"], "client_id": f["client"], "pseudonym": f["pseudonym"], "due_at": f["due_at"],
-                       "note": f["note"]} for f in today.followups],
-        "appointments": [{"id": a["id"], "client_id": a["client_id"], "pseudonym": a["pseudonym"],
-                          "starts_at": a["starts_at"], "place": a["place"], "with_whom": a["with_whom"]}
-                         for a in today.appointments],
-        "releases": [{"client_id": r["id"], "pseudonym": r["pseudonym"], "release_date": r["release_date"],
-                      "institution": r["institution"]} for r in today.releases],
-        "clients": [{**row, "next_appointment": appointments.get(row["id"]),
-                     "open_followups": followups.get(row["id"], [])} for row in clients],
+        "generated_at": utcnow(),
+        "day": local_today(),
+        "zone": get_settings().timezone.key,
+        "followups": [
+            {
+                "id": f["id"],
+                "client_id": f["client"],
+                "pseudonym": f["pseudonym"],
+                "due_at": f["due_at"],
+                "note": f["note"],
+            }
+            for f in today.followups
+        ],
+        "appointments": [
+            {
+                "id": a["id"],
+                "client_id": a["client_id"],
+                "pseudonym": a["pseudonym"],
+                "starts_at": a["starts_at"],
+                "place": a["place"],
+                "with_whom": a["with_whom"],
+            }
+            for a in today.appointments
+        ],
+        "releases": [
+            {
+                "client_id": r["id"],
+                "pseudonym": r["pseudonym"],
+                "release_date": r["release_date"],
+                "institution": r["institution"],
+            }
+            for r in today.releases
+        ],
+        "clients": [
+            {**row, "next_appointment": appointments.get(row["id"]), "open_followups": followups.get(row["id"], [])}
+            for row in clients
+        ],
     }
 
 
@@ -78,8 +115,9 @@ async def field_copy(walls: Walls) -> dict[str, Any]:
 async def device_today(walls: Walls) -> dict[str, Any]:
     """The sealed Today copy's content (see the module docstring); never kept by the browser."""
     copy = await field_copy(walls)
-    shown = [row["id"] for row in copy["clients"]] + [row["client_id"] for key in ("followups", "appointments",
-                                                                                   "releases") for row in copy[key]]
+    shown = [row["id"] for row in copy["clients"]] + [
+        row["client_id"] for key in ("followups", "appointments", "releases") for row in copy[key]
+    ]
     await log_client_reads(walls, shown, "device_today")
     return copy
 

@@ -24,13 +24,17 @@ def field_texts() -> dict[str, object]:
         "other_users_waiting": _plural(
             "%(num)d entry of another user is waiting on this phone. It is sent once they log in here again.",
             "%(num)d entries of another user are waiting on this phone. They are sent once that user logs in "
-            "here again."),
+            "here again.",
+        ),
         "state_held": _("Kept back while you edit it"),
         "edit_waiting": _("This visit has not been sent yet. Change it and save: only the new version is sent."),
-        "edit_locked": _("This visit opens for editing when the phone has network and you are logged in. Until "
-                         "you save it, it is kept back and not sent."),
+        "edit_locked": _(
+            "This visit opens for editing when the phone has network and you are logged in. Until "
+            "you save it, it is kept back and not sent."
+        ),
         "kind_referral": _("Referral: %(service)s"),
         "choose_client": _("Choose the client to refer."),
-        "referral_queued": _("No network: the referral is saved on this phone and will be made when the "
-                             "connection returns."),
+        "referral_queued": _(
+            "No network: the referral is saved on this phone and will be made when the connection returns."
+        ),
     }

@@ -49,15 +49,26 @@ def shell_urls() -> dict[str, dict[str, str]]:
 @get("/manifest.webmanifest", opt={"public": True}, include_in_schema=False)
 async def manifest() -> Response:
     body = {
-        "id": "/", "name": "Rinnalla", "short_name": "Rinnalla", "lang": current_language(),
+        "id": "/",
+        "name": "Rinnalla",
+        "short_name": "Rinnalla",
+        "lang": current_language(),
         "description": _("Street outreach work pairs: visits, follow-ups and referrals, also without network."),
-        "start_url": "/", "scope": "/", "display": "standalone", "orientation": "portrait",
-        "background_color": "#ffffff", "theme_color": THEME_COLOUR,
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#ffffff",
+        "theme_color": THEME_COLOUR,
         "icons": [
             {"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
             {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any"},
-            {"src": "/static/icons/icon-maskable-512.png", "sizes": "512x512", "type": "image/png",
-             "purpose": "maskable"},
+            {
+                "src": "/static/icons/icon-maskable-512.png",
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
         ],
     }
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/manifest+json", headers=NO_CACHE)
@@ -66,22 +77,43 @@ async def manifest() -> Response:
 @get("/sw.js", opt={"public": True}, include_in_schema=False)
 async def service_worker() -> Template:
     # Served from the root so its scope is the whole app; no-cache so an update is seen at once.
-    return Template("sw.js", media_type="text/javascript", headers=NO_CACHE, context={
-        "version": asset_version(), "assets": offline_assets(), "shell": shell_urls()})
+    return Template(
+        "sw.js",
+        media_type="text/javascript",
+        headers=NO_CACHE,
+        context={"version": asset_version(), "assets": offline_assets(), "shell": shell_urls()},
+    )
 
 
 def _shell_context(page: str) -> dict[str, Any]:
     anonymous = page == "anonymous"
     values = {"kind": "street", **({"anonymous_count": "1"} if anonymous else {})}  # as /visits/new gives
-    return {"shell": True, "page": page, "anonymous": anonymous, "values": values,
-            "errors": {}, "client": None, "client_choices": [], "workers": [], "service_choices": [], "THEMES": THEMES,
-            "ACTIONS": VISIT_ACTIONS, "KINDS": KINDS, "now_local": ""}
+    return {
+        "shell": True,
+        "page": page,
+        "anonymous": anonymous,
+        "values": values,
+        "errors": {},
+        "client": None,
+        "client_choices": [],
+        "workers": [],
+        "service_choices": [],
+        "THEMES": THEMES,
+        "ACTIONS": VISIT_ACTIONS,
+        "KINDS": KINDS,
+        "now_local": "",
+    }
 
 
-SHELL_TEMPLATES = {"offline": "pages/offline.html", "visit": "pages/visit_form.html",
-                   "anonymous": "pages/visit_form.html", "outbox": "pages/outbox.html",
-                   "services": "pages/services.html", "refer": "pages/refer.html",
-                   **{page: "pages/offline_copy.html" for page in FIELD_COPY_PAGES}}
+SHELL_TEMPLATES = {
+    "offline": "pages/offline.html",
+    "visit": "pages/visit_form.html",
+    "anonymous": "pages/visit_form.html",
+    "outbox": "pages/outbox.html",
+    "services": "pages/services.html",
+    "refer": "pages/refer.html",
+    **{page: "pages/offline_copy.html" for page in FIELD_COPY_PAGES},
+}
 
 
 @get("/shell/{lang:str}/{page:str}", opt={"public": True}, include_in_schema=False)
@@ -109,8 +141,11 @@ async def outbox_page() -> Template:
 @get("/api/v1/device/session")
 async def device_session(request: Request) -> dict[str, Any]:
     """Who is logged in and the CSRF token: what a service worker needs to send waiting visits."""
-    return {"user_id": request.user.id, "language": current_language(),
-            "csrf_token": ScopeState.from_scope(request.scope).csrf_token}
+    return {
+        "user_id": request.user.id,
+        "language": current_language(),
+        "csrf_token": ScopeState.from_scope(request.scope).csrf_token,
+    }
 
 
 @post("/api/v1/device/key", status_code=200)
@@ -121,8 +156,10 @@ async def device_key(request: Request) -> dict[str, str]:
         reader.fail("device_id", N_("This field is required."))
     reader.done()
     await devices.remember(request.user.id, device_id)  # type: ignore[arg-type]
-    return {"key": derived_key(DEVICE_KEY, request.user.id, device_id),  # type: ignore[arg-type]
-            "unwrap": derived_key(UNWRAP_KEY, request.user.id, device_id)}  # type: ignore[arg-type]
+    return {
+        "key": derived_key(DEVICE_KEY, request.user.id, device_id),  # type: ignore[arg-type]
+        "unwrap": derived_key(UNWRAP_KEY, request.user.id, device_id),  # type: ignore[arg-type]
+    }
 
 
 @post("/api/v1/device/wipe-check", status_code=200, opt={"public": True})
@@ -147,9 +184,21 @@ async def device_picklist(walls: Walls) -> dict[str, Any]:
     """
     clients, _total = await list_clients(walls, status="active", mine_only=True, limit=MAX_PICKLIST)
     await log_client_reads(walls, [row["id"] for row in clients], "device_picklist")
-    return {"clients": [{"id": row["id"], "pseudonym": row["pseudonym"]} for row in clients],
-            "workers": await workers_to_choose(walls), "until": await session_ends_by(walls.user.session_id)}
+    return {
+        "clients": [{"id": row["id"], "pseudonym": row["pseudonym"]} for row in clients],
+        "workers": await workers_to_choose(walls),
+        "until": await session_ends_by(walls.user.session_id),
+    }
 
 
-ROUTES = [manifest, service_worker, shell_page, outbox_page, device_session, device_key, device_wipe_check,
-          device_picklist, *field_copy.ROUTES]
+ROUTES = [
+    manifest,
+    service_worker,
+    shell_page,
+    outbox_page,
+    device_session,
+    device_key,
+    device_wipe_check,
+    device_picklist,
+    *field_copy.ROUTES,
+]

@@ -76,6 +76,7 @@ def code_migrations() -> set[str]:
 
 # -- taking a backup -----------------------------------------------------------------------------
 
+
 def _sqlite_copy(source: Path, target: Path) -> None:
     with sqlite3.connect(source) as live, sqlite3.connect(target) as copy:
         live.backup(copy)  # a consistent snapshot while writers go on
@@ -96,8 +97,11 @@ def _sqlite_facts(path: Path) -> tuple[dict[str, int], dict[str, str], list[str]
                 migrations[app].append(name)
     finally:
         connection.close()
-    return counts, {app: names[-1] for app, names in migrations.items()}, \
-        sorted({name for names in migrations.values() for name in names})
+    return (
+        counts,
+        {app: names[-1] for app, names in migrations.items()},
+        sorted({name for names in migrations.values() for name in names}),
+    )
 
 
 async def _postgres_dump(target: Path) -> tuple[dict[str, int], dict[str, str], list[str]]:
@@ -108,17 +112,37 @@ async def _postgres_dump(target: Path) -> tuple[dict[str, int], dict[str, str], 
     try:
         async with connection.transaction(isolation="repeatable_read", readonly=True):
             snapshot = await connection.fetchval("SELECT pg_export_snapshot()")
-            existing = {r["tablename"] for r in await connection.fetch(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+            existing = {
+                r["tablename"]
+                for r in await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            }
             counts = {t: await connection.fetchval(f'SELECT COUNT(*) FROM "{t}"') for t in _tables() if t in existing}  # nosec B608 # table names come from the app's models
             rows = await connection.fetch('SELECT app_name, name FROM "migration" ORDER BY id')
             env = {**os.environ, "PGPASSWORD": config["password"] or ""}
             if shutil.which("pg_dump") is None:
                 raise BackupError("pg_dump is not installed (Debian: apt-get install postgresql-client)")
-            result = await asyncio.to_thread(subprocess.run, [
-                "pg_dump", "--format=custom", f"--snapshot={snapshot}", "--no-owner", "--no-privileges",
-                "-h", config["host"], "-p", str(config["port"]), "-U", config["user"], "-f", str(target),
-                config["database"]], env=env, capture_output=True, text=True)
+            result = await asyncio.to_thread(
+                subprocess.run,
+                [
+                    "pg_dump",
+                    "--format=custom",
+                    f"--snapshot={snapshot}",
+                    "--no-owner",
+                    "--no-privileges",
+                    "-h",
+                    config["host"],
+                    "-p",
+                    str(config["port"]),
+                    "-U",
+                    config["user"],
+                    "-f",
+                    str(target),
+                    config["database"],
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             if result.returncode != 0:
                 raise BackupError(f"pg_dump failed: {result.stderr.strip().splitlines()[-1] if result.stderr else ''}")
     finally:
@@ -145,14 +169,22 @@ async def backup(path: Path, recipient: str | None = None) -> dict[str, Any]:
             key = settings.data_dir / name
             if key.exists():
                 members[f"keys/{name}"] = key.read_bytes()
-        manifest = {"format": FORMAT, "app": "rinnalla", "version": app_version(),
-                    "created_at": datetime.now(UTC).isoformat(),
-                    "engine": "sqlite" if settings.is_sqlite else "postgresql", "migrations": last,
-                    "applied_migrations": applied, "counts": counts,
-                    "files": {name: _sha256(data) for name, data in members.items()},
-                    "keys_from_environment": [name for name, env in (("secret_key", "SECRET_KEY"),
-                                                                     ("vapid_private_key", "VAPID_PRIVATE_KEY"))
-                                              if os.environ.get(env)]}
+        manifest = {
+            "format": FORMAT,
+            "app": "rinnalla",
+            "version": app_version(),
+            "created_at": datetime.now(UTC).isoformat(),
+            "engine": "sqlite" if settings.is_sqlite else "postgresql",
+            "migrations": last,
+            "applied_migrations": applied,
+            "counts": counts,
+            "files": {name: _sha256(data) for name, data in members.items()},
+            "keys_from_environment": [
+                name
+                for name, env in (("secret_key", "SECRET_KEY"), ("vapid_private_key", "VAPID_PRIVATE_KEY"))
+                if os.environ.get(env)
+            ],
+        }
         archive = io.BytesIO()
         with tarfile.open(fileobj=archive, mode="w:gz") as tar:
             for name, data in {"manifest.json": json.dumps(manifest, indent=2).encode(), **members}.items():
@@ -183,6 +215,7 @@ async def backup(path: Path, recipient: str | None = None) -> dict[str, Any]:
 
 # -- reading one ----------------------------------------------------------------------------------
 
+
 def read_backup(path: Path, identity_file: Path | None = None) -> tuple[dict[str, Any], dict[str, bytes]]:
     try:
         payload = path.read_bytes()
@@ -194,8 +227,11 @@ def read_backup(path: Path, identity_file: Path | None = None) -> tuple[dict[str
         import pyrage
 
         try:
-            identities = [pyrage.x25519.Identity.from_str(line.strip()) for line in
-                          identity_file.read_text(encoding="utf-8").splitlines() if line.startswith("AGE-SECRET-KEY-")]
+            identities = [
+                pyrage.x25519.Identity.from_str(line.strip())
+                for line in identity_file.read_text(encoding="utf-8").splitlines()
+                if line.startswith("AGE-SECRET-KEY-")
+            ]
         except Exception as exc:  # noqa: BLE001 - unreadable file or a malformed key
             raise BackupError(f"{identity_file} is not an age identity file") from exc
         if not identities:
@@ -219,8 +255,10 @@ def read_backup(path: Path, identity_file: Path | None = None) -> tuple[dict[str
             raise BackupError(f"the backup is damaged: {name} does not match its checksum")
     unknown = sorted(set(manifest["applied_migrations"]) - code_migrations())
     if unknown:
-        raise BackupError(f"the backup has a newer schema than this Rinnalla ({manifest['version']}, migration "
-                          f"{unknown[0]}): upgrade Rinnalla first, then restore")
+        raise BackupError(
+            f"the backup has a newer schema than this Rinnalla ({manifest['version']}, migration "
+            f"{unknown[0]}): upgrade Rinnalla first, then restore"
+        )
     return manifest, members
 
 
@@ -229,6 +267,7 @@ def sqlite_counts(path: Path) -> dict[str, int]:
 
 
 # -- restoring ------------------------------------------------------------------------------------
+
 
 def _pg_env(config: dict[str, Any]) -> dict[str, str]:
     return {**os.environ, "PGPASSWORD": config["password"] or ""}
@@ -244,8 +283,11 @@ def sqlite_is_empty(path: Path) -> bool:
     connection = sqlite3.connect(path)
     try:
         names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        return all(connection.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] == 0  # nosec B608 # table names come from the app's models
-                   for t in _tables() if t in names)
+        return all(
+            connection.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] == 0  # nosec B608 # table names come from the app's models
+            for t in _tables()
+            if t in names
+        )
     finally:
         connection.close()
 
@@ -255,8 +297,10 @@ async def postgres_is_empty(database_url: str) -> bool:
 
     connection = await asyncpg.connect(**postgres_config(database_url))
     try:
-        existing = {r["tablename"] for r in await connection.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        existing = {
+            r["tablename"]
+            for r in await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
         for table in _tables():
             if table in existing and await connection.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{table}")'):  # nosec B608 # table names come from the app's models
                 return False
@@ -302,10 +346,24 @@ async def restore_postgres_dump(members: dict[str, bytes], database_url: str) ->
     with tempfile.NamedTemporaryFile(suffix=".pgdump") as dump:
         dump.write(members["database.pgdump"])
         dump.flush()
-        result = await asyncio.to_thread(subprocess.run, [
-            "pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-            *_pg_args(config), "-d", config["database"], dump.name], env=_pg_env(config), capture_output=True,
-            text=True)
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--no-privileges",
+                "--single-transaction",
+                *_pg_args(config),
+                "-d",
+                config["database"],
+                dump.name,
+            ],
+            env=_pg_env(config),
+            capture_output=True,
+            text=True,
+        )
     if result.returncode != 0:
         raise BackupError(f"pg_restore failed: {(result.stderr.strip().splitlines() or [''])[-1]}")
 
@@ -328,23 +386,33 @@ async def copy_sqlite_into_postgres(sqlite_file: Path, database_url: str) -> Non
     try:
         async with connection.transaction():
             for table in _tables():
-                types = {r["column_name"]: r["data_type"] for r in await connection.fetch(
-                    "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1", table)}
+                types = {
+                    r["column_name"]: r["data_type"]
+                    for r in await connection.fetch(
+                        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1", table
+                    )
+                }
                 cursor = source.execute(f'SELECT * FROM "{table}"')  # nosec B608 # table names come from the app's models
                 columns = [d[0] for d in cursor.description]
                 converters = [_CONVERT.get(types.get(c, ""), lambda v: v) for c in columns]
                 while rows := cursor.fetchmany(5000):
-                    records = [tuple(None if v is None else f(v) for f, v in zip(converters, row, strict=False)) for row in rows]
+                    records = [
+                        tuple(None if v is None else f(v) for f, v in zip(converters, row, strict=False))
+                        for row in rows
+                    ]
                     await connection.copy_records_to_table(table, records=records, columns=columns)
                 if "id" in columns:
-                    await connection.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # nosec B608 # table names come from the app's models
-                                             f'(SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"), false)')
+                    await connection.execute(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # nosec B608 # table names come from the app's models
+                        f'(SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"), false)'
+                    )
     finally:
         source.close()
         await connection.close()
 
 
 # -- verifying --------------------------------------------------------------------------------------
+
 
 async def verify(path: Path, identity_file: Path | None = None) -> dict[str, Any]:
     """Restore into a scratch database and compare its counts with the manifest's."""
@@ -373,8 +441,10 @@ async def _verify_postgres(members: dict[str, bytes]) -> dict[str, int]:
         await restore_postgres_dump(members, url)
         connection = await asyncpg.connect(**postgres_config(url))
         try:
-            existing = {r["tablename"] for r in await connection.fetch(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+            existing = {
+                r["tablename"]
+                for r in await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            }
             return {t: await connection.fetchval(f'SELECT COUNT(*) FROM "{t}"') for t in _tables() if t in existing}  # nosec B608 # table names come from the app's models
         finally:
             await connection.close()

@@ -22,13 +22,16 @@ def deploy_findings(settings: Settings) -> list[str]:
     if len(os.environ.get("SECRET_KEY", "")) < 32:
         findings.append("SECRET_KEY is not set (or shorter than 32 characters): every process must share one")
     if not settings.vapid_private_key:
-        findings.append("VAPID_PRIVATE_KEY is not set: processes on other machines would make their own key and "
-                        "phones would stop getting reminders")
+        findings.append(
+            "VAPID_PRIVATE_KEY is not set: processes on other machines would make their own key and "
+            "phones would stop getting reminders"
+        )
     if "localhost" in settings.push_subject or settings.push_subject.endswith(("example.org", ".invalid")):
         findings.append("PUSH_SUBJECT is a placeholder: Apple refuses pushes signed with it")
     if settings.is_sqlite:
-        findings.append("DATABASE_URL is SQLite: production runs on PostgreSQL (several processes, backups with "
-                        "pg_dump)")
+        findings.append(
+            "DATABASE_URL is SQLite: production runs on PostgreSQL (several processes, backups with pg_dump)"
+        )
     if os.environ.get("RINNALLA_FAST_HASHES") == "1":
         findings.append("RINNALLA_FAST_HASHES is a test setting: passwords would be hashed weakly")
     if not settings.metrics_token:
@@ -36,9 +39,13 @@ def deploy_findings(settings: Settings) -> list[str]:
     if any(host in ("127.0.0.1", "localhost", "::1") for host in settings.push_endpoint_allowlist):
         findings.append("PUSH_ENDPOINT_ALLOWLIST names a loopback host: a test setting")
     if not {"lead", "admin"} <= settings.mfa_required_roles:
-        findings.append("MFA_REQUIRED_ROLES leaves out lead or admin: the roles that see every client of a team "
-                        "would log in with a password alone")
+        findings.append(
+            "MFA_REQUIRED_ROLES leaves out lead or admin: the roles that see every client of a team "
+            "would log in with a password alone"
+        )
     if settings.client_retention_years < 1 or settings.log_retention_years < settings.client_retention_years:
-        findings.append("CLIENT_RETENTION_YEARS must be at least 1 and LOG_RETENTION_YEARS at least as long: the use "
-                        "log must outlive the records it is about")
+        findings.append(
+            "CLIENT_RETENTION_YEARS must be at least 1 and LOG_RETENTION_YEARS at least as long: the use "
+            "log must outlive the records it is about"
+        )
     return findings

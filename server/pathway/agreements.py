@@ -21,8 +21,17 @@ from server.validation import Reader
 MAX_GOALS = 5
 MAX_GOAL_TEXT = 300
 
-_AGREEMENT_COLUMNS = (Agreement.id, Agreement.client, Agreement.team, Agreement.kind, Agreement.starts_on,
-                      Agreement.ends_on, Agreement.status, Agreement.created_at, Agreement.updated_at)
+_AGREEMENT_COLUMNS = (
+    Agreement.id,
+    Agreement.client,
+    Agreement.team,
+    Agreement.kind,
+    Agreement.starts_on,
+    Agreement.ends_on,
+    Agreement.status,
+    Agreement.created_at,
+    Agreement.updated_at,
+)
 _GOAL_COLUMNS = (Goal.id, Goal.agreement, Goal.client, Goal.position, Goal.text, Goal.status, Goal.updated_at)
 
 
@@ -58,18 +67,32 @@ def _goal_text(reader: Reader, item: dict[str, Any], name: str) -> str:
 
 
 def public_goal(row: dict[str, Any], history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    goal = {"id": row["id"], "agreement_id": row["agreement"], "client_id": row["client"],
-            "position": row["position"], "text": row["text"], "status": row["status"],
-            "updated_at": row["updated_at"]}
+    goal = {
+        "id": row["id"],
+        "agreement_id": row["agreement"],
+        "client_id": row["client"],
+        "position": row["position"],
+        "text": row["text"],
+        "status": row["status"],
+        "updated_at": row["updated_at"],
+    }
     if history is not None:
         goal["history"] = history
     return goal
 
 
 def public_agreement(row: dict[str, Any], goals: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"id": row["id"], "client_id": row["client"], "kind": row["kind"], "starts_on": row["starts_on"],
-            "ends_on": row["ends_on"], "status": row["status"], "goals": goals,
-            "created_at": row["created_at"], "updated_at": row["updated_at"]}
+    return {
+        "id": row["id"],
+        "client_id": row["client"],
+        "kind": row["kind"],
+        "starts_on": row["starts_on"],
+        "ends_on": row["ends_on"],
+        "status": row["status"],
+        "goals": goals,
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
 
 
 async def create_agreement(walls: TeamScope, client_id: int, raw: dict[str, Any]) -> dict[str, Any]:
@@ -77,20 +100,56 @@ async def create_agreement(walls: TeamScope, client_id: int, raw: dict[str, Any]
     values = read_agreement(raw)
     now = utcnow()
     async with engine().transaction():
-        rows = await Agreement.insert(Agreement(
-            team=client["team"], client=client["id"], kind=values["kind"], starts_on=values["starts_on"],
-            ends_on=values["ends_on"], status="active", created_by=walls.user.id, created_at=now,
-            updated_at=now)).returning(Agreement.id)
+        rows = await Agreement.insert(
+            Agreement(
+                team=client["team"],
+                client=client["id"],
+                kind=values["kind"],
+                starts_on=values["starts_on"],
+                ends_on=values["ends_on"],
+                status="active",
+                created_by=walls.user.id,
+                created_at=now,
+                updated_at=now,
+            )
+        ).returning(Agreement.id)
         agreement_id = rows[0]["id"]
-        goal_rows = await Goal.insert(*[
-            Goal(team=client["team"], client=client["id"], agreement=agreement_id, position=n, text=text,
-                 status="open", updated_at=now) for n, text in enumerate(values["goals"], start=1)
-        ]).returning(Goal.id)
-        await GoalChange.insert(*[GoalChange(team=client["team"], goal=row["id"], changed_by=walls.user.id,
-                                             changed_at=now, from_status="", to_status="open") for row in goal_rows])
+        goal_rows = await Goal.insert(
+            *[
+                Goal(
+                    team=client["team"],
+                    client=client["id"],
+                    agreement=agreement_id,
+                    position=n,
+                    text=text,
+                    status="open",
+                    updated_at=now,
+                )
+                for n, text in enumerate(values["goals"], start=1)
+            ]
+        ).returning(Goal.id)
+        await GoalChange.insert(
+            *[
+                GoalChange(
+                    team=client["team"],
+                    goal=row["id"],
+                    changed_by=walls.user.id,
+                    changed_at=now,
+                    from_status="",
+                    to_status="open",
+                )
+                for row in goal_rows
+            ]
+        )
         await plan_client(client["id"])
-        await log_client_read(walls, client["id"], client["team"], "agreement_create", action="create",
-                              object_=f"agreement:{agreement_id}")
+        await log_client_read(
+            walls,
+            client["id"],
+            client["team"],
+            "agreement_create",
+            action="create",
+            object_=f"agreement:{agreement_id}",
+        )
     return await _agreement(walls, agreement_id)
 
 
@@ -104,10 +163,19 @@ async def _agreement(walls: TeamScope, agreement_id: int) -> dict[str, Any]:
 async def _histories(goal_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = {goal_id: [] for goal_id in goal_ids}
     if goal_ids:
-        rows = await (GoalChange.select(GoalChange.goal, GoalChange.changed_at, GoalChange.from_status,
-                                        GoalChange.to_status, GoalChange.changed_by,
-                                        GoalChange.changed_by.display_name.as_alias("changed_by_name"))
-                      .where(GoalChange.goal.is_in(goal_ids)).order_by(GoalChange.changed_at).order_by(GoalChange.id))
+        rows = await (
+            GoalChange.select(
+                GoalChange.goal,
+                GoalChange.changed_at,
+                GoalChange.from_status,
+                GoalChange.to_status,
+                GoalChange.changed_by,
+                GoalChange.changed_by.display_name.as_alias("changed_by_name"),
+            )
+            .where(GoalChange.goal.is_in(goal_ids))
+            .order_by(GoalChange.changed_at)
+            .order_by(GoalChange.id)
+        )
         for row in rows:
             found[row.pop("goal")].append(row)
     return found
@@ -115,15 +183,21 @@ async def _histories(goal_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
 
 async def agreement_detail(walls: TeamScope, agreement_id: int) -> dict[str, Any]:
     agreement = await _agreement(walls, agreement_id)
-    await log_client_read(walls, agreement["client_id"], (await require_client(walls, agreement["client_id"]))["team"],
-                          "agreement", object_=f"agreement:{agreement_id}")
+    await log_client_read(
+        walls,
+        agreement["client_id"],
+        (await require_client(walls, agreement["client_id"]))["team"],
+        "agreement",
+        object_=f"agreement:{agreement_id}",
+    )
     return agreement
 
 
 async def update_agreement(walls: TeamScope, agreement_id: int, raw: dict[str, Any]) -> dict[str, Any]:
     """Status (active, ended, discontinued) and the end date; nothing else of an agreement changes."""
-    current = await walls.get(Agreement, agreement_id, Agreement.id, Agreement.client, Agreement.team,
-                              Agreement.starts_on)
+    current = await walls.get(
+        Agreement, agreement_id, Agreement.id, Agreement.client, Agreement.team, Agreement.starts_on
+    )
     reader = Reader(raw)
     values: dict[Any, Any] = {}
     if "status" in raw:
@@ -139,8 +213,14 @@ async def update_agreement(walls: TeamScope, agreement_id: int, raw: dict[str, A
     async with engine().transaction():
         await Agreement.update(values).where((Agreement.id == agreement_id) & walls.condition(Agreement))
         await plan_client(current["client"])
-        await log_client_read(walls, current["client"], current["team"], "agreement_update", action="update",
-                              object_=f"agreement:{agreement_id}")
+        await log_client_read(
+            walls,
+            current["client"],
+            current["team"],
+            "agreement_update",
+            action="update",
+            object_=f"agreement:{agreement_id}",
+        )
     return await _agreement(walls, agreement_id)
 
 
@@ -155,14 +235,25 @@ async def set_goal_status(walls: TeamScope, goal_id: int, raw: dict[str, Any]) -
         now = utcnow()
         async with engine().transaction():
             # Only from the status just read: of two people changing it at once, one history step each.
-            moved = await Goal.update({Goal.status: status, Goal.updated_at: now}).where(
-                (Goal.id == goal_id) & walls.condition(Goal) & (Goal.status == current["status"])
-            ).returning(Goal.id)
+            moved = (
+                await Goal.update({Goal.status: status, Goal.updated_at: now})
+                .where((Goal.id == goal_id) & walls.condition(Goal) & (Goal.status == current["status"]))
+                .returning(Goal.id)
+            )
             if moved:
-                await GoalChange.insert(GoalChange(team=current["team"], goal=goal_id, changed_by=walls.user.id,
-                                                   changed_at=now, from_status=current["status"], to_status=status))
-    await log_client_read(walls, current["client"], current["team"], "goal_update", action="update",
-                          object_=f"goal:{goal_id}")
+                await GoalChange.insert(
+                    GoalChange(
+                        team=current["team"],
+                        goal=goal_id,
+                        changed_by=walls.user.id,
+                        changed_at=now,
+                        from_status=current["status"],
+                        to_status=status,
+                    )
+                )
+    await log_client_read(
+        walls, current["client"], current["team"], "goal_update", action="update", object_=f"goal:{goal_id}"
+    )
     row = await walls.get(Goal, goal_id, *_GOAL_COLUMNS)
     return public_goal(row, (await _histories([goal_id]))[goal_id])
 
@@ -170,14 +261,22 @@ async def set_goal_status(walls: TeamScope, goal_id: int, raw: dict[str, Any]) -
 async def agreements_of_client(walls: TeamScope, client_id: int, what: str | None = "agreements") -> list[dict]:
     """The client's agreements, newest first, each with its goals and their histories."""
     client = await require_client(walls, client_id)
-    rows = await (walls.select(Agreement, *_AGREEMENT_COLUMNS).where(Agreement.client == client_id)
-                  .order_by(Agreement.starts_on, ascending=False).order_by(Agreement.id, ascending=False))
-    goals = await (walls.select(Goal, *_GOAL_COLUMNS).where(Goal.client == client_id).order_by(Goal.position))
+    rows = await (
+        walls.select(Agreement, *_AGREEMENT_COLUMNS)
+        .where(Agreement.client == client_id)
+        .order_by(Agreement.starts_on, ascending=False)
+        .order_by(Agreement.id, ascending=False)
+    )
+    goals = await walls.select(Goal, *_GOAL_COLUMNS).where(Goal.client == client_id).order_by(Goal.position)
     histories = await _histories([goal["id"] for goal in goals])
     if what:
         await log_client_read(walls, client_id, client["team"], what, object_="agreements")
-    return [public_agreement(row, [public_goal(goal, histories[goal["id"]]) for goal in goals
-                                   if goal["agreement"] == row["id"]]) for row in rows]
+    return [
+        public_agreement(
+            row, [public_goal(goal, histories[goal["id"]]) for goal in goals if goal["agreement"] == row["id"]]
+        )
+        for row in rows
+    ]
 
 
 def goal_form_to_list(raw: dict[str, Any]) -> tuple[list[dict[str, str]], dict[str, str]]:

@@ -62,9 +62,19 @@ async def api_list_reviews(walls: Walls, client_id: FromPath[int]) -> dict[str, 
 @get("/api/v1/review-areas")
 async def api_review_areas() -> dict[str, Any]:
     """The interview's life areas, in order, with labels in the request's language."""
-    return {"items": [{"key": area, "label": _(reviews.AREA_LABELS[area])} for area in REVIEW_AREAS],
-            "scores": [1, 2, 3, 4, 5]}
+    return {
+        "items": [{"key": area, "label": _(reviews.AREA_LABELS[area])} for area in REVIEW_AREAS],
+        "scores": [1, 2, 3, 4, 5],
+    }
 
 
-ROUTES = [api_create_agreement, api_list_agreements, api_get_agreement, api_update_agreement, api_update_goal,
-          api_create_review, api_list_reviews, api_review_areas]
+ROUTES = [
+    api_create_agreement,
+    api_list_agreements,
+    api_get_agreement,
+    api_update_agreement,
+    api_update_goal,
+    api_create_review,
+    api_list_reviews,
+    api_review_areas,
+]

@@ -20,7 +20,19 @@ def progress_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
     bars = []
     for n, row in enumerate(rows):
         y = n * ROW
-        bars.append({**row, "y": y, "first_w": room * (row["first"] or 0) / MAX_SCORE,
-                     "latest_w": room * (row["latest"] or 0) / MAX_SCORE, "latest_y": y + BAR + GAP})
-    return {"bars": bars, "height": max(1, len(bars)) * ROW, "label_width": LABEL_WIDTH, "bar": BAR,
-            "ticks": [{"x": LABEL_WIDTH + room * n / MAX_SCORE, "n": n} for n in range(1, MAX_SCORE + 1)]}
+        bars.append(
+            {
+                **row,
+                "y": y,
+                "first_w": room * (row["first"] or 0) / MAX_SCORE,
+                "latest_w": room * (row["latest"] or 0) / MAX_SCORE,
+                "latest_y": y + BAR + GAP,
+            }
+        )
+    return {
+        "bars": bars,
+        "height": max(1, len(bars)) * ROW,
+        "label_width": LABEL_WIDTH,
+        "bar": BAR,
+        "ticks": [{"x": LABEL_WIDTH + room * n / MAX_SCORE, "n": n} for n in range(1, MAX_SCORE + 1)],
+    }

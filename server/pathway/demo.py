@@ -10,10 +10,20 @@ from server.casework.tables import Client
 from server.pathway.tables import REVIEW_AREAS, Agreement, Goal, GoalChange, Review, ReviewScore
 from server.timeutil import local_today, local_zone
 
-GOALS = ["Oma asunto ennen talvea", "Velat järjestykseen, ulosotto maksuun", "Päihteetön arki, ainakin viikot",
-         "Henkilökortti ja pankkitili kuntoon", "Kelan asiat hoidossa itse", "Käydä A-klinikalla säännöllisesti",
-         "Päivärytmi: herään ennen kymmentä", "Yhteys tyttäreen", "Töihin tai kurssille keväällä",
-         "Ei enää linnaan", "Lääkäriin hampaiden takia", "Harrastus: kuntosali kaverin kanssa"]
+GOALS = [
+    "Oma asunto ennen talvea",
+    "Velat järjestykseen, ulosotto maksuun",
+    "Päihteetön arki, ainakin viikot",
+    "Henkilökortti ja pankkitili kuntoon",
+    "Kelan asiat hoidossa itse",
+    "Käydä A-klinikalla säännöllisesti",
+    "Päivärytmi: herään ennen kymmentä",
+    "Yhteys tyttäreen",
+    "Töihin tai kurssille keväällä",
+    "Ei enää linnaan",
+    "Lääkäriin hampaiden takia",
+    "Harrastus: kuntosali kaverin kanssa",
+]
 WORDS = ["oma kämppä", "ulosotto loppui", "kuivilla", "nukun paremmin", "äiti soittaa", "kurssi alkoi", "", "", ""]
 
 
@@ -24,8 +34,11 @@ def _at(day: date) -> datetime:
 async def create_demo_paths(team_clients: int = 5) -> None:
     rng = random.Random(2028)
     today = local_today()
-    clients = await Client.select(Client.id, Client.team, Client.pair, Client.created_by).where(
-        Client.status == "active").order_by(Client.id)
+    clients = (
+        await Client.select(Client.id, Client.team, Client.pair, Client.created_by)
+        .where(Client.status == "active")
+        .order_by(Client.id)
+    )
     chosen: dict[int, list[dict]] = {}
     for row in clients:
         chosen.setdefault(row["pair"], [])
@@ -42,31 +55,72 @@ async def _path(rng: random.Random, client: dict, today: date, index: int) -> No
     starts = today - timedelta(days=30 * months_in)
     ends = today + timedelta(days=21) if index == 0 else starts + timedelta(days=365)
     author = client["created_by"]
-    agreement = (await Agreement.insert(Agreement(
-        team=client["team"], client=client["id"], kind="social_rehabilitation" if index != 4 else "other_support",
-        starts_on=starts, ends_on=ends, status="active", created_by=author, created_at=_at(starts),
-        updated_at=_at(starts))).returning(Agreement.id))[0]["id"]
+    agreement = (
+        await Agreement.insert(
+            Agreement(
+                team=client["team"],
+                client=client["id"],
+                kind="social_rehabilitation" if index != 4 else "other_support",
+                starts_on=starts,
+                ends_on=ends,
+                status="active",
+                created_by=author,
+                created_at=_at(starts),
+                updated_at=_at(starts),
+            )
+        ).returning(Agreement.id)
+    )[0]["id"]
     texts = rng.sample(GOALS, rng.randint(2, 4))
     for position, text in enumerate(texts, start=1):
-        steps = ["open"] + {0: ["progressing", "reached"], 1: ["progressing"]}.get(rng.randint(0, 2) if months_in > 3
-                                                                                   else 2, [])
-        goal = (await Goal.insert(Goal(team=client["team"], client=client["id"], agreement=agreement,
-                                       position=position, text=text, status=steps[-1],
-                                       updated_at=_at(today))).returning(Goal.id))[0]["id"]
+        steps = ["open"] + {0: ["progressing", "reached"], 1: ["progressing"]}.get(
+            rng.randint(0, 2) if months_in > 3 else 2, []
+        )
+        goal = (
+            await Goal.insert(
+                Goal(
+                    team=client["team"],
+                    client=client["id"],
+                    agreement=agreement,
+                    position=position,
+                    text=text,
+                    status=steps[-1],
+                    updated_at=_at(today),
+                )
+            ).returning(Goal.id)
+        )[0]["id"]
         for n, (before, after) in enumerate(zip([""] + steps, steps, strict=False)):
-            await GoalChange.insert(GoalChange(team=client["team"], goal=goal, changed_by=author,
-                                               changed_at=_at(starts + timedelta(days=40 * n)), from_status=before,
-                                               to_status=after))
+            await GoalChange.insert(
+                GoalChange(
+                    team=client["team"],
+                    goal=goal,
+                    changed_by=author,
+                    changed_at=_at(starts + timedelta(days=40 * n)),
+                    from_status=before,
+                    to_status=after,
+                )
+            )
     reviews = [starts + timedelta(days=7)]
     if months_in >= 4 and index != 1:
         reviews.append(today - timedelta(days=rng.randint(10, 40)))
     base = {area: rng.randint(1, 3) for area in REVIEW_AREAS}
     for n, held_on in enumerate(reviews):
-        review = (await Review.insert(Review(team=client["team"], client=client["id"], held_on=held_on,
-                                             together=True, created_by=author,
-                                             created_at=_at(held_on))).returning(Review.id))[0]["id"]
+        review = (
+            await Review.insert(
+                Review(
+                    team=client["team"],
+                    client=client["id"],
+                    held_on=held_on,
+                    together=True,
+                    created_by=author,
+                    created_at=_at(held_on),
+                )
+            ).returning(Review.id)
+        )[0]["id"]
         change = -1 if index == 2 else 1
         scores = {area: max(1, min(5, value + (n * change * rng.randint(0, 2)))) for area, value in base.items()}
-        await ReviewScore.insert(*[ReviewScore(review=review, area=area, score=score,
-                                               word=rng.choice(WORDS) if n else "")
-                                   for area, score in scores.items()])
+        await ReviewScore.insert(
+            *[
+                ReviewScore(review=review, area=area, score=score, word=rng.choice(WORDS) if n else "")
+                for area, score in scores.items()
+            ]
+        )

@@ -28,9 +28,18 @@ async def link_offline_copy(request: Request, token: FromPath[str]) -> Template:
     client's consent) the goals, in the client's language. No forms: it is read without network."""
     link = await _link(request, token)
     view = await client_view(link)
-    return Template("pages/client_link_offline.html", headers=NO_STORE, context={
-        "appointments": await next_appointments(link["client"]), "token": token, "saved_at": utcnow(),
-        "agreement": view.get("agreement"), "shared": view["shared"], "LABELS": view["LABELS"]})
+    return Template(
+        "pages/client_link_offline.html",
+        headers=NO_STORE,
+        context={
+            "appointments": await next_appointments(link["client"]),
+            "token": token,
+            "saved_at": utcnow(),
+            "agreement": view.get("agreement"),
+            "shared": view["shared"],
+            "LABELS": view["LABELS"],
+        },
+    )
 
 
 @get("/r/sw.js", opt=PUBLIC, include_in_schema=False)

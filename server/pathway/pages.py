@@ -24,8 +24,14 @@ from server.web.guards import requires_lead
 SECTION = "partials/_path.html"
 
 
-async def _answer(request: HTMXRequest, walls: TeamScope, client_id: int, form: str = "", errors: dict | None = None,
-                  values: dict | None = None) -> Template | Redirect:
+async def _answer(
+    request: HTMXRequest,
+    walls: TeamScope,
+    client_id: int,
+    form: str = "",
+    errors: dict | None = None,
+    values: dict | None = None,
+) -> Template | Redirect:
     if request.htmx:
         # htmx swaps only 2xx answers: the section with its errors comes as 200, the plain form gets 422.
         section = await path_section(walls, client_id, form, errors, values, log_as="client_page_path")
@@ -35,10 +41,15 @@ async def _answer(request: HTMXRequest, walls: TeamScope, client_id: int, form: 
     return Redirect(f"/clients/{client_id}?saved={form}#path", status_code=303)
 
 
-async def _save(request: HTMXRequest, walls: TeamScope, client_id: int, form: str,
-                save: Callable[[dict[str, Any]], Awaitable[Any]],
-                to_body: Callable[[dict[str, Any]], dict[str, Any]],
-                field_errors: Callable[[dict[str, str]], dict[str, str]]) -> Template | Redirect:
+async def _save(
+    request: HTMXRequest,
+    walls: TeamScope,
+    client_id: int,
+    form: str,
+    save: Callable[[dict[str, Any]], Awaitable[Any]],
+    to_body: Callable[[dict[str, Any]], dict[str, Any]],
+    field_errors: Callable[[dict[str, str]], dict[str, str]],
+) -> Template | Redirect:
     raw = await form_dict(request)
     try:
         await save(to_body(raw))
@@ -57,9 +68,15 @@ async def add_agreement(request: HTMXRequest, walls: Walls, client_id: FromPath[
         boxes.update(found)
         return {**raw, "goals": goals}
 
-    return await _save(request, walls, client_id, "agreement",
-                       lambda body: agreements.create_agreement(walls, client_id, body), to_body,
-                       lambda errors: agreements.form_errors(errors, boxes))
+    return await _save(
+        request,
+        walls,
+        client_id,
+        "agreement",
+        lambda body: agreements.create_agreement(walls, client_id, body),
+        to_body,
+        lambda errors: agreements.form_errors(errors, boxes),
+    )
 
 
 @post("/agreements/{agreement_id:int}/status")
@@ -79,16 +96,23 @@ async def goal_status(request: HTMXRequest, walls: Walls, goal_id: FromPath[int]
 @post("/clients/{client_id:int}/reviews")
 async def add_review(request: HTMXRequest, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
     await require_client(walls, client_id)
-    return await _save(request, walls, client_id, "review",
-                       lambda body: reviews.create_review(walls, client_id, body), reviews.review_form_to_body,
-                       reviews.form_errors)
+    return await _save(
+        request,
+        walls,
+        client_id,
+        "review",
+        lambda body: reviews.create_review(walls, client_id, body),
+        reviews.review_form_to_body,
+        reviews.form_errors,
+    )
 
 
 @get("/team/reviews", guards=[requires_lead])
 async def review_rhythm_page(request: Request, saved: FromQuery[str] = "") -> Template:
     months = await reviews.review_months(request.user.team_id) if request.user.team_id else 3
-    return Template("pages/review_rhythm.html", context={"values": {"review_every_months": months}, "errors": {},
-                                                         "saved": saved})
+    return Template(
+        "pages/review_rhythm.html", context={"values": {"review_every_months": months}, "errors": {}, "saved": saved}
+    )
 
 
 @post("/team/reviews", guards=[requires_lead])
@@ -99,8 +123,9 @@ async def save_review_rhythm(request: Request) -> Template | Redirect:
     try:
         months = reviews.read_review_months(raw)
     except InvalidInput as problem:
-        return Template("pages/review_rhythm.html", status_code=422,
-                        context={"values": raw, "errors": problem.errors, "saved": ""})
+        return Template(
+            "pages/review_rhythm.html", status_code=422, context={"values": raw, "errors": problem.errors, "saved": ""}
+        )
     await reviews.save_review_months(request.user.team_id, months)
     from server.push.planner import plan_all_clients
 

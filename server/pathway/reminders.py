@@ -21,18 +21,36 @@ async def path_reminders(client: dict[str, Any], now: datetime) -> list[Any]:
     today = local_today()
     planned = []
     agreements = await Agreement.select(Agreement.id, Agreement.ends_on).where(
-        (Agreement.client == client["id"]) & (Agreement.status == "active") & (Agreement.ends_on >= today))
+        (Agreement.client == client["id"]) & (Agreement.status == "active") & (Agreement.ends_on >= today)
+    )
     for row in agreements:
         ends: date = row["ends_on"]
         event_end = local_day_bounds(ends)[1]
         due = _at_local(ends - timedelta(days=AGREEMENT_NOTICE_DAYS), COUNTDOWN_HOUR)
-        planned.append(Planned(f"agreement:{row['id']}:{ends.isoformat()}:{AGREEMENT_NOTICE_DAYS}d", "agreement_end",
-                               "pair", f"agreement:{row['id']}", held(due, event_end), event_end,
-                               subject_id=row["id"]))
+        planned.append(
+            Planned(
+                f"agreement:{row['id']}:{ends.isoformat()}:{AGREEMENT_NOTICE_DAYS}d",
+                "agreement_end",
+                "pair",
+                f"agreement:{row['id']}",
+                held(due, event_end),
+                event_end,
+                subject_id=row["id"],
+            )
+        )
     due_on = await review_due_on(client["id"], client["team"], today)
     if due_on is not None:
         due = _at_local(due_on, COUNTDOWN_HOUR)
         event = max(local_day_bounds(due_on)[1] + REVIEW_STILL_USEFUL, now + OVERDUE_NOTICE)
-        planned.append(Planned(f"review:{client['id']}:{due_on.isoformat()}", "review_due", "pair",
-                               f"review:{client['id']}", held(due, event), event, subject_id=client["id"]))
+        planned.append(
+            Planned(
+                f"review:{client['id']}:{due_on.isoformat()}",
+                "review_due",
+                "pair",
+                f"review:{client['id']}",
+                held(due, event),
+                event,
+                subject_id=client["id"],
+            )
+        )
     return planned

@@ -28,14 +28,27 @@ MAX_WORD = 80
 DUE_SOON_DAYS = 7  # Today shows a review this close, and every overdue one
 
 AREA_LABELS = {
-    "housing": N_("Housing"), "livelihood_debts": N_("Livelihood and debts"), "substance_use": N_("Substance use"),
-    "mental_health": N_("Mental health"), "physical_health": N_("Physical health"),
-    "daily_life": N_("Daily life and routines"), "relationships": N_("Relationships and support"),
-    "crime_free": N_("Crime-free life"), "work_study": N_("Work and study"), "services": N_("Services in use"),
+    "housing": N_("Housing"),
+    "livelihood_debts": N_("Livelihood and debts"),
+    "substance_use": N_("Substance use"),
+    "mental_health": N_("Mental health"),
+    "physical_health": N_("Physical health"),
+    "daily_life": N_("Daily life and routines"),
+    "relationships": N_("Relationships and support"),
+    "crime_free": N_("Crime-free life"),
+    "work_study": N_("Work and study"),
+    "services": N_("Services in use"),
 }
 
-_REVIEW_COLUMNS = (Review.id, Review.client, Review.held_on, Review.together, Review.notes, Review.created_by,
-                   Review.created_at)
+_REVIEW_COLUMNS = (
+    Review.id,
+    Review.client,
+    Review.held_on,
+    Review.together,
+    Review.notes,
+    Review.created_by,
+    Review.created_at,
+)
 
 
 def add_months(day: date, months: int) -> date:
@@ -93,8 +106,13 @@ def review_form_to_body(raw: dict[str, Any]) -> dict[str, Any]:
     """A plain form (score_<area> radios, word_<area> boxes, a together box) as the API's body."""
     scores = {area: raw[f"score_{area}"] for area in REVIEW_AREAS if raw.get(f"score_{area}") not in (None, "")}
     words = {area: raw[f"word_{area}"] for area in REVIEW_AREAS if raw.get(f"word_{area}")}
-    return {"held_on": raw.get("held_on"), "together": bool(raw.get("together")), "notes": raw.get("notes", ""),
-            "scores": scores, "words": {area: word for area, word in words.items() if area in scores}}
+    return {
+        "held_on": raw.get("held_on"),
+        "together": bool(raw.get("together")),
+        "notes": raw.get("notes", ""),
+        "scores": scores,
+        "words": {area: word for area, word in words.items() if area in scores},
+    }
 
 
 def form_errors(errors: dict[str, str]) -> dict[str, str]:
@@ -105,15 +123,28 @@ async def create_review(walls: TeamScope, client_id: int, raw: dict[str, Any]) -
     client = await require_client(walls, client_id)
     values = read_review(raw)
     async with engine().transaction():
-        rows = await Review.insert(Review(team=client["team"], client=client["id"], held_on=values["held_on"],
-                                          together=values["together"], notes=values["notes"],
-                                          created_by=walls.user.id, created_at=utcnow())).returning(Review.id)
+        rows = await Review.insert(
+            Review(
+                team=client["team"],
+                client=client["id"],
+                held_on=values["held_on"],
+                together=values["together"],
+                notes=values["notes"],
+                created_by=walls.user.id,
+                created_at=utcnow(),
+            )
+        ).returning(Review.id)
         review_id = rows[0]["id"]
-        await ReviewScore.insert(*[ReviewScore(review=review_id, area=area, score=score, word=word)
-                                   for area, (score, word) in values["scores"].items()])
+        await ReviewScore.insert(
+            *[
+                ReviewScore(review=review_id, area=area, score=score, word=word)
+                for area, (score, word) in values["scores"].items()
+            ]
+        )
         await plan_client(client["id"])  # the next review's reminder moves on
-        await log_client_read(walls, client["id"], client["team"], "review_create", action="create",
-                              object_=f"review:{review_id}")
+        await log_client_read(
+            walls, client["id"], client["team"], "review_create", action="create", object_=f"review:{review_id}"
+        )
     return (await _reviews(walls, client["id"], review_id))[0]
 
 
@@ -124,13 +155,24 @@ async def _reviews(walls: TeamScope, client_id: int, review_id: int | None = Non
     rows = await Review.select(*_REVIEW_COLUMNS).where(condition).order_by(Review.held_on).order_by(Review.id)
     scores: dict[int, dict[str, dict[str, Any]]] = {row["id"]: {} for row in rows}
     if rows:
-        for score in await ReviewScore.select(ReviewScore.review, ReviewScore.area, ReviewScore.score,
-                                              ReviewScore.word).where(ReviewScore.review.is_in(list(scores))):
+        for score in await ReviewScore.select(
+            ReviewScore.review, ReviewScore.area, ReviewScore.score, ReviewScore.word
+        ).where(ReviewScore.review.is_in(list(scores))):
             scores[score["review"]][score["area"]] = {"score": score["score"], "word": score["word"]}
-    return [{"id": row["id"], "client_id": row["client"], "held_on": row["held_on"], "together": row["together"],
-             "notes": row["notes"], "created_by": row["created_by"], "created_at": row["created_at"],
-             "scores": {area: scores[row["id"]][area] for area in REVIEW_AREAS if area in scores[row["id"]]},
-             "total": sum(item["score"] for item in scores[row["id"]].values())} for row in rows]
+    return [
+        {
+            "id": row["id"],
+            "client_id": row["client"],
+            "held_on": row["held_on"],
+            "together": row["together"],
+            "notes": row["notes"],
+            "created_by": row["created_by"],
+            "created_at": row["created_at"],
+            "scores": {area: scores[row["id"]][area] for area in REVIEW_AREAS if area in scores[row["id"]]},
+            "total": sum(item["score"] for item in scores[row["id"]].values()),
+        }
+        for row in rows
+    ]
 
 
 def progress(reviews: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -145,9 +187,15 @@ def progress(reviews: list[dict[str, Any]]) -> list[dict[str, Any]]:
         after = latest["scores"].get(area, {}).get("score") if len(reviews) > 1 else None
         if before is None and after is None:
             continue
-        rows.append({"area": area, "first": before, "latest": after,
-                     "word": latest["scores"].get(area, {}).get("word", ""),
-                     "change": (after - before) if before is not None and after is not None else None})
+        rows.append(
+            {
+                "area": area,
+                "first": before,
+                "latest": after,
+                "word": latest["scores"].get(area, {}).get("word", ""),
+                "change": (after - before) if before is not None and after is not None else None,
+            }
+        )
     return rows
 
 
@@ -175,23 +223,34 @@ def read_review_months(raw: dict[str, Any]) -> int:
 
 
 async def save_review_months(team_id: int, months: int) -> None:
-    updated = await PathSettings.update({PathSettings.review_every_months: months, PathSettings.updated_at: utcnow()}
-                                        ).where(PathSettings.team == team_id).returning(PathSettings.id)
+    updated = (
+        await PathSettings.update({PathSettings.review_every_months: months, PathSettings.updated_at: utcnow()})
+        .where(PathSettings.team == team_id)
+        .returning(PathSettings.id)
+    )
     if not updated:
         await PathSettings.insert(PathSettings(team=team_id, review_every_months=months)).on_conflict(
-            target=PathSettings.team, action="DO NOTHING")
+            target=PathSettings.team, action="DO NOTHING"
+        )
 
 
 async def review_due_on(client_id: int, team_id: int, today: date | None = None) -> date | None:
     """When the client's next review is due, or None: no agreement in force, no review to plan."""
     today = today or local_today()
-    agreement = await (Agreement.select(Agreement.starts_on).where(
-        (Agreement.client == client_id) & (Agreement.status == "active") & (Agreement.ends_on >= today))
-        .order_by(Agreement.starts_on).first())
+    agreement = await (
+        Agreement.select(Agreement.starts_on)
+        .where((Agreement.client == client_id) & (Agreement.status == "active") & (Agreement.ends_on >= today))
+        .order_by(Agreement.starts_on)
+        .first()
+    )
     if agreement is None:
         return None
-    latest = await Review.select(Review.held_on).where(Review.client == client_id).order_by(
-        Review.held_on, ascending=False).first()
+    latest = (
+        await Review.select(Review.held_on)
+        .where(Review.client == client_id)
+        .order_by(Review.held_on, ascending=False)
+        .first()
+    )
     since = max(agreement["starts_on"], latest["held_on"]) if latest else agreement["starts_on"]
     return add_months(since, await review_months(team_id))
 
@@ -200,12 +259,17 @@ async def reviews_due(walls: TeamScope, mine_only: bool, what: str = "home") -> 
     """Clients (of the pair, or the scope) whose review is due within a week or overdue, soonest
     first. The same rule as `review_due_on`, in three queries for a whole caseload."""
     today = local_today()
-    condition = (walls.condition(Agreement) & (Agreement.status == "active") & (Agreement.ends_on >= today)
-                 & (Agreement.client.status != "closed"))
+    condition = (
+        walls.condition(Agreement)
+        & (Agreement.status == "active")
+        & (Agreement.ends_on >= today)
+        & (Agreement.client.status != "closed")
+    )
     if mine_only and walls.user.pair_id is not None:
         condition &= Agreement.client.pair == walls.user.pair_id
-    rows = await Agreement.select(Agreement.client, Agreement.team, Agreement.starts_on,
-                                  Agreement.client.pseudonym.as_alias("pseudonym")).where(condition)
+    rows = await Agreement.select(
+        Agreement.client, Agreement.team, Agreement.starts_on, Agreement.client.pseudonym.as_alias("pseudonym")
+    ).where(condition)
     if not rows:
         return []
     began: dict[int, dict[str, Any]] = {}
@@ -218,15 +282,17 @@ async def reviews_due(walls: TeamScope, mine_only: bool, what: str = "home") -> 
     teams = {row["team"] for row in began.values()}
     months = {team: DEFAULT_REVIEW_MONTHS for team in teams}
     for row in await PathSettings.select(PathSettings.team, PathSettings.review_every_months).where(
-            PathSettings.team.is_in(list(teams))):
+        PathSettings.team.is_in(list(teams))
+    ):
         months[row["team"]] = row["review_every_months"]
     due = []
     for client_id, row in began.items():
         since = max(row["starts_on"], latest[client_id]) if client_id in latest else row["starts_on"]
         due_on = add_months(since, months[row["team"]])
         if due_on <= today + timedelta(days=DUE_SOON_DAYS):
-            due.append({"client": client_id, "pseudonym": row["pseudonym"], "due_on": due_on,
-                        "overdue": due_on < today})
+            due.append(
+                {"client": client_id, "pseudonym": row["pseudonym"], "due_on": due_on, "overdue": due_on < today}
+            )
     due.sort(key=lambda item: (item["due_on"], item["client"]))
     await log_client_reads(walls, [item["client"] for item in due], what)
     return due
@@ -238,9 +304,13 @@ async def clients_with_declining_review(team_ids: list[int] | tuple[int, ...] | 
     ids only, for counting; no use-log row."""
     if not team_ids:
         return set()
-    rows = await (Review.select(Review.id, Review.client).where(
-        Review.team.is_in(list(team_ids)) & (Review.client.status != "closed"))
-        .order_by(Review.client).order_by(Review.held_on).order_by(Review.id))
+    rows = await (
+        Review.select(Review.id, Review.client)
+        .where(Review.team.is_in(list(team_ids)) & (Review.client.status != "closed"))
+        .order_by(Review.client)
+        .order_by(Review.held_on)
+        .order_by(Review.id)
+    )
     last_two: dict[int, list[int]] = {}
     for row in rows:
         last_two[row["client"]] = (last_two.get(row["client"], []) + [row["id"]])[-2:]
@@ -250,7 +320,8 @@ async def clients_with_declining_review(team_ids: list[int] | tuple[int, ...] | 
     review_ids = [review_id for ids in pairs.values() for review_id in ids]
     scores: dict[int, dict[str, int]] = {}
     for row in await ReviewScore.select(ReviewScore.review, ReviewScore.area, ReviewScore.score).where(
-            ReviewScore.review.is_in(review_ids)):
+        ReviewScore.review.is_in(review_ids)
+    ):
         scores.setdefault(row["review"], {})[row["area"]] = row["score"]
     declining = set()
     for client, (before, after) in pairs.items():
@@ -260,5 +331,4 @@ async def clients_with_declining_review(team_ids: list[int] | tuple[int, ...] | 
     return declining
 
 
-__all__ = ["clients_with_declining_review", "create_review", "progress", "reviews_due",
-           "reviews_of_client"]
+__all__ = ["clients_with_declining_review", "create_review", "progress", "reviews_due", "reviews_of_client"]

@@ -15,8 +15,14 @@ from server.scope import TeamScope
 from server.timeutil import local_today
 
 
-async def path_section(walls: TeamScope, client_id: int, form: str = "", errors: dict | None = None,
-                       values: dict | None = None, log_as: str | None = None) -> dict[str, Any]:
+async def path_section(
+    walls: TeamScope,
+    client_id: int,
+    form: str = "",
+    errors: dict | None = None,
+    values: dict | None = None,
+    log_as: str | None = None,
+) -> dict[str, Any]:
     """The section's data; `log_as` names the use-log row when the section is shown on its own
     (an htmx swap). On the client page the page's own row covers it: one view, one row."""
     client = await require_client(walls, client_id)
@@ -27,10 +33,23 @@ async def path_section(walls: TeamScope, client_id: int, form: str = "", errors:
     rows = progress(reviews)
     due_on = await review_due_on(client_id, client["team"])
     today = local_today()
-    return {"client_id": client_id, "agreements": agreements,
-            "current": next((a for a in agreements if a["status"] == "active"), None),
-            "reviews": list(reversed(reviews)), "progress": rows, "chart": progress_chart(rows) if rows else None,
-            "due_on": due_on, "overdue": due_on is not None and due_on < today,
-            "review_months": await review_months(client["team"]), "today": today.isoformat(),
-            "form": form, "errors": errors or {}, "typed": values or {}, "max_goals": MAX_GOALS,
-            "AREAS": REVIEW_AREAS, "KINDS": AGREEMENT_KINDS, "GOAL_STATUSES": GOAL_STATUSES, "LABELS": PATH_LABELS}
+    return {
+        "client_id": client_id,
+        "agreements": agreements,
+        "current": next((a for a in agreements if a["status"] == "active"), None),
+        "reviews": list(reversed(reviews)),
+        "progress": rows,
+        "chart": progress_chart(rows) if rows else None,
+        "due_on": due_on,
+        "overdue": due_on is not None and due_on < today,
+        "review_months": await review_months(client["team"]),
+        "today": today.isoformat(),
+        "form": form,
+        "errors": errors or {},
+        "typed": values or {},
+        "max_goals": MAX_GOALS,
+        "AREAS": REVIEW_AREAS,
+        "KINDS": AGREEMENT_KINDS,
+        "GOAL_STATUSES": GOAL_STATUSES,
+        "LABELS": PATH_LABELS,
+    }

@@ -20,8 +20,18 @@ AGREEMENT_KINDS = ("social_rehabilitation", "other_support")
 AGREEMENT_STATUSES = ("active", "ended", "discontinued")
 GOAL_STATUSES = ("open", "progressing", "reached", "dropped")
 # The structured interview's life areas, in the order the pair goes through them.
-REVIEW_AREAS = ("housing", "livelihood_debts", "substance_use", "mental_health", "physical_health", "daily_life",
-                "relationships", "crime_free", "work_study", "services")
+REVIEW_AREAS = (
+    "housing",
+    "livelihood_debts",
+    "substance_use",
+    "mental_health",
+    "physical_health",
+    "daily_life",
+    "relationships",
+    "crime_free",
+    "work_study",
+    "services",
+)
 
 
 class Agreement(Table, tablename="path_agreement"):

@@ -67,6 +67,8 @@ _resolved: dict[str, tuple[float, bool]] = {}
 async def resolve(host: str, port: int) -> list[str]:
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [info[4][0] for info in infos]
+
+
 RESOLVED_FOR = 300.0
 
 

@@ -28,20 +28,36 @@ async def link_page(request: Request, token: FromPath[str]) -> Template:
     link = await _link(request, token, ended_too=True)
     if link["ended"]:  # said to the client in their language, with nothing of theirs on it
         return Template("pages/client_link_ended.html", status_code=410, headers=NO_STORE)
-    return Template("pages/client_link.html", headers=NO_STORE, context={
-        "appointments": await links.upcoming_appointments(link["client"]), "token": token,
-        "phones": await links.link_phones(link["id"]), "public_key": public_key(),
-        "path": await client_view(link)})
+    return Template(
+        "pages/client_link.html",
+        headers=NO_STORE,
+        context={
+            "appointments": await links.upcoming_appointments(link["client"]),
+            "token": token,
+            "phones": await links.link_phones(link["id"]),
+            "public_key": public_key(),
+            "path": await client_view(link),
+        },
+    )
 
 
 @get("/r/{token:str}/manifest.webmanifest", opt=PUBLIC)
 async def link_manifest(request: Request, token: FromPath[str]) -> Response:
     """Added to an iPhone's home screen (the only way it takes pushes), the app opens this link."""
     await _link(request, token)
-    body = {"name": "Rinnalla", "short_name": "Rinnalla", "start_url": f"/r/{token}", "scope": f"/r/{token}",
-            "display": "standalone", "background_color": "#ffffff", "theme_color": "#00005e",
-            "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
-                      {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png"}]}
+    body = {
+        "name": "Rinnalla",
+        "short_name": "Rinnalla",
+        "start_url": f"/r/{token}",
+        "scope": f"/r/{token}",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#00005e",
+        "icons": [
+            {"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
+            {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
+        ],
+    }
     return Response(body, media_type="application/manifest+json", headers=NO_STORE)
 
 
@@ -54,8 +70,11 @@ async def link_appointment_file(request: Request, token: FromPath[str], file_nam
     row = next((a for a in await links.upcoming_appointments(link["client"]) if a["id"] == int(number)), None)
     if row is None:
         raise NotFoundException()
-    return Response(client_appointment_ics(row), media_type="text/calendar; charset=utf-8",
-                    headers={**NO_STORE, "Content-Disposition": f'attachment; filename="appointment-{number}.ics"'})
+    return Response(
+        client_appointment_ics(row),
+        media_type="text/calendar; charset=utf-8",
+        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="appointment-{number}.ics"'},
+    )
 
 
 @post("/r/{token:str}/subscription", opt=PUBLIC)
@@ -64,12 +83,14 @@ async def link_subscribe(request: Request, token: FromPath[str]) -> Response:
     subscription = subscriptions.read_subscription(await json_object(request))
     try:
         _row, new = await subscriptions.save_subscription(
-            subscription, subscriptions.device_name(request.headers.get("user-agent", "")), link["language"],
-            link_id=link["id"])
+            subscription,
+            subscriptions.device_name(request.headers.get("user-agent", "")),
+            link["language"],
+            link_id=link["id"],
+        )
     except subscriptions.PhoneTakenByOther:
         raise InvalidInput({"endpoint": N_("This phone takes a worker's reminders.")}) from None
-    return Response({"phones": await links.link_phones(link["id"])}, status_code=201 if new else 200,
-                    headers=NO_STORE)
+    return Response({"phones": await links.link_phones(link["id"])}, status_code=201 if new else 200, headers=NO_STORE)
 
 
 @post("/r/{token:str}/subscription/remove", opt=PUBLIC, status_code=200)

@@ -46,20 +46,30 @@ async def create_link(walls: TeamScope, client_id: int, language: str) -> str:
     client = await require_client(walls, client_id)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     async with engine().transaction():
-        rows = await ReminderLink.insert(ReminderLink(
-            client=client["id"], team=client["team"], token_hash=_hash(token),
-            language=language if language in LANGUAGES else "fi", created_by=walls.user.id))
+        rows = await ReminderLink.insert(
+            ReminderLink(
+                client=client["id"],
+                team=client["team"],
+                token_hash=_hash(token),
+                language=language if language in LANGUAGES else "fi",
+                created_by=walls.user.id,
+            )
+        )
         await log_client_write(walls, client["id"], client["team"], "create", f"reminder_link:{rows[0]['id']}")
     return token
 
 
 async def client_links(walls: TeamScope, client_id: int) -> list[dict[str, Any]]:
-    links = await walls.select(ReminderLink, ReminderLink.id, ReminderLink.created_at, ReminderLink.language).where(
-        (ReminderLink.client == client_id) & ReminderLink.revoked_at.is_null()).order_by(ReminderLink.created_at)
+    links = (
+        await walls.select(ReminderLink, ReminderLink.id, ReminderLink.created_at, ReminderLink.language)
+        .where((ReminderLink.client == client_id) & ReminderLink.revoked_at.is_null())
+        .order_by(ReminderLink.created_at)
+    )
     if links:
         phones: dict[int, int] = {}
         for row in await PushSubscription.select(PushSubscription.link).where(
-                PushSubscription.link.is_in([link["id"] for link in links])):
+            PushSubscription.link.is_in([link["id"] for link in links])
+        ):
             phones[row["link"]] = phones.get(row["link"], 0) + 1
         for link in links:
             link["phones"] = phones.get(link["id"], 0)
@@ -70,8 +80,11 @@ async def revoke_link(walls: TeamScope, link_id: int) -> int:
     """Stops the link and forgets its phones; returns the client's id."""
     link = await walls.get(ReminderLink, link_id, ReminderLink.id, ReminderLink.client, ReminderLink.team)
     async with engine().transaction():
-        revoked = await ReminderLink.update({ReminderLink.revoked_at: utcnow()}).where(
-            (ReminderLink.id == link_id) & ReminderLink.revoked_at.is_null()).returning(ReminderLink.id)
+        revoked = (
+            await ReminderLink.update({ReminderLink.revoked_at: utcnow()})
+            .where((ReminderLink.id == link_id) & ReminderLink.revoked_at.is_null())
+            .returning(ReminderLink.id)
+        )
         await PushSubscription.delete().where(PushSubscription.link == link_id)
         if revoked:  # revoking a revoked link again changes nothing
             await log_client_write(walls, link["client"], link["team"], "delete", f"reminder_link:{link_id}")
@@ -88,10 +101,18 @@ async def open_link(token: str, address: str) -> dict[str, Any] | None:
     page saying so (a right token is no wrong guess)."""
     link = None
     if 20 <= len(token) <= 100:
-        link = await ReminderLink.select(ReminderLink.id, ReminderLink.client, ReminderLink.team,
-                                         ReminderLink.language, ReminderLink.revoked_at,
-                                         ReminderLink.client.status.as_alias("client_status")).where(
-            ReminderLink.token_hash == _hash(token)).first()
+        link = (
+            await ReminderLink.select(
+                ReminderLink.id,
+                ReminderLink.client,
+                ReminderLink.team,
+                ReminderLink.language,
+                ReminderLink.revoked_at,
+                ReminderLink.client.status.as_alias("client_status"),
+            )
+            .where(ReminderLink.token_hash == _hash(token))
+            .first()
+        )
     if link is not None:
         link["ended"] = link["revoked_at"] is not None or link["client_status"] == "closed"
         return link
@@ -105,10 +126,23 @@ async def open_link(token: str, address: str) -> dict[str, Any] | None:
 async def upcoming_appointments(client_id: int) -> list[dict[str, Any]]:
     """What the client sees on their own phone: when, where and with whom; never the workers' notes."""
     now = utcnow()
-    return await Appointment.select(Appointment.id, Appointment.client, Appointment.starts_at, Appointment.place,
-                                    Appointment.with_whom, Appointment.remind_client).where(
-        (Appointment.client == client_id) & Appointment.cancelled_at.is_null() & (Appointment.starts_at > now)
-        & (Appointment.starts_at < now + UPCOMING)).order_by(Appointment.starts_at)
+    return (
+        await Appointment.select(
+            Appointment.id,
+            Appointment.client,
+            Appointment.starts_at,
+            Appointment.place,
+            Appointment.with_whom,
+            Appointment.remind_client,
+        )
+        .where(
+            (Appointment.client == client_id)
+            & Appointment.cancelled_at.is_null()
+            & (Appointment.starts_at > now)
+            & (Appointment.starts_at < now + UPCOMING)
+        )
+        .order_by(Appointment.starts_at)
+    )
 
 
 async def link_phones(link_id: int) -> int:

@@ -24,8 +24,11 @@ CLIENT_LINK_URL = "/r/"
 def _when(event_at: datetime, language: str, now: datetime) -> tuple[str, str, int]:
     local, today = to_local(event_at), to_local(now).date()
     clock = format_time(local, "H.mm" if language == "fi" else "HH:mm", locale=language)
-    return clock, format_date(local.date(), "d.M." if language != "en" else "d MMM", locale=language), \
-        (local.date() - today).days
+    return (
+        clock,
+        format_date(local.date(), "d.M." if language != "en" else "d MMM", locale=language),
+        (local.date() - today).days,
+    )
 
 
 def _appointment_text(event_at: datetime, language: str, now: datetime) -> str:
@@ -43,16 +46,30 @@ def _release_text(event_at: datetime, language: str, now: datetime, open_items: 
     release_day = to_local(event_at - timedelta(minutes=1)).date()
     days = (release_day - to_local(now).date()).days
     if open_items is not None:  # the plan's state, as a number: which items stays behind the login
-        release = t.gettext("A release from prison today.") if days <= 0 else t.ngettext(
-            "A release from prison in %(days)s day.", "A release from prison in %(days)s days.", days) % {"days": days}
-        plan = t.ngettext("%(num)s item of the release plan is still open.",
-                          "%(num)s items of the release plan are still open.", open_items) % {"num": open_items} \
-            if open_items else t.gettext("The release plan is ready.")
+        release = (
+            t.gettext("A release from prison today.")
+            if days <= 0
+            else t.ngettext("A release from prison in %(days)s day.", "A release from prison in %(days)s days.", days)
+            % {"days": days}
+        )
+        plan = (
+            t.ngettext(
+                "%(num)s item of the release plan is still open.",
+                "%(num)s items of the release plan are still open.",
+                open_items,
+            )
+            % {"num": open_items}
+            if open_items
+            else t.gettext("The release plan is ready.")
+        )
         return " ".join((release, plan, t.gettext("Open Rinnalla.")))
     if days <= 0:
         return t.gettext("A release from prison today. Open Rinnalla.")
-    return t.ngettext("A release from prison in %(days)s day. Open Rinnalla.",
-                      "A release from prison in %(days)s days. Open Rinnalla.", days) % {"days": days}
+    return t.ngettext(
+        "A release from prison in %(days)s day. Open Rinnalla.",
+        "A release from prison in %(days)s days. Open Rinnalla.",
+        days,
+    ) % {"days": days}
 
 
 def payload(reminder: dict[str, Any], language: str, now: datetime | None = None) -> bytes:
@@ -72,8 +89,11 @@ def payload(reminder: dict[str, Any], language: str, now: datetime | None = None
         body = t.gettext("A follow-up is due. Open Rinnalla.")
     elif kind == "agreement_end":
         days = max(0, (to_local(reminder["event_at"] - timedelta(minutes=1)).date() - to_local(now).date()).days)
-        body = t.ngettext("An agreement ends in %(days)s day. Open Rinnalla.",
-                          "An agreement ends in %(days)s days. Open Rinnalla.", days) % {"days": days}
+        body = t.ngettext(
+            "An agreement ends in %(days)s day. Open Rinnalla.",
+            "An agreement ends in %(days)s days. Open Rinnalla.",
+            days,
+        ) % {"days": days}
     elif kind == "review_due":
         body = t.gettext("A review with a client is due. Open Rinnalla.")
     elif kind == "referral":
@@ -89,5 +109,6 @@ def payload(reminder: dict[str, Any], language: str, now: datetime | None = None
         body = t.gettext("Notifications work on this phone.")
     else:
         body = t.gettext("You have a reminder. Open Rinnalla.")
-    return json.dumps({"title": title, "body": body, "url": url, "tag": f"r{reminder['id']}"},
-                      ensure_ascii=False).encode("utf-8")
+    return json.dumps(
+        {"title": title, "body": body, "url": url, "tag": f"r{reminder['id']}"}, ensure_ascii=False
+    ).encode("utf-8")

@@ -87,9 +87,18 @@ def release_reminders(client_id: int, release_day: date, rules: Rules) -> list[P
     for days in rules.release_days:
         day = release_day - timedelta(days=days)
         due = _at_local(day, RELEASE_DAY_HOUR if days == 0 else COUNTDOWN_HOUR)
-        planned.append(Planned(f"release:{client_id}:{release_day.isoformat()}:{days}d", "release", "pair",
-                               f"release:{client_id}", due if days == 0 else held(due, event_end), event_end,
-                               urgent=days == 0, subject_id=client_id))
+        planned.append(
+            Planned(
+                f"release:{client_id}:{release_day.isoformat()}:{days}d",
+                "release",
+                "pair",
+                f"release:{client_id}",
+                due if days == 0 else held(due, event_end),
+                event_end,
+                urgent=days == 0,
+                subject_id=client_id,
+            )
+        )
     return planned
 
 
@@ -100,9 +109,17 @@ def followup_reminder(row: dict[str, Any], referral_followups: set[int], rules: 
     due = row["due_at"]
     waited = after_quiet_hours(due)
     # A task due late in the evening is as useful the next morning: it lasts to the end of that day.
-    return [Planned(f"followup:{row['id']}:{_stamp(due)}", "referral" if is_referral else "followup", "pair",
-                    f"followup:{row['id']}", waited, local_day_bounds(to_local(waited).date())[1],
-                    subject_id=row["id"])]
+    return [
+        Planned(
+            f"followup:{row['id']}:{_stamp(due)}",
+            "referral" if is_referral else "followup",
+            "pair",
+            f"followup:{row['id']}",
+            waited,
+            local_day_bounds(to_local(waited).date())[1],
+            subject_id=row["id"],
+        )
+    ]
 
 
 def appointment_reminders(row: dict[str, Any], rules: Rules) -> list[Planned]:
@@ -110,15 +127,33 @@ def appointment_reminders(row: dict[str, Any], rules: Rules) -> list[Planned]:
     if rules.appointment_pair_minutes:
         due = starts - timedelta(minutes=rules.appointment_pair_minutes)
         urgent = _soon(due, starts)
-        planned.append(Planned(f"appt:{row['id']}:{stamp}:pair{rules.appointment_pair_minutes}m", "appointment",
-                               "pair", f"appt:{row['id']}:pair", due if urgent else held(due, starts), starts,
-                               urgent=urgent, subject_id=row["id"]))
+        planned.append(
+            Planned(
+                f"appt:{row['id']}:{stamp}:pair{rules.appointment_pair_minutes}m",
+                "appointment",
+                "pair",
+                f"appt:{row['id']}:pair",
+                due if urgent else held(due, starts),
+                starts,
+                urgent=urgent,
+                subject_id=row["id"],
+            )
+        )
     if row["remind_client"]:
         for hours in rules.appointment_client_hours:
             due = starts - timedelta(hours=hours)
-            planned.append(Planned(f"appt:{row['id']}:{stamp}:client{hours}h", "appointment_client", "client",
-                                   f"appt:{row['id']}:client", due, starts, urgent=_soon(due, starts),
-                                   subject_id=row["id"]))
+            planned.append(
+                Planned(
+                    f"appt:{row['id']}:{stamp}:client{hours}h",
+                    "appointment_client",
+                    "client",
+                    f"appt:{row['id']}:client",
+                    due,
+                    starts,
+                    urgent=_soon(due, starts),
+                    subject_id=row["id"],
+                )
+            )
     return planned
 
 
@@ -134,8 +169,10 @@ def drop_passed(planned: list[Planned], now: datetime) -> list[Planned]:
             if current is None or item.due_at > current.due_at:
                 latest_passed[item.group] = item
     # A passed moment waits no longer than quiet hours (for workers, when not urgent).
-    return kept + [replace(item, due_at=now if item.urgent or item.audience != "pair" else held(now, item.event_at))
-                   for item in latest_passed.values()]
+    return kept + [
+        replace(item, due_at=now if item.urgent or item.audience != "pair" else held(now, item.event_at))
+        for item in latest_passed.values()
+    ]
 
 
 async def desired_reminders(client: dict[str, Any], now: datetime) -> list[Planned]:
@@ -146,15 +183,18 @@ async def desired_reminders(client: dict[str, Any], now: datetime) -> list[Plann
     if client["release_date"] is not None:
         planned += release_reminders(client["id"], client["release_date"], rules)
     followups = await FollowUp.select(FollowUp.id, FollowUp.due_at).where(
-        (FollowUp.client == client["id"]) & FollowUp.done_at.is_null() & (FollowUp.due_at > now - FOLLOWUP_LATE_WINDOW))
+        (FollowUp.client == client["id"]) & FollowUp.done_at.is_null() & (FollowUp.due_at > now - FOLLOWUP_LATE_WINDOW)
+    )
     if followups:
         referral_rows = await Referral.select(Referral.followup).where(
-            Referral.followup.is_in([row["id"] for row in followups]))
+            Referral.followup.is_in([row["id"] for row in followups])
+        )
         referral_followups = {row["followup"] for row in referral_rows}
         for row in followups:
             planned += followup_reminder(row, referral_followups, rules)
     appointments = await Appointment.select(Appointment.id, Appointment.starts_at, Appointment.remind_client).where(
-        (Appointment.client == client["id"]) & Appointment.cancelled_at.is_null() & (Appointment.starts_at > now))
+        (Appointment.client == client["id"]) & Appointment.cancelled_at.is_null() & (Appointment.starts_at > now)
+    )
     for row in appointments:
         planned += appointment_reminders(row, rules)
     from server.pathway.reminders import path_reminders  # the path builds on this module
@@ -166,41 +206,69 @@ async def desired_reminders(client: dict[str, Any], now: datetime) -> list[Plann
 async def plan_client(client_id: int) -> None:
     """Bring one client's pending reminders in step with their casework (idempotent)."""
     async with engine().transaction():
-        client = await Client.select(Client.id, Client.team, Client.status, Client.release_date).where(
-            Client.id == client_id).first()
+        client = (
+            await Client.select(Client.id, Client.team, Client.status, Client.release_date)
+            .where(Client.id == client_id)
+            .first()
+        )
         if client is None:
             return
         now = utcnow()
         wanted = {item.dedupe_key: item for item in await desired_reminders(client, now)}
         planned = await Reminder.select(Reminder.id, Reminder.dedupe_key, Reminder.state).where(
-            (Reminder.client == client_id) & Reminder.state.is_in(["pending", "sending", "cancelled"])
-            & Reminder.audience.is_in(["pair", "client"]))
+            (Reminder.client == client_id)
+            & Reminder.state.is_in(["pending", "sending", "cancelled"])
+            & Reminder.audience.is_in(["pair", "client"])
+        )
         # Also one being sent right now: its dispatcher then finds it cancelled and leaves it so.
         stale = [row["id"] for row in planned if row["dedupe_key"] not in wanted and row["state"] != "cancelled"]
         if stale:
             await Reminder.update({Reminder.state: "cancelled", Reminder.locked_until: None}).where(
-                Reminder.id.is_in(stale))
+                Reminder.id.is_in(stale)
+            )
         # Wanted again (a date moved back, a follow-up undone, a client reopened): pending anew.
         for row in planned:
             if row["state"] == "cancelled" and row["dedupe_key"] in wanted:
                 await _revive(row["id"], wanted[row["dedupe_key"]])
         if wanted:
-            await Reminder.insert(*[
-                Reminder(dedupe_key=item.dedupe_key, kind=item.kind, audience=item.audience, team=client["team"],
-                         client=client_id, subject_id=item.subject_id, event_at=item.event_at, due_at=item.due_at,
-                         next_attempt_at=item.due_at, urgent=item.urgent, created_at=now)
-                for item in wanted.values()
-            ]).on_conflict(target=Reminder.dedupe_key, action="DO NOTHING")
+            await Reminder.insert(
+                *[
+                    Reminder(
+                        dedupe_key=item.dedupe_key,
+                        kind=item.kind,
+                        audience=item.audience,
+                        team=client["team"],
+                        client=client_id,
+                        subject_id=item.subject_id,
+                        event_at=item.event_at,
+                        due_at=item.due_at,
+                        next_attempt_at=item.due_at,
+                        urgent=item.urgent,
+                        created_at=now,
+                    )
+                    for item in wanted.values()
+                ]
+            ).on_conflict(target=Reminder.dedupe_key, action="DO NOTHING")
             # A client moved to another team: their reminders follow.
             await Reminder.update({Reminder.team: client["team"]}).where(
-                (Reminder.client == client_id) & (Reminder.state == "pending") & (Reminder.team != client["team"]))
+                (Reminder.client == client_id) & (Reminder.state == "pending") & (Reminder.team != client["team"])
+            )
 
 
 async def _revive(reminder_id: int, item: Planned) -> None:
-    await Reminder.update({Reminder.state: "pending", Reminder.due_at: item.due_at, Reminder.next_attempt_at: item.due_at,
-                           Reminder.event_at: item.event_at, Reminder.urgent: item.urgent, Reminder.attempts: 0,
-                           Reminder.devices: 0, Reminder.last_error: "", Reminder.claim: ""}).where(
-        (Reminder.id == reminder_id) & (Reminder.state == "cancelled"))
+    await Reminder.update(
+        {
+            Reminder.state: "pending",
+            Reminder.due_at: item.due_at,
+            Reminder.next_attempt_at: item.due_at,
+            Reminder.event_at: item.event_at,
+            Reminder.urgent: item.urgent,
+            Reminder.attempts: 0,
+            Reminder.devices: 0,
+            Reminder.last_error: "",
+            Reminder.claim: "",
+        }
+    ).where((Reminder.id == reminder_id) & (Reminder.state == "cancelled"))
 
 
 async def plan_all_clients(team_id: int | None = None, batch: int = 500) -> int:

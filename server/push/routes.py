@@ -43,11 +43,16 @@ async def subscribe(request: Request) -> Response:
     subscription = subscriptions.read_subscription(await json_object(request))
     try:
         row_id, new = await subscriptions.save_subscription(
-            subscription, _device(request), request.user.language or "fi", user_id=request.user.id,
-            session_id=request.user.session_id)
+            subscription,
+            _device(request),
+            request.user.language or "fi",
+            user_id=request.user.id,
+            session_id=request.user.session_id,
+        )
     except subscriptions.PhoneTakenByOther:
-        raise InvalidInput({"endpoint": N_("This phone takes a client's reminders: turn them off on the client's "
-                                           "page first.")}) from None
+        raise InvalidInput(
+            {"endpoint": N_("This phone takes a client's reminders: turn them off on the client's page first.")}
+        ) from None
     return Response({"id": row_id, "device": _device(request)}, status_code=201 if new else 200)
 
 
@@ -75,10 +80,18 @@ async def remove_this_phone(request: Request) -> None:
 async def send_test(user_id: int) -> Round:
     """A test reminder to the user's own phones, sent now through the same dispatcher."""
     now = utcnow()
-    rows = await Reminder.insert(Reminder(
-        dedupe_key=f"test:{user_id}:{secrets.token_hex(8)}", kind="test", audience="user", user=user_id,
-        event_at=now + timedelta(hours=1), due_at=now,
-        next_attempt_at=now, urgent=True)).returning(Reminder.id)
+    rows = await Reminder.insert(
+        Reminder(
+            dedupe_key=f"test:{user_id}:{secrets.token_hex(8)}",
+            kind="test",
+            audience="user",
+            user=user_id,
+            event_at=now + timedelta(hours=1),
+            due_at=now,
+            next_attempt_at=now,
+            urgent=True,
+        )
+    ).returning(Reminder.id)
     tally = Round()
     async with http_session() as session:
         await dispatch_batch(session, tally, limit=1, reminder_id=rows[0]["id"])
@@ -107,11 +120,20 @@ async def remove_device_page(request: Request, subscription_id: FromPath[int]) -
 
 # -- the team's rules (lead) --------------------------------------------------------------------
 
-async def _rules_page(request: Request, errors: dict | None = None, values: dict | None = None,
-                      status_code: int = 200, saved: bool = False) -> Template:
+
+async def _rules_page(
+    request: Request,
+    errors: dict | None = None,
+    values: dict | None = None,
+    status_code: int = 200,
+    saved: bool = False,
+) -> Template:
     current = await rules.team_rules(request.user.team_id) if request.user.team_id else rules.DEFAULT_RULES
-    return Template("pages/reminder_rules.html", status_code=status_code, context={
-        "rules": current, "errors": errors or {}, "values": values, "saved": saved})
+    return Template(
+        "pages/reminder_rules.html",
+        status_code=status_code,
+        context={"rules": current, "errors": errors or {}, "values": values, "saved": saved},
+    )
 
 
 @get("/team/reminders", guards=[requires_lead])
@@ -135,6 +157,7 @@ async def save_rules_page(request: Request) -> Template | Redirect:
 
 # -- client reminder links -----------------------------------------------------------------------
 
+
 def _language(raw: Any) -> str:
     return raw if raw in LANGUAGES else "fi"
 
@@ -157,9 +180,14 @@ async def new_link_page(request: Request, walls: Walls, client_id: FromPath[int]
     form = await form_dict(request)
     token = await links.create_link(walls, client_id, _language(form.get("language")))
     url = links.link_url(token)
-    return Template("pages/reminder_link.html", context={
-        "client_id": client_id, "url": url, "qr": segno.make(url, error="m").svg_inline(scale=5, dark="#000",
-                                                                                           light="#fff")})
+    return Template(
+        "pages/reminder_link.html",
+        context={
+            "client_id": client_id,
+            "url": url,
+            "qr": segno.make(url, error="m").svg_inline(scale=5, dark="#000", light="#fff"),
+        },
+    )
 
 
 @post("/reminder-links/{link_id:int}/revoke")
@@ -172,6 +200,19 @@ def language_choices() -> list[tuple[str, str]]:
     return [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
 
 
-ROUTES = [push_key, subscribe, my_devices, remove_device, remove_this_phone, test_push, test_push_page,
-          remove_device_page, rules_page, save_rules_page, new_link_api, revoke_link_api, new_link_page,
-          revoke_link_page]
+ROUTES = [
+    push_key,
+    subscribe,
+    my_devices,
+    remove_device,
+    remove_this_phone,
+    test_push,
+    test_push_page,
+    remove_device_page,
+    rules_page,
+    save_rules_page,
+    new_link_api,
+    revoke_link_api,
+    new_link_page,
+    revoke_link_page,
+]

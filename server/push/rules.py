@@ -31,10 +31,13 @@ def _numbers(raw: str) -> tuple[int, ...]:
 
 
 def _rules(row: dict[str, Any]) -> Rules:
-    return Rules(followups=row["followups"], release_days=_numbers(row["release_days"]),
-                 appointment_pair_minutes=row["appointment_pair_minutes"],
-                 appointment_client_hours=_numbers(row["appointment_client_hours"]),
-                 referral_check=row["referral_check"])
+    return Rules(
+        followups=row["followups"],
+        release_days=_numbers(row["release_days"]),
+        appointment_pair_minutes=row["appointment_pair_minutes"],
+        appointment_client_hours=_numbers(row["appointment_client_hours"]),
+        referral_check=row["referral_check"],
+    )
 
 
 async def team_rules(team_id: int) -> Rules:
@@ -54,24 +57,36 @@ def _read_numbers(raw: Any, name: str, maximum: int, message: str, errors: dict[
 def read_rules(raw: dict[str, Any]) -> dict[Any, Any]:
     """The rules form or JSON, checked; unchecked boxes of a form are off."""
     errors: dict[str, str] = {}
-    release_days = _read_numbers(raw.get("release_days"), "release_days", MAX_RELEASE_DAYS,
-                                 N_("Days from 0 to 90, separated by commas."), errors)
-    client_hours = _read_numbers(raw.get("appointment_client_hours"), "appointment_client_hours", MAX_CLIENT_HOURS,
-                                 N_("Hours from 1 to 72, separated by commas."), errors, minimum=1)
+    release_days = _read_numbers(
+        raw.get("release_days"), "release_days", MAX_RELEASE_DAYS, N_("Days from 0 to 90, separated by commas."), errors
+    )
+    client_hours = _read_numbers(
+        raw.get("appointment_client_hours"),
+        "appointment_client_hours",
+        MAX_CLIENT_HOURS,
+        N_("Hours from 1 to 72, separated by commas."),
+        errors,
+        minimum=1,
+    )
     minutes_raw = str(raw.get("appointment_pair_minutes", "")).strip()
     if not minutes_raw.isdigit() or int(minutes_raw) > 24 * 60:
         errors["appointment_pair_minutes"] = N_("Minutes from 0 to 1440.")
     if errors:
         raise InvalidInput(errors)
     flag = lambda name: raw.get(name) in (True, "on", "1", "true", "yes")  # noqa: E731
-    return {ReminderRules.followups: flag("followups"), ReminderRules.release_days: release_days,
-            ReminderRules.appointment_pair_minutes: int(minutes_raw),
-            ReminderRules.appointment_client_hours: client_hours, ReminderRules.referral_check: flag("referral_check"),
-            ReminderRules.updated_at: utcnow()}
+    return {
+        ReminderRules.followups: flag("followups"),
+        ReminderRules.release_days: release_days,
+        ReminderRules.appointment_pair_minutes: int(minutes_raw),
+        ReminderRules.appointment_client_hours: client_hours,
+        ReminderRules.referral_check: flag("referral_check"),
+        ReminderRules.updated_at: utcnow(),
+    }
 
 
 async def save_rules(team_id: int, values: dict[Any, Any]) -> None:
     updated = await ReminderRules.update(values).where(ReminderRules.team == team_id).returning(ReminderRules.id)
     if not updated:
-        await ReminderRules.insert(ReminderRules(team=team_id, **{c._meta.name: v for c, v in values.items()})
-                                   ).on_conflict(target=ReminderRules.team, action="DO NOTHING")
+        await ReminderRules.insert(
+            ReminderRules(team=team_id, **{c._meta.name: v for c, v in values.items()})
+        ).on_conflict(target=ReminderRules.team, action="DO NOTHING")

@@ -17,6 +17,7 @@ from server.casework.tables import Client
 
 class ReminderLink(Table, tablename="reminder_link"):
     """A client's own link (no account): only the token's hash is kept; revocable."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     client = ForeignKey(references=Client, index=True)
@@ -30,14 +31,19 @@ class ReminderLink(Table, tablename="reminder_link"):
 
 class PushSubscription(Table, tablename="push_subscription"):
     """One browser's push subscription: a worker's phone (user) or a client's (link)."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     endpoint = Varchar(length=1024, unique=True, help_text="Never logged: it identifies the phone.")
     p256dh = Varchar(length=128)
     auth = Varchar(length=64)
     user = ForeignKey(references=User, null=True, index=True)
-    session_id = Integer(null=True, default=None, index=True,
-                         help_text="The worker's session that saved it: ending the session stops the phone's pushes.")
+    session_id = Integer(
+        null=True,
+        default=None,
+        index=True,
+        help_text="The worker's session that saved it: ending the session stops the phone's pushes.",
+    )
     link = ForeignKey(references=ReminderLink, null=True, index=True)
     vapid_key = Varchar(length=100, help_text="The public key it was made for; another one means subscribe again.")
     device = Varchar(length=120, default="")
@@ -49,6 +55,7 @@ class PushSubscription(Table, tablename="push_subscription"):
 
 class ReminderRules(Table, tablename="reminder_rules"):
     """A team's reminder rules; a team without a row has the defaults (server.push.rules)."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     team = ForeignKey(references=Team, unique=True)
@@ -72,7 +79,9 @@ class Reminder(Table, tablename="reminder"):
     event_at = Timestamptz(help_text="When the thing happens; after it the reminder is pointless.")
     due_at = Timestamptz()
     urgent = Boolean(default=False)
-    state = Varchar(length=12, default="pending", help_text="pending, sending, sent, no_device, cancelled, expired, failed")
+    state = Varchar(
+        length=12, default="pending", help_text="pending, sending, sent, no_device, cancelled, expired, failed"
+    )
     next_attempt_at = Timestamptz(index=True)
     locked_until = Timestamptz(null=True, default=None)
     claim = Varchar(length=32, default="", help_text="Whose lease: only that dispatcher may record the outcome.")
@@ -85,6 +94,7 @@ class Reminder(Table, tablename="reminder"):
 
 class ReminderDelivery(Table, tablename="reminder_delivery"):
     """A phone a reminder reached: a retry for another phone skips these."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     reminder = ForeignKey(references=Reminder, index=True)

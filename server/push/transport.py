@@ -29,6 +29,7 @@ REQUEST_TIMEOUT = 10.0
 @dataclass
 class Answer:
     """What the push service said: `outcome` is sent, gone, retry or failed."""
+
     outcome: str
     status: int | None = None
     retry_after: timedelta | None = None
@@ -36,15 +37,22 @@ class Answer:
 
 
 def encrypt(subscription: dict[str, Any], text: bytes) -> bytes:
-    info = {"endpoint": subscription["endpoint"], "keys": {"p256dh": subscription["p256dh"],
-                                                            "auth": subscription["auth"]}}
+    info = {
+        "endpoint": subscription["endpoint"],
+        "keys": {"p256dh": subscription["p256dh"], "auth": subscription["auth"]},
+    }
     return WebPusher(info).encode(text, "aes128gcm")["body"]
 
 
 def headers_for(endpoint: str, ttl: int, urgent: bool, topic: str) -> dict[str, str]:
-    return {"Authorization": authorization(audience(endpoint)), "TTL": str(ttl),
-            "Urgency": "high" if urgent else "normal", "Topic": topic, "Content-Encoding": "aes128gcm",
-            "Content-Type": "application/octet-stream"}
+    return {
+        "Authorization": authorization(audience(endpoint)),
+        "TTL": str(ttl),
+        "Urgency": "high" if urgent else "normal",
+        "Topic": topic,
+        "Content-Encoding": "aes128gcm",
+        "Content-Type": "application/octet-stream",
+    }
 
 
 async def post(session: aiohttp.ClientSession, endpoint: str, body: bytes, headers: dict[str, str]) -> Answer:

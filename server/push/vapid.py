@@ -45,8 +45,9 @@ def server_key() -> Vapid:
 @lru_cache(maxsize=1)
 def public_key() -> str:
     """The applicationServerKey phones subscribe with: the uncompressed P-256 point, base64url."""
-    point = server_key().public_key.public_bytes(serialization.Encoding.X962,
-                                                 serialization.PublicFormat.UncompressedPoint)
+    point = server_key().public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
     return b64url(point)
 
 

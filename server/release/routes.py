@@ -22,10 +22,14 @@ from server.web.limits import json_object
 
 
 def _public(plan: dict[str, Any]) -> dict[str, Any]:
-    items = {item: {key: value[key] for key in ("state", "who_user_id", "who", "essential", "updated_at")}
-             for item, value in plan["items"].items()}
-    return {**{key: plan[key] for key in ("client_id", "release_date", "days_to_release", "open", "open_essential")},
-            "items": items}
+    items = {
+        item: {key: value[key] for key in ("state", "who_user_id", "who", "essential", "updated_at")}
+        for item, value in plan["items"].items()
+    }
+    return {
+        **{key: plan[key] for key in ("client_id", "release_date", "days_to_release", "open", "open_essential")},
+        "items": items,
+    }
 
 
 @get("/api/v1/clients/{client_id:int}/release-plan")
@@ -52,13 +56,16 @@ async def save_release_plan_form(request: Request, walls: Walls, client_id: From
     if not request.headers.get("hx-request"):
         if problem is None:
             return Redirect(f"/clients/{client_id}?saved=release_plan#release-plan", status_code=303)
-        return await client_page_template(walls, client_id, form="release_plan", errors=form_errors(problem.errors),
-                                  values=raw, status_code=422)
-    client = await walls.get(Client, client_id, Client.id, Client.team, Client.pair, Client.release_date,
-                             Client.release_type, Client.status)
+        return await client_page_template(
+            walls, client_id, form="release_plan", errors=form_errors(problem.errors), values=raw, status_code=422
+        )
+    client = await walls.get(
+        Client, client_id, Client.id, Client.team, Client.pair, Client.release_date, Client.release_type, Client.status
+    )
     # htmx swaps only 2xx answers: the section with its errors comes back as 200 (nothing was saved).
-    section = await page_section(client, form_errors(problem.errors) if problem else None, raw if problem else None,
-                                 saved=problem is None)
+    section = await page_section(
+        client, form_errors(problem.errors) if problem else None, raw if problem else None, saved=problem is None
+    )
     return Template("partials/_release_plan.html", context={"client": client, **section})
 
 

@@ -16,8 +16,9 @@ class ReleasePlanItem(Table, tablename="release_plan_item"):
 
     team = ForeignKey(references=Team, index=True)
     client = ForeignKey(references=Client, index=True)
-    item = Varchar(length=24, help_text="housing, livelihood, id_card, bank_account, care, probation_office, gate, "
-                                        "first_meeting")
+    item = Varchar(
+        length=24, help_text="housing, livelihood, id_card, bank_account, care, probation_office, gate, first_meeting"
+    )
     state = Varchar(length=12, default="todo", help_text="todo, done or not_needed.")
     who_user = ForeignKey(references=User, null=True, help_text="A member of the pair who sees to it.")
     who_text = Varchar(length=120, default="", help_text="Or who else, e.g. Kriminaalihuollon tukisäätiö.")

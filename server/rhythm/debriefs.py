@@ -33,9 +33,12 @@ def _own(user: CurrentUser):
 
 def _read_note(raw: dict[str, Any]) -> tuple[Reader, dict[str, Any]]:
     reader = Reader(raw)
-    note = {"load": reader.integer("load", 1, 5), "what_happened": reader.text("notes", MAX_NOTES, multiline=True),
-            "what_helped": reader.text("helped", MAX_NOTES, multiline=True),
-            "wants_lead_contact": reader.flag("wants_lead_contact")}
+    note = {
+        "load": reader.integer("load", 1, 5),
+        "what_happened": reader.text("notes", MAX_NOTES, multiline=True),
+        "what_helped": reader.text("helped", MAX_NOTES, multiline=True),
+        "wants_lead_contact": reader.flag("wants_lead_contact"),
+    }
     if note["load"] is None and "load" not in reader.errors:
         reader.fail("load", "This field is required.")
     return reader, note
@@ -49,9 +52,15 @@ async def start_debrief(user: CurrentUser, raw: dict[str, Any]) -> dict[str, Any
     reader.done()
     assert occurred_at is not None  # it has a default, and a bad one was refused above
     async with engine().transaction():
-        rows = await Debrief.insert(Debrief(team=user.team_id, pair=user.pair_id, owner=user.id,
-                                            occurred_at=occurred_at, wants_lead_contact=note["wants_lead_contact"])
-                                    ).returning(Debrief.id)
+        rows = await Debrief.insert(
+            Debrief(
+                team=user.team_id,
+                pair=user.pair_id,
+                owner=user.id,
+                occurred_at=occurred_at,
+                wants_lead_contact=note["wants_lead_contact"],
+            )
+        ).returning(Debrief.id)
         debrief_id = rows[0]["id"]
         await DebriefNote.insert(DebriefNote(debrief=debrief_id, author=user.id, **note))
         if user.pair_id is not None:
@@ -67,13 +76,17 @@ async def add_note(user: CurrentUser, debrief_id: int, raw: dict[str, Any]) -> d
         await DebriefNote.insert(DebriefNote(debrief=debrief_id, author=user.id, **note))
         if note["wants_lead_contact"]:
             await Debrief.update({Debrief.wants_lead_contact: True, Debrief.lead_contact_done_at: None}).where(
-                Debrief.id == debrief_id)
+                Debrief.id == debrief_id
+            )
     return await debrief(user, debrief_id)
 
 
 async def _get_own(user: CurrentUser, debrief_id: int) -> dict[str, Any]:
-    row = await Debrief.select().where(_own(user) & (Debrief.id == debrief_id)).first() \
-        if 1 <= debrief_id <= 2**31 - 1 else None
+    row = (
+        await Debrief.select().where(_own(user) & (Debrief.id == debrief_id)).first()
+        if 1 <= debrief_id <= 2**31 - 1
+        else None
+    )
     if row is None:
         raise NotFoundException()
     return row
@@ -87,17 +100,30 @@ async def own_debriefs(user: CurrentUser, limit: int = 30, only: int | None = No
     condition = _own(user)
     if only is not None:
         condition &= Debrief.id == only
-    rows = await Debrief.select(Debrief.id, Debrief.occurred_at, Debrief.wants_lead_contact,
-                                Debrief.lead_contact_done_at).where(condition).order_by(
-        Debrief.occurred_at, ascending=False).limit(limit)
+    rows = (
+        await Debrief.select(Debrief.id, Debrief.occurred_at, Debrief.wants_lead_contact, Debrief.lead_contact_done_at)
+        .where(condition)
+        .order_by(Debrief.occurred_at, ascending=False)
+        .limit(limit)
+    )
     if not rows:
         if only is not None:
             raise NotFoundException()
         return []
-    notes = await DebriefNote.select(
-        DebriefNote.debrief, DebriefNote.author, DebriefNote.author.display_name.as_alias("author_name"),
-        DebriefNote.load, DebriefNote.what_happened, DebriefNote.what_helped, DebriefNote.wants_lead_contact,
-        DebriefNote.created_at).where(DebriefNote.debrief.is_in([r["id"] for r in rows])).order_by(DebriefNote.id)
+    notes = (
+        await DebriefNote.select(
+            DebriefNote.debrief,
+            DebriefNote.author,
+            DebriefNote.author.display_name.as_alias("author_name"),
+            DebriefNote.load,
+            DebriefNote.what_happened,
+            DebriefNote.what_helped,
+            DebriefNote.wants_lead_contact,
+            DebriefNote.created_at,
+        )
+        .where(DebriefNote.debrief.is_in([r["id"] for r in rows]))
+        .order_by(DebriefNote.id)
+    )
     for row in rows:
         row["notes"] = [n for n in notes if n["debrief"] == row["id"]]
     return rows
@@ -105,13 +131,18 @@ async def own_debriefs(user: CurrentUser, limit: int = 30, only: int | None = No
 
 # -- the lead's view: that it happened, and who wants to talk -------------------------------------
 
+
 async def lead_requests(walls: TeamScope) -> list[dict[str, Any]]:
     """Open "talk with the lead" requests: the date and who asked, never a word of the debrief."""
-    rows = await walls.select(Debrief, Debrief.id, Debrief.occurred_at, Debrief.pair).where(
-        Debrief.wants_lead_contact.eq(True) & Debrief.lead_contact_done_at.is_null()).order_by(Debrief.occurred_at)
+    rows = (
+        await walls.select(Debrief, Debrief.id, Debrief.occurred_at, Debrief.pair)
+        .where(Debrief.wants_lead_contact.eq(True) & Debrief.lead_contact_done_at.is_null())
+        .order_by(Debrief.occurred_at)
+    )
     if rows:
         askers = await DebriefNote.select(DebriefNote.debrief, DebriefNote.author.display_name.as_alias("name")).where(
-            DebriefNote.debrief.is_in([r["id"] for r in rows]) & DebriefNote.wants_lead_contact.eq(True))
+            DebriefNote.debrief.is_in([r["id"] for r in rows]) & DebriefNote.wants_lead_contact.eq(True)
+        )
         for row in rows:
             row["asked_by"] = sorted({a["name"] for a in askers if a["debrief"] == row["id"]})
     return rows
@@ -120,10 +151,12 @@ async def lead_requests(walls: TeamScope) -> list[dict[str, Any]]:
 async def mark_contacted(walls: TeamScope, debrief_id: int) -> None:
     await walls.get(Debrief, debrief_id, Debrief.id)
     await Debrief.update({Debrief.lead_contact_done_at: utcnow()}).where(
-        (Debrief.id == debrief_id) & walls.condition(Debrief))
+        (Debrief.id == debrief_id) & walls.condition(Debrief)
+    )
 
 
 # -- the reminder after a crisis ------------------------------------------------------------------
+
 
 def _key_prefix(pair_id: int) -> str:
     return f"debrief:{pair_id}:"
@@ -138,16 +171,28 @@ async def remind_to_debrief(pair_id: int, team_id: int, crisis_at: datetime) -> 
     if pair is None:
         return
     due = datetime.combine(day + timedelta(days=1), time(REMINDER_HOUR), tzinfo=local_zone())
-    await Reminder.insert(*[
-        Reminder(dedupe_key=f"{_key_prefix(pair_id)}{day.isoformat()}:{user}", kind="debrief", audience="user",
-                 team=team_id, user=user, event_at=due + timedelta(hours=12), due_at=due, next_attempt_at=due,
-                 created_at=crisis_at)  # the crisis's time: a debrief after it covers it
-        for user in (pair["first_member"], pair["second_member"])
-    ]).on_conflict(target=Reminder.dedupe_key, action="DO NOTHING")
+    await Reminder.insert(
+        *[
+            Reminder(
+                dedupe_key=f"{_key_prefix(pair_id)}{day.isoformat()}:{user}",
+                kind="debrief",
+                audience="user",
+                team=team_id,
+                user=user,
+                event_at=due + timedelta(hours=12),
+                due_at=due,
+                next_attempt_at=due,
+                created_at=crisis_at,
+            )  # the crisis's time: a debrief after it covers it
+            for user in (pair["first_member"], pair["second_member"])
+        ]
+    ).on_conflict(target=Reminder.dedupe_key, action="DO NOTHING")
 
 
 async def _talked_through(pair_id: int, occurred_at: datetime) -> None:
     """A debrief covers the crisis reminders of crises before it (not one later the same day)."""
     await Reminder.update({Reminder.state: "cancelled"}).where(
-        Reminder.dedupe_key.like(f"{_key_prefix(pair_id)}%") & (Reminder.state == "pending")
-        & (Reminder.created_at <= occurred_at))
+        Reminder.dedupe_key.like(f"{_key_prefix(pair_id)}%")
+        & (Reminder.state == "pending")
+        & (Reminder.created_at <= occurred_at)
+    )

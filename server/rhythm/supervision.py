@@ -43,17 +43,20 @@ async def add_session(user: CurrentUser, raw: dict[str, Any]) -> dict[str, Any]:
         reader.fail(field, N_("A session cannot be in the future."))
     reader.done()
     async with engine().transaction():
-        rows = await Supervision.insert(Supervision(user=user.id, team=user.team_id, occurred_on=occurred_on,
-                                                    kind=kind, supervisor=supervisor)).returning(
-            Supervision.id, Supervision.occurred_on, Supervision.kind, Supervision.supervisor)
+        rows = await Supervision.insert(
+            Supervision(user=user.id, team=user.team_id, occurred_on=occurred_on, kind=kind, supervisor=supervisor)
+        ).returning(Supervision.id, Supervision.occurred_on, Supervision.kind, Supervision.supervisor)
         await plan_supervision(user.id)
     return rows[0]
 
 
 async def own_sessions(user_id: int, limit: int = 50) -> list[dict[str, Any]]:
-    return await Supervision.select(Supervision.id, Supervision.occurred_on, Supervision.kind,
-                                    Supervision.supervisor).where(Supervision.user == user_id).order_by(
-        Supervision.occurred_on, ascending=False).limit(limit)
+    return (
+        await Supervision.select(Supervision.id, Supervision.occurred_on, Supervision.kind, Supervision.supervisor)
+        .where(Supervision.user == user_id)
+        .order_by(Supervision.occurred_on, ascending=False)
+        .limit(limit)
+    )
 
 
 def _rhythm_of(user: dict[str, Any], started_on: date | None, last_day: date | None, today: date) -> dict[str, Any]:
@@ -61,8 +64,14 @@ def _rhythm_of(user: dict[str, Any], started_on: date | None, last_day: date | N
     new_expert = user["role"] == "experience_expert" and today - started < NEW_PERIOD
     days = NEW_EXPERT_DAYS if new_expert else RHYTHM_DAYS
     due = (last_day or started) + timedelta(days=days)
-    return {"days": days, "last": last_day, "due": due, "overdue": due < today, "team": user["team"],
-            "role": user["role"]}
+    return {
+        "days": days,
+        "last": last_day,
+        "due": due,
+        "overdue": due < today,
+        "team": user["team"],
+        "role": user["role"],
+    }
 
 
 async def rhythm(user_id: int) -> dict[str, Any]:
@@ -91,15 +100,26 @@ async def plan_supervision(user_id: int) -> None:
     key = f"supervision:{user_id}:{due_day.isoformat()}"
     async with engine().transaction():
         await Reminder.update({Reminder.state: "cancelled"}).where(
-            Reminder.dedupe_key.like(f"supervision:{user_id}:%") & (Reminder.dedupe_key != key)
-            & (Reminder.state == "pending"))
+            Reminder.dedupe_key.like(f"supervision:{user_id}:%")
+            & (Reminder.dedupe_key != key)
+            & (Reminder.state == "pending")
+        )
         due = datetime.combine(max(due_day, local_today()), time(REMINDER_HOUR), tzinfo=local_zone())
         event_at = datetime.combine(due_day, time.min, tzinfo=local_zone()) + OVERDUE_REMINDED_FOR
         if event_at <= due:
             return  # long overdue: the page says so; a push a month late would only nag
-        await Reminder.insert(Reminder(dedupe_key=key, kind="supervision", audience="user", team=current["team"],
-                                       user=user_id, event_at=event_at, due_at=due, next_attempt_at=due)
-                              ).on_conflict(target=Reminder.dedupe_key, action="DO NOTHING")
+        await Reminder.insert(
+            Reminder(
+                dedupe_key=key,
+                kind="supervision",
+                audience="user",
+                team=current["team"],
+                user=user_id,
+                event_at=event_at,
+                due_at=due,
+                next_attempt_at=due,
+            )
+        ).on_conflict(target=Reminder.dedupe_key, action="DO NOTHING")
 
 
 async def plan_all_supervision() -> int:
@@ -113,6 +133,9 @@ async def last_sessions(user_ids: list[int]) -> dict[int, date]:
     """Each worker's latest session (for the lead's dashboard: dates only)."""
     if not user_ids:
         return {}
-    rows = await Supervision.select(Supervision.user, Supervision.occurred_on).where(
-        Supervision.user.is_in(user_ids)).order_by(Supervision.occurred_on)
+    rows = (
+        await Supervision.select(Supervision.user, Supervision.occurred_on)
+        .where(Supervision.user.is_in(user_ids))
+        .order_by(Supervision.occurred_on)
+    )
     return {row["user"]: row["occurred_on"] for row in rows}

@@ -16,6 +16,7 @@ from server.casework.tables import Visit
 
 class Debrief(Table, tablename="debrief"):
     """That a pair talked a shift through: the lead may see this row, never its notes."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     team = ForeignKey(references=Team, index=True)
@@ -29,6 +30,7 @@ class Debrief(Table, tablename="debrief"):
 
 class DebriefNote(Table, tablename="debrief_note"):
     """One partner's part of a debrief: the pair's alone."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     debrief = ForeignKey(references=Debrief, index=True)
@@ -52,6 +54,7 @@ class Supervision(Table, tablename="supervision"):
 
 class WorkerTerms(Table, tablename="worker_terms"):
     """How a worker is paid: set by a lead (payroll)."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     user = ForeignKey(references=User, unique=True)
@@ -63,6 +66,7 @@ class WorkerTerms(Table, tablename="worker_terms"):
 
 class FeeLimit(Table, tablename="fee_limit"):
     """A worker's own monthly fee limit (e.g. to keep benefits): nobody else ever reads it."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     user = ForeignKey(references=User, unique=True)
@@ -72,13 +76,18 @@ class FeeLimit(Table, tablename="fee_limit"):
 
 class ActivityRate(Table, tablename="activity_rate"):
     """The organisation's euro-per-hour rate of an activity from a date on (Kokoa ry's by default)."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
     activity = Varchar(length=32, index=True)
     cents_per_hour = Integer()
     effective_from = Date()
-    team = ForeignKey(references=Team, null=True, default=None,
-                      help_text="A team's own rate; empty: the organisation's default, set by an admin.")
+    team = ForeignKey(
+        references=Team,
+        null=True,
+        default=None,
+        help_text="A team's own rate; empty: the organisation's default, set by an admin.",
+    )
     created_by = ForeignKey(references=User, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
 

@@ -14,15 +14,33 @@ from server.services.directory import list_services
 from server.services.referrals import create_referral, referral_detail, referrals_of_client, set_referral_status
 from server.web.limits import json_object
 
-PUBLIC_FIELDS = ("id", "key", "name", "category", "phone", "phone_note", "web", "street_address", "municipality",
-                 "opening_hours", "languages", "description", "quick_link", "source", "confidence", "verify",
-                 "updated_at")
+PUBLIC_FIELDS = (
+    "id",
+    "key",
+    "name",
+    "category",
+    "phone",
+    "phone_note",
+    "web",
+    "street_address",
+    "municipality",
+    "opening_hours",
+    "languages",
+    "description",
+    "quick_link",
+    "source",
+    "confidence",
+    "verify",
+    "updated_at",
+)
 
 
 @get("/api/v1/services")
 async def api_services(q: FromQuery[str] = "", category: FromQuery[str] = "") -> dict[str, Any]:
-    items = [{**{name: row[name] for name in PUBLIC_FIELDS}, "url": row["web"]}
-             for row in await list_services(q[:100], category)]
+    items = [
+        {**{name: row[name] for name in PUBLIC_FIELDS}, "url": row["web"]}
+        for row in await list_services(q[:100], category)
+    ]
     return {"items": items, "total": len(items)}
 
 

@@ -31,11 +31,18 @@ def _row(entry: dict[str, Any]) -> dict[str, Any]:
     if entry["category"] not in CATEGORIES:
         raise ValueError(f"{entry['key']}: unknown category {entry['category']!r}")
     row: dict[str, Any] = {
-        "key": entry["key"], "category": entry["category"], "phone": entry.get("phone") or "",
-        "web": entry.get("web") or "", "street_address": entry.get("street_address") or "",
-        "municipality": entry.get("municipality") or "", "languages": ",".join(entry.get("languages") or []),
-        "quick_link": bool(entry.get("quick_link")), "source": entry.get("source") or "",
-        "confidence": entry.get("confidence") or "", "verify": entry.get("verify") or "", "active": True,
+        "key": entry["key"],
+        "category": entry["category"],
+        "phone": entry.get("phone") or "",
+        "web": entry.get("web") or "",
+        "street_address": entry.get("street_address") or "",
+        "municipality": entry.get("municipality") or "",
+        "languages": ",".join(entry.get("languages") or []),
+        "quick_link": bool(entry.get("quick_link")),
+        "source": entry.get("source") or "",
+        "confidence": entry.get("confidence") or "",
+        "verify": entry.get("verify") or "",
+        "active": True,
     }
     for field in TRANSLATED:
         texts = entry.get(field) or {}
@@ -97,8 +104,11 @@ async def list_services(query: str = "", category: str = "", quick_only: bool = 
     rows = [localized(row) for row in await Service.select().where(condition)]
     needle = query.casefold().strip()
     if needle:  # a few hundred rows at most: matched here, in every language's name and text
-        rows = [row for row in rows if needle in " ".join(
-            [row["name"], row["description"], row["municipality"], row["category"]]).casefold()]
+        rows = [
+            row
+            for row in rows
+            if needle in " ".join([row["name"], row["description"], row["municipality"], row["category"]]).casefold()
+        ]
     return sorted(rows, key=lambda row: (not row["quick_link"], row["name"].casefold()))
 
 
@@ -113,8 +123,13 @@ def category_choices() -> list[tuple[str, str]]:
 
 async def directory_context(query: str, category: str) -> dict[str, Any]:
     """What the directory page shows (its own route and the offline shell's copy)."""
-    return {"services": await list_services(query, category), "query": query, "may_retire": may_retire,
-            "category": category if category in CATEGORIES else "", "category_choices": category_choices()}
+    return {
+        "services": await list_services(query, category),
+        "query": query,
+        "may_retire": may_retire,
+        "category": category if category in CATEGORIES else "",
+        "category_choices": category_choices(),
+    }
 
 
 async def get_service(service_id: int) -> dict[str, Any] | None:
@@ -141,14 +156,28 @@ async def add_local_service(user: CurrentUser, raw: dict[str, Any]) -> int:
     shown to everyone, whatever their language). It belongs to the adder's team."""
     reader = Reader(raw)
     values: dict[str, Any] = {
-        "name_fi": reader.text("name", required=True), "category": reader.choice("category", CATEGORIES),
-        "phone": _phone(reader), "web": _web_address(reader), "street_address": reader.text("street_address"),
-        "municipality": reader.text("municipality", 100), "opening_hours_fi": reader.text("opening_hours", 500),
-        "description_fi": reader.text("description", 1000, multiline=True), "quick_link": reader.flag("quick_link"),
+        "name_fi": reader.text("name", required=True),
+        "category": reader.choice("category", CATEGORIES),
+        "phone": _phone(reader),
+        "web": _web_address(reader),
+        "street_address": reader.text("street_address"),
+        "municipality": reader.text("municipality", 100),
+        "opening_hours_fi": reader.text("opening_hours", 500),
+        "description_fi": reader.text("description", 1000, multiline=True),
+        "quick_link": reader.flag("quick_link"),
     }
     reader.done()
-    rows = await Service.insert(Service(**values, key=None, created_by=user.id, team=user.team_id, updated_at=utcnow(),
-                                        source="local", confidence="local")).returning(Service.id)
+    rows = await Service.insert(
+        Service(
+            **values,
+            key=None,
+            created_by=user.id,
+            team=user.team_id,
+            updated_at=utcnow(),
+            source="local",
+            confidence="local",
+        )
+    ).returning(Service.id)
     return rows[0]["id"]
 
 
@@ -165,7 +194,10 @@ async def retire_local_service(user: CurrentUser, service_id: int) -> None:
     condition = (Service.id == service_id) & Service.key.is_null() & Service.active.eq(True)
     if not user.is_admin:
         condition &= Service.team == (user.team_id if user.team_id is not None else -1)
-    rows = await Service.update({Service.active: False, Service.updated_at: utcnow()}).where(
-        condition).returning(Service.id)
+    rows = (
+        await Service.update({Service.active: False, Service.updated_at: utcnow()})
+        .where(condition)
+        .returning(Service.id)
+    )
     if not rows:
         raise NotFoundException()

@@ -25,15 +25,21 @@ from server.web.forms import form_dict
 MAX_CHOICES = 500
 
 
-async def refer_context(walls: TeamScope | None, service_id: int | None, values: dict[str, Any],
-                        errors: dict[str, Any]) -> dict[str, Any]:
+async def refer_context(
+    walls: TeamScope | None, service_id: int | None, values: dict[str, Any], errors: dict[str, Any]
+) -> dict[str, Any]:
     """The form's context; with no walls (the shell page) the client list is left to the phone."""
     choices: list[dict[str, Any]] = []
     if walls is not None:
         choices, _total = await list_clients(walls, status="active", mine_only=True, limit=MAX_CHOICES)
         await log_client_reads(walls, [row["id"] for row in choices], "refer_form")
-    return {"service_id": service_id, "service_choices": await service_choices(), "client_choices": choices,
-            "values": {"service_id": service_id, **values}, "errors": errors}
+    return {
+        "service_id": service_id,
+        "service_choices": await service_choices(),
+        "client_choices": choices,
+        "values": {"service_id": service_id, **values},
+        "errors": errors,
+    }
 
 
 async def _service_or_404(service_id: int) -> dict[str, Any]:

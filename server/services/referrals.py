@@ -30,11 +30,25 @@ FOLLOW_UP_HOUR = 9
 NEXT_STEPS = {"referred": ("contacted", *OUTCOMES), "contacted": OUTCOMES}
 MAX_NOTE = 500
 
-_COLUMNS = (Referral.id, Referral.client, Referral.service, Referral.visit, Referral.followup, Referral.note,
-            Referral.status, Referral.referred_on, Referral.contacted_on, Referral.closed_on, Referral.created_by,
-            Referral.service.name_fi.as_alias("service_name_fi"), Referral.service.name_sv.as_alias("service_name_sv"),
-            Referral.service.name_en.as_alias("service_name_en"), Referral.service.phone.as_alias("service_phone"),
-            Referral.visit.uuid.as_alias("visit_uuid"), Referral.uuid)
+_COLUMNS = (
+    Referral.id,
+    Referral.client,
+    Referral.service,
+    Referral.visit,
+    Referral.followup,
+    Referral.note,
+    Referral.status,
+    Referral.referred_on,
+    Referral.contacted_on,
+    Referral.closed_on,
+    Referral.created_by,
+    Referral.service.name_fi.as_alias("service_name_fi"),
+    Referral.service.name_sv.as_alias("service_name_sv"),
+    Referral.service.name_en.as_alias("service_name_en"),
+    Referral.service.phone.as_alias("service_phone"),
+    Referral.visit.uuid.as_alias("visit_uuid"),
+    Referral.uuid,
+)
 
 
 class ReferralIdTaken(HTTPException):
@@ -53,14 +67,21 @@ def next_steps(status: str) -> tuple[str, ...]:
 
 def public_referral(row: dict[str, Any], language: str = "fi") -> dict[str, Any]:
     return {
-        "id": row["id"], "uuid": str(row["uuid"]) if row.get("uuid") else None, "client_id": row["client"],
+        "id": row["id"],
+        "uuid": str(row["uuid"]) if row.get("uuid") else None,
+        "client_id": row["client"],
         "service_id": row["service"],
         "service_name": row.get(f"service_name_{language}") or row.get("service_name_fi"),
         "service_phone": row.get("service_phone") or "",
         "visit_id": str(row["visit_uuid"]) if row.get("visit_uuid") else None,
-        "followup_id": row["followup"], "note": row["note"], "status": row["status"],
-        "referred_on": row["referred_on"], "contacted_on": row["contacted_on"], "closed_on": row["closed_on"],
-        "next_steps": list(next_steps(row["status"])), "created_by": row["created_by"],
+        "followup_id": row["followup"],
+        "note": row["note"],
+        "status": row["status"],
+        "referred_on": row["referred_on"],
+        "contacted_on": row["contacted_on"],
+        "closed_on": row["closed_on"],
+        "next_steps": list(next_steps(row["status"])),
+        "created_by": row["created_by"],
     }
 
 
@@ -80,18 +101,36 @@ async def require_service(service_id: int, field: str = "service_id") -> dict[st
     return service
 
 
-async def insert_referral(client: dict[str, Any], service_id: int, note: str, visit_pk: int | None,
-                          author: int, referral_uuid: Any = None) -> int:
+async def insert_referral(
+    client: dict[str, Any], service_id: int, note: str, visit_pk: int | None, author: int, referral_uuid: Any = None
+) -> int:
     """The referral and its week-later follow-up; inside the caller's transaction."""
     due = datetime.combine(local_today() + FOLLOW_UP_AFTER, time(FOLLOW_UP_HOUR), tzinfo=local_zone())
-    followup = await FollowUp.insert(FollowUp(
-        team=client["team"], client=client["id"], pair=client["pair"], due_at=due, created_by=author,
-        # Not tied to the visit: the visit's own follow-up is the one its `followup_id` names.
-        note=_("Did the client get to the service? (referral)"))).returning(FollowUp.id)
-    rows = await Referral.insert(Referral(
-        uuid=referral_uuid, team=client["team"], client=client["id"], service=service_id, visit=visit_pk,
-        followup=followup[0]["id"],
-        note=note, status="referred", referred_on=local_today(), created_by=author)).returning(Referral.id)
+    followup = await FollowUp.insert(
+        FollowUp(
+            team=client["team"],
+            client=client["id"],
+            pair=client["pair"],
+            due_at=due,
+            created_by=author,
+            # Not tied to the visit: the visit's own follow-up is the one its `followup_id` names.
+            note=_("Did the client get to the service? (referral)"),
+        )
+    ).returning(FollowUp.id)
+    rows = await Referral.insert(
+        Referral(
+            uuid=referral_uuid,
+            team=client["team"],
+            client=client["id"],
+            service=service_id,
+            visit=visit_pk,
+            followup=followup[0]["id"],
+            note=note,
+            status="referred",
+            referred_on=local_today(),
+            created_by=author,
+        )
+    ).returning(Referral.id)
     service = await Service.select(Service.name_fi).where(Service.id == service_id).first()
     await log_referral_disclosure(author, client, service["name_fi"] if service else str(service_id))
     return rows[0]["id"]
@@ -113,15 +152,29 @@ async def create_referral(walls: TeamScope, raw: dict[str, Any]) -> dict[str, An
     await require_service(service_id)  # type: ignore[arg-type]
     visit_pk = await _visit_of_client(walls, visit_uuid, client["id"])
     # A form sent twice on a weak signal: the same open referral made today is the one meant.
-    same = await walls.select(Referral, Referral.id).where(
-        (Referral.client == client["id"]) & (Referral.service == service_id) & (Referral.status == "referred")
-        & (Referral.referred_on == local_today()) & (Referral.created_by == walls.user.id)
-        & (Referral.note == note)).first()
+    same = (
+        await walls.select(Referral, Referral.id)
+        .where(
+            (Referral.client == client["id"])
+            & (Referral.service == service_id)
+            & (Referral.status == "referred")
+            & (Referral.referred_on == local_today())
+            & (Referral.created_by == walls.user.id)
+            & (Referral.note == note)
+        )
+        .first()
+    )
     if same is not None and referral_uuid is None:
         return await referral_detail(walls, same["id"])
     async with engine().transaction():
-        referral_id = await insert_referral(client, service_id, note, visit_pk, walls.user.id,  # type: ignore[arg-type]
-                                            referral_uuid)
+        referral_id = await insert_referral(
+            client,
+            service_id,  # type: ignore[arg-type]
+            note,
+            visit_pk,
+            walls.user.id,
+            referral_uuid,
+        )
         await plan_client(client["id"])
         await log_client_write(walls, client["id"], client["team"], "create", f"referral:{referral_id}")
     return await referral_detail(walls, referral_id)
@@ -129,8 +182,11 @@ async def create_referral(walls: TeamScope, raw: dict[str, Any]) -> dict[str, An
 
 async def _stored_with_id(walls: TeamScope, referral_uuid: Any) -> dict[str, Any] | None:
     """The user's own referral with this phone-made id; 409 when the id is someone else's."""
-    stored = await Referral.select(Referral.id, Referral.created_by, Referral.team).where(
-        Referral.uuid == referral_uuid).first()
+    stored = (
+        await Referral.select(Referral.id, Referral.created_by, Referral.team)
+        .where(Referral.uuid == referral_uuid)
+        .first()
+    )
     if stored is None:
         return None
     if stored["created_by"] != walls.user.id or stored["team"] not in walls.team_ids:
@@ -162,14 +218,17 @@ async def set_referral_status(walls: TeamScope, referral_id: int, raw: dict[str,
         values[Referral.closed_on] = local_today()
     async with engine().transaction():
         # Only from the status just read: two people setting an outcome at once cannot both win.
-        moved = await Referral.update(values).where(
-            (Referral.id == referral_id) & walls.condition(Referral) & (Referral.status == current["status"])
-        ).returning(Referral.id)
+        moved = (
+            await Referral.update(values)
+            .where((Referral.id == referral_id) & walls.condition(Referral) & (Referral.status == current["status"]))
+            .returning(Referral.id)
+        )
         if not moved:
             raise StepNotAllowed()
         if status in OUTCOMES and current["followup"] is not None:  # the question has its answer
             await FollowUp.update({FollowUp.done_at: utcnow(), FollowUp.done_by: walls.user.id}).where(
-                (FollowUp.id == current["followup"]) & walls.condition(FollowUp) & FollowUp.done_at.is_null())
+                (FollowUp.id == current["followup"]) & walls.condition(FollowUp) & FollowUp.done_at.is_null()
+            )
             await plan_client(moved_client)  # the outcome is known: no check reminder
         await log_client_write(walls, moved_client, current["team"], "status", f"referral:{referral_id}")
     return await referral_detail(walls, referral_id)

@@ -14,8 +14,20 @@ from piccolo.table import Table
 from server.accounts.tables import Team, User
 from server.casework.tables import Client, FollowUp, Visit
 
-CATEGORIES = ("housing", "substances", "mental_health", "benefits", "debt", "criminal_sanctions", "health",
-              "employment", "crisis", "food_and_shelter", "peer_support", "youth")
+CATEGORIES = (
+    "housing",
+    "substances",
+    "mental_health",
+    "benefits",
+    "debt",
+    "criminal_sanctions",
+    "health",
+    "employment",
+    "crisis",
+    "food_and_shelter",
+    "peer_support",
+    "youth",
+)
 
 
 class Service(Table, tablename="service"):
@@ -45,8 +57,12 @@ class Service(Table, tablename="service"):
     verify = Text(default="", help_text="What to check before relying on it.")
     active = Boolean(default=True)
     created_by = ForeignKey(references=User, null=True, default=None)
-    team = ForeignKey(references=Team, null=True, default=None,
-                      help_text="The team that added a local service (only its leads or an admin retire it).")
+    team = ForeignKey(
+        references=Team,
+        null=True,
+        default=None,
+        help_text="The team that added a local service (only its leads or an admin retire it).",
+    )
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -56,16 +72,25 @@ OUTCOMES = ("attended", "not_attended", "cancelled")
 
 class Referral(Table, tablename="referral"):
     """A client guided to a service; it counts once the client got there (status `attended`)."""
+
     id: Serial  # Piccolo's implicit primary key, declared for the type checker (no schema change)
 
-    uuid = UUID(null=True, default=None, help_text="Made on the phone for a referral queued offline; unique "
-                "(index referral_uuid): a replay of the same id stores nothing new.")
+    uuid = UUID(
+        null=True,
+        default=None,
+        help_text="Made on the phone for a referral queued offline; unique "
+        "(index referral_uuid): a replay of the same id stores nothing new.",
+    )
     team = ForeignKey(references=Team, index=True)
     client = ForeignKey(references=Client, index=True)
     service = ForeignKey(references=Service)
     visit = ForeignKey(references=Visit, null=True, default=None)
-    followup = ForeignKey(references=FollowUp, null=True, default=None,
-                          help_text="The automatic 'did the client get there?' a week later.")
+    followup = ForeignKey(
+        references=FollowUp,
+        null=True,
+        default=None,
+        help_text="The automatic 'did the client get there?' a week later.",
+    )
     note = Varchar(length=500, default="")
     status = Varchar(length=20, default="referred", index=True)
     referred_on = Date()

@@ -24,8 +24,13 @@ from server.settings import get_settings
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Files the phone needs with no network: the shell's styles, scripts and icons.
-MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".png": "image/png",
-               ".svg": "image/svg+xml", ".woff2": "font/woff2"}
+MEDIA_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".woff2": "font/woff2",
+}
 OFFLINE_SUFFIXES = tuple(MEDIA_TYPES)
 TEXT_SUFFIXES = (".css", ".js", ".svg")
 
@@ -47,8 +52,10 @@ def asset_url(relative: str) -> str:
 def offline_assets() -> list[str]:
     """URLs of every static file the service worker keeps for offline use."""
     return [asset_url(STYLES_BUNDLE)] + [
-        asset_url(path.relative_to(STATIC_DIR).as_posix()) for path in sorted(STATIC_DIR.rglob("*"))
-        if path.is_file() and path.suffix in OFFLINE_SUFFIXES and path.suffix != ".css"]
+        asset_url(path.relative_to(STATIC_DIR).as_posix())
+        for path in sorted(STATIC_DIR.rglob("*"))
+        if path.is_file() and path.suffix in OFFLINE_SUFFIXES and path.suffix != ".css"
+    ]
 
 
 def script_modules() -> list[str]:
@@ -59,9 +66,13 @@ def script_modules() -> list[str]:
 
 # One stylesheet for the page, joined from these in this order (the HDS files stay vendored
 # as they are, with their licence beside them): one request instead of five on a slow network.
-STYLESHEETS = ("vendor/hds-core-5.2.2/base.min.css", "vendor/hds-core-5.2.2/button.min.css",
-               "vendor/hds-core-5.2.2/text-input.min.css", "vendor/hds-core-5.2.2/notification.min.css",
-               "css/app.css")
+STYLESHEETS = (
+    "vendor/hds-core-5.2.2/base.min.css",
+    "vendor/hds-core-5.2.2/button.min.css",
+    "vendor/hds-core-5.2.2/text-input.min.css",
+    "vendor/hds-core-5.2.2/notification.min.css",
+    "css/app.css",
+)
 STYLES_BUNDLE = "styles.css"
 
 
@@ -94,15 +105,19 @@ async def asset(request: Request, version: FromPath[str], file_path: FromPath[Pa
     gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
     if file_path.as_posix().lstrip("/") == STYLES_BUNDLE:
         plain, packed = _styles(version)
-        return Response(packed if gzip_ok else plain, media_type=MEDIA_TYPES[".css"],
-                        headers={**headers, **({"Content-Encoding": "gzip"} if gzip_ok else {})})
+        return Response(
+            packed if gzip_ok else plain,
+            media_type=MEDIA_TYPES[".css"],
+            headers={**headers, **({"Content-Encoding": "gzip"} if gzip_ok else {})},
+        )
     path = _static_file(file_path.as_posix())
     media_type = MEDIA_TYPES.get(path.suffix, "application/octet-stream")
     # Text files go gzipped (a third of the bytes on a slow phone network). Only these: pages,
     # which carry tokens next to what a person typed, stay uncompressed (BREACH).
     if path.suffix in TEXT_SUFFIXES and gzip_ok:
-        return Response(_gzipped(path, path.stat().st_mtime), media_type=media_type,
-                        headers={**headers, "Content-Encoding": "gzip"})
+        return Response(
+            _gzipped(path, path.stat().st_mtime), media_type=media_type, headers={**headers, "Content-Encoding": "gzip"}
+        )
     return File(path=path, media_type=media_type, headers=headers, content_disposition_type="inline")
 
 

@@ -50,8 +50,9 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     headers = dict(exc.headers or {})
     if _wants_json(request):
-        return Response({"status_code": status, "detail": _TEXTS.get(status, (exc.detail,))[0]},
-                        status_code=status, headers=headers)
+        return Response(
+            {"status_code": status, "detail": _TEXTS.get(status, (exc.detail,))[0]}, status_code=status, headers=headers
+        )
     title, message = _TEXTS.get(status, (N_("Something went wrong"), N_("Please try again.")))
     response = _error_page(request, status, title, message)
     response.headers.update(headers)
@@ -75,8 +76,9 @@ def validation_handler(request: Request, exc: ValidationException) -> Response:
         if isinstance(item, dict):
             errors.append({"field": item.get("key") or item.get("source") or "", "message": item.get("message", "")})
     if _wants_json(request):
-        return Response({"status_code": 422, "detail": "Invalid input", "errors": errors},
-                        status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        return Response(
+            {"status_code": 422, "detail": "Invalid input", "errors": errors}, status_code=HTTP_422_UNPROCESSABLE_ENTITY
+        )
     return _error_page(request, 400, *_TEXTS[400])
 
 
@@ -85,10 +87,13 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
     error_id = uuid.uuid4().hex[:12]
     log.exception("unhandled error %s on %s %s", error_id, request.method, safe_path(request.url.path))
     if _wants_json(request):
-        return Response({"status_code": 500, "detail": "Internal error", "error_id": error_id},
-                        status_code=HTTP_500_INTERNAL_SERVER_ERROR)
-    response = _error_page(request, 500, N_("Something went wrong"),
-                           N_("The error has been recorded. Please try again in a moment."))
+        return Response(
+            {"status_code": 500, "detail": "Internal error", "error_id": error_id},
+            status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    response = _error_page(
+        request, 500, N_("Something went wrong"), N_("The error has been recorded. Please try again in a moment.")
+    )
     response.context["error_id"] = error_id
     return response
 
@@ -101,10 +106,16 @@ def invalid_input_handler(request: Request, exc: InvalidInput) -> Response:
     errors = [{"field": name, "message": _(message)} for name, message in exc.errors.items()]
     status = exc.status_code  # 422; 400 for a body that is not JSON, 415 for one not sent as JSON
     if _wants_json(request):
-        return Response({"status_code": status, "detail": _API_DETAIL.get(status, "Invalid input"), "errors": errors},
-                        status_code=status)
-    return _error_page(request, status, N_("Something in the form was wrong"),
-                       "; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        return Response(
+            {"status_code": status, "detail": _API_DETAIL.get(status, "Invalid input"), "errors": errors},
+            status_code=status,
+        )
+    return _error_page(
+        request,
+        status,
+        N_("Something in the form was wrong"),
+        "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+    )
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {

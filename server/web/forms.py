@@ -23,8 +23,12 @@ async def form_dict(request: Request) -> dict[str, Any]:
     return {key: items if key in LIST_FIELDS or len(items) > 1 else items[0] for key, items in grouped.items()}
 
 
-async def save_or_show(request: Request, save: Callable[[dict[str, Any]], Awaitable[Any]],
-                       show: Callable[[dict[str, str], dict[str, Any]], Awaitable[Any]], done: str) -> Any:
+async def save_or_show(
+    request: Request,
+    save: Callable[[dict[str, Any]], Awaitable[Any]],
+    show: Callable[[dict[str, str], dict[str, Any]], Awaitable[Any]],
+    done: str,
+) -> Any:
     """A plain form post: saved, then 303 to `done`; or the page again with the field errors (422)
     and what was typed, so nothing is lost."""
     raw = await form_dict(request)

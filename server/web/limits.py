@@ -107,8 +107,9 @@ async def form_pairs(request: Request) -> list[tuple[str, Any]]:
         return list(form.multi_items())
     body = (await request.body()).decode("utf-8", "replace")
     try:
-        return parse_qsl(body, keep_blank_values=True, encoding="utf-8", errors="replace",
-                         max_num_fields=MAX_FORM_FIELDS)
+        return parse_qsl(
+            body, keep_blank_values=True, encoding="utf-8", errors="replace", max_num_fields=MAX_FORM_FIELDS
+        )
     except ValueError:  # more than MAX_FORM_FIELDS
         raise TooManyFields() from None
 

@@ -24,6 +24,8 @@ def csv_response(rows: Iterable[Iterable[Any]], file_stem: str) -> Response:
     writer = csv.writer(buffer)
     for row in rows:
         writer.writerow([csv_cell(value) for value in row])
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{file_stem}.csv"',
-                             "Cache-Control": "no-store"})
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{file_stem}.csv"', "Cache-Control": "no-store"},
+    )

@@ -32,6 +32,7 @@ async def team_b_client(world) -> int:
 
 # -- #2: enumeration ---------------------------------------------------------------------------
 
+
 async def test_enumerating_ids_opens_only_own_teams_objects(client, world):
     """#2: Dave walks ids 1..N of clients and referrals; only team B's own answer 200."""
     team_a = await make_team_a(world)
@@ -52,27 +53,34 @@ async def test_enumerating_ids_opens_only_own_teams_objects(client, world):
 
 # -- #3: path says A, body says B --------------------------------------------------------------
 
+
 async def test_a_form_on_one_clients_page_cannot_write_to_another_teams_client(client, world, team_b_client):
     """#3: the client of the path wins; the body's client_id of team B is ignored, never written."""
     pair = (await Pair.select(Pair.id).first())["id"]
     own = await make_client(world.team_a, "Make", pair)
     await login(client, "alice@example.org")
-    forms = {"followups": {"due_at": "2026-11-24T09:00", "note": "Soita"},
-             "appointments": {"starts_at": "2026-11-25T09:00", "place": "Kela"}}
+    forms = {
+        "followups": {"due_at": "2026-11-24T09:00", "note": "Soita"},
+        "appointments": {"starts_at": "2026-11-25T09:00", "place": "Kela"},
+    }
     for kind, form in forms.items():
         response = await post_form(client, f"/clients/{own}/{kind}", {**form, "client_id": str(team_b_client)})
         assert response.status_code == 303, response.text[:200]
     for table in (FollowUp, Appointment):
         assert [row["client"] for row in await table.select(table.client)] == [own]
     # The API takes the client from the body: team B's client there is 404 and stores nothing.
-    for path, body in (("/api/v1/followups", forms["followups"]), ("/api/v1/appointments", forms["appointments"]),
-                       ("/api/v1/referrals", {"service_id": 1})):
+    for path, body in (
+        ("/api/v1/followups", forms["followups"]),
+        ("/api/v1/appointments", forms["appointments"]),
+        ("/api/v1/referrals", {"service_id": 1}),
+    ):
         assert (await api(client, "POST", path, {**body, "client_id": team_b_client})).status_code == 404, path
     assert await FollowUp.count() == 1 and await Appointment.count() == 1 and await Referral.count() == 0
     assert await Visit.count() == 0
 
 
 # -- #4: mass assignment -------------------------------------------------------------------------
+
 
 async def test_extra_fields_cannot_move_a_client_or_its_rows_to_another_team(client, world):
     """#4: team, author and id in a PATCH are ignored; a pair of another team is refused.
@@ -82,8 +90,13 @@ async def test_extra_fields_cannot_move_a_client_or_its_rows_to_another_team(cli
     await add_pair("dave@example.org", "erik@example.org")
     team_b_pair = (await Pair.select(Pair.id).where(Pair.team == world.team_b).first())["id"]
     await login(client, "alice@example.org")
-    sneaky = {"team_id": world.team_b, "team": world.team_b, "created_by": world.dave, "id": 999,
-              "created_at": "2000-01-01T00:00:00Z"}
+    sneaky = {
+        "team_id": world.team_b,
+        "team": world.team_b,
+        "created_by": world.dave,
+        "id": 999,
+        "created_at": "2000-01-01T00:00:00Z",
+    }
     response = await patch_client(client, team_a.client, {**sneaky, "phone": "0501112222"})
     assert response.status_code == 200
     row = await Client.select(Client.id, Client.team, Client.created_by, Client.phone).first()
@@ -93,14 +106,20 @@ async def test_extra_fields_cannot_move_a_client_or_its_rows_to_another_team(cli
     assert moved.status_code in (404, 422)
     for path in (f"/api/v1/followups/{team_a.followup}", f"/api/v1/referrals/{team_a.referral}"):
         assert (await api(client, "PATCH", path, {**sneaky, "client_id": 999})).status_code in (200, 422), path
-    assert await FollowUp.select(FollowUp.team, FollowUp.client).first() == {"team": world.team_a,
-                                                                             "client": team_a.client}
+    assert await FollowUp.select(FollowUp.team, FollowUp.client).first() == {
+        "team": world.team_a,
+        "client": team_a.client,
+    }
     assert await Referral.select(Referral.team, Referral.client, Referral.created_by).first() == {
-        "team": world.team_a, "client": team_a.client, "created_by": world.alice}
+        "team": world.team_a,
+        "client": team_a.client,
+        "created_by": world.alice,
+    }
     assert set(changes(before, await snapshot())) <= {"followup", "referral", "reminder"}  # done/status only
 
 
 # -- #5: restricted fields -------------------------------------------------------------------------
+
 
 async def test_the_experience_expert_sees_the_same_record_as_the_professional(client, world):
     """#5: the design restricts no field by role inside a pair: the professional and the experience
@@ -117,16 +136,23 @@ async def test_the_experience_expert_sees_the_same_record_as_the_professional(cl
 
 # -- #6: a lead's export of another team -----------------------------------------------------------
 
+
 async def test_a_leads_team_filter_cannot_reach_another_team(client, world, team_b_client):
     """#6: ?team=B from a lead of A narrows to nothing (the caseload CSV is being built elsewhere)."""
     await add_user("bea@example.org", "lead", PASSWORD, "Team B", "Bea")
     await add_user("dora@example.org", "professional", PASSWORD, "Team B", "Dora")
     await add_pair("dave@example.org", "dora@example.org")
-    await Client.update({Client.pair: (await Pair.select(Pair.id).where(Pair.team == world.team_b).first())["id"]}
-                        ).where(Client.id == team_b_client)
+    await Client.update(
+        {Client.pair: (await Pair.select(Pair.id).where(Pair.team == world.team_b).first())["id"]}
+    ).where(Client.id == team_b_client)
     await login(client, "lena@example.org")
-    for path in ("/api/v1/dashboard.csv", "/api/v1/dashboard", "/lead", "/lead/clients?show=caseload",
-                 "/api/v1/hours.csv"):
+    for path in (
+        "/api/v1/dashboard.csv",
+        "/api/v1/dashboard",
+        "/lead",
+        "/lead/clients?show=caseload",
+        "/api/v1/hours.csv",
+    ):
         joiner = "&" if "?" in path else "?"
         response = await client.get(f"{path}{joiner}team={world.team_b}")
         assert response.status_code in (200, 404), path
@@ -136,6 +162,7 @@ async def test_a_leads_team_filter_cannot_reach_another_team(client, world, team
 
 
 # -- #7: roles ----------------------------------------------------------------------------------------
+
 
 def _guarded_routes(guard) -> list[tuple[str, str]]:
     found = []
@@ -178,6 +205,7 @@ async def test_a_worker_gets_403_on_every_lead_and_admin_route(client, world):
 
 
 # -- #8 and #9: changes take effect on the next request ----------------------------------------------
+
 
 async def test_a_worker_moved_out_of_the_team_loses_its_clients_on_the_next_request(client, world):
     """#8: authorisation is read per request, not cached in the session."""

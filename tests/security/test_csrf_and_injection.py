@@ -52,14 +52,16 @@ def _url(path: str, team_a) -> str:
 
 # -- #20, #21: CSRF -----------------------------------------------------------------------------------
 
+
 async def test_every_unsafe_route_refuses_a_missing_or_foreign_csrf_token(client, world):
     """#20: built from the app: every POST/PATCH/DELETE, logged in as the lead of team A on its own
     objects, without a token, with another browser's token, and with the token only in the query."""
     team_a = await make_team_a(world)
     await login(client, "lena@example.org")
     own_token = client.cookies["csrftoken"]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app()),
-                                 base_url="http://testserver.local") as other_browser:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app()), base_url="http://testserver.local"
+    ) as other_browser:
         other = await csrf_token(other_browser)
     assert other != own_token
     routes = _routes(lambda path, methods: bool(methods & UNSAFE))
@@ -92,8 +94,11 @@ async def test_a_cross_site_form_post_without_the_lax_cookies_is_refused(client,
     assert set_cookies and all("samesite=lax" in c.lower() for c in set_cookies)
     client.cookies.clear()  # what a cross-site POST carries under SameSite=Lax
     before = await snapshot()
-    response = await client.post("/visits", data={"client_id": str(team_a.client), "kind": "street"},
-                                 headers={"Origin": "https://evil.example", "Referer": "https://evil.example/"})
+    response = await client.post(
+        "/visits",
+        data={"client_id": str(team_a.client), "kind": "street"},
+        headers={"Origin": "https://evil.example", "Referer": "https://evil.example/"},
+    )
     assert response.status_code in (401, 403)
     assert changes(before, await snapshot()) == {}
 
@@ -102,34 +107,46 @@ async def test_a_post_with_a_foreign_origin_is_refused_even_with_a_valid_token(c
     """#21, second half: `Origin: https://evil.example` on an otherwise valid request."""
     team_a = await make_team_a(world)
     await login(client, "alice@example.org")
-    response = await client.post(f"/clients/{team_a.client}/followups",
-                                 data={"_csrf_token": client.cookies["csrftoken"], "due_at": "2026-11-24T09:00",
-                                       "note": "x"}, headers={"Origin": "https://evil.example"})
+    response = await client.post(
+        f"/clients/{team_a.client}/followups",
+        data={"_csrf_token": client.cookies["csrftoken"], "due_at": "2026-11-24T09:00", "note": "x"},
+        headers={"Origin": "https://evil.example"},
+    )
     assert response.status_code == 403
     # The same request from this site's own page goes through, and so does one from a phone's
     # service worker (Sec-Fetch-Site: same-origin, no Origin).
     for headers in ({"Origin": "http://testserver.local"}, {"Sec-Fetch-Site": "same-origin"}):
-        sent = await client.post(f"/clients/{team_a.client}/followups",
-                                 data={"_csrf_token": client.cookies["csrftoken"], "due_at": "2026-11-24T09:00",
-                                       "note": "x"}, headers=headers)
+        sent = await client.post(
+            f"/clients/{team_a.client}/followups",
+            data={"_csrf_token": client.cookies["csrftoken"], "due_at": "2026-11-24T09:00", "note": "x"},
+            headers=headers,
+        )
         assert sent.status_code == 303, headers
-    refused = await client.post(f"/clients/{team_a.client}/followups",
-                                data={"_csrf_token": client.cookies["csrftoken"], "due_at": "2026-11-24T09:00",
-                                      "note": "x"}, headers={"Sec-Fetch-Site": "cross-site"})
+    refused = await client.post(
+        f"/clients/{team_a.client}/followups",
+        data={"_csrf_token": client.cookies["csrftoken"], "due_at": "2026-11-24T09:00", "note": "x"},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
     assert refused.status_code == 403
 
 
 # -- #22: GET changes nothing ---------------------------------------------------------------------------
+
 
 async def test_get_on_a_route_that_changes_things_is_405_and_changes_nothing(client, world):
     """#22: every route that has only unsafe methods answers GET with 405 (logout, subscribe, ...)."""
     team_a = await make_team_a(world)
     await login(client, "lena@example.org")
     routes = _routes(lambda path, methods: methods and methods <= UNSAFE)
-    assert {"/logout", "/api/v1/push/subscriptions/remove", "/clients/{client_id:int}/followups"} <= {p for p, _ in routes}
+    assert {"/logout", "/api/v1/push/subscriptions/remove", "/clients/{client_id:int}/followups"} <= {
+        p for p, _ in routes
+    }
     before = await snapshot()
-    problems = [f"GET {path}: {answer.status_code}" for path, _ in routes
-                if (answer := await client.get(_url(path, team_a))).status_code != 405]
+    problems = [
+        f"GET {path}: {answer.status_code}"
+        for path, _ in routes
+        if (answer := await client.get(_url(path, team_a))).status_code != 405
+    ]
     assert problems == []
     assert (await client.get(f"/visits/{team_a.visit}/delete")).status_code == 404  # no such route at all
     assert (await client.get("/api/v1/me")).status_code == 200  # still logged in
@@ -137,6 +154,7 @@ async def test_get_on_a_route_that_changes_things_is_405_and_changes_nothing(cli
 
 
 # -- #23: passwords -----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("password", ["salasana1", "Rinnalla2025", "qwerty123"])
 async def test_common_passwords_are_refused(db, password):
@@ -173,9 +191,13 @@ async def test_markup_in_a_name_is_stored_verbatim_and_shown_escaped(client, wor
     assert created.headers["content-type"].startswith("application/json")
     assert json.loads(created.text)["pseudonym"] == name  # JSON carries it as data, never as markup
     token = client.cookies["csrftoken"]
-    views = [await client.get(f"/clients/{client_id}"), await client.get("/clients?status=active"),
-             await client.post("/clients/search", data={"q": name[:20], "_csrf_token": token},
-                               headers={"HX-Request": "true"})]
+    views = [
+        await client.get(f"/clients/{client_id}"),
+        await client.get("/clients?status=active"),
+        await client.post(
+            "/clients/search", data={"q": name[:20], "_csrf_token": token}, headers={"HX-Request": "true"}
+        ),
+    ]
     for view in views:
         assert view.status_code == 200
         assert "<script>alert" not in view.text and "<img src=x" not in view.text
@@ -188,8 +210,12 @@ async def test_markup_in_a_name_is_stored_verbatim_and_shown_escaped(client, wor
 async def test_a_javascript_address_is_refused_as_a_services_web_link(client, world):
     """#24: the one "link" field a person types (a local service's web page) takes https:// only."""
     await login(client, "lena@example.org")
-    for address in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<script>x</script>",
-                    " javascript:alert(1)"):
+    for address in (
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "data:text/html,<script>x</script>",
+        " javascript:alert(1)",
+    ):
         response = await post_form(client, "/services", {"name_fi": "Testi", "category": "housing", "web": address})
         assert response.status_code == 422, address
     assert await Service.count() == 0
@@ -197,13 +223,18 @@ async def test_a_javascript_address_is_refused_as_a_services_web_link(client, wo
 
 # -- #25: htmx headers ---------------------------------------------------------------------------------------
 
+
 async def test_htmx_headers_choose_a_template_never_the_rights_or_the_body(client, world):
     """#25: forged HX-* values are never reflected, and a partial is no way around a wall (the
     route walk asks every id route with `HX-Request: true` too)."""
     team_a = await make_team_a(world)
     await login(client, "alice@example.org")
-    forged = {"HX-Request": "true", "HX-Current-URL": "https://evil.example/<b>forged-url</b>",
-              "HX-Target": "forged-target\"><script>x</script>", "HX-Trigger-Name": "forged-trigger"}
+    forged = {
+        "HX-Request": "true",
+        "HX-Current-URL": "https://evil.example/<b>forged-url</b>",
+        "HX-Target": 'forged-target"><script>x</script>',
+        "HX-Trigger-Name": "forged-trigger",
+    }
     for path in (f"/clients/{team_a.client}", "/clients", "/", "/settings"):
         response = await client.get(path, headers=forged)
         assert response.status_code == 200, path
@@ -216,34 +247,52 @@ async def test_htmx_headers_choose_a_template_never_the_rights_or_the_body(clien
 
 # -- #26: response headers ------------------------------------------------------------------------------------
 
+
 async def test_download_names_are_fixed_and_a_line_break_cannot_split_a_header(client, world):
     """#26: Content-Disposition names come from the code (appointment-<id>.ics, dashboard.csv...),
     never from a typed name; a CR/LF smuggled into a path is just a 404."""
     team_a = await make_team_a(world)
     await Client.update({Client.pseudonym: "x\r\nSet-Cookie: evil=1"}).where(Client.id == team_a.client)
     await login(client, "lena@example.org")
-    for path in (f"/appointments/{team_a.appointment}.ics", f"/api/v1/appointments/{team_a.appointment}.ics",
-                 "/api/v1/dashboard.csv", "/api/v1/hours.csv"):
+    for path in (
+        f"/appointments/{team_a.appointment}.ics",
+        f"/api/v1/appointments/{team_a.appointment}.ics",
+        "/api/v1/dashboard.csv",
+        "/api/v1/hours.csv",
+    ):
         response = await client.get(path)
         assert response.status_code == 200, path
         disposition = response.headers["content-disposition"]
         assert disposition.isascii() and "\r" not in disposition and "\n" not in disposition
         assert "evil" not in " ".join(response.headers.keys()) and "evil" not in response.headers.get("set-cookie", "")
-    for smuggled in (f"/appointments/{team_a.appointment}%0d%0aSet-Cookie:%20evil=1.ics",
-                     f"/api/v1/appointments/{team_a.appointment}.ics%0d%0aX-Evil:%201"):
+    for smuggled in (
+        f"/appointments/{team_a.appointment}%0d%0aSet-Cookie:%20evil=1.ics",
+        f"/api/v1/appointments/{team_a.appointment}.ics%0d%0aX-Evil:%201",
+    ):
         response = await client.get(smuggled)
         assert response.status_code == 404 and "evil" not in response.headers.get("set-cookie", "")
 
 
 # -- #27: search -------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("query, same_as", [
-    ("' OR 1=1--", None), ("'; DROP TABLE client;--", None), ("Ke' OR '1'='1", None),
-    # The documented rule (server/casework/clients.py list_clients): LIKE wildcards a person types
-    # are dropped, not matched; so they find what the rest of the query finds, never more, and
-    # never another team's clients.
-    ("%", ""), ("_", ""), ("\\", ""), ("%%", ""), ("Ket%", "Ket"), ("K_ttu", "Kttu"),
-])
+
+@pytest.mark.parametrize(
+    "query, same_as",
+    [
+        ("' OR 1=1--", None),
+        ("'; DROP TABLE client;--", None),
+        ("Ke' OR '1'='1", None),
+        # The documented rule (server/casework/clients.py list_clients): LIKE wildcards a person types
+        # are dropped, not matched; so they find what the rest of the query finds, never more, and
+        # never another team's clients.
+        ("%", ""),
+        ("_", ""),
+        ("\\", ""),
+        ("%%", ""),
+        ("Ket%", "Ket"),
+        ("K_ttu", "Kttu"),
+    ],
+)
 async def test_search_takes_sql_as_letters_and_drops_wildcards(client, world, query, same_as):
     """#27."""
     pair = (await Pair.select(Pair.id).first())["id"]
@@ -253,7 +302,9 @@ async def test_search_takes_sql_as_letters_and_drops_wildcards(client, world, qu
     await login(client, "alice@example.org")
     found = await api(client, "POST", "/api/v1/clients/search", {"q": query})
     assert found.status_code == 200
-    expected = 0 if same_as is None else (await api(client, "POST", "/api/v1/clients/search", {"q": same_as})).json()["total"]
+    expected = (
+        0 if same_as is None else (await api(client, "POST", "/api/v1/clients/search", {"q": same_as})).json()["total"]
+    )
     assert found.json()["total"] == expected
     page = await post_form(client, "/clients/search", {"q": query})
     assert page.status_code == 200 and "Vieras" not in page.text
@@ -280,8 +331,9 @@ async def test_the_payroll_csv_neutralises_formulas_in_names(client, world):
 
     for number, formula in enumerate(FORMULAS):
         user = await add_user(f"f{number}@example.org", "experience_expert", PASSWORD, "Team A", formula)
-        await HoursEntry.insert(HoursEntry(user=user, team=world.team_a, worked_on=date.today(), activity="street_work",
-                                           minutes=60))
+        await HoursEntry.insert(
+            HoursEntry(user=user, team=world.team_a, worked_on=date.today(), activity="street_work", minutes=60)
+        )
     await login(client, "lena@example.org")
     response = await client.get("/api/v1/hours.csv")
     assert response.status_code == 200
@@ -293,14 +345,24 @@ async def test_the_payroll_csv_neutralises_formulas_in_names(client, world):
 
 # -- #29: calendar files --------------------------------------------------------------------------------------------
 
+
 async def test_an_appointment_cannot_inject_calendar_properties_or_events(client, world):
     pair = (await Pair.select(Pair.id).first())["id"]
     client_id = await make_client(world.team_a, "Kettu", pair)
     await login(client, "alice@example.org")
     place = "Kela\r\nATTENDEE:mailto:x@evil.example\nBEGIN:VEVENT, ; \\" + "x" * 150
-    created = await api(client, "POST", "/api/v1/appointments",
-                        {"client_id": client_id, "starts_at": "2026-11-25T09:00", "place": place,
-                         "with_whom": "a,b;c\r\nORGANIZER:mailto:y@evil.example", "note": "Salainen"})
+    created = await api(
+        client,
+        "POST",
+        "/api/v1/appointments",
+        {
+            "client_id": client_id,
+            "starts_at": "2026-11-25T09:00",
+            "place": place,
+            "with_whom": "a,b;c\r\nORGANIZER:mailto:y@evil.example",
+            "note": "Salainen",
+        },
+    )
     assert created.status_code in (201, 422)
     if created.status_code == 422:
         assert await Appointment.count() == 0
@@ -316,6 +378,7 @@ async def test_an_appointment_cannot_inject_calendar_properties_or_events(client
 
 
 # -- #30: log injection ----------------------------------------------------------------------------------------------
+
 
 async def test_a_line_break_in_a_login_name_cannot_forge_a_log_line(client, world):
     """#30: the app logs no typed login name at all; and whatever a person types that ever reaches
@@ -340,9 +403,22 @@ async def test_a_line_break_in_a_login_name_cannot_forge_a_log_line(client, worl
 
 # -- #31: redirects --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("target", ["https://evil.tld", "//evil.tld", "/\\evil.tld", "javascript:alert(1)",
-                                    "/%2F%2Fevil.tld", "\t//evil.tld", "/\t/evil.tld", "https:evil.tld",
-                                    "//evil.tld/%2F..", "\\\\evil.tld"])
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.tld",
+        "//evil.tld",
+        "/\\evil.tld",
+        "javascript:alert(1)",
+        "/%2F%2Fevil.tld",
+        "\t//evil.tld",
+        "/\t/evil.tld",
+        "https:evil.tld",
+        "//evil.tld/%2F..",
+        "\\\\evil.tld",
+    ],
+)
 async def test_the_language_switch_returns_only_to_pages_of_this_site(client, world, target):
     token = await csrf_token(client)
     response = await client.post("/language", data={"language": "sv", "next": target, "_csrf_token": token})

@@ -49,11 +49,15 @@ async def form_body(client, fields: list[tuple[str, str]] | bytes) -> bytes:
 
 # -- #32 sizes -----------------------------------------------------------------------------------
 
+
 async def test_32_ten_megabytes_to_a_form_and_to_the_api_answer_413_at_once(client, world):
     await login(client, "alice@example.org")
-    to_form, form_seconds = await raw_post(client, "/clients/new", b"pseudonym=" + b"x" * (10 * MB), FORM["content-type"])
-    to_api, api_seconds = await raw_post(client, "/api/v1/clients",
-                                         b'{"pseudonym": "' + b"x" * (10 * MB) + b'"}', "application/json")
+    to_form, form_seconds = await raw_post(
+        client, "/clients/new", b"pseudonym=" + b"x" * (10 * MB), FORM["content-type"]
+    )
+    to_api, api_seconds = await raw_post(
+        client, "/api/v1/clients", b'{"pseudonym": "' + b"x" * (10 * MB) + b'"}', "application/json"
+    )
     assert to_form.status_code == 413 and "<form" not in to_form.text  # the error page, translated
     assert to_api.status_code == 413 and to_api.json()["status_code"] == 413
     assert form_seconds < 5 and api_seconds < 5  # refused on the way in, not parsed first
@@ -63,8 +67,13 @@ async def test_32_ten_megabytes_to_a_form_and_to_the_api_answer_413_at_once(clie
 async def test_32_a_hundred_thousand_form_fields_answer_413(client, world):
     await login(client, "alice@example.org")
     fields = b"&".join(b"f%d=1" % n for n in range(100_000))
-    response, seconds = await raw_post(client, "/clients/new", await form_body(client, fields + b"&pseudonym=Kaisa"),
-                                       FORM["content-type"], with_token=False)
+    response, seconds = await raw_post(
+        client,
+        "/clients/new",
+        await form_body(client, fields + b"&pseudonym=Kaisa"),
+        FORM["content-type"],
+        with_token=False,
+    )
     assert response.status_code == 413 and seconds < 5
     assert await nothing_stored()
 
@@ -89,6 +98,7 @@ async def test_32_json_nested_ten_thousand_deep_is_malformed_400(client, world):
 
 # -- #33 content types ---------------------------------------------------------------------------
 
+
 async def test_33_text_plain_json_never_changes_anything(client, world):
     await login(client, "alice@example.org")
     body = b'{"pseudonym": "Kallion Kaisa", "consent_data": true}'
@@ -103,8 +113,9 @@ async def test_33_text_plain_json_never_changes_anything(client, world):
 
 async def test_33_a_form_body_sent_as_json_is_malformed_400(client, world):
     await login(client, "alice@example.org")
-    response, _ = await raw_post(client, "/api/v1/clients", b"pseudonym=Kallion+Kaisa&consent_data=on",
-                                 "application/json")
+    response, _ = await raw_post(
+        client, "/api/v1/clients", b"pseudonym=Kallion+Kaisa&consent_data=on", "application/json"
+    )
     assert response.status_code == 400 and response.json()["detail"] == "Malformed request body"
     assert await nothing_stored()
 
@@ -118,11 +129,16 @@ async def test_33_json_sent_to_a_form_stores_nothing(client, world):
 
 # -- #35 encodings -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body", [
-    rb'{"pseudonym": "Kaisa\ud800", "consent_data": true}',  # a lone high surrogate
-    rb'{"pseudonym": "\udc00Kaisa", "consent_data": true}',  # a lone low surrogate
-    rb'{"pseudonym": "Kai\u0000sa", "consent_data": true}',  # NUL: PostgreSQL cannot store it
-], ids=["high-surrogate", "low-surrogate", "nul"])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        rb'{"pseudonym": "Kaisa\ud800", "consent_data": true}',  # a lone high surrogate
+        rb'{"pseudonym": "\udc00Kaisa", "consent_data": true}',  # a lone low surrogate
+        rb'{"pseudonym": "Kai\u0000sa", "consent_data": true}',  # NUL: PostgreSQL cannot store it
+    ],
+    ids=["high-surrogate", "low-surrogate", "nul"],
+)
 async def test_35_json_text_that_cannot_be_stored_is_422_naming_the_field(client, world, body):
     await login(client, "alice@example.org")
     response, _ = await raw_post(client, "/api/v1/clients", body, "application/json")
@@ -134,15 +150,20 @@ async def test_35_json_text_that_cannot_be_stored_is_422_naming_the_field(client
 async def test_35_nested_and_unread_fields_are_checked_too(client, world):
     # A NUL in a field no parser reads, or inside a list, is refused before any route sees it.
     await login(client, "alice@example.org")
-    response = await api(client, "POST", "/api/v1/visits", {"anonymous_count": 1, "kind": "street",
-                                                           "themes": ["housing\u0000"], "extra": {"x": "a\u0000"}})
+    response = await api(
+        client,
+        "POST",
+        "/api/v1/visits",
+        {"anonymous_count": 1, "kind": "street", "themes": ["housing\u0000"], "extra": {"x": "a\u0000"}},
+    )
     assert response.status_code == 422
     assert {e["field"] for e in response.json()["errors"]} == {"themes", "extra.x"}
     assert await nothing_stored()
 
 
-@pytest.mark.parametrize("raw", [b"\xff\xfe", b"\xc0\xaf", b"\xed\xa0\x80"],
-                         ids=["invalid-byte", "overlong-slash", "encoded-surrogate"])
+@pytest.mark.parametrize(
+    "raw", [b"\xff\xfe", b"\xc0\xaf", b"\xed\xa0\x80"], ids=["invalid-byte", "overlong-slash", "encoded-surrogate"]
+)
 async def test_35_invalid_utf8_in_json_is_422(client, world, raw):
     await login(client, "alice@example.org")
     response, _ = await raw_post(client, "/api/v1/clients", b'{"pseudonym": "Kai' + raw + b'sa"}', "application/json")
@@ -150,22 +171,31 @@ async def test_35_invalid_utf8_in_json_is_422(client, world, raw):
     assert await nothing_stored()
 
 
-@pytest.mark.parametrize("encoded", [b"Kai%FFsa", b"Kai%C0%AFsa", b"Kai%00sa", b"Kai%ED%A0%80sa"],
-                         ids=["invalid-byte", "overlong-slash", "nul", "encoded-surrogate"])
+@pytest.mark.parametrize(
+    "encoded",
+    [b"Kai%FFsa", b"Kai%C0%AFsa", b"Kai%00sa", b"Kai%ED%A0%80sa"],
+    ids=["invalid-byte", "overlong-slash", "nul", "encoded-surrogate"],
+)
 async def test_35_the_form_shows_what_cannot_be_stored_in_the_persons_language(client, world, encoded):
     await login(client, "alice@example.org")
     body = await form_body(client, b"consent_data=on&pseudonym=" + encoded)
     response, _ = await raw_post(client, "/clients/new", body, FORM["content-type"], with_token=False)
     assert response.status_code == 422
-    assert UNSTORABLE_FI in response.text and '<form' in response.text  # the form again, with the message
+    assert UNSTORABLE_FI in response.text and "<form" in response.text  # the form again, with the message
     assert await nothing_stored()
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [
-    ("DELETE", "/api/v1/users/lena%00@example.org/sessions", 404),  # was a 500 on PostgreSQL
-    ("GET", "/r/a%00b", 404), ("GET", "/api/v1/appointments/1%00.ics", 404),
-    ("GET", "/clients?theme=%00", 400), ("GET", "/api/v1/services?q=a%00b", 400), ("GET", "/clients?status=%FF", 400),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("DELETE", "/api/v1/users/lena%00@example.org/sessions", 404),  # was a 500 on PostgreSQL
+        ("GET", "/r/a%00b", 404),
+        ("GET", "/api/v1/appointments/1%00.ics", 404),
+        ("GET", "/clients?theme=%00", 400),
+        ("GET", "/api/v1/services?q=a%00b", 400),
+        ("GET", "/clients?status=%FF", 400),
+    ],
+)
 async def test_35_nul_and_invalid_utf8_in_a_url_name_nothing(client, world, method, path, status):
     await login(client, "lena@example.org")
     response = await client.request(method, path, headers={"x-csrftoken": await csrf_token(client)})
@@ -199,9 +229,18 @@ async def test_35_names_are_stored_in_one_normal_form(client, world):
 
 # -- #46 what the server says about itself ---------------------------------------------------------
 
-DISCLOSING_PATHS = ["/.git/config", "/.env", "/schema", "/schema/swagger", "/schema/openapi.json",
-                    "/schema/openapi.yaml", "/static/../server/settings.py", "/static/%2e%2e%2fserver%2fsettings.py",
-                    "/static/%2e%2e/%2e%2e/pyproject.toml", "/assets/x/..%2f..%2fserver%2fsettings.py"]
+DISCLOSING_PATHS = [
+    "/.git/config",
+    "/.env",
+    "/schema",
+    "/schema/swagger",
+    "/schema/openapi.json",
+    "/schema/openapi.yaml",
+    "/static/../server/settings.py",
+    "/static/%2e%2e%2fserver%2fsettings.py",
+    "/static/%2e%2e/%2e%2e/pyproject.toml",
+    "/assets/x/..%2f..%2fserver%2fsettings.py",
+]
 
 
 @pytest.mark.parametrize("path", DISCLOSING_PATHS)
@@ -229,23 +268,35 @@ async def test_46_while_developing_a_logged_in_user_reads_it(client, world):
 
 # -- #47 errors ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 async def faulty_client(db):
     app = create_app()
     app.register(page_fault)
     app.register(api_fault)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-                                 base_url="http://testserver.local") as test_client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://testserver.local"
+    ) as test_client:
         yield test_client
 
 
 LEAKS = re.compile(r"Traceback|File \"|/server/|site-packages|SELECT |asyncpg|sqlite3|RuntimeError|a fault on purpose")
 
 
-@pytest.mark.parametrize("path", ["/api/v1/clients/abc", "/clients/abc", "/api/v1/visits/not-a-uuid",
-                                  "/api/v1/clients/99999999999999999999", "/clients/0", "/api/v1/referrals/-1",
-                                  "/api/v1/clients?limit=abc", "/api/v1/followups?done=maybe",
-                                  "/api/v1/appointments/1e309.ics"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/clients/abc",
+        "/clients/abc",
+        "/api/v1/visits/not-a-uuid",
+        "/api/v1/clients/99999999999999999999",
+        "/clients/0",
+        "/api/v1/referrals/-1",
+        "/api/v1/clients?limit=abc",
+        "/api/v1/followups?done=maybe",
+        "/api/v1/appointments/1e309.ics",
+    ],
+)
 async def test_47_a_malformed_id_or_parameter_is_a_plain_4xx(client, world, path):
     await login(client, "alice@example.org")
     response = await client.get(path)
@@ -267,18 +318,21 @@ async def test_47_a_fault_shows_a_generic_page_with_an_id_found_in_the_server_lo
 
 # -- #48 methods ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("method", ["TRACE", "TRACK", "PROPFIND", "MKCOL", "DEBUG", "PUT"])
 @pytest.mark.parametrize("path", ["/", "/clients/new", "/api/v1/clients", "/login"])
 async def test_48_unusual_methods_answer_405(client, world, method, path):
     await login(client, "alice@example.org")
-    response = await client.request(method, path, headers={"x-csrftoken": await csrf_token(client)},
-                                    content=b'{"pseudonym": "Kaisa"}')
+    response = await client.request(
+        method, path, headers={"x-csrftoken": await csrf_token(client)}, content=b'{"pseudonym": "Kaisa"}'
+    )
     assert response.status_code == 405
     assert "Kaisa" not in response.text  # TRACE echoes nothing back (cross-site tracing)
     assert await nothing_stored()
 
 
 # -- #49 headers on every kind of answer -------------------------------------------------------------
+
 
 async def test_49_errors_files_and_the_worker_script_carry_the_same_headers(faulty_client, world):
     for path in ("/no-such-page", "/static/css/app.css", "/sw.js", "/test-only/fault", "/api/v1/nothing-here"):

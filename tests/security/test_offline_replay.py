@@ -36,15 +36,26 @@ pytestmark = pytest.mark.anyio
 
 
 def _visit(client_id: int, **changes) -> dict:
-    return {"id": str(uuid.uuid4()), "client_id": client_id, "kind": "street", "notes": "Juteltiin",
-            "occurred_at": (utcnow() - timedelta(hours=1)).isoformat(), **changes}
+    return {
+        "id": str(uuid.uuid4()),
+        "client_id": client_id,
+        "kind": "street",
+        "notes": "Juteltiin",
+        "occurred_at": (utcnow() - timedelta(hours=1)).isoformat(),
+        **changes,
+    }
 
 
 async def test_another_teams_worker_replaying_a_captured_visit_learns_nothing(client, world):
     """#11: Dave replays Alice's captured body and key with his own session: refused, no echo."""
     team_a = await make_team_a(world)
-    captured = {"id": team_a.visit, "client_id": team_a.client, "occurred_at": "2026-11-23T10:15:00+02:00",
-                "kind": "street", "notes": "Kaapattu"}
+    captured = {
+        "id": team_a.visit,
+        "client_id": team_a.client,
+        "occurred_at": "2026-11-23T10:15:00+02:00",
+        "kind": "street",
+        "notes": "Kaapattu",
+    }
     await login(client, "dave@example.org")
     before = await snapshot()
     for headers in ({}, {"x-rinnalla-user": str(world.dave)}):
@@ -69,8 +80,9 @@ async def test_a_queue_item_sent_after_the_session_was_revoked_is_401_and_goes_a
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as lead:
         await login(lead, "lena@example.org")
         assert (await post_form(lead, f"/team/members/{world.alice}/end-sessions")).status_code == 303
-    refused = await client.post("/api/v1/visits", json=item,
-                                headers={"x-csrftoken": token, "x-rinnalla-user": str(world.alice)})
+    refused = await client.post(
+        "/api/v1/visits", json=item, headers={"x-csrftoken": token, "x-rinnalla-user": str(world.alice)}
+    )
     assert refused.status_code == 401
     assert await Visit.count() == 1  # only make_team_a's
     await login(client, "alice@example.org")
@@ -80,12 +92,15 @@ async def test_a_queue_item_sent_after_the_session_was_revoked_is_401_and_goes_a
     assert await Visit.count() == 2
 
 
-@pytest.mark.parametrize("moment, accepted", [
-    (timedelta(days=2), False),      # the future: a phone's clock or a forged time
-    (timedelta(minutes=5), True),    # a phone clock a little fast is tolerated (FUTURE_TOLERANCE 10 min)
-    (timedelta(days=-30), True),     # a month in the queue: kept with its own time
-    (timedelta(days=-400), True),    # before the client's record was made: a street meeting written down later
-])
+@pytest.mark.parametrize(
+    "moment, accepted",
+    [
+        (timedelta(days=2), False),  # the future: a phone's clock or a forged time
+        (timedelta(minutes=5), True),  # a phone clock a little fast is tolerated (FUTURE_TOLERANCE 10 min)
+        (timedelta(days=-30), True),  # a month in the queue: kept with its own time
+        (timedelta(days=-400), True),  # before the client's record was made: a street meeting written down later
+    ],
+)
 async def test_a_queue_items_own_time_is_kept_beside_the_servers(client, world, moment, accepted):
     """#13, by the documented rule (server/casework/visits.py, README's API table): a visit in the
     future beyond 10 minutes is 422 and stores nothing; a past one is accepted with its own

@@ -52,21 +52,40 @@ def production_allowlist(monkeypatch):
 
 # -- #40, #41: endpoints refused at subscription --------------------------------------------------------
 
-@pytest.mark.parametrize("endpoint", [
-    # 40
-    "https://127.0.0.1/", "https://[::1]/", "https://169.254.169.254/latest/meta-data/", "https://10.0.0.5/",
-    "https://0x7f.1/", "https://2130706433/", "https://localhost./", "file:///etc/passwd",
-    "gopher://fcm.googleapis.com:70/_GET", "http://fcm.googleapis.com/fcm/send/x",
-    # 41
-    "https://fcm.googleapis.com.evil.tld/x", "https://evil.tld/.push.apple.com/x",
-    "https://127.0.0.1:8080/.push.apple.com/", "https://evil.tld/?h=fcm.googleapis.com",
-    "https://fcm.googleapis.com@evil.tld/", "https://fcm.googleapis.com:8443/x",
-    "https://evilnotify.windows.com/x", "https://notify.windows.com/x", "https://fcm.googleapis.com\\@evil.tld/",
-    "https://fcm.googleapis.com%2F@evil.tld/", "https://fcm.googleapis.com#@evil.tld/", "//fcm.googleapis.com/x",
-    "https://fcm.googleapis.com/x\r\nHost: evil.tld",
-])
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        # 40
+        "https://127.0.0.1/",
+        "https://[::1]/",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.5/",
+        "https://0x7f.1/",
+        "https://2130706433/",
+        "https://localhost./",
+        "file:///etc/passwd",
+        "gopher://fcm.googleapis.com:70/_GET",
+        "http://fcm.googleapis.com/fcm/send/x",
+        # 41
+        "https://fcm.googleapis.com.evil.tld/x",
+        "https://evil.tld/.push.apple.com/x",
+        "https://127.0.0.1:8080/.push.apple.com/",
+        "https://evil.tld/?h=fcm.googleapis.com",
+        "https://fcm.googleapis.com@evil.tld/",
+        "https://fcm.googleapis.com:8443/x",
+        "https://evilnotify.windows.com/x",
+        "https://notify.windows.com/x",
+        "https://fcm.googleapis.com\\@evil.tld/",
+        "https://fcm.googleapis.com%2F@evil.tld/",
+        "https://fcm.googleapis.com#@evil.tld/",
+        "//fcm.googleapis.com/x",
+        "https://fcm.googleapis.com/x\r\nHost: evil.tld",
+    ],
+)
 async def test_an_endpoint_outside_the_push_services_is_422_stores_nothing_and_connects_nowhere(
-        client, world, push_service, production_allowlist, endpoint):
+    client, world, push_service, production_allowlist, endpoint
+):
     await login(client, "alice@example.org")
     body = {**push_service.phone().subscription(), "endpoint": endpoint}
     response = await api(client, "POST", "/api/v1/push/subscriptions", body)
@@ -79,16 +98,21 @@ async def test_an_allowed_host_in_capitals_or_with_the_root_dot_is_one_rule(clie
     """#41's exception: `https://FCM.GOOGLEAPIS.COM./x` may normalise. Here the upper case normalises
     (host names are case-blind) and the trailing root dot is refused: either is safe."""
     await login(client, "alice@example.org")
-    keys = {"p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
-            "auth": "tBHItJI5svbpez7KI4CCXg"}
-    upper = await api(client, "POST", "/api/v1/push/subscriptions", {"endpoint": "https://FCM.GOOGLEAPIS.COM/x",
-                                                                    "keys": keys})
-    dotted = await api(client, "POST", "/api/v1/push/subscriptions", {"endpoint": "https://FCM.GOOGLEAPIS.COM./x",
-                                                                     "keys": keys})
+    keys = {
+        "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+        "auth": "tBHItJI5svbpez7KI4CCXg",
+    }
+    upper = await api(
+        client, "POST", "/api/v1/push/subscriptions", {"endpoint": "https://FCM.GOOGLEAPIS.COM/x", "keys": keys}
+    )
+    dotted = await api(
+        client, "POST", "/api/v1/push/subscriptions", {"endpoint": "https://FCM.GOOGLEAPIS.COM./x", "keys": keys}
+    )
     assert (upper.status_code, dotted.status_code) == (201, 422)
 
 
 # -- #42: redirects -------------------------------------------------------------------------------------------
+
 
 async def test_a_push_service_redirect_is_not_followed(client, world, push_service):
     """#42: a push service answering 302 towards another address: the dispatcher does not go there."""
@@ -98,13 +122,24 @@ async def test_a_push_service_redirect_is_not_followed(client, world, push_servi
     await _subscribe(client, redirecting)
     client_id = await make_client(world.team_a, "Kettu", pair_id=await _pair_id())
     now = utcnow()
-    await Reminder.insert(Reminder(dedupe_key="redirect", kind="followup", audience="pair", team=world.team_a,
-                                   client=client_id, event_at=now + timedelta(hours=3), due_at=now, next_attempt_at=now))
+    await Reminder.insert(
+        Reminder(
+            dedupe_key="redirect",
+            kind="followup",
+            audience="pair",
+            team=world.team_a,
+            client=client_id,
+            event_at=now + timedelta(hours=3),
+            due_at=now,
+            next_attempt_at=now,
+        )
+    )
     await dispatch_due()
     assert push_service.requests == 1 and push_service.to(target) == []
 
 
 # -- #43: caps --------------------------------------------------------------------------------------------------
+
 
 async def test_one_account_keeps_at_most_ten_phones(client, world, push_service):
     """#43: 25 subscriptions from one account keep the 10 seen last (MAX_PHONES_PER_USER)."""
@@ -118,6 +153,7 @@ async def test_one_account_keeps_at_most_ten_phones(client, world, push_service)
 
 # -- #44: gone -------------------------------------------------------------------------------------------------
 
+
 async def test_a_phone_the_service_no_longer_knows_is_deleted_and_never_tried_again(client, world, push_service):
     """#44: 404 (like 410) deletes the subscription; the next reminder does not knock again."""
     await login(client, "alice@example.org")
@@ -127,9 +163,18 @@ async def test_a_phone_the_service_no_longer_knows_is_deleted_and_never_tried_ag
     client_id = await make_client(world.team_a, "Kettu", pair_id=await _pair_id())
     for number in range(2):
         now = utcnow()
-        await Reminder.insert(Reminder(dedupe_key=f"gone-{number}", kind="followup", audience="pair",
-                                       team=world.team_a, client=client_id, event_at=now + timedelta(hours=3),
-                                       due_at=now, next_attempt_at=now))
+        await Reminder.insert(
+            Reminder(
+                dedupe_key=f"gone-{number}",
+                kind="followup",
+                audience="pair",
+                team=world.team_a,
+                client=client_id,
+                event_at=now + timedelta(hours=3),
+                due_at=now,
+                next_attempt_at=now,
+            )
+        )
         await dispatch_due()
     assert [row["endpoint"] for row in await PushSubscription.select(PushSubscription.endpoint)] == [alive.endpoint]
     assert push_service.requests == 3  # 404 once, then the living phone twice
@@ -137,6 +182,7 @@ async def test_a_phone_the_service_no_longer_knows_is_deleted_and_never_tried_ag
 
 
 # -- #45: what a lock screen shows -------------------------------------------------------------------------------
+
 
 async def test_no_payload_names_anyone_or_anything_and_each_is_small(client, world, push_service):
     """#45: every reminder the casework plans for team A (follow-up, appointment to the pair and to
@@ -152,20 +198,37 @@ async def test_no_payload_names_anyone_or_anything_and_each_is_small(client, wor
     await api(client, "POST", "/api/v1/push/test")
     link = (await api(client, "POST", f"/api/v1/clients/{team_a.client}/reminder-link", {})).json()["url"]
     path = link.split("localhost:8000", 1)[1]
-    await api(client, "POST", "/api/v1/appointments",
-              {"client_id": team_a.client, "starts_at": (utcnow() + timedelta(hours=30)).isoformat(),
-               "place": f"{MARKER} Kela", "with_whom": f"{MARKER} Sosiaalityö", "remind_client": True})
-    await patch_client(client, team_a.client,
-                       {"release_date": (utcnow() + timedelta(days=7)).date().isoformat(),
-                        "institution": f"{MARKER} vankila", "consent_reminders": True})
+    await api(
+        client,
+        "POST",
+        "/api/v1/appointments",
+        {
+            "client_id": team_a.client,
+            "starts_at": (utcnow() + timedelta(hours=30)).isoformat(),
+            "place": f"{MARKER} Kela",
+            "with_whom": f"{MARKER} Sosiaalityö",
+            "remind_client": True,
+        },
+    )
+    await patch_client(
+        client,
+        team_a.client,
+        {
+            "release_date": (utcnow() + timedelta(days=7)).date().isoformat(),
+            "institution": f"{MARKER} vankila",
+            "consent_reminders": True,
+        },
+    )
     client.cookies.clear()
     await client.get(path)
     client_phone = push_service.phone()
-    subscribed = await client.post(f"{path}/subscription", json=client_phone.subscription(),
-                                   headers={"x-csrftoken": client.cookies["csrftoken"]})
+    subscribed = await client.post(
+        f"{path}/subscription", json=client_phone.subscription(), headers={"x-csrftoken": client.cookies["csrftoken"]}
+    )
     assert subscribed.status_code in (200, 201), subscribed.text
-    await Reminder.update({Reminder.due_at: utcnow() - timedelta(seconds=1),
-                           Reminder.next_attempt_at: utcnow() - timedelta(seconds=1)}).where(Reminder.state == "pending")
+    await Reminder.update(
+        {Reminder.due_at: utcnow() - timedelta(seconds=1), Reminder.next_attempt_at: utcnow() - timedelta(seconds=1)}
+    ).where(Reminder.state == "pending")
     await dispatch_due()
     kinds = {row["kind"] for row in await Reminder.select(Reminder.kind).where(Reminder.state == "sent")}
     assert len(push_service.delivered) >= 3 and len(kinds) >= 2, kinds

@@ -73,7 +73,7 @@ EXEMPT = {
     "/services/{service_id:int}": "organisation-wide service card",
     "/services/{service_id:int}/retire": "a local service of the adder's team (tests/test_trust_access.py)",
     "/services/{service_id:int}/refer": "organisation-wide service; the client chosen passes the team wall in "
-                                        "create_referral (tests/test_field_copy_server.py)",
+    "create_referral (tests/test_field_copy_server.py)",
     # Admin only: an admin's scope is every team of the organisation; a lead gets 403 whatever the id.
     "/team/members/{user_id:int}/disable": "admin only",
     # The door in the wall (issue 9): another team's client opens only with a reason, logged and
@@ -84,10 +84,24 @@ EXEMPT = {
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # One body for every unsafe request: valid enough that a handler without a wall would act on it.
-BODY = {"pseudonym": f"Kaapattu {MARKER}", "status": "contacted", "done": True, "note": "Kaapattu",
-        "notes": "Kaapattu", "load": 3, "language": "fi", "pay_basis": "fee", "part_time_percent": 50,
-        "due_at": "2026-11-24T09:00", "starts_at": "2026-11-25T09:00", "place": "Kaapattu",
-        "service_id": 1, "next": "/", "items": {"housing": "done"}, "state_housing": "done"}
+BODY = {
+    "pseudonym": f"Kaapattu {MARKER}",
+    "status": "contacted",
+    "done": True,
+    "note": "Kaapattu",
+    "notes": "Kaapattu",
+    "load": 3,
+    "language": "fi",
+    "pay_basis": "fee",
+    "part_time_percent": 50,
+    "due_at": "2026-11-24T09:00",
+    "starts_at": "2026-11-25T09:00",
+    "place": "Kaapattu",
+    "service_id": 1,
+    "next": "/",
+    "items": {"housing": "done"},
+    "state_housing": "done",
+}
 
 
 def walked_routes() -> list[tuple[str, str, HTTPRouteHandler]]:
@@ -115,10 +129,13 @@ def fill(path: str, value_of: Callable[[str], str]) -> str:
 
 
 def test_every_route_with_a_parameter_is_walked_or_exempt():
-    unclassified = sorted({path for path, _, _ in walked_routes()
-                           if any(name not in TEAM_A_OBJECT for name in parameters(path))})
-    assert not unclassified, ("routes whose parameters the walk cannot fill: add the parameter to TEAM_A_OBJECT "
-                              f"(and an object to tests/support/team_a.py) or the route to EXEMPT with why: {unclassified}")
+    unclassified = sorted(
+        {path for path, _, _ in walked_routes() if any(name not in TEAM_A_OBJECT for name in parameters(path))}
+    )
+    assert not unclassified, (
+        "routes whose parameters the walk cannot fill: add the parameter to TEAM_A_OBJECT "
+        f"(and an object to tests/support/team_a.py) or the route to EXEMPT with why: {unclassified}"
+    )
     assert len(walked_routes()) >= 30  # the walk walks (a broken lookup must not pass vacuously)
 
 
@@ -141,7 +158,7 @@ async def _walk(http: httpx.AsyncClient, team_a: TeamA, lead: bool) -> list[str]
         assert requires_admin not in (handler.guards or []), f"{path}: admin-only routes belong in EXEMPT"
         foreign = fill(path, lambda name: TEAM_A_OBJECT[name][0](team_a))
         missing = fill(path, lambda name: TEAM_A_OBJECT[name][1])
-        for htmx in ((False,) if path.startswith("/api/") else (False, True)):
+        for htmx in (False,) if path.startswith("/api/") else (False, True):
             answer = await _ask(http, method, foreign, htmx)
             control = await _ask(http, method, missing, htmx)
             where = f"{method} {foreign}{' (htmx)' if htmx else ''}"
@@ -159,8 +176,8 @@ async def _nothing_changed_but_refusals_logged(before: dict, user_id: int) -> No
     (for team A's lead to see; the one asking got the same 404 as for a missing id)."""
     after = await snapshot()
     assert changes(before, after, ignore={"access_log"}) == {}
-    added = after["access_log"][len(before["access_log"]):]
-    assert after["access_log"][:len(before["access_log"])] == before["access_log"]
+    added = after["access_log"][len(before["access_log"]) :]
+    assert after["access_log"][: len(before["access_log"])] == before["access_log"]
     assert added and {(row["user"], row["outcome"], row["action"]) for row in added} == {(user_id, "denied", "read")}
 
 
@@ -187,9 +204,15 @@ async def test_the_walk_reaches_team_a_objects_for_their_own_team(client, world)
     """The control: the same fills open the objects for team A, so a 404 above is the wall, not a typo."""
     team_a = await make_team_a(world)
     await login(client, "lena@example.org")
-    for path in ("/clients/{client_id:int}", "/api/v1/visits/{visit_id:str}", "/api/v1/referrals/{referral_id:int}",
-                 "/appointments/{file_name:str}", "/api/v1/clients/{client_id:int}",
-                 "/api/v1/clients/{client_id:int}/release-plan",
-                 "/api/v1/agreements/{agreement_id:int}", "/api/v1/clients/{client_id:int}/reviews"):
+    for path in (
+        "/clients/{client_id:int}",
+        "/api/v1/visits/{visit_id:str}",
+        "/api/v1/referrals/{referral_id:int}",
+        "/appointments/{file_name:str}",
+        "/api/v1/clients/{client_id:int}",
+        "/api/v1/clients/{client_id:int}/release-plan",
+        "/api/v1/agreements/{agreement_id:int}",
+        "/api/v1/clients/{client_id:int}/reviews",
+    ):
         response = await client.get(fill(path, lambda name: TEAM_A_OBJECT[name][0](team_a)))
         assert response.status_code == 200, path

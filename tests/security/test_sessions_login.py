@@ -22,6 +22,7 @@ async def _live_sessions() -> int:
 
 # --- #17 session fixation ---------------------------------------------------------------------
 
+
 async def test_17_a_cookie_planted_before_login_is_never_the_session(client, world):
     planted = "attacker-chosen-session-token-0123456789abcdefghijklmnop"
     client.cookies.set("rinnalla_session", planted, domain="testserver.local")  # as a browser keeps it
@@ -54,10 +55,14 @@ async def test_17_a_planted_live_session_dies_when_the_victim_logs_in(client, wo
 
 # --- #18 guessing a password ------------------------------------------------------------------
 
+
 async def _guess(client, forwarded_for: str | None = None, password: str = "wrong password 1"):
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
-    return await client.post("/login", headers=headers, data={
-        "email": "alice@example.org", "password": password, "_csrf_token": await csrf_token(client)})
+    return await client.post(
+        "/login",
+        headers=headers,
+        data={"email": "alice@example.org", "password": password, "_csrf_token": await csrf_token(client)},
+    )
 
 
 async def _after_the_cool_down():
@@ -84,6 +89,7 @@ async def test_18_fifty_wrong_passwords_meet_429_after_at_most_ten(client, world
 
 # --- #19 account enumeration ------------------------------------------------------------------
 
+
 async def _attempt(client, email: str):
     await LoginFailure.delete().where(LoginFailure.id > 0)  # measure the answer, not the throttle
     started = time.perf_counter()
@@ -94,14 +100,18 @@ async def _attempt(client, email: str):
 async def test_19_wrong_password_and_unknown_email_answer_alike(client, world, monkeypatch):
     hashes_checked = []
     real_verify = passwords.verify_password
-    monkeypatch.setattr(passwords, "verify_password",
-                        lambda stored, given: hashes_checked.append(stored is not None) or real_verify(stored, given))
+    monkeypatch.setattr(
+        passwords,
+        "verify_password",
+        lambda stored, given: hashes_checked.append(stored is not None) or real_verify(stored, given),
+    )
     wrong, _ = await _attempt(client, "alice@example.org")
     unknown, _ = await _attempt(client, "nobody@example.org")
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.text.replace("alice@example.org", "X") == unknown.text.replace("nobody@example.org", "X")
-    assert {k: v for k, v in wrong.headers.items() if k not in {"content-length", "x-request-id", "set-cookie"}} \
-        == {k: v for k, v in unknown.headers.items() if k not in {"content-length", "x-request-id", "set-cookie"}}
+    assert {k: v for k, v in wrong.headers.items() if k not in {"content-length", "x-request-id", "set-cookie"}} == {
+        k: v for k, v in unknown.headers.items() if k not in {"content-length", "x-request-id", "set-cookie"}
+    }
     # The same work either way: one argon2 check, against a dummy hash when there is no account.
     assert hashes_checked == [True, False]
     assert await UserSession.count() == 0

@@ -33,17 +33,21 @@ async def pair(world) -> int:
 
 # -- #34: names -----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("typed, stored", [
-    ("Matti\u202egnp.exe", "Mattignp.exe"),            # a right-to-left override is removed (Trojan source)
-    ("\u2067Matti\u2069", "Matti"),                    # so are the isolates
-    ("A\u0308ijä", "Äijä"),                            # combining marks become one letter (NFC)
-    ("👩\u200d👩\u200d👧 Perhe", "👩\u200d👩\u200d👧 Perhe"),  # a joined emoji stays as typed
-    ("Áŋŋá", "Áŋŋá"),                                  # Sámi letters
-    ("שלום Kettu", "שלום Kettu"),                      # right-to-left letters are letters
-    ("K", "K"),                                        # one letter is a name
-    ("Ä" * 80, "Ä" * 80),                              # the limit is 80 code points, not bytes
-    ("  Make\t  Kettu ", "Make Kettu"),                # spaces tidied
-])
+
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("Matti\u202egnp.exe", "Mattignp.exe"),  # a right-to-left override is removed (Trojan source)
+        ("\u2067Matti\u2069", "Matti"),  # so are the isolates
+        ("A\u0308ijä", "Äijä"),  # combining marks become one letter (NFC)
+        ("👩\u200d👩\u200d👧 Perhe", "👩\u200d👩\u200d👧 Perhe"),  # a joined emoji stays as typed
+        ("Áŋŋá", "Áŋŋá"),  # Sámi letters
+        ("שלום Kettu", "שלום Kettu"),  # right-to-left letters are letters
+        ("K", "K"),  # one letter is a name
+        ("Ä" * 80, "Ä" * 80),  # the limit is 80 code points, not bytes
+        ("  Make\t  Kettu ", "Make Kettu"),  # spaces tidied
+    ],
+)
 async def test_names_are_stored_as_typed_in_nfc_without_bidi_controls(client, world, pair, typed, stored):
     await login(client, "alice@example.org")
     created = await api(client, "POST", "/api/v1/clients", {"pseudonym": typed, "pair_id": pair})
@@ -54,8 +58,9 @@ async def test_names_are_stored_as_typed_in_nfc_without_bidi_controls(client, wo
     assert stored.replace("&", "&amp;") in page.text and "\u202e" not in page.text
 
 
-@pytest.mark.parametrize("typed", ["", "   ", "\u00a0\u3000", "\t\n", "Ä" * 81, "x" * 300, "\u200b\u200b",
-                                   "\u202e\u202c"])
+@pytest.mark.parametrize(
+    "typed", ["", "   ", "\u00a0\u3000", "\t\n", "Ä" * 81, "x" * 300, "\u200b\u200b", "\u202e\u202c"]
+)
 async def test_blank_and_overlong_names_are_refused(client, world, pair, typed):
     await login(client, "alice@example.org")
     before = await snapshot()
@@ -78,6 +83,7 @@ async def test_search_finds_a_letter_whichever_way_it_was_typed(client, world, p
 
 # -- #36, #37: the hours that do not exist and the one that happens twice ------------------------------
 
+
 async def test_an_appointment_in_the_spring_gap_is_refused_by_the_documented_rule(client, world, pair):
     """#36. The rule (server/validation.py Reader.moment, README): a Helsinki wall-clock
     time inside the spring-forward gap does not exist and is refused with a field error; a time with
@@ -85,11 +91,14 @@ async def test_an_appointment_in_the_spring_gap_is_refused_by_the_documented_rul
     client_id = await make_client(world.team_a, "Make", pair)
     await login(client, "alice@example.org")
     for day in ("2025-03-30", "2027-03-28"):  # last Sundays of March: 03:00 jumps to 04:00
-        refused = await api(client, "POST", "/api/v1/appointments", {"client_id": client_id, "starts_at": f"{day}T03:30"})
+        refused = await api(
+            client, "POST", "/api/v1/appointments", {"client_id": client_id, "starts_at": f"{day}T03:30"}
+        )
         assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "starts_at"
     assert await Appointment.count() == 0
-    with_offset = await api(client, "POST", "/api/v1/appointments",
-                            {"client_id": client_id, "starts_at": "2027-03-28T03:30+03:00"})
+    with_offset = await api(
+        client, "POST", "/api/v1/appointments", {"client_id": client_id, "starts_at": "2027-03-28T03:30+03:00"}
+    )
     assert with_offset.status_code == 201 and with_offset.json()["starts_at"] == "2027-03-28T00:30:00Z"
 
 
@@ -98,15 +107,21 @@ async def test_an_appointment_in_the_autumn_double_hour_is_stored_once_and_remin
     taken, stored in UTC, and its reminder to the pair is planned once."""
     client_id = await make_client(world.team_a, "Make", pair)
     await login(client, "alice@example.org")
-    created = await api(client, "POST", "/api/v1/appointments",
-                        {"client_id": client_id, "starts_at": "2027-10-31T03:30", "remind_client": False})
+    created = await api(
+        client,
+        "POST",
+        "/api/v1/appointments",
+        {"client_id": client_id, "starts_at": "2027-10-31T03:30", "remind_client": False},
+    )
     assert created.status_code == 201
     assert created.json()["starts_at"] == "2027-10-31T00:30:00Z"
-    second = await api(client, "POST", "/api/v1/appointments",
-                       {"client_id": client_id, "starts_at": "2027-10-31T03:30+02:00"})  # the second one, by offset
+    second = await api(
+        client, "POST", "/api/v1/appointments", {"client_id": client_id, "starts_at": "2027-10-31T03:30+02:00"}
+    )  # the second one, by offset
     assert second.json()["starts_at"] == "2027-10-31T01:30:00Z"
     reminders = await Reminder.select(Reminder.event_at, Reminder.due_at).where(
-        (Reminder.client == client_id) & (Reminder.kind == "appointment"))
+        (Reminder.client == client_id) & (Reminder.kind == "appointment")
+    )
     events = sorted(row["event_at"] for row in reminders)
     assert events == [datetime(2027, 10, 31, 0, 30, tzinfo=UTC), datetime(2027, 10, 31, 1, 30, tzinfo=UTC)]
     assert all(row["event_at"] - row["due_at"] == timedelta(hours=1) for row in reminders)
@@ -114,11 +129,15 @@ async def test_an_appointment_in_the_autumn_double_hour_is_stored_once_and_remin
 
 # -- #38: days until release ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("now_utc, days", [
-    (datetime(2027, 3, 27, 21, 30, tzinfo=UTC), 7),  # 23:30 in Helsinki on the 27th
-    (datetime(2027, 3, 27, 22, 30, tzinfo=UTC), 6),  # 00:30 on the 28th (still the 27th in UTC)
-    (datetime(2027, 3, 28, 21, 30, tzinfo=UTC), 5),  # 00:30 on the 29th, after the clocks moved (+03:00)
-])
+
+@pytest.mark.parametrize(
+    "now_utc, days",
+    [
+        (datetime(2027, 3, 27, 21, 30, tzinfo=UTC), 7),  # 23:30 in Helsinki on the 27th
+        (datetime(2027, 3, 27, 22, 30, tzinfo=UTC), 6),  # 00:30 on the 28th (still the 27th in UTC)
+        (datetime(2027, 3, 28, 21, 30, tzinfo=UTC), 5),  # 00:30 on the 29th, after the clocks moved (+03:00)
+    ],
+)
 async def test_days_until_release_count_helsinki_calendar_days(client, world, pair, monkeypatch, now_utc, days):
     """#38: the home page's countdown counts calendar days in Europe/Helsinki, across the DST change."""
     from server import timeutil
@@ -135,19 +154,31 @@ async def test_days_until_release_count_helsinki_calendar_days(client, world, pa
 
 # -- #39: dates that are not dates ------------------------------------------------------------------------
 
+
 async def raw_json(client, path: str, body: dict):
     """POST JSON as a phone could send it: 1e309 written out as the number it is (Python's
     encoder refuses to write infinity, a parser reads it as one)."""
     text = json.dumps({k: ("__1e309__" if v == 1e309 else v) for k, v in body.items()}).replace('"__1e309__"', "1e309")
-    return await client.post(path, content=text, headers={"content-type": "application/json",
-                                                        "x-csrftoken": client.cookies["csrftoken"]})
+    return await client.post(
+        path, content=text, headers={"content-type": "application/json", "x-csrftoken": client.cookies["csrftoken"]}
+    )
 
 
-@pytest.mark.parametrize("field, value", [
-    ("release_date", "2025-02-29"), ("release_date", "0001-01-01"), ("release_date", "9999-12-31"),
-    ("release_date", "2025-13-01"), ("release_date", 1e309), ("release_date", "1e309"),
-    ("birth_year", 1e309), ("birth_year", "1e309"), ("birth_year", -1990), ("birth_year", 2.5),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("release_date", "2025-02-29"),
+        ("release_date", "0001-01-01"),
+        ("release_date", "9999-12-31"),
+        ("release_date", "2025-13-01"),
+        ("release_date", 1e309),
+        ("release_date", "1e309"),
+        ("birth_year", 1e309),
+        ("birth_year", "1e309"),
+        ("birth_year", -1990),
+        ("birth_year", 2.5),
+    ],
+)
 async def test_impossible_dates_and_numbers_are_refused(client, world, pair, field, value):
     await login(client, "alice@example.org")
     before = await snapshot()
@@ -156,10 +187,17 @@ async def test_impossible_dates_and_numbers_are_refused(client, world, pair, fie
     assert changes(before, await snapshot()) == {}
 
 
-@pytest.mark.parametrize("body", [
-    {"starts_at": "2025-02-29T10:00"}, {"starts_at": "0001-01-01T10:00"}, {"starts_at": "9999-12-31T23:59"},
-    {"starts_at": "2025-13-01T10:00"}, {"starts_at": 1e309}, {"starts_at": "2026-11-25T25:00"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"starts_at": "2025-02-29T10:00"},
+        {"starts_at": "0001-01-01T10:00"},
+        {"starts_at": "9999-12-31T23:59"},
+        {"starts_at": "2025-13-01T10:00"},
+        {"starts_at": 1e309},
+        {"starts_at": "2026-11-25T25:00"},
+    ],
+)
 async def test_impossible_appointment_times_are_refused(client, world, pair, body):
     client_id = await make_client(world.team_a, "Make", pair)
     await login(client, "alice@example.org")
@@ -174,7 +212,8 @@ async def test_negative_or_endless_hours_are_refused(client, world, hours):
     from server.timeutil import local_today
 
     await login(client, "bob@example.org")
-    response = await raw_json(client, "/api/v1/hours",
-                              {"date": local_today().isoformat(), "activity": "street_work", "hours": hours})
+    response = await raw_json(
+        client, "/api/v1/hours", {"date": local_today().isoformat(), "activity": "street_work", "hours": hours}
+    )
     assert response.status_code == 422
     assert await HoursEntry.count() == 0

@@ -34,14 +34,19 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 # Unsafe routes that touch no client's data, each with why.
 NO_CLIENT = {
-    ("POST", "/login"): "account", ("POST", "/login/code"): "account (the second factor's step)",
+    ("POST", "/login"): "account",
+    ("POST", "/login/code"): "account (the second factor's step)",
     ("POST", "/api/v1/device/wipe-check"): "a phone asks whether it was wiped; no client data",
-    ("POST", "/logout"): "account", ("POST", "/language"): "account",
-    ("POST", "/settings/calendar"): "the worker's feed token", ("POST", "/settings/calendar/revoke"): "feed token",
+    ("POST", "/logout"): "account",
+    ("POST", "/language"): "account",
+    ("POST", "/settings/calendar"): "the worker's feed token",
+    ("POST", "/settings/calendar/revoke"): "feed token",
     ("POST", "/settings/sessions/{session_id:int}/end"): "sessions",
     ("POST", "/settings/sessions/end-others"): "sessions",
-    ("POST", "/settings/mfa/start"): "second factor", ("POST", "/settings/mfa/confirm"): "second factor",
-    ("POST", "/settings/mfa/disable"): "second factor", ("POST", "/settings/mfa/recovery-codes"): "second factor",
+    ("POST", "/settings/mfa/start"): "second factor",
+    ("POST", "/settings/mfa/confirm"): "second factor",
+    ("POST", "/settings/mfa/disable"): "second factor",
+    ("POST", "/settings/mfa/recovery-codes"): "second factor",
     ("POST", "/team/members/{user_id:int}/end-sessions"): "a worker's sessions",
     ("POST", "/team/members/{user_id:int}/disable"): "a worker's account",
     ("DELETE", "/api/v1/users/{email:str}/sessions"): "a worker's sessions",
@@ -51,20 +56,27 @@ NO_CLIENT = {
     ("POST", "/api/v1/push/subscriptions"): "the worker's own phone",
     ("DELETE", "/api/v1/push/subscriptions/{subscription_id:int}"): "the worker's own phone",
     ("POST", "/api/v1/push/subscriptions/remove"): "the worker's own phone",
-    ("POST", "/api/v1/push/test"): "the worker's own phone", ("POST", "/settings/push/test"): "own phone",
+    ("POST", "/api/v1/push/test"): "the worker's own phone",
+    ("POST", "/settings/push/test"): "own phone",
     ("POST", "/settings/push/devices/{subscription_id:int}/remove"): "the worker's own phone",
     ("POST", "/team/reminders"): "the team's reminder rules",
     # The client's own phone, by the client through their link: no worker processes anything.
-    ("POST", "/r/{token:str}/subscription"): "the client themself", ("POST", "/r/{token:str}/subscription/remove"):
-        "the client themself",
+    ("POST", "/r/{token:str}/subscription"): "the client themself",
+    ("POST", "/r/{token:str}/subscription/remove"): "the client themself",
     ("POST", "/lead/targets"): "team targets",
-    ("POST", "/debriefs"): "the pair's debrief", ("POST", "/debriefs/{debrief_id:int}/notes"): "debrief",
-    ("POST", "/api/v1/debriefs"): "debrief", ("POST", "/api/v1/debriefs/{debrief_id:int}/notes"): "debrief",
+    ("POST", "/debriefs"): "the pair's debrief",
+    ("POST", "/debriefs/{debrief_id:int}/notes"): "debrief",
+    ("POST", "/api/v1/debriefs"): "debrief",
+    ("POST", "/api/v1/debriefs/{debrief_id:int}/notes"): "debrief",
     ("POST", "/lead/requests/{debrief_id:int}/done"): "debrief",
-    ("POST", "/supervision"): "supervision", ("POST", "/api/v1/supervision"): "supervision",
-    ("POST", "/hours"): "working hours", ("POST", "/hours/limit"): "working hours",
-    ("POST", "/api/v1/hours"): "working hours", ("POST", "/api/v1/hours/limit"): "working hours",
-    ("POST", "/hours/rates"): "pay rates", ("POST", "/team/members/{user_id:int}/terms"): "terms of work",
+    ("POST", "/supervision"): "supervision",
+    ("POST", "/api/v1/supervision"): "supervision",
+    ("POST", "/hours"): "working hours",
+    ("POST", "/hours/limit"): "working hours",
+    ("POST", "/api/v1/hours"): "working hours",
+    ("POST", "/api/v1/hours/limit"): "working hours",
+    ("POST", "/hours/rates"): "pay rates",
+    ("POST", "/team/members/{user_id:int}/terms"): "terms of work",
 }
 
 
@@ -97,8 +109,12 @@ async def form(http: httpx.AsyncClient, path: str, data: dict, htmx: bool = Fals
 
 
 async def _open_link(w: Walk) -> int:
-    row = await (ReminderLink.select(ReminderLink.id).where(ReminderLink.revoked_at.is_null())
-                 .order_by(ReminderLink.id, ascending=False).first())
+    row = await (
+        ReminderLink.select(ReminderLink.id)
+        .where(ReminderLink.revoked_at.is_null())
+        .order_by(ReminderLink.id, ascending=False)
+        .first()
+    )
     return row["id"]
 
 
@@ -116,89 +132,284 @@ VISIT_REPLAYED = str(uuid.uuid4())
 
 CLIENT_CALLS: list[ClientCall] = [
     # Plain HTML forms
-    ClientCall("POST", "/clients/search", "search", lambda w: form(w.alice, "/clients/search", {"q": "Kettu"}),
-               "search"),
-    ClientCall("POST", "/clients/new", "new client", lambda w: form(
-        w.alice, "/clients/new", {"pseudonym": "Uusi Kettu", "status": "active", "came_from": "street",
-                                  "consent_data": "on"}), "create"),
-    ClientCall("POST", "/clients/{client_id:int}/edit", "edit", lambda w: form(
-        w.alice, f"/clients/{w.a.client}/edit", {"pseudonym": "SALAINEN Kettu", "status": "active",
-                                                 "came_from": "street"}), "update"),
-    ClientCall("POST", "/clients/{client_id:int}/edit", "edit: paused", lambda w: form(
-        w.alice, f"/clients/{w.a.client}/edit", {"pseudonym": "SALAINEN Kettu", "status": "paused",
-                                                 "came_from": "street"}), "status"),
-    ClientCall("POST", "/clients/{client_id:int}/followups", "follow-up", lambda w: form(
-        w.alice, f"/clients/{w.a.client}/followups", {"due_at": "2026-11-30T09:00", "note": "Soita"}), "create"),
-    ClientCall("POST", "/clients/{client_id:int}/appointments", "appointment", lambda w: form(
-        w.alice, f"/clients/{w.a.client}/appointments", {"starts_at": "2026-12-01T10:00", "place": "Kela"}),
-               "create"),
-    ClientCall("POST", "/clients/{client_id:int}/referrals", "referral", lambda w: form(
-        w.alice, f"/clients/{w.a.client}/referrals", {"service_id": str(w.service), "note": "Lomakkeelta"}),
-               "create"),
-    ClientCall("POST", "/services/{service_id:int}/refer", "referral from the directory", lambda w: form(
-        w.alice, f"/services/{w.service}/refer", {"client_id": str(w.a.client), "note": "Hakemistosta"}),
-               "create"),
-    ClientCall("POST", "/referrals/{referral_id:int}/status", "referral contacted", lambda w: _then(
-        _referral_in("referred"), lambda rid: form(w.alice, f"/referrals/{rid}/status", {"status": "contacted"})),
-               "status"),
-    ClientCall("POST", "/visits", "visit", lambda w: form(
-        w.alice, "/visits", {"client_id": str(w.a.client), "kind": "street", "place": "Asema",
-                             "notes": "Kahvilla", "next_followup_on": "2026-12-02"}), "create"),
-    ClientCall("POST", "/followups/{followup_id:int}/{change:str}", "follow-up done", lambda w: _then(
-        _open_followup(w), lambda fid: form(w.alice, f"/followups/{fid}/done", {"next": "/"})), "status"),
-    ClientCall("POST", "/followups/{followup_id:int}/{change:str}", "follow-up undone (htmx)", lambda w: _then(
-        _open_followup(w), lambda fid: form(w.alice, f"/followups/{fid}/undone", {}, htmx=True)), "status"),
-    ClientCall("POST", "/clients/{client_id:int}/reminder-links", "reminder link", lambda w: form(
-        w.alice, f"/clients/{w.a.client}/reminder-links", {"language": "fi"}), "create"),
-    ClientCall("POST", "/reminder-links/{link_id:int}/revoke", "revoke link", lambda w: _then(
-        _open_link(w), lambda lid: form(w.alice, f"/reminder-links/{lid}/revoke", {})), "delete"),
-    ClientCall("POST", "/clients/other-teams", "organisation search", lambda w: form(
-        w.dave, "/clients/other-teams", {"q": "salainen"}), "search", by="dave"),
-    ClientCall("POST", "/clients/{client_id:int}/break-glass", "break-glass", lambda w: form(
-        w.dave, f"/clients/{w.a.client}/break-glass", {"reason": "Yövuoro, asiakas ensisuojassa"}), "read",
-               by="dave"),
+    ClientCall(
+        "POST", "/clients/search", "search", lambda w: form(w.alice, "/clients/search", {"q": "Kettu"}), "search"
+    ),
+    ClientCall(
+        "POST",
+        "/clients/new",
+        "new client",
+        lambda w: form(
+            w.alice,
+            "/clients/new",
+            {"pseudonym": "Uusi Kettu", "status": "active", "came_from": "street", "consent_data": "on"},
+        ),
+        "create",
+    ),
+    ClientCall(
+        "POST",
+        "/clients/{client_id:int}/edit",
+        "edit",
+        lambda w: form(
+            w.alice,
+            f"/clients/{w.a.client}/edit",
+            {"pseudonym": "SALAINEN Kettu", "status": "active", "came_from": "street"},
+        ),
+        "update",
+    ),
+    ClientCall(
+        "POST",
+        "/clients/{client_id:int}/edit",
+        "edit: paused",
+        lambda w: form(
+            w.alice,
+            f"/clients/{w.a.client}/edit",
+            {"pseudonym": "SALAINEN Kettu", "status": "paused", "came_from": "street"},
+        ),
+        "status",
+    ),
+    ClientCall(
+        "POST",
+        "/clients/{client_id:int}/followups",
+        "follow-up",
+        lambda w: form(w.alice, f"/clients/{w.a.client}/followups", {"due_at": "2026-11-30T09:00", "note": "Soita"}),
+        "create",
+    ),
+    ClientCall(
+        "POST",
+        "/clients/{client_id:int}/appointments",
+        "appointment",
+        lambda w: form(
+            w.alice, f"/clients/{w.a.client}/appointments", {"starts_at": "2026-12-01T10:00", "place": "Kela"}
+        ),
+        "create",
+    ),
+    ClientCall(
+        "POST",
+        "/clients/{client_id:int}/referrals",
+        "referral",
+        lambda w: form(
+            w.alice, f"/clients/{w.a.client}/referrals", {"service_id": str(w.service), "note": "Lomakkeelta"}
+        ),
+        "create",
+    ),
+    ClientCall(
+        "POST",
+        "/services/{service_id:int}/refer",
+        "referral from the directory",
+        lambda w: form(w.alice, f"/services/{w.service}/refer", {"client_id": str(w.a.client), "note": "Hakemistosta"}),
+        "create",
+    ),
+    ClientCall(
+        "POST",
+        "/referrals/{referral_id:int}/status",
+        "referral contacted",
+        lambda w: _then(
+            _referral_in("referred"), lambda rid: form(w.alice, f"/referrals/{rid}/status", {"status": "contacted"})
+        ),
+        "status",
+    ),
+    ClientCall(
+        "POST",
+        "/visits",
+        "visit",
+        lambda w: form(
+            w.alice,
+            "/visits",
+            {
+                "client_id": str(w.a.client),
+                "kind": "street",
+                "place": "Asema",
+                "notes": "Kahvilla",
+                "next_followup_on": "2026-12-02",
+            },
+        ),
+        "create",
+    ),
+    ClientCall(
+        "POST",
+        "/followups/{followup_id:int}/{change:str}",
+        "follow-up done",
+        lambda w: _then(_open_followup(w), lambda fid: form(w.alice, f"/followups/{fid}/done", {"next": "/"})),
+        "status",
+    ),
+    ClientCall(
+        "POST",
+        "/followups/{followup_id:int}/{change:str}",
+        "follow-up undone (htmx)",
+        lambda w: _then(_open_followup(w), lambda fid: form(w.alice, f"/followups/{fid}/undone", {}, htmx=True)),
+        "status",
+    ),
+    ClientCall(
+        "POST",
+        "/clients/{client_id:int}/reminder-links",
+        "reminder link",
+        lambda w: form(w.alice, f"/clients/{w.a.client}/reminder-links", {"language": "fi"}),
+        "create",
+    ),
+    ClientCall(
+        "POST",
+        "/reminder-links/{link_id:int}/revoke",
+        "revoke link",
+        lambda w: _then(_open_link(w), lambda lid: form(w.alice, f"/reminder-links/{lid}/revoke", {})),
+        "delete",
+    ),
+    ClientCall(
+        "POST",
+        "/clients/other-teams",
+        "organisation search",
+        lambda w: form(w.dave, "/clients/other-teams", {"q": "salainen"}),
+        "search",
+        by="dave",
+    ),
+    ClientCall(
+        "POST",
+        "/clients/{client_id:int}/break-glass",
+        "break-glass",
+        lambda w: form(w.dave, f"/clients/{w.a.client}/break-glass", {"reason": "Yövuoro, asiakas ensisuojassa"}),
+        "read",
+        by="dave",
+    ),
     # The JSON API
-    ClientCall("POST", "/api/v1/clients", "API client", lambda w: api(
-        w.alice, "POST", "/api/v1/clients", {"pseudonym": "Rapi Kettu"}), "create"),
-    ClientCall("POST", "/api/v1/clients/search", "API search", lambda w: api(
-        w.alice, "POST", "/api/v1/clients/search", {"q": "salainen"}), "search"),
-    ClientCall("PATCH", "/api/v1/clients/{client_id:int}", "API edit", lambda w: api(
-        w.alice, "PATCH", f"/api/v1/clients/{w.a.client}", {"phone": "040 555"}), "update"),
-    ClientCall("PATCH", "/api/v1/clients/{client_id:int}", "API status", lambda w: api(
-        w.alice, "PATCH", f"/api/v1/clients/{w.a.client}", {"status": "active"}), "status"),
-    ClientCall("POST", "/api/v1/visits", "API visit", lambda w: api(
-        w.alice, "POST", "/api/v1/visits", {"id": VISIT_REPLAYED, "client_id": w.a.client, "kind": "street"}),
-               "create"),
-    ClientCall("POST", "/api/v1/visits", "API visit replayed", lambda w: api(
-        w.alice, "POST", "/api/v1/visits", {"id": VISIT_REPLAYED, "client_id": w.a.client, "kind": "street"}),
-               None),
-    ClientCall("POST", "/api/v1/followups", "API follow-up", lambda w: api(
-        w.alice, "POST", "/api/v1/followups", {"client_id": w.a.client, "due_at": "2026-12-03T09:00",
-                                               "note": "Soita"}), "create"),
-    ClientCall("PATCH", "/api/v1/followups/{followup_id:int}", "API follow-up done", lambda w: _then(
-        _open_followup(w), lambda fid: api(w.alice, "PATCH", f"/api/v1/followups/{fid}", {"done": True})),
-               "status"),
-    ClientCall("POST", "/api/v1/appointments", "API appointment", lambda w: api(
-        w.alice, "POST", "/api/v1/appointments", {"client_id": w.a.client, "starts_at": "2026-12-04T10:00"}),
-               "create"),
-    ClientCall("POST", "/clients/{client_id:int}/release-plan", "release plan", lambda w: form(
-        w.alice, f"/clients/{w.a.client}/release-plan", {"state_housing": "done"}), "update"),
-    ClientCall("PUT", "/api/v1/clients/{client_id:int}/release-plan", "API release plan", lambda w: api(
-        w.alice, "PUT", f"/api/v1/clients/{w.a.client}/release-plan", {"items": {"gate": "done"}}), "update"),
-    ClientCall("POST", "/api/v1/referrals", "API referral", lambda w: api(
-        w.alice, "POST", "/api/v1/referrals", {"client_id": w.a.client, "service_id": w.service, "note": "API"}),
-               "create"),
-    ClientCall("PATCH", "/api/v1/referrals/{referral_id:int}", "API referral attended", lambda w: _then(
-        _referral_in("contacted"), lambda rid: api(w.alice, "PATCH", f"/api/v1/referrals/{rid}",
-                                                   {"status": "attended"})), "status"),
-    ClientCall("POST", "/api/v1/clients/{client_id:int}/reminder-link", "API reminder link", lambda w: api(
-        w.alice, "POST", f"/api/v1/clients/{w.a.client}/reminder-link", {"language": "sv"}), "create"),
-    ClientCall("DELETE", "/api/v1/reminder-links/{link_id:int}", "API revoke link", lambda w: _then(
-        _open_link(w), lambda lid: api(w.alice, "DELETE", f"/api/v1/reminder-links/{lid}")), "delete"),
-    ClientCall("POST", "/api/v1/clients/search-organisation", "API organisation search", lambda w: api(
-        w.dave, "POST", "/api/v1/clients/search-organisation", {"q": "salainen"}), "search", by="dave"),
-    ClientCall("POST", "/api/v1/clients/{client_id:int}/break-glass", "API break-glass", lambda w: api(
-        w.dave, "POST", f"/api/v1/clients/{w.a.client}/break-glass", {"reason": "Yövuoro"}), "read", by="dave"),
+    ClientCall(
+        "POST",
+        "/api/v1/clients",
+        "API client",
+        lambda w: api(w.alice, "POST", "/api/v1/clients", {"pseudonym": "Rapi Kettu"}),
+        "create",
+    ),
+    ClientCall(
+        "POST",
+        "/api/v1/clients/search",
+        "API search",
+        lambda w: api(w.alice, "POST", "/api/v1/clients/search", {"q": "salainen"}),
+        "search",
+    ),
+    ClientCall(
+        "PATCH",
+        "/api/v1/clients/{client_id:int}",
+        "API edit",
+        lambda w: api(w.alice, "PATCH", f"/api/v1/clients/{w.a.client}", {"phone": "040 555"}),
+        "update",
+    ),
+    ClientCall(
+        "PATCH",
+        "/api/v1/clients/{client_id:int}",
+        "API status",
+        lambda w: api(w.alice, "PATCH", f"/api/v1/clients/{w.a.client}", {"status": "active"}),
+        "status",
+    ),
+    ClientCall(
+        "POST",
+        "/api/v1/visits",
+        "API visit",
+        lambda w: api(
+            w.alice, "POST", "/api/v1/visits", {"id": VISIT_REPLAYED, "client_id": w.a.client, "kind": "street"}
+        ),
+        "create",
+    ),
+    ClientCall(
+        "POST",
+        "/api/v1/visits",
+        "API visit replayed",
+        lambda w: api(
+            w.alice, "POST", "/api/v1/visits", {"id": VISIT_REPLAYED, "client_id": w.a.client, "kind": "street"}
+        ),
+        None,
+    ),
+    ClientCall(
+        "POST",
+        "/api/v1/followups",
+        "API follow-up",
+        lambda w: api(
+            w.alice,
+            "POST",
+            "/api/v1/followups",
+            {"client_id": w.a.client, "due_at": "2026-12-03T09:00", "note": "Soita"},
+        ),
+        "create",
+    ),
+    ClientCall(
+        "PATCH",
+        "/api/v1/followups/{followup_id:int}",
+        "API follow-up done",
+        lambda w: _then(
+            _open_followup(w), lambda fid: api(w.alice, "PATCH", f"/api/v1/followups/{fid}", {"done": True})
+        ),
+        "status",
+    ),
+    ClientCall(
+        "POST",
+        "/api/v1/appointments",
+        "API appointment",
+        lambda w: api(
+            w.alice, "POST", "/api/v1/appointments", {"client_id": w.a.client, "starts_at": "2026-12-04T10:00"}
+        ),
+        "create",
+    ),
+    ClientCall(
+        "POST",
+        "/clients/{client_id:int}/release-plan",
+        "release plan",
+        lambda w: form(w.alice, f"/clients/{w.a.client}/release-plan", {"state_housing": "done"}),
+        "update",
+    ),
+    ClientCall(
+        "PUT",
+        "/api/v1/clients/{client_id:int}/release-plan",
+        "API release plan",
+        lambda w: api(w.alice, "PUT", f"/api/v1/clients/{w.a.client}/release-plan", {"items": {"gate": "done"}}),
+        "update",
+    ),
+    ClientCall(
+        "POST",
+        "/api/v1/referrals",
+        "API referral",
+        lambda w: api(
+            w.alice, "POST", "/api/v1/referrals", {"client_id": w.a.client, "service_id": w.service, "note": "API"}
+        ),
+        "create",
+    ),
+    ClientCall(
+        "PATCH",
+        "/api/v1/referrals/{referral_id:int}",
+        "API referral attended",
+        lambda w: _then(
+            _referral_in("contacted"),
+            lambda rid: api(w.alice, "PATCH", f"/api/v1/referrals/{rid}", {"status": "attended"}),
+        ),
+        "status",
+    ),
+    ClientCall(
+        "POST",
+        "/api/v1/clients/{client_id:int}/reminder-link",
+        "API reminder link",
+        lambda w: api(w.alice, "POST", f"/api/v1/clients/{w.a.client}/reminder-link", {"language": "sv"}),
+        "create",
+    ),
+    ClientCall(
+        "DELETE",
+        "/api/v1/reminder-links/{link_id:int}",
+        "API revoke link",
+        lambda w: _then(_open_link(w), lambda lid: api(w.alice, "DELETE", f"/api/v1/reminder-links/{lid}")),
+        "delete",
+    ),
+    ClientCall(
+        "POST",
+        "/api/v1/clients/search-organisation",
+        "API organisation search",
+        lambda w: api(w.dave, "POST", "/api/v1/clients/search-organisation", {"q": "salainen"}),
+        "search",
+        by="dave",
+    ),
+    ClientCall(
+        "POST",
+        "/api/v1/clients/{client_id:int}/break-glass",
+        "API break-glass",
+        lambda w: api(w.dave, "POST", f"/api/v1/clients/{w.a.client}/break-glass", {"reason": "Yövuoro"}),
+        "read",
+        by="dave",
+    ),
 ]
 
 
@@ -219,8 +430,10 @@ def unsafe_routes() -> set[tuple[str, str]]:
 def test_every_unsafe_route_is_classified():
     called = {(item.method, item.path) for item in CLIENT_CALLS}
     unclassified = sorted(unsafe_routes() - called - set(NO_CLIENT))
-    assert not unclassified, ("unsafe routes neither called in CLIENT_CALLS (with the use-log action they must "
-                              f"write) nor listed in NO_CLIENT with why: {unclassified}")
+    assert not unclassified, (
+        "unsafe routes neither called in CLIENT_CALLS (with the use-log action they must "
+        f"write) nor listed in NO_CLIENT with why: {unclassified}"
+    )
     assert not (called | set(NO_CLIENT)) - unsafe_routes(), "a listed route no longer exists"
     assert not called & set(NO_CLIENT)
 
@@ -245,8 +458,9 @@ async def test_every_client_write_is_one_use_log_row_with_its_action(client, wor
             if answer.status_code >= 400:
                 problems.append(f"{where}: {answer.status_code} {answer.text[:200]!r}")
                 continue
-            rows = await AccessLog.select(AccessLog.user, AccessLog.team, AccessLog.client, AccessLog.action,
-                                          AccessLog.outcome).where(AccessLog.id > last["id"])
+            rows = await AccessLog.select(
+                AccessLog.user, AccessLog.team, AccessLog.client, AccessLog.action, AccessLog.outcome
+            ).where(AccessLog.id > last["id"])
             expected = [] if item.action is None else [(users[item.by], world.team_a, item.action, "ok")]
             got = [(row["user"], row["team"], row["action"], row["outcome"]) for row in rows]
             if got != expected:
@@ -260,11 +474,17 @@ async def test_the_use_log_names_the_object_written_and_a_new_client(client, wor
     """A create names the new client and the object (kind and id), never what was written in it."""
     await login(client, "alice@example.org")
     made = await api(client, "POST", "/api/v1/clients", {"pseudonym": "Rapi Kettu"})
-    followup = await api(client, "POST", "/api/v1/followups", {"client_id": made.json()["id"],
-                                                               "due_at": "2026-12-03T09:00", "note": "Soita Kelaan"})
+    followup = await api(
+        client,
+        "POST",
+        "/api/v1/followups",
+        {"client_id": made.json()["id"], "due_at": "2026-12-03T09:00", "note": "Soita Kelaan"},
+    )
     rows = await AccessLog.select(AccessLog.client, AccessLog.action, AccessLog.object).order_by(AccessLog.id)
-    assert rows == [{"client": made.json()["id"], "action": "create", "object": "client"},
-                    {"client": made.json()["id"], "action": "create", "object": f"followup:{followup.json()['id']}"}]
+    assert rows == [
+        {"client": made.json()["id"], "action": "create", "object": "client"},
+        {"client": made.json()["id"], "action": "create", "object": f"followup:{followup.json()['id']}"},
+    ]
     assert "Soita" not in str(await AccessLog.select())
 
 

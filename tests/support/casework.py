@@ -11,8 +11,9 @@ from tests.support.fixtures import csrf_token
 
 async def make_client(team_id: int, pseudonym: str, pair_id: int | None = None, **extra) -> int:
     extra = {"started_on": date.today(), "status_changed_on": date.today(), **extra}
-    rows = await Client.insert(Client(team=team_id, pair=pair_id, pseudonym=pseudonym, search_key=search_key(pseudonym),
-                                      **extra))
+    rows = await Client.insert(
+        Client(team=team_id, pair=pair_id, pseudonym=pseudonym, search_key=search_key(pseudonym), **extra)
+    )
     return rows[0]["id"]
 
 

@@ -21,14 +21,19 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def live_server(extra_env: dict | None = None, *, rinnalla: list[str] | None = None, env: dict | None = None,
-                      cwd: str | None = None) -> AsyncIterator[tuple[str, subprocess.Popen]]:
+async def live_server(
+    extra_env: dict | None = None, *, rinnalla: list[str] | None = None, env: dict | None = None, cwd: str | None = None
+) -> AsyncIterator[tuple[str, subprocess.Popen]]:
     """`rinnalla serve` (by default this checkout's, on the test database's environment)."""
     port = free_port()
     process = subprocess.Popen(
         [*(rinnalla or [sys.executable, "-m", "server.cli"]), "serve", "--port", str(port)],
-        env={**(os.environ if env is None else env), **(extra_env or {})}, cwd=cwd,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env={**(os.environ if env is None else env), **(extra_env or {})},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -105,16 +105,19 @@ def _header_dict(lines: list[str]) -> dict[str, str]:
 def with_connection_close(head: bytes) -> bytes:
     """Replace hop-by-hop connection headers with `Connection: close` (head without blank line)."""
     lines = head.split(b"\r\n")
-    kept = [lines[0]] + [line for line in lines[1:]
-                         if line.split(b":", 1)[0].strip().lower().decode("latin-1") not in _HOP_BY_HOP]
+    kept = [lines[0]] + [
+        line for line in lines[1:] if line.split(b":", 1)[0].strip().lower().decode("latin-1") not in _HOP_BY_HOP
+    ]
     return b"\r\n".join([*kept, b"Connection: close"]) + _HEAD_END
 
 
 def canned_response(status: int, message: str) -> bytes:
     """A complete HTTP/1.1 response the proxy sends on its own (injected failures, its own errors)."""
     body = json.dumps({"error": message, "status": status, "from": "NetworkSwitch"}).encode()
-    head = (f"HTTP/1.1 {status} {_reason(status)}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+    head = (
+        f"HTTP/1.1 {status} {_reason(status)}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
     return head.encode("latin-1") + body
 
 
@@ -202,8 +205,9 @@ class NetworkSwitch:
     def __enter__(self) -> NetworkSwitch:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     # -- switches -----------------------------------------------------------------------------
@@ -338,7 +342,7 @@ class NetworkSwitch:
     async def _handle_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Read one request, then forward, cut or fail it; the connection closes afterwards."""
         try:
-            request = parse_request_head((await reader.readuntil(_HEAD_END))[:-len(_HEAD_END)])
+            request = parse_request_head((await reader.readuntil(_HEAD_END))[: -len(_HEAD_END)])
         except asyncio.LimitOverrunError:
             writer.write(canned_response(431, "request headers too large for NetworkSwitch"))
             return
@@ -390,7 +394,7 @@ class NetworkSwitch:
                     pass  # the server has answered in full: it has processed the request
                 return
             head = await up_reader.readuntil(_HEAD_END)
-            writer.write(with_connection_close(head[:-len(_HEAD_END)]))
+            writer.write(with_connection_close(head[: -len(_HEAD_END)]))
             async for chunk in _chunks(up_reader):
                 writer.write(chunk)
                 await writer.drain()  # incremental, and back-pressure from a slow browser
@@ -403,4 +407,3 @@ async def _chunks(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
     """The rest of an upstream response, as it arrives, until the server closes (Connection: close)."""
     while chunk := await reader.read(_READ_SIZE):
         yield chunk
-

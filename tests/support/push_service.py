@@ -40,10 +40,14 @@ class Phone:
     answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # scripted, then 201
 
     def subscription(self) -> dict[str, Any]:
-        public = self.private_key.public_key().public_bytes(serialization.Encoding.X962,
-                                                           serialization.PublicFormat.UncompressedPoint)
-        return {"endpoint": self.endpoint, "expirationTime": None,
-                "keys": {"p256dh": b64url(public), "auth": b64url(self.auth)}}
+        public = self.private_key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        return {
+            "endpoint": self.endpoint,
+            "expirationTime": None,
+            "keys": {"p256dh": b64url(public), "auth": b64url(self.auth)},
+        }
 
 
 @dataclass
@@ -86,8 +90,9 @@ class PushService:
     def phone(self, *answers: int | tuple[int, dict[str, str]]) -> Phone:
         token = f"p{next(self._ids)}-{os.urandom(4).hex()}"
         scripted = [a if isinstance(a, tuple) else (a, {}) for a in answers]
-        phone = Phone(token, f"{self.origin}/push/{token}", ec.generate_private_key(ec.SECP256R1()), os.urandom(16),
-                      scripted)
+        phone = Phone(
+            token, f"{self.origin}/push/{token}", ec.generate_private_key(ec.SECP256R1()), os.urandom(16), scripted
+        )
         self.phones[token] = phone
         return phone
 
@@ -101,8 +106,9 @@ class PushService:
             while (self.arrived if what == "arrived" else len(self.delivered)) < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"push service: {len(self.delivered)} deliveries, {self.requests} requests, "
-                                         f"waited for {count}")
+                    raise AssertionError(
+                        f"push service: {len(self.delivered)} deliveries, {self.requests} requests, waited for {count}"
+                    )
                 self.changed.wait(left)
 
     # -- the HTTP side ------------------------------------------------------------------
@@ -119,8 +125,14 @@ class PushService:
         assert headers.get("Content-Encoding") == "aes128gcm"
         assert len(body) <= 4096, "body over 4096 bytes"
         plain = http_ece.decrypt(body, private_key=phone.private_key, auth_secret=phone.auth, version="aes128gcm")
-        return Delivery(phone.token, json.loads(plain), int(headers.get("TTL", "0")), headers.get("Urgency", ""),
-                        headers.get("Topic", ""), claims)
+        return Delivery(
+            phone.token,
+            json.loads(plain),
+            int(headers.get("TTL", "0")),
+            headers.get("Urgency", ""),
+            headers.get("Topic", ""),
+            claims,
+        )
 
     def _handler(self):
         service = self

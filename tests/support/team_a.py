@@ -56,36 +56,104 @@ async def make_team_a(world) -> TeamA:
     transport = httpx.ASGITransport(app=create_app())
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as phone:
         assert (await login(phone, "alice@example.org")).status_code == 303
-        client = _ok(await api(phone, "POST", "/api/v1/clients",
-                               {"pseudonym": f"{MARKER} Kettu", "pair_id": pair, "legal_name": f"{MARKER} Virtanen",
-                                "phone": "0401234567", "themes": ["housing"]}))
+        client = _ok(
+            await api(
+                phone,
+                "POST",
+                "/api/v1/clients",
+                {
+                    "pseudonym": f"{MARKER} Kettu",
+                    "pair_id": pair,
+                    "legal_name": f"{MARKER} Virtanen",
+                    "phone": "0401234567",
+                    "themes": ["housing"],
+                },
+            )
+        )
         visit_id = str(uuid.uuid4())
-        _ok(await api(phone, "POST", "/api/v1/visits",
-                      {"id": visit_id, "client_id": client["id"], "occurred_at": "2026-11-23T10:15:00+02:00",
-                       "place": f"{MARKER} kirjasto", "kind": "street", "notes": f"{MARKER} muistiinpano"}))
-        followup = _ok(await api(phone, "POST", "/api/v1/followups",
-                                 {"client_id": client["id"], "due_at": "2026-11-24T09:00", "note": f"{MARKER} soita"}))
-        appointment = _ok(await api(phone, "POST", "/api/v1/appointments",
-                                    {"client_id": client["id"], "starts_at": "2026-11-25T09:00",
-                                     "place": f"{MARKER} Kela", "note": f"{MARKER} aika"}))
-        referral = _ok(await api(phone, "POST", "/api/v1/referrals",
-                                 {"client_id": client["id"], "service_id": service[0]["id"], "note": f"{MARKER} ohjaus"}))
+        _ok(
+            await api(
+                phone,
+                "POST",
+                "/api/v1/visits",
+                {
+                    "id": visit_id,
+                    "client_id": client["id"],
+                    "occurred_at": "2026-11-23T10:15:00+02:00",
+                    "place": f"{MARKER} kirjasto",
+                    "kind": "street",
+                    "notes": f"{MARKER} muistiinpano",
+                },
+            )
+        )
+        followup = _ok(
+            await api(
+                phone,
+                "POST",
+                "/api/v1/followups",
+                {"client_id": client["id"], "due_at": "2026-11-24T09:00", "note": f"{MARKER} soita"},
+            )
+        )
+        appointment = _ok(
+            await api(
+                phone,
+                "POST",
+                "/api/v1/appointments",
+                {
+                    "client_id": client["id"],
+                    "starts_at": "2026-11-25T09:00",
+                    "place": f"{MARKER} Kela",
+                    "note": f"{MARKER} aika",
+                },
+            )
+        )
+        referral = _ok(
+            await api(
+                phone,
+                "POST",
+                "/api/v1/referrals",
+                {"client_id": client["id"], "service_id": service[0]["id"], "note": f"{MARKER} ohjaus"},
+            )
+        )
         _ok(await api(phone, "POST", f"/api/v1/clients/{client['id']}/reminder-link", {"language": "fi"}))
         page = await phone.get(f"/clients/{client['id']}")
         link = int(re.search(r'action="/reminder-links/(\d+)/revoke"', page.text).group(1))
-        subscription = _ok(await api(phone, "POST", "/api/v1/push/subscriptions",
-                                     {"endpoint": PHONE_ENDPOINT, "keys": _phone_keys()}))
+        subscription = _ok(
+            await api(phone, "POST", "/api/v1/push/subscriptions", {"endpoint": PHONE_ENDPOINT, "keys": _phone_keys()})
+        )
         debrief = _ok(await api(phone, "POST", "/api/v1/debriefs", {"load": 4, "notes": f"{MARKER} ilta"}))
-        agreement = _ok(await api(phone, "POST", f"/api/v1/clients/{client['id']}/agreements",
-                                  {"starts_on": "2026-01-01", "ends_on": "2027-01-01",
-                                   "goals": [{"text": f"{MARKER} oma asunto"}]}))
-        _ok(await api(phone, "POST", f"/api/v1/clients/{client['id']}/reviews",
-                      {"held_on": "2026-06-01", "scores": {"housing": 2}, "notes": f"{MARKER} arviointi"}))
+        agreement = _ok(
+            await api(
+                phone,
+                "POST",
+                f"/api/v1/clients/{client['id']}/agreements",
+                {"starts_on": "2026-01-01", "ends_on": "2027-01-01", "goals": [{"text": f"{MARKER} oma asunto"}]},
+            )
+        )
+        _ok(
+            await api(
+                phone,
+                "POST",
+                f"/api/v1/clients/{client['id']}/reviews",
+                {"held_on": "2026-06-01", "scores": {"housing": 2}, "notes": f"{MARKER} arviointi"},
+            )
+        )
     session = await UserSession.select(UserSession.id).where(UserSession.user == world.alice).first()
-    return TeamA(client=client["id"], visit=visit_id, followup=followup["id"], appointment=appointment["id"],
-                 referral=referral["id"], link=link, subscription=subscription["id"], debrief=debrief["id"],
-                 alice_session=session["id"], alice=world.alice, pair=pair, agreement=agreement["id"],
-                 goal=agreement["goals"][0]["id"])
+    return TeamA(
+        client=client["id"],
+        visit=visit_id,
+        followup=followup["id"],
+        appointment=appointment["id"],
+        referral=referral["id"],
+        link=link,
+        subscription=subscription["id"],
+        debrief=debrief["id"],
+        alice_session=session["id"],
+        alice=world.alice,
+        pair=pair,
+        agreement=agreement["id"],
+        goal=agreement["goals"][0]["id"],
+    )
 
 
 def _phone_keys() -> dict[str, str]:
@@ -94,8 +162,11 @@ def _phone_keys() -> dict[str, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
 
     def b64(raw: bytes) -> str:
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
@@ -120,5 +191,8 @@ async def snapshot() -> dict[str, list[dict[str, Any]]]:
 
 def changes(before: dict, after: dict, ignore: set[str] = frozenset()) -> dict[str, tuple[int, int]]:
     """The tables that differ, with their row counts before and after."""
-    return {name: (len(before[name]), len(after[name])) for name in before
-            if name not in ignore and before[name] != after[name]}
+    return {
+        name: (len(before[name]), len(after[name]))
+        for name in before
+        if name not in ignore and before[name] != after[name]
+    }
