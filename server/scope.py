@@ -37,9 +37,14 @@ class TeamScope:
         """Why this user may process the data, as the use log records it."""
         return "break_glass" if self.glass_reason else "team"
 
+    def team_id_list(self) -> list[int]:
+        """The ids of these teams for an SQL `IN`: [-1] (no team has it) when there are none, as an
+        empty `IN` is refused by Piccolo."""
+        return list(self.team_ids) or [-1]
+
     def condition(self, table: type[Table]) -> Combinable:
         # An empty scope matches nothing (is_in([]) is refused by Piccolo).
-        return table.team.is_in(list(self.team_ids) or [-1])  # type: ignore[attr-defined]
+        return table.team.is_in(self.team_id_list())  # type: ignore[attr-defined]
 
     def select(self, table: type[Table], *columns: Any):
         return table.select(*columns).where(self.condition(table))

@@ -40,7 +40,7 @@ async def team_context(walls: TeamScope) -> dict[str, Any]:
     for member in members:
         member["sessions"] = counts.get(member["id"], 0)
         member["terms"] = await terms_of(member["id"])
-    teams = await Team.select(Team.id, Team.name).where(Team.id.is_in(list(walls.team_ids) or [-1]))
+    teams = await Team.select(Team.id, Team.name).where(Team.id.is_in(walls.team_id_list()))
     pairs = await (
         walls.select(
             Pair,

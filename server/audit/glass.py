@@ -108,7 +108,7 @@ async def search_organisation(walls: TeamScope, key: str, year: int | None) -> l
     rows = await (
         Client.select(Client.id, Client.pseudonym, Client.team, Client.team.name.as_alias("team_name"))
         .where(
-            Client.team.not_in(list(walls.team_ids) or [-1])
+            Client.team.not_in(walls.team_id_list())
             & Client.search_key.like(f"{key}%")
             & (Client.birth_year == year)
             & (Client.status != "purged")
@@ -139,7 +139,7 @@ async def recent_searches(walls: TeamScope, since) -> list[dict[str, Any]]:
             OrgSearch.user.display_name.as_alias("user_name"),
             OrgSearch.team.name.as_alias("team_name"),
         )
-        .where(OrgSearch.team.is_in(list(walls.team_ids) or [-1]) & (OrgSearch.at >= since))
+        .where(OrgSearch.team.is_in(walls.team_id_list()) & (OrgSearch.at >= since))
         .order_by(OrgSearch.at, ascending=False)
         .limit(100)
     )
@@ -224,7 +224,7 @@ async def reading_walls(walls: TeamScope, client_id: int, what: str) -> TeamScop
 
 async def recent_openings(walls: TeamScope, since) -> list[dict[str, Any]]:
     """Openings that concern a lead's teams: of their clients, or by their workers."""
-    teams = list(walls.team_ids) or [-1]
+    teams = walls.team_id_list()
     rows = await (
         GlassAccess.select(
             GlassAccess.id,

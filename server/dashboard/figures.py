@@ -262,7 +262,7 @@ async def themes(walls: TeamScope, period: Period) -> dict[str, int]:
     rows = (
         await VisitTheme.select(VisitTheme.theme, Count(alias="n"))
         .where(
-            VisitTheme.visit.team.is_in(list(walls.team_ids) or [-1])
+            VisitTheme.visit.team.is_in(walls.team_id_list())
             & (VisitTheme.visit.occurred_at >= period.start)
             & (VisitTheme.visit.occurred_at < period.end)
         )
@@ -286,7 +286,7 @@ async def visit_share(walls: TeamScope, period: Period) -> dict[str, int]:
     rows = (
         await VisitWorker.select(VisitWorker.user.role.as_alias("role"), Count(alias="n"))
         .where(
-            VisitWorker.visit.team.is_in(list(walls.team_ids) or [-1])
+            VisitWorker.visit.team.is_in(walls.team_id_list())
             & (VisitWorker.visit.occurred_at >= period.start)
             & (VisitWorker.visit.occurred_at < period.end)
         )
@@ -321,7 +321,7 @@ async def dashboard(walls: TeamScope, weeks: int = DEFAULT_WEEKS, today: date | 
     pair_rows = await pairs(walls, team_targets, today)
     per_week = await contacts_per_week(walls, period)
     soon = await releases(walls, today, RELEASE_HORIZONS[-1])
-    teams = await Team.select(Team.id, Team.name).where(Team.id.is_in(list(walls.team_ids) or [-1])).order_by(Team.name)
+    teams = await Team.select(Team.id, Team.name).where(Team.id.is_in(walls.team_id_list())).order_by(Team.name)
     return {
         "teams": teams,
         "today": today,

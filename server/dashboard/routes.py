@@ -103,7 +103,7 @@ async def _lead_page(
 async def _teams(walls: TeamScope) -> list[dict[str, Any]]:
     from server.accounts.tables import Team
 
-    return await Team.select(Team.id, Team.name).where(Team.id.is_in(list(walls.team_ids) or [-1])).order_by(Team.name)
+    return await Team.select(Team.id, Team.name).where(Team.id.is_in(walls.team_id_list())).order_by(Team.name)
 
 
 @get("/lead/clients", **LEAD)

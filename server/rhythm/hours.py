@@ -218,7 +218,7 @@ async def set_terms(walls: TeamScope, user_id: int, raw: dict[str, Any]) -> None
     """A lead sets how a worker of their team is paid."""
     member = (
         await User.select(User.id, User.role)
-        .where((User.id == user_id) & User.team.is_in(list(walls.team_ids) or [-1]))
+        .where((User.id == user_id) & User.team.is_in(walls.team_id_list()))
         .first()
     )
     if member is None:
