@@ -21,7 +21,7 @@ import pytest
 
 from server.accounts.services import add_user
 from server.app import create_app
-from server.casework.tables import AccessLog, FollowUp
+from server.casework.tables import AccessLog, Client, FollowUp
 from server.push.tables import ReminderLink
 from server.services.tables import Referral
 from tests.support.casework import api, make_client
@@ -35,6 +35,12 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Unsafe routes that touch no client's data, each with why.
 NO_CLIENT = {
     ("POST", "/login"): "account",
+    ("POST", "/invite/{token:str}"): "a new member sets their password",
+    ("POST", "/team/members"): "a new member's account",
+    ("POST", "/team/pairs"): "a work pair",
+    ("POST", "/team/pairs/{pair_id:int}/end"): "a work pair",
+    ("POST", "/team/reviews"): "the team's review rhythm",
+    ("POST", "/r/{token:str}/sharing"): "the client's own consent on their link page (no worker)",
     ("POST", "/login/code"): "account (the second factor's step)",
     ("POST", "/api/v1/device/wipe-check"): "a phone asks whether it was wiped; no client data",
     ("POST", "/logout"): "account",
@@ -123,12 +129,25 @@ async def _open_followup(w: Walk) -> int:
     return row["id"]
 
 
+async def _version(w: Walk) -> int:
+    """The client's current version, read behind the app's back (no use-log row)."""
+    row = await Client.select(Client.version).where(Client.id == w.a.client).first()
+    return row["version"]
+
+
 async def _referral_in(status: str) -> int:
     row = await Referral.select(Referral.id).where(Referral.status == status).order_by(Referral.id).first()
     return row["id"]
 
 
 VISIT_REPLAYED = str(uuid.uuid4())
+AGREEMENT = {
+    "kind": "social_rehabilitation",
+    "starts_on": "2026-12-01",
+    "ends_on": "2027-05-31",
+    "goals": [{"text": "Oma asunto"}],
+}
+REVIEW = {"held_on": "2026-12-01", "together": True, "scores": {"housing": 3}}
 
 CLIENT_CALLS: list[ClientCall] = [
     # Plain HTML forms
@@ -150,10 +169,13 @@ CLIENT_CALLS: list[ClientCall] = [
         "POST",
         "/clients/{client_id:int}/edit",
         "edit",
-        lambda w: form(
-            w.alice,
-            f"/clients/{w.a.client}/edit",
-            {"pseudonym": "SALAINEN Kettu", "status": "active", "came_from": "street"},
+        lambda w: _then(
+            _version(w),
+            lambda version: form(
+                w.alice,
+                f"/clients/{w.a.client}/edit",
+                {"pseudonym": "SALAINEN Kettu", "status": "active", "came_from": "street", "version": version},
+            ),
         ),
         "update",
     ),
@@ -161,10 +183,13 @@ CLIENT_CALLS: list[ClientCall] = [
         "POST",
         "/clients/{client_id:int}/edit",
         "edit: paused",
-        lambda w: form(
-            w.alice,
-            f"/clients/{w.a.client}/edit",
-            {"pseudonym": "SALAINEN Kettu", "status": "paused", "came_from": "street"},
+        lambda w: _then(
+            _version(w),
+            lambda version: form(
+                w.alice,
+                f"/clients/{w.a.client}/edit",
+                {"pseudonym": "SALAINEN Kettu", "status": "paused", "came_from": "street", "version": version},
+            ),
         ),
         "status",
     ),
@@ -258,7 +283,7 @@ CLIENT_CALLS: list[ClientCall] = [
         "POST",
         "/clients/other-teams",
         "organisation search",
-        lambda w: form(w.dave, "/clients/other-teams", {"q": "salainen"}),
+        lambda w: form(w.dave, "/clients/other-teams", {"q": "salainen", "birth_year": "1990"}),
         "search",
         by="dave",
     ),
@@ -289,14 +314,24 @@ CLIENT_CALLS: list[ClientCall] = [
         "PATCH",
         "/api/v1/clients/{client_id:int}",
         "API edit",
-        lambda w: api(w.alice, "PATCH", f"/api/v1/clients/{w.a.client}", {"phone": "040 555"}),
+        lambda w: _then(
+            _version(w),
+            lambda version: api(
+                w.alice, "PATCH", f"/api/v1/clients/{w.a.client}", {"phone": "040 555", "version": version}
+            ),
+        ),
         "update",
     ),
     ClientCall(
         "PATCH",
         "/api/v1/clients/{client_id:int}",
         "API status",
-        lambda w: api(w.alice, "PATCH", f"/api/v1/clients/{w.a.client}", {"status": "active"}),
+        lambda w: _then(
+            _version(w),
+            lambda version: api(
+                w.alice, "PATCH", f"/api/v1/clients/{w.a.client}", {"status": "active", "version": version}
+            ),
+        ),
         "status",
     ),
     ClientCall(
@@ -363,6 +398,68 @@ CLIENT_CALLS: list[ClientCall] = [
     ),
     ClientCall(
         "POST",
+        "/clients/{client_id:int}/agreements",
+        "agreement",
+        lambda w: form(
+            w.alice,
+            f"/clients/{w.a.client}/agreements",
+            {"kind": "social_rehabilitation", "starts_on": "2026-12-01", "ends_on": "2027-05-31", "goal_1": "Työ"},
+        ),
+        "create",
+    ),
+    ClientCall(
+        "POST",
+        "/agreements/{agreement_id:int}/status",
+        "agreement ended",
+        lambda w: form(w.alice, f"/agreements/{w.a.agreement}/status", {"status": "ended"}),
+        "update",
+    ),
+    ClientCall(
+        "POST",
+        "/goals/{goal_id:int}/status",
+        "goal progressing",
+        lambda w: form(w.alice, f"/goals/{w.a.goal}/status", {"status": "progressing"}),
+        "update",
+    ),
+    ClientCall(
+        "POST",
+        "/clients/{client_id:int}/reviews",
+        "review",
+        lambda w: form(
+            w.alice, f"/clients/{w.a.client}/reviews", {"held_on": "2026-12-01", "together": "1", "score_housing": "3"}
+        ),
+        "create",
+    ),
+    ClientCall(
+        "POST",
+        "/api/v1/clients/{client_id:int}/agreements",
+        "API agreement",
+        lambda w: api(w.alice, "POST", f"/api/v1/clients/{w.a.client}/agreements", AGREEMENT),
+        "create",
+    ),
+    ClientCall(
+        "PATCH",
+        "/api/v1/agreements/{agreement_id:int}",
+        "API agreement active",
+        lambda w: api(w.alice, "PATCH", f"/api/v1/agreements/{w.a.agreement}", {"status": "active"}),
+        "update",
+    ),
+    ClientCall(
+        "PATCH",
+        "/api/v1/goals/{goal_id:int}",
+        "API goal reached",
+        lambda w: api(w.alice, "PATCH", f"/api/v1/goals/{w.a.goal}", {"status": "reached"}),
+        "update",
+    ),
+    ClientCall(
+        "POST",
+        "/api/v1/clients/{client_id:int}/reviews",
+        "API review",
+        lambda w: api(w.alice, "POST", f"/api/v1/clients/{w.a.client}/reviews", REVIEW),
+        "create",
+    ),
+    ClientCall(
+        "POST",
         "/api/v1/referrals",
         "API referral",
         lambda w: api(
@@ -398,7 +495,7 @@ CLIENT_CALLS: list[ClientCall] = [
         "POST",
         "/api/v1/clients/search-organisation",
         "API organisation search",
-        lambda w: api(w.dave, "POST", "/api/v1/clients/search-organisation", {"q": "salainen"}),
+        lambda w: api(w.dave, "POST", "/api/v1/clients/search-organisation", {"q": "salainen", "birth_year": 1990}),
         "search",
         by="dave",
     ),

@@ -66,6 +66,7 @@ async def make_team_a(world) -> TeamA:
                     "pair_id": pair,
                     "legal_name": f"{MARKER} Virtanen",
                     "phone": "0401234567",
+                    "birth_year": 1990,
                     "themes": ["housing"],
                 },
             )
