@@ -65,6 +65,7 @@ async def test_the_copy_holds_the_pairs_day_and_only_the_pairs(client, world):
     assert [f["client_id"] for f in copy["followups"]] == [make]
     assert copy["releases"][0]["client_id"] == make and copy["releases"][0]["institution"] == "Vantaan vankila"
     assert copy["zone"] == "Europe/Helsinki" and datetime.fromisoformat(copy["generated_at"]).tzinfo is not None
+    assert datetime.fromisoformat(copy["until"]) > datetime.fromisoformat(copy["generated_at"])  # the session's end
     logged = await AccessLog.select(AccessLog.client).where(AccessLog.what == "device_today")
     assert {row["client"] for row in logged} == {make}  # each client shown, once
     assert unpaired not in {row["client"] for row in logged} and other_team not in {row["client"] for row in logged}

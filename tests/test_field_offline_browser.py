@@ -325,3 +325,28 @@ async def test_a_push_sends_the_waiting_queue_and_refreshes_the_copy(world, make
         await page.goto(f"{net.base_url}/outbox")
         await queue_holds(page, 0)
         assert await js(page, COPY_FETCHED_AT) > kept_at
+
+
+# The session's end as the phone keeps it with the copy, moved to the past.
+COPY_SESSION_OVER = """async () => {
+  const db = await new Promise((r) => { const q = indexedDB.open("rinnalla"); q.onsuccess = () => r(q.result); });
+  const store = () => db.transaction("state", "readwrite").objectStore("state");
+  const row = await new Promise((r) => { const q = store().get("fieldCopy"); q.onsuccess = () => r(q.result); });
+  row.until = Date.now() - 1000;
+  await new Promise((r) => { const q = store().put(row, "fieldCopy"); q.onsuccess = () => r(true); });
+  return true;
+}"""
+
+
+async def test_the_copy_no_longer_opens_once_its_session_is_over_even_offline(world, make):
+    async with phone() as (net, context, page):
+        await log_in(page, net)
+        await copy_ready(page)
+        await go_offline(net, context)
+        await page.goto(f"{net.base_url}/")
+        await page.locator("html[data-field-copy-shown]").wait_for(state="attached")
+        await js(page, COPY_SESSION_OVER)
+        await page.goto(f"{net.base_url}/clients")
+        await expect(page.locator("#copy-missing")).to_be_visible()
+        assert "040 123" not in await page.locator("main").inner_text()
+        assert "fieldCopy" not in await js(page, STATE_KEYS)

@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import get
 
+from server.accounts.sessions import session_ends_by
 from server.audit.uselog import log_client_reads
 from server.casework.tables import Appointment, Client, FollowUp
 from server.casework.today import _mine, todays_work
@@ -119,7 +120,9 @@ async def device_today(walls: Walls) -> dict[str, Any]:
         row["client_id"] for key in ("followups", "appointments", "releases") for row in copy[key]
     ]
     await log_client_reads(walls, shown, "device_today")
-    return copy
+    # Like the pick list: the phone stops opening the copy when this session ends at the latest,
+    # offline too (a lost phone goes quiet even if nobody can reach it).
+    return {**copy, "until": await session_ends_by(walls.user.session_id)}
 
 
 ROUTES = [device_today]

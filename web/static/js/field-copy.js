@@ -1,7 +1,8 @@
 // The pair's day kept on the phone (server/offline/field_copy.py): today's follow-ups and
 // appointments, coming releases, and each client's phone, next appointment and open follow-ups.
-// Sealed under the user's device key like the pick list, so it opens with no network until the
-// user logs out (session.js forgetUser removes it, and the key with it); a wipe takes it too.
+// Sealed under the user's device key like the pick list, so it opens with no network, but no
+// longer than the session it came with (`until`); logout and another user's login remove it
+// (session.js forgetUser), and a wipe takes it too.
 // Used by the pages and by the service worker (a push refreshes it).
 
 import * as store from "./store.js";
@@ -21,8 +22,10 @@ export async function refreshFieldCopy(userId, { force = false } = {}) {
   try {
     const response = await fetch("/api/v1/device/today", { credentials: "same-origin", cache: "no-store" });
     if (!response.ok) return false;
-    const sealed = await seal(key, userId, STATE_KEY, await response.json());
-    await store.put("state", { user_id: userId, fetched_at: Date.now(), sealed }, STATE_KEY);
+    const { until, ...copy } = await response.json();
+    const sealed = await seal(key, userId, STATE_KEY, copy);
+    const endsAt = Date.parse(until ?? "") || Date.now();
+    await store.put("state", { user_id: userId, fetched_at: Date.now(), until: endsAt, sealed }, STATE_KEY);
     return true;
   } catch {
     return false; // no network: the copy on the phone stays
@@ -34,6 +37,10 @@ export async function loadFieldCopy(userId) {
   const current = await store.get("state", STATE_KEY);
   const key = await keyOf(userId);
   if (!current || current.user_id !== userId || !key) return null;
+  if (!(current.until > Date.now())) {
+    await forgetFieldCopy(); // the session it came with has ended
+    return null;
+  }
   try {
     return await open(key, userId, STATE_KEY, current.sealed);
   } catch {
