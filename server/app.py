@@ -16,7 +16,7 @@ from litestar.static_files import create_static_files_router
 
 from server.accounts import routes as account_routes
 from server.accounts import team_manage, team_routes
-from server.accounts.mfa_gate import SecondFactorRequired, second_factor_required_handler
+from server.accounts.mfa_gate import SecondFactorRequired, requires_second_factor, second_factor_required_handler
 from server.accounts.middleware import RequestContextMiddleware
 from server.audit import routes as audit_routes
 from server.casework import api as casework_api
@@ -99,7 +99,7 @@ def create_app() -> Litestar:
             *pathway_link_pages.ROUTES,
             static,
         ],
-        guards=[app_guards],
+        guards=[app_guards(requires_second_factor)],
         dependencies={"walls": Provide(provide_scope)},
         middleware=[metrics.ObservabilityMiddleware(), RequestContextMiddleware()],
         # Files and the worker script carry no form: no CSRF cookie on responses that caches share.

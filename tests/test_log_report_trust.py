@@ -23,7 +23,7 @@ pytestmark = pytest.mark.anyio
 async def _dave_tries_searches_and_opens(client, client_id: int) -> None:
     await login(client, "dave@example.org")
     assert (await client.get(f"/clients/{client_id}")).status_code == 404  # refused, logged for team A
-    found = await api(client, "POST", "/api/v1/clients/search-organisation", {"q": "lintu"})
+    found = await api(client, "POST", "/api/v1/clients/search-organisation", {"q": "lintu", "birth_year": 1985})
     assert [item["id"] for item in found.json()["items"]] == [client_id]
     opened = await api(client, "POST", f"/api/v1/clients/{client_id}/break-glass", {"reason": "Yövuoro, ensisuoja"})
     assert opened.status_code == 201
@@ -32,7 +32,7 @@ async def _dave_tries_searches_and_opens(client, client_id: int) -> None:
 
 
 async def test_a_reader_from_another_team_is_shown_with_their_team_and_real_basis(client, world):
-    client_id = await make_client(world.team_a, "Lintu")
+    client_id = await make_client(world.team_a, "Lintu", birth_year=1985)
     await _dave_tries_searches_and_opens(client, client_id)
 
     await login(client, "alice@example.org")
@@ -56,7 +56,7 @@ async def test_a_reader_from_another_team_is_shown_with_their_team_and_real_basi
 
 async def test_a_refused_attempt_logged_before_the_fix_is_shown_as_refused(client, world):
     """Old rows said basis "team" for a refused attempt: the report still tells the truth."""
-    client_id = await make_client(world.team_a, "Lintu")
+    client_id = await make_client(world.team_a, "Lintu", birth_year=1985)
     dave = CurrentUser(
         id=world.dave,
         email="dave@example.org",
@@ -88,7 +88,7 @@ async def test_a_refused_attempt_logged_before_the_fix_is_shown_as_refused(clien
 
 
 async def test_a_worker_makes_the_report_and_the_request_is_logged(client, world):
-    client_id = await make_client(world.team_a, "Lintu")
+    client_id = await make_client(world.team_a, "Lintu", birth_year=1985)
     await login(client, "bob@example.org")  # an experience expert, not a lead
     page = await client.get(f"/clients/{client_id}/log-report?lang=fi")
     assert page.status_code == 200 and "Lintu" in page.text
@@ -102,7 +102,7 @@ async def test_a_worker_makes_the_report_and_the_request_is_logged(client, world
 
 
 async def test_a_worker_of_another_team_gets_no_report_and_that_is_not_a_report_row(client, world):
-    client_id = await make_client(world.team_a, "Lintu")
+    client_id = await make_client(world.team_a, "Lintu", birth_year=1985)
     await login(client, "dave@example.org")
     assert (await api(client, "GET", f"/api/v1/clients/{client_id}/log-report")).status_code == 404
     assert (await client.get(f"/clients/{client_id}/log-report")).status_code == 404

@@ -7,13 +7,13 @@ one guard, `app_guards`, in the order same origin, login, second factor.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from server.accounts.mfa_gate import requires_second_factor
 from server.settings import get_settings
 
 
@@ -74,12 +74,20 @@ def _same_origin(connection: ASGIConnection) -> None:
         raise PermissionDeniedException()
 
 
-async def app_guards(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+RouteCheck = Callable[[ASGIConnection, BaseRouteHandler], None]
+
+
+def app_guards(*after_login: RouteCheck) -> Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]:
     """Every route's checks in one coroutine: same origin for changes, then login, then the
-    second factor a role needs."""
-    _same_origin(connection)
-    if handler.opt.get("public"):
-        return
-    if connection.scope.get("user") is None:
-        raise NotAuthorizedException()
-    requires_second_factor(connection, handler)
+    checks the app factory adds for a logged-in user (the second factor a role needs)."""
+
+    async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+        _same_origin(connection)
+        if handler.opt.get("public"):
+            return
+        if connection.scope.get("user") is None:
+            raise NotAuthorizedException()
+        for check in after_login:
+            check(connection, handler)
+
+    return guard
