@@ -15,7 +15,7 @@ from server.casework.tables import AccessLog
 from server.push.tables import PushSubscription, Reminder, ReminderLink
 from server.release.tables import ReleasePlanItem
 from server.timeutil import local_today, utcnow
-from tests.support.casework import api, make_client
+from tests.support.casework import api, make_client, patch_client
 from tests.support.fixtures import login, post_form
 
 pytestmark = pytest.mark.anyio
@@ -270,7 +270,7 @@ async def test_closing_a_client_ends_their_links_and_forgets_the_phones(client, 
         )
     )
     assert (await client.get(path)).status_code == 200
-    closed = await api(client, "PATCH", f"/api/v1/clients/{kettu}", {"status": "closed"})
+    closed = await patch_client(client, kettu, {"status": "closed"})
     assert closed.status_code == 200, closed.text
     assert (await ReminderLink.select(ReminderLink.revoked_at).first())["revoked_at"] is not None
     assert await PushSubscription.count() == 0
