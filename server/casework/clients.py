@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
+
+from piccolo.custom_types import Combinable
 
 from server.accounts.tables import Pair
 from server.audit.uselog import log_client_write
@@ -54,6 +57,16 @@ _PUBLIC_COLUMNS = (
     Client.updated_at,
     Client.version,
 )
+
+
+def releasing_within(today: date, days: int) -> Combinable:
+    """Open clients whose release from prison is today or within `days` (the dashboard's counts
+    and the release plans' list ask the same)."""
+    return (
+        (Client.status != "closed")
+        & (Client.release_date >= today)
+        & (Client.release_date <= today + timedelta(days=days))
+    )
 
 
 @dataclass

@@ -17,6 +17,7 @@ from piccolo.query.functions.aggregate import Count, Sum
 
 from server.accounts.tables import Pair, Team, User
 from server.audit.glass import recent_openings
+from server.casework.clients import releasing_within
 from server.casework.tables import Client, FollowUp, Visit, VisitAttendee, VisitTheme, VisitWorker
 from server.dashboard.heavy import HEAVY_WEIGHT, heavy_per_pair
 from server.dashboard.tables import CaseloadTarget
@@ -209,12 +210,7 @@ async def _pair_rhythm(walls: TeamScope, pairs: list[dict[str, Any]], today: dat
 async def releases(walls: TeamScope, today: date, days: int) -> list[dict[str, Any]]:
     rows = (
         await Client.select(Client.id, Client.release_date, Client.pair)
-        .where(
-            walls.condition(Client)
-            & (Client.status != "closed")
-            & (Client.release_date >= today)
-            & (Client.release_date <= today + timedelta(days=days))
-        )
+        .where(walls.condition(Client) & releasing_within(today, days))
         .order_by(Client.release_date)
     )
     return [

@@ -13,7 +13,7 @@ the service, not in the handlers.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from litestar.exceptions import NotFoundException
@@ -21,6 +21,7 @@ from litestar.exceptions import NotFoundException
 from server.accounts.tables import Pair, User
 from server.audit.glass import reading_walls
 from server.audit.uselog import log_client_read, log_client_write
+from server.casework.clients import releasing_within
 from server.casework.tables import Client
 from server.db.lifecycle import engine
 from server.i18n import N_
@@ -263,12 +264,7 @@ async def releases_without_plan(walls: TeamScope, today: date, days: int = WITHO
     """Releases within `days` with an essential item still to do (or no plan at all), soonest first."""
     rows = (
         await Client.select(Client.id, Client.pair, Client.release_date)
-        .where(
-            walls.condition(Client)
-            & (Client.status != "closed")
-            & (Client.release_date >= today)
-            & (Client.release_date <= today + timedelta(days=days))
-        )
+        .where(walls.condition(Client) & releasing_within(today, days))
         .order_by(Client.release_date)
         .order_by(Client.id)
     )
