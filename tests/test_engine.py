@@ -91,7 +91,10 @@ async def test_the_check_catches_interleaving_without_the_lock(tally, monkeypatc
 
     monkeypatch.setattr(kept, "acquire_writer", no_lock_writer)
     monkeypatch.setattr(kept, "release_writer", lambda clean=True: None)
-    problems = await run_workload()
+    try:
+        problems = await run_workload()
+    except Exception as exc:  # noqa: BLE001 - SQLite itself refusing the interleaved writes is the finding too
+        problems = [f"{type(exc).__name__}: {exc}"]
     monkeypatch.undo()
     # The unguarded run leaves the writer in no state to trust (a half-open group, a COMMIT that
     # raced a statement): start the next test on fresh connections.

@@ -113,7 +113,7 @@ async function main() {
   if (pageAsksToWipe()) {
     await tryStep(wipePhone);
     document.documentElement.dataset.wiped = "true"; // done (styles and tests may rely on it)
-  } else if (!pageUserId() && !isShell() && navigator.onLine) {
+  } else if (!pageUserId() && !isShell()) {
     // A page of the server with nobody logged in: whoever used this phone has no session now.
     await tryStep(forgetPicklist);
     if (await tryStep(() => askByDeviceId(tokens.cookie()))) document.documentElement.dataset.wiped = "true";

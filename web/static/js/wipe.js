@@ -22,7 +22,12 @@ export async function wipePhone() {
 // An answer that says "this phone is to be wiped": true after wiping.
 export async function wipeIfAsked(response) {
   if (response?.status !== 401 || response.headers.get("x-rinnalla-wipe") !== "1") return false;
-  await wipePhone();
+  try {
+    await wipePhone();
+  } catch {
+    // The browser is obeying the same answer's Clear-Site-Data on this storage at this moment;
+    // a deletion racing it may fail, and the storage goes all the same.
+  }
   return true;
 }
 
