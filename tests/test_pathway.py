@@ -219,6 +219,11 @@ async def test_goal_and_agreement_status_must_be_known(client, world, client_id)
     await api(client, "PATCH", f"/api/v1/goals/{goal}", {"status": "reached"})
     again = await api(client, "PATCH", f"/api/v1/goals/{goal}", {"status": "reached"})
     assert again.status_code == 200 and len(again.json()["history"]) == 2
+    # ... and no write in the use log: the first tap is the one update, the second only showed it.
+    goal_rows = (
+        await AccessLog.select(AccessLog.action).where(AccessLog.object == f"goal:{goal}").order_by(AccessLog.id)
+    )
+    assert [row["action"] for row in goal_rows] == ["update", "read"]
 
 
 async def test_review_areas_are_listed_with_labels_in_the_users_language(client, world):

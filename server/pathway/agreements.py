@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.audit.uselog import log_client_read
+from server.audit.uselog import log_client_read, log_client_write
 from server.casework.clients import require_client
 from server.db.lifecycle import engine
 from server.i18n import N_
@@ -142,14 +142,7 @@ async def create_agreement(walls: TeamScope, client_id: int, raw: dict[str, Any]
             ]
         )
         await plan_client(client["id"])
-        await log_client_read(
-            walls,
-            client["id"],
-            client["team"],
-            "agreement_create",
-            action="create",
-            object_=f"agreement:{agreement_id}",
-        )
+        await log_client_write(walls, client["id"], client["team"], "create", f"agreement:{agreement_id}")
     return await _agreement(walls, agreement_id)
 
 
@@ -213,14 +206,7 @@ async def update_agreement(walls: TeamScope, agreement_id: int, raw: dict[str, A
     async with engine().transaction():
         await Agreement.update(values).where((Agreement.id == agreement_id) & walls.condition(Agreement))
         await plan_client(current["client"])
-        await log_client_read(
-            walls,
-            current["client"],
-            current["team"],
-            "agreement_update",
-            action="update",
-            object_=f"agreement:{agreement_id}",
-        )
+        await log_client_write(walls, current["client"], current["team"], "update", f"agreement:{agreement_id}")
     return await _agreement(walls, agreement_id)
 
 
@@ -231,6 +217,7 @@ async def set_goal_status(walls: TeamScope, goal_id: int, raw: dict[str, Any]) -
     if not status and "status" not in reader.errors:
         reader.fail("status", N_("This field is required."))
     reader.done()
+    moved_now = False
     if status != current["status"]:  # the same status sent twice (a double tap) is no change
         now = utcnow()
         async with engine().transaction():
@@ -251,9 +238,10 @@ async def set_goal_status(walls: TeamScope, goal_id: int, raw: dict[str, Any]) -
                         to_status=status,
                     )
                 )
-    await log_client_read(
-        walls, current["client"], current["team"], "goal_update", action="update", object_=f"goal:{goal_id}"
-    )
+                await log_client_write(walls, current["client"], current["team"], "update", f"goal:{goal_id}")
+                moved_now = True
+    if not moved_now:  # a double tap changed nothing: the answer shows the goal, a read
+        await log_client_read(walls, current["client"], current["team"], "goal", object_=f"goal:{goal_id}")
     row = await walls.get(Goal, goal_id, *_GOAL_COLUMNS)
     return public_goal(row, (await _histories([goal_id]))[goal_id])
 

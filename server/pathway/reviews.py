@@ -12,7 +12,7 @@ import calendar
 from datetime import date, timedelta
 from typing import Any
 
-from server.audit.uselog import log_client_read, log_client_reads
+from server.audit.uselog import log_client_read, log_client_reads, log_client_write
 from server.casework.clients import require_client
 from server.db.lifecycle import engine
 from server.i18n import N_
@@ -142,9 +142,7 @@ async def create_review(walls: TeamScope, client_id: int, raw: dict[str, Any]) -
             ]
         )
         await plan_client(client["id"])  # the next review's reminder moves on
-        await log_client_read(
-            walls, client["id"], client["team"], "review_create", action="create", object_=f"review:{review_id}"
-        )
+        await log_client_write(walls, client["id"], client["team"], "create", f"review:{review_id}")
     return (await _reviews(walls, client["id"], review_id))[0]
 
 
