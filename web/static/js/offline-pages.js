@@ -93,7 +93,8 @@ function nextAppointmentText(next, zone) {
 function showCaseload(root, copy) {
   fillList(root, "clients", copy.clients.map((client) => ({
     href: clientHref(client.id), title: client.pseudonym,
-    meta: joined(client.phone, client.next_appointment
+    // No-break spaces: a phone number is read whole, never split over two lines beside a badge.
+    meta: joined(client.phone?.replace(/ /g, "\u00a0"), client.next_appointment
       ? text("copy_next").replace("%(when)s", dayAndTime(client.next_appointment.starts_at, copy.zone)) : ""),
     badge: client.open_followups.length ? plural("copy_followups", client.open_followups.length) : "" })));
   document.getElementById("copy-caseload").hidden = false;
