@@ -18,6 +18,11 @@ from server.accounts import routes as account_routes
 from server.accounts import team_manage, team_routes
 from server.accounts.mfa_gate import SecondFactorRequired, requires_second_factor, second_factor_required_handler
 from server.accounts.middleware import RequestContextMiddleware
+from server.accounts.password_change import (
+    PasswordChangeRequired,
+    password_change_required_handler,
+    requires_own_password,
+)
 from server.audit import routes as audit_routes
 from server.casework import api as casework_api
 from server.casework import client_pages, visit_pages
@@ -99,7 +104,7 @@ def create_app() -> Litestar:
             *pathway_link_pages.ROUTES,
             static,
         ],
-        guards=[app_guards(requires_second_factor)],
+        guards=[app_guards(requires_own_password, requires_second_factor)],
         dependencies={"walls": Provide(provide_scope)},
         middleware=[metrics.ObservabilityMiddleware(), RequestContextMiddleware()],
         # Files and the worker script carry no form: no CSRF cookie on responses that caches share.
@@ -114,7 +119,11 @@ def create_app() -> Litestar:
         ),
         plugins=[HTMXPlugin()],
         template_config=template_config({"script_texts": script_texts, "push_public_key": push_public_key}),
-        exception_handlers={**EXCEPTION_HANDLERS, SecondFactorRequired: second_factor_required_handler},
+        exception_handlers={
+            **EXCEPTION_HANDLERS,
+            SecondFactorRequired: second_factor_required_handler,
+            PasswordChangeRequired: password_change_required_handler,
+        },
         before_request=plausible_path_and_query,
         before_send=[add_security_headers],
         lifespan=[database_lifespan],

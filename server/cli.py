@@ -255,12 +255,13 @@ def user_add(email: str, team_name: str | None, role: str, display_name: str, pa
     async def create() -> None:
         from server.accounts.services import add_user
 
-        await add_user(email, role, password, team_name, display_name)
+        # A generated password was read by whoever ran this: the user replaces it at first login.
+        await add_user(email, role, password, team_name, display_name, change_due=generated)
 
     create()
     click.echo(f"User {email.strip().lower()} added as {role}.")
     if generated:
-        click.echo(f"Generated password (shown once): {password}")
+        click.echo(f"Generated password (shown once; to be changed at the first login): {password}")
 
 
 @user.command("disable")

@@ -36,10 +36,16 @@ def requires_second_factor(connection: ASGIConnection, handler: BaseRouteHandler
         raise SecondFactorRequired()
 
 
-def second_factor_required_handler(request: Request, exc: SecondFactorRequired) -> Response:
+def gate_answer(request: Request, detail: str, path: str) -> Response:
+    """What a gate of the login (this one, the password change) answers: the API a 403 naming
+    the page to visit, htmx a redirect of the whole window, a browser a plain redirect."""
     if request.url.path.startswith("/api/"):
-        return Response({"status_code": 403, "detail": exc.detail, "setup": SETUP_PATH}, status_code=403)
+        return Response({"status_code": 403, "detail": detail, "setup": path}, status_code=403)
     if request.headers.get("hx-request"):
-        # htmx would swap the set-up page into a fragment: send the whole window there.
-        return Response(content="", status_code=403, headers={"HX-Redirect": SETUP_PATH})
-    return Redirect(path=SETUP_PATH, status_code=303)
+        # htmx would swap the page into a fragment: send the whole window there.
+        return Response(content="", status_code=403, headers={"HX-Redirect": path})
+    return Redirect(path=path, status_code=303)
+
+
+def second_factor_required_handler(request: Request, exc: SecondFactorRequired) -> Response:
+    return gate_answer(request, exc.detail, SETUP_PATH)

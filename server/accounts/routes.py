@@ -12,7 +12,7 @@ from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.accounts import mfa_routes, pending, second_factor, sessions, throttle
+from server.accounts import mfa_routes, password_change, pending, second_factor, sessions, throttle
 from server.accounts.mfa_gate import SETUP_PATH
 from server.accounts.services import authenticate
 from server.accounts.tables import User
@@ -218,11 +218,15 @@ async def choose_language(request: Request, data: Annotated[LanguageForm, FORM])
 
 
 @get("/settings", name="settings")
-async def settings_page(request: Request, push_test: FromQuery[int | None] = None) -> Template:
-    return await _settings(request, push_test=push_test)
+async def settings_page(
+    request: Request, push_test: FromQuery[int | None] = None, saved: FromQuery[str] = ""
+) -> Template:
+    return await _settings(request, push_test=push_test, saved=saved)
 
 
-async def _settings(request: Request, feed_url: str | None = None, push_test: int | None = None) -> Template:
+async def _settings(
+    request: Request, feed_url: str | None = None, push_test: int | None = None, saved: str = ""
+) -> Template:
     rows = await sessions.active_sessions(request.user.id)
     return Template(
         template_name="pages/settings.html",
@@ -234,6 +238,7 @@ async def _settings(request: Request, feed_url: str | None = None, push_test: in
             "has_feed": await calendar.has_feed(request.user.id),
             "devices": await user_devices(request.user.id),
             "push_test": push_test,
+            "saved": saved,
         },
     )
 
@@ -293,4 +298,5 @@ ROUTES = [
     end_other_sessions,
     me,
     *mfa_routes.ROUTES,
+    *password_change.ROUTES,
 ]

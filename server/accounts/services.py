@@ -40,7 +40,9 @@ async def team_id_by_name(name: str) -> int:
     return row["id"]
 
 
-async def add_user(email: str, role: str, password: str, team: str | None, display_name: str = "") -> int:
+async def add_user(
+    email: str, role: str, password: str, team: str | None, display_name: str = "", change_due: bool = False
+) -> int:
     email = normalise_email(email)
     if role not in {r.value for r in Role}:
         raise AccountError(f"Unknown role {role!r}: use professional, experience_expert, lead or admin")
@@ -60,6 +62,7 @@ async def add_user(email: str, role: str, password: str, team: str | None, displ
             team=team_id,
             password_hash=await hash_password_async(password),
             display_name=name[:120],
+            password_change_due=change_due,
         )
     )
     return rows[0]["id"]

@@ -39,6 +39,7 @@ class CurrentUser:
     partner_id: int | None = None
     partner_name: str | None = None
     has_second_factor: bool = False
+    password_change_due: bool = False
 
     @property
     def is_lead(self) -> bool:
@@ -85,7 +86,7 @@ def live_sessions(now: datetime):
 # before every page and API call, so it is a prepared statement rather than four ORM joins.
 _RESOLVE = Statement("""
 SELECT s.id AS session_id, s.last_seen_at, u.id AS user_id, u.email, u.display_name, u.role, u.language,
-       u.totp_enabled_at,
+       u.totp_enabled_at, u.password_change_due,
        t.id AS team_id, t.name AS team_name, p.id AS pair_id, partner.id AS partner_id,
        partner.display_name AS partner_name
 FROM user_session s
@@ -125,6 +126,7 @@ async def resolve_session(token: str) -> CurrentUser | None:
         partner_id=row["partner_id"],
         partner_name=row["partner_name"],
         has_second_factor=row["totp_enabled_at"] is not None,
+        password_change_due=bool(row["password_change_due"]),
     )
 
 

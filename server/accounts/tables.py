@@ -38,6 +38,9 @@ class User(Table, tablename="app_user"):
     )
     totp_enabled_at = Timestamptz(null=True, default=None, help_text="Empty while set-up is unconfirmed.")
     totp_last_step = BigInt(default=0, help_text="The last time step a code was used for: no replay.")
+    password_change_due = Boolean(
+        default=False, help_text="A temporary password from a lead: nothing else opens until the user sets their own."
+    )
 
 
 class Pair(Table, tablename="work_pair"):

@@ -98,6 +98,7 @@ async def add_member(request: Request, walls: Walls) -> Template:
                 role=member["role"],
                 team=member["team"],
                 password_hash=await hash_password_async(secret),
+                password_change_due=member["how"] == "password",
             )
         )
     )[0]["id"]

@@ -36,6 +36,7 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 NO_CLIENT = {
     ("POST", "/login"): "account",
     ("POST", "/invite/{token:str}"): "a new member sets their password",
+    ("POST", "/settings/password"): "the user changes their own password",
     ("POST", "/team/members"): "a new member's account",
     ("POST", "/team/pairs"): "a work pair",
     ("POST", "/team/pairs/{pair_id:int}/end"): "a work pair",
