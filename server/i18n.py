@@ -102,8 +102,14 @@ _SHORT_TIME = {"fi": "H.mm", "sv": "H.mm", "en": "HH:mm"}
 _AT = {"fi": " 'klo' ", "sv": " 'kl.' ", "en": "', '"}
 
 
+@cache
+def _format_locale(language: str) -> Locale:
+    return Locale.parse(_FORMAT_LOCALES[language])
+
+
 def _locale() -> Locale:
-    return Locale.parse(_FORMAT_LOCALES[current_language()])
+    """Parsed once per language: Locale.parse per formatted date was a visible part of list pages."""
+    return _format_locale(current_language())
 
 
 def format_datetime(moment: datetime | None, fmt: str = "short") -> str:
