@@ -75,3 +75,20 @@ class Statement:
 
 def on_sqlite() -> bool:
     return isinstance(engine(), KeptSQLiteEngine)
+
+
+_BY_TEXT: dict[str, Statement] = {}
+
+
+def statement(sql: str) -> Statement:
+    """The Statement for this text, converted once and kept: for queries whose text varies with the
+    length of an `IN` list (a team scope, a page of ids), so each length is converted only once."""
+    found = _BY_TEXT.get(sql)
+    if found is None:
+        found = _BY_TEXT[sql] = Statement(sql)
+    return found
+
+
+def placeholders(count: int) -> str:
+    """`{}, {}, …` for an `IN (…)` of `count` values; an empty list is given one value no row has."""
+    return ", ".join(["{}"] * max(count, 1))

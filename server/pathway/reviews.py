@@ -15,6 +15,7 @@ from typing import Any
 from server.audit.uselog import log_client_read, log_client_reads, log_client_write
 from server.casework.clients import require_client
 from server.db.lifecycle import engine
+from server.db.prepared import placeholders, statement
 from server.i18n import N_
 from server.pathway.tables import REVIEW_AREAS, Agreement, PathSettings, Review, ReviewScore
 from server.push.planner import plan_client
@@ -253,21 +254,24 @@ async def review_due_on(client_id: int, team_id: int, today: date | None = None)
     return add_months(since, await review_months(team_id))
 
 
+# reviews_due's three queries as SQL (server/db/prepared.py): it runs on every home page.
+_AGREEMENTS_IN_FORCE = """SELECT a.client, a.team, a.starts_on, c.pseudonym AS pseudonym
+FROM path_agreement a JOIN client c ON c.id = a.client
+WHERE a.team IN ({teams}) AND a.status = 'active' AND a.ends_on >= {{}} AND c.status != 'closed'{mine}"""
+_REVIEWS_OF = "SELECT client, held_on FROM path_review WHERE client IN ({clients})"
+_REVIEW_MONTHS = "SELECT team, review_every_months FROM path_settings WHERE team IN ({teams})"
+
+
 async def reviews_due(walls: TeamScope, mine_only: bool, what: str = "home") -> list[dict[str, Any]]:
     """Clients (of the pair, or the scope) whose review is due within a week or overdue, soonest
     first. The same rule as `review_due_on`, in three queries for a whole caseload."""
     today = local_today()
-    condition = (
-        walls.condition(Agreement)
-        & (Agreement.status == "active")
-        & (Agreement.ends_on >= today)
-        & (Agreement.client.status != "closed")
-    )
+    teams = walls.team_id_list()
+    mine = ""
+    args: list[Any] = [*teams, today]
     if mine_only and walls.user.pair_id is not None:
-        condition &= Agreement.client.pair == walls.user.pair_id
-    rows = await Agreement.select(
-        Agreement.client, Agreement.team, Agreement.starts_on, Agreement.client.pseudonym.as_alias("pseudonym")
-    ).where(condition)
+        mine, args = " AND c.pair = {}", [*args, walls.user.pair_id]
+    rows = await statement(_AGREEMENTS_IN_FORCE.format(teams=placeholders(len(teams)), mine=mine)).fetch(*args)
     if not rows:
         return []
     began: dict[int, dict[str, Any]] = {}
@@ -275,13 +279,12 @@ async def reviews_due(walls: TeamScope, mine_only: bool, what: str = "home") -> 
         if row["client"] not in began or row["starts_on"] < began[row["client"]]["starts_on"]:
             began[row["client"]] = row
     latest: dict[int, date] = {}
-    for row in await Review.select(Review.client, Review.held_on).where(Review.client.is_in(list(began))):
+    reviews = statement(_REVIEWS_OF.format(clients=placeholders(len(began))))
+    for row in await reviews.fetch(*began):
         latest[row["client"]] = max(latest.get(row["client"], row["held_on"]), row["held_on"])
-    teams = {row["team"] for row in began.values()}
-    months = {team: DEFAULT_REVIEW_MONTHS for team in teams}
-    for row in await PathSettings.select(PathSettings.team, PathSettings.review_every_months).where(
-        PathSettings.team.is_in(list(teams))
-    ):
+    teams_in = sorted({row["team"] for row in began.values()})
+    months = {team: DEFAULT_REVIEW_MONTHS for team in teams_in}
+    for row in await statement(_REVIEW_MONTHS.format(teams=placeholders(len(teams_in)))).fetch(*teams_in):
         months[row["team"]] = row["review_every_months"]
     due = []
     for client_id, row in began.items():
