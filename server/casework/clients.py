@@ -23,6 +23,7 @@ from server.casework.tables import (
 )
 from server.casework.versions import read_version, write_if_current
 from server.db.lifecycle import engine
+from server.db.prepared import placeholders, statement
 from server.i18n import N_
 from server.push.link_ending import end_client_links
 from server.push.planner import plan_client
@@ -201,9 +202,9 @@ async def _replace_themes(client_id: int, themes: list[str]) -> None:
 async def themes_of(client_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {client_id: [] for client_id in client_ids}
     if client_ids:
-        rows = await ClientTheme.select(ClientTheme.client, ClientTheme.theme).where(
-            ClientTheme.client.is_in(client_ids)
-        )
+        rows = await statement(
+            f"SELECT client, theme FROM client_theme WHERE client IN ({placeholders(len(client_ids))})"  # nosec B608 # placeholders only
+        ).fetch(*client_ids)
         for row in rows:
             found[row["client"]].append(row["theme"])
     for themes in found.values():
@@ -234,26 +235,30 @@ async def list_clients(
     limit: int = PAGE_SIZE,
     offset: int = 0,
 ) -> tuple[list[dict], int]:
-    condition = walls.condition(Client)
+    teams = walls.team_id_list()
+    where, args = [f"c.team IN ({placeholders(len(teams))})"], list(teams)
     # Matched against the case-folded key, so "äijä" finds "Äijä" on SQLite too. LIKE wildcards a
     # person typed are dropped (the databases escape them differently; pseudonyms lack them).
     key = "".join(ch for ch in search_key(query) if ch not in "%_\\")
     if key:
-        condition &= Client.search_key.like(f"%{key}%")
+        where.append("c.search_key LIKE {}")
+        args.append(f"%{key}%")
     if status in STATUSES:
-        condition &= Client.status == status
+        where.append("c.status = {}")
+        args.append(status)
     if theme in THEMES:
-        condition &= Client.id.is_in(ClientTheme.select(ClientTheme.client).where(ClientTheme.theme == theme))
+        where.append("c.id IN (SELECT client FROM client_theme WHERE theme = {})")
+        args.append(theme)
     if mine_only and walls.user.pair_id is not None:
-        condition &= Client.pair == walls.user.pair_id
-    total = await Client.count().where(condition)
-    rows = await (
-        Client.select(Client.id, Client.pseudonym, Client.status, Client.release_date, Client.pair)
-        .where(condition)
-        .order_by(Client.pseudonym)
-        .limit(limit)
-        .offset(offset)
-    )
+        where.append("c.pair = {}")
+        args.append(walls.user.pair_id)
+    condition = " AND ".join(where)
+    # SQL written once per shape (server/db/prepared.py): the caseload and the visit form run this.
+    total = (await statement(f"SELECT COUNT(*) AS n FROM client c WHERE {condition}").fetch(*args))[0]["n"]  # nosec B608 # placeholders only
+    rows = await statement(
+        "SELECT c.id, c.pseudonym, c.status, c.release_date, c.pair FROM client c "  # nosec B608 # placeholders only
+        f"WHERE {condition} ORDER BY c.pseudonym LIMIT {{}} OFFSET {{}}"
+    ).fetch(*args, limit, offset)
     themes = await themes_of([row["id"] for row in rows])
     for row in rows:
         row["themes"] = themes[row["id"]]

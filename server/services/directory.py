@@ -14,9 +14,9 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar.exceptions import NotFoundException
-from piccolo.custom_types import Combinable
 
 from server.accounts.sessions import CurrentUser
+from server.db.prepared import statement
 from server.i18n import N_, current_language
 from server.services.tables import CATEGORIES, Service
 from server.timeutil import utcnow
@@ -95,13 +95,21 @@ def links_of(service: dict[str, Any]) -> dict[str, str]:
     }
 
 
+_SERVICE_COLUMNS = ", ".join(f'"{column._meta.db_column_name}"' for column in Service._meta.columns)
+
+
 async def list_services(query: str = "", category: str = "", quick_only: bool = False) -> list[dict[str, Any]]:
-    condition: Combinable = Service.active.eq(True)
+    where, args = ["active = {}"], [True]
     if quick_only:
-        condition &= Service.quick_link.eq(True)
+        where.append("quick_link = {}")
+        args.append(True)
     if category in CATEGORIES:
-        condition &= Service.category == category
-    rows = [localized(row) for row in await Service.select().where(condition)]
+        where.append("category = {}")
+        args.append(category)
+    # SQL written once per shape (server/db/prepared.py): the home page, visit form and client page
+    # list services on every request.
+    found = await statement(f"SELECT {_SERVICE_COLUMNS} FROM service WHERE {' AND '.join(where)}").fetch(*args)  # nosec B608 # column names and placeholders only
+    rows = [localized(row) for row in found]
     needle = query.casefold().strip()
     if needle:  # a few hundred rows at most: matched here, in every language's name and text
         rows = [
