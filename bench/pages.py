@@ -108,9 +108,19 @@ class Browser:
         if content_type:
             headers += [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
         scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-            "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
-            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
         }
         sent = iter([{"type": "http.request", "body": body, "more_body": False}])
         status, chunks = 0, []
@@ -168,7 +178,10 @@ async def run(args) -> None:
             for _ in range(args.requests):
                 await http.request("GET", path)
             profile.disable()
-            pstats.Stats(profile).sort_stats(args.sort).print_stats(args.lines)
+            stats = pstats.Stats(profile).sort_stats(args.sort)
+            stats.print_stats(args.lines)
+            if args.callers:
+                stats.print_callers(args.callers)
             return
         print("| page | statements | CPU ms/request (in-process) | of which Template.render | HTML bytes |")
         print("| --- | ---: | ---: | ---: | ---: |")
@@ -194,6 +207,7 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--sql", choices=["home", "caseload", "visit-form", "client"], help="print its statements")
     parser.add_argument("--lines", type=int, default=45)
+    parser.add_argument("--callers", default="", help="with --profile: who calls the functions matching this")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="rinnalla-pages-"))
     os.environ.update(

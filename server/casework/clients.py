@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -212,6 +215,22 @@ async def themes_of(client_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
+# The walls already checked in this request, while a page that asks many parts of one client is
+# built (`walls_checked_once`): each part checks the wall itself, and all but the first find it here.
+_checked: ContextVar[dict[tuple, dict[str, Any]] | None] = ContextVar("rinnalla_clients_checked", default=None)
+
+
+@contextmanager
+def walls_checked_once() -> Iterator[None]:
+    """Within the block, require_client asks the database once per client and walls; the block is
+    one request's read of one page, so nothing it finds can go stale."""
+    token = _checked.set({})
+    try:
+        yield
+    finally:
+        _checked.reset(token)
+
+
 async def client_detail(walls: TeamScope, client_id: int) -> dict[str, Any]:
     row = await walls.get(
         Client,
@@ -223,6 +242,9 @@ async def client_detail(walls: TeamScope, client_id: int) -> dict[str, Any]:
         Client.consent_reminders_by.display_name.as_alias("consent_reminders_by_name"),
     )
     row["themes"] = (await themes_of([client_id]))[client_id]
+    checked = _checked.get()
+    if checked is not None:  # the wall is passed: the parts of the page need not ask again
+        checked[(walls.team_ids, walls.glass_reason, client_id)] = {key: row[key] for key in ("id", "team", "pair")}
     return row
 
 
@@ -236,7 +258,7 @@ async def list_clients(
     offset: int = 0,
 ) -> tuple[list[dict], int]:
     teams = walls.team_id_list()
-    where, args = [f"c.team IN ({placeholders(len(teams))})"], list(teams)
+    where, args = [f"c.team IN ({placeholders(len(teams))})"], list[Any](teams)
     # Matched against the case-folded key, so "äijä" finds "Äijä" on SQLite too. LIKE wildcards a
     # person typed are dropped (the databases escape them differently; pseudonyms lack them).
     key = "".join(ch for ch in search_key(query) if ch not in "%_\\")
@@ -267,4 +289,10 @@ async def list_clients(
 
 async def require_client(walls: TeamScope, client_id: int) -> dict[str, Any]:
     """The client's team and pair, or 404: the wall in front of everything attached to a client."""
-    return await walls.get(Client, client_id, Client.id, Client.team, Client.pair)
+    checked = _checked.get()
+    if checked is None:
+        return await walls.get(Client, client_id, Client.id, Client.team, Client.pair)
+    key = (walls.team_ids, walls.glass_reason, client_id)
+    if key not in checked:
+        checked[key] = await walls.get(Client, client_id, Client.id, Client.team, Client.pair)
+    return dict(checked[key])

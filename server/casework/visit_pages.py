@@ -26,7 +26,9 @@ from server.web.forms import form_dict
 from server.web.navigation import safe_next
 
 # Written once as SQL (server/db/prepared.py): every visit form asks it.
-_TEAM_WORKERS = Statement("SELECT id, display_name FROM app_user WHERE team = {} AND is_active = {} ORDER BY display_name")
+_TEAM_WORKERS = Statement(
+    "SELECT id, display_name FROM app_user WHERE team = {} AND is_active = {} ORDER BY display_name"
+)
 
 
 async def workers_to_choose(walls: TeamScope) -> list[dict[str, Any]]:

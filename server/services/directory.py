@@ -99,7 +99,7 @@ _SERVICE_COLUMNS = ", ".join(f'"{column._meta.db_column_name}"' for column in Se
 
 
 async def list_services(query: str = "", category: str = "", quick_only: bool = False) -> list[dict[str, Any]]:
-    where, args = ["active = {}"], [True]
+    where, args = ["active = {}"], list[Any]([True])
     if quick_only:
         where.append("quick_link = {}")
         args.append(True)
