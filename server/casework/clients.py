@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from litestar.exceptions import NotFoundException
 from piccolo.custom_types import Combinable
 
 from server.accounts.tables import Pair
@@ -26,11 +27,11 @@ from server.casework.tables import (
 )
 from server.casework.versions import read_version, write_if_current
 from server.db.lifecycle import engine
-from server.db.prepared import placeholders, statement
+from server.db.prepared import column_list, placeholders, statement
 from server.i18n import N_
 from server.push.link_ending import end_client_links
 from server.push.planner import plan_client
-from server.scope import TeamScope
+from server.scope import MAX_ID, TeamScope
 from server.timeutil import local_today, utcnow
 from server.validation import InvalidInput, Reader
 
@@ -231,16 +232,22 @@ def walls_checked_once() -> Iterator[None]:
         _checked.reset(token)
 
 
+_DETAIL_COLUMNS = (*_PUBLIC_COLUMNS, Client.consent_data_by, Client.consent_reminders_by)
+
+
 async def client_detail(walls: TeamScope, client_id: int) -> dict[str, Any]:
-    row = await walls.get(
-        Client,
-        client_id,
-        *_PUBLIC_COLUMNS,
-        Client.consent_data_by,
-        Client.consent_reminders_by,
-        Client.consent_data_by.display_name.as_alias("consent_data_by_name"),
-        Client.consent_reminders_by.display_name.as_alias("consent_reminders_by_name"),
-    )
+    if not 1 <= client_id <= MAX_ID:
+        raise NotFoundException()
+    teams = walls.team_id_list()
+    # SQL written once per shape (server/db/prepared.py): every client page reads it.
+    row = await statement(
+        f"SELECT {column_list(_DETAIL_COLUMNS, 'c')}, d.display_name AS consent_data_by_name, "  # nosec B608 # column names and placeholders only
+        "r.display_name AS consent_reminders_by_name FROM client c "
+        "LEFT JOIN app_user d ON d.id = c.consent_data_by LEFT JOIN app_user r ON r.id = c.consent_reminders_by "
+        f"WHERE c.team IN ({placeholders(len(teams))}) AND c.id = {{}}"
+    ).first(*teams, client_id)
+    if row is None:
+        raise NotFoundException()
     row["themes"] = (await themes_of([client_id]))[client_id]
     checked = _checked.get()
     if checked is not None:  # the wall is passed: the parts of the page need not ask again

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from server.db.lifecycle import engine
@@ -92,3 +93,9 @@ def statement(sql: str) -> Statement:
 def placeholders(count: int) -> str:
     """`{}, {}, …` for an `IN (…)` of `count` values; an empty list is given one value no row has."""
     return ", ".join(["{}"] * max(count, 1))
+
+
+def column_list(columns: Iterable[Any], alias: str) -> str:
+    """`alias."a", alias."b", …` for plain Piccolo columns of one table: a tuple of columns kept for
+    Piccolo's queries, reused in SQL written by hand (rows come back with the same keys)."""
+    return ", ".join(f'{alias}."{column._meta.db_column_name}"' for column in columns)
