@@ -15,9 +15,9 @@ from typing import Any
 from server.audit.uselog import log_client_read, log_client_reads, log_client_write
 from server.casework.clients import require_client
 from server.db.lifecycle import engine
-from server.db.prepared import placeholders, statement
+from server.db.prepared import Statement, column_list, placeholders, statement
 from server.i18n import N_
-from server.pathway.tables import REVIEW_AREAS, Agreement, PathSettings, Review, ReviewScore
+from server.pathway.tables import REVIEW_AREAS, PathSettings, Review, ReviewScore
 from server.push.planner import plan_client
 from server.scope import TeamScope
 from server.timeutil import local_today, utcnow
@@ -148,15 +148,20 @@ async def create_review(walls: TeamScope, client_id: int, raw: dict[str, Any]) -
 
 
 async def _reviews(walls: TeamScope, client_id: int, review_id: int | None = None) -> list[dict[str, Any]]:
-    condition = walls.condition(Review) & (Review.client == client_id)
+    teams = walls.team_id_list()
+    condition, args = f"r.team IN ({placeholders(len(teams))}) AND r.client = {{}}", [*teams, client_id]
     if review_id is not None:
-        condition &= Review.id == review_id
-    rows = await Review.select(*_REVIEW_COLUMNS).where(condition).order_by(Review.held_on).order_by(Review.id)
+        condition += " AND r.id = {}"
+        args.append(review_id)
+    # SQL written once per shape (server/db/prepared.py): every client page shows them.
+    rows = await statement(
+        f"SELECT {column_list(_REVIEW_COLUMNS, 'r')} FROM path_review r WHERE {condition} ORDER BY r.held_on, r.id"  # nosec B608 # column names and placeholders only
+    ).fetch(*args)
     scores: dict[int, dict[str, dict[str, Any]]] = {row["id"]: {} for row in rows}
     if rows:
-        for score in await ReviewScore.select(
-            ReviewScore.review, ReviewScore.area, ReviewScore.score, ReviewScore.word
-        ).where(ReviewScore.review.is_in(list(scores))):
+        for score in await statement(
+            f"SELECT review, area, score, word FROM path_review_score WHERE review IN ({placeholders(len(scores))})"  # nosec B608 # placeholders only
+        ).fetch(*scores):
             scores[score["review"]][score["area"]] = {"score": score["score"], "word": score["word"]}
     return [
         {
@@ -208,7 +213,7 @@ async def reviews_of_client(walls: TeamScope, client_id: int, what: str | None =
 
 
 async def review_months(team_id: int) -> int:
-    row = await PathSettings.select(PathSettings.review_every_months).where(PathSettings.team == team_id).first()
+    row = await _REVIEW_EVERY.first(team_id)
     return row["review_every_months"] if row else DEFAULT_REVIEW_MONTHS
 
 
@@ -233,23 +238,22 @@ async def save_review_months(team_id: int, months: int) -> None:
         )
 
 
+# The client page's questions about the next review, as SQL written once (server/db/prepared.py).
+_FIRST_IN_FORCE = Statement(
+    "SELECT starts_on FROM path_agreement WHERE client = {} AND status = 'active' AND ends_on >= {} "
+    "ORDER BY starts_on LIMIT 1"
+)
+_LATEST_REVIEW = Statement("SELECT held_on FROM path_review WHERE client = {} ORDER BY held_on DESC LIMIT 1")
+_REVIEW_EVERY = Statement("SELECT review_every_months FROM path_settings WHERE team = {} LIMIT 1")
+
+
 async def review_due_on(client_id: int, team_id: int, today: date | None = None) -> date | None:
     """When the client's next review is due, or None: no agreement in force, no review to plan."""
     today = today or local_today()
-    agreement = await (
-        Agreement.select(Agreement.starts_on)
-        .where((Agreement.client == client_id) & (Agreement.status == "active") & (Agreement.ends_on >= today))
-        .order_by(Agreement.starts_on)
-        .first()
-    )
+    agreement = await _FIRST_IN_FORCE.first(client_id, today)
     if agreement is None:
         return None
-    latest = (
-        await Review.select(Review.held_on)
-        .where(Review.client == client_id)
-        .order_by(Review.held_on, ascending=False)
-        .first()
-    )
+    latest = await _LATEST_REVIEW.first(client_id)
     since = max(agreement["starts_on"], latest["held_on"]) if latest else agreement["starts_on"]
     return add_months(since, await review_months(team_id))
 
