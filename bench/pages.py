@@ -1,14 +1,15 @@
 """The HTML pages in-process: SQL statements per page, CPU per request, and template time.
 
-usage: .venv/bin/python bench/pages.py [--requests 200] [--profile PAGE]
+usage: .venv/bin/python bench/pages.py [--requests 200] [--before COMMIT] [--profile PAGE] [--sql PAGE]
 
 Seeds a scratch SQLite database the way bench/side_by_side.py does (100 clients, one with 500
-visits), logs in, and requests each page through Litestar's test client in this process. For
-each page it prints the statements the engine ran per request (counted by wrapping the sqlite3
-calls of the app's kept connections, here in the bench only), the CPU per request
-(time.process_time: the test client's own work is in it, so side_by_side.py's figure from a real
-server is the one to quote) and how much of it was spent inside Jinja's Template.render.
-`--profile home` (or caseload, visit-form, client) prints a cProfile of that page instead.
+visits), logs in, and calls the ASGI app for each page in this process (no HTTP, no test client). For each
+page it prints the statements the engine ran per request (counted by wrapping the sqlite3 calls of
+the app's kept connections, here in the bench only; the writer group's COMMIT is not among them),
+the CPU per request (time.process_time, every thread) and how much of it was spent inside Jinja's
+Template.render. side_by_side.py's figure, from a real server under load, is the one to quote.
+`--profile home` (or caseload, visit-form, client) prints a cProfile of that page instead, `--sql
+PAGE` its statements; `--before COMMIT` prints the table for that commit's code first.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class Counter:
         jinja2.Template.render = timed  # type: ignore[method-assign]
 
 
-def seed(data_dir: Path) -> tuple[str, str]:
+def seed(data_dir: Path, root: Path) -> tuple[str, str]:
     from side_by_side import SEED
     from visits import PASSWORD
 
@@ -84,12 +85,15 @@ def seed(data_dir: Path) -> tuple[str, str]:
         **os.environ,
         "DATA_DIR": str(data_dir),
         "DATABASE_URL": f"sqlite:///{data_dir}/bench.sqlite",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(root),
     }
-    subprocess.run([PY, "-m", "server.cli", "migrate"], env=env, check=True, capture_output=True)
+    # cwd: `python -m` and `-c` put the working directory first on the path, before PYTHONPATH.
+    subprocess.run([PY, "-m", "server.cli", "migrate"], env=env, check=True, capture_output=True, cwd=root)
     replay = data_dir / "replay.txt"
     replay.write_text("\n".join(str(uuid.uuid4()) for _ in range(1000)))
-    out = subprocess.run([PY, "-c", SEED, str(replay), PASSWORD], env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [PY, "-c", SEED, str(replay), PASSWORD], env=env, check=True, capture_output=True, text=True, cwd=root
+    )
     first, second = out.stdout.split()[-2:]
     return first, second
 
@@ -149,6 +153,13 @@ async def run(args) -> None:
     from visits import PASSWORD
 
     Counter.install()
+    if args.without_use_log:  # a diagnosis of what the use-log rows cost: never how the app runs
+        from server.audit import chain
+
+        async def not_written(*_args, **_kwargs) -> None:
+            return None
+
+        chain.append = not_written  # type: ignore[assignment]
     from server.app import create_app
 
     pages = {
@@ -208,7 +219,27 @@ def main() -> None:
     parser.add_argument("--sql", choices=["home", "caseload", "visit-form", "client"], help="print its statements")
     parser.add_argument("--lines", type=int, default=45)
     parser.add_argument("--callers", default="", help="with --profile: who calls the functions matching this")
+    parser.add_argument(
+        "--without-use-log",
+        action="store_true",
+        help="diagnosis only: skip writing the use-log rows, to see their share of each page's CPU",
+    )
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="the checkout whose server/ to measure (default: this one)"
+    )
+    parser.add_argument(
+        "--before", default="", metavar="COMMIT", help="first the same table for this commit's code (git archive)"
+    )
     args = parser.parse_args()
+    if args.before:
+        with tempfile.TemporaryDirectory(prefix="rinnalla-pages-before-") as before:
+            archive = subprocess.run(["git", "archive", args.before], cwd=ROOT, check=True, capture_output=True)
+            subprocess.run(["tar", "-x", "-C", before], input=archive.stdout, check=True)
+            print(f"Before ({args.before}):")
+            again = [arg for arg in sys.argv[1:] if arg != "--before" and arg != args.before]
+            subprocess.run([PY, __file__, *again, "--root", before], check=True)
+        print("\nAfter (this checkout):")
+    sys.path.insert(0, str(args.root))
     data_dir = Path(tempfile.mkdtemp(prefix="rinnalla-pages-"))
     os.environ.update(
         {
@@ -218,7 +249,7 @@ def main() -> None:
         }
     )
     os.environ.pop("RINNALLA_FAST_HASHES", None)
-    args.client, _other = seed(data_dir)
+    args.client, _other = seed(data_dir, args.root)
     asyncio.run(run(args))
 
 
