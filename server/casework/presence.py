@@ -25,12 +25,8 @@ async def with_present_names(visits: list[dict[str, Any]]) -> list[dict[str, Any
     ids = {user_id for visit in visits for user_id in [*visit["workers"], visit["created_by"]] if user_id}
     if not ids:
         return visits
-    names = {
-        row["id"]: row["display_name"]
-        for row in await statement(
-            f"SELECT id, display_name FROM app_user WHERE id IN ({placeholders(len(ids))})"
-        ).fetch(*ids)  # nosec B608 # placeholders only
-    }
+    sql = f"SELECT id, display_name FROM app_user WHERE id IN ({placeholders(len(ids))})"  # nosec B608 # placeholders only
+    names = {row["id"]: row["display_name"] for row in await statement(sql).fetch(*ids)}
     for visit in visits:
         order = [visit["created_by"], *[w for w in visit["workers"] if w != visit["created_by"]]]
         visit["present_names"] = [names[user_id] for user_id in order if user_id in names]
