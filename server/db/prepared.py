@@ -83,7 +83,9 @@ _BY_TEXT: dict[str, Statement] = {}
 
 def statement(sql: str) -> Statement:
     """The Statement for this text, converted once and kept: for queries whose text varies with the
-    length of an `IN` list (a team scope, a page of ids), so each length is converted only once."""
+    length of an `IN` list (a team scope, a page of ids), so each length is converted only once.
+    Only for texts built from code and placeholders: lengths are bounded by the page sizes, so the
+    kept texts stay a few hundred at most."""
     found = _BY_TEXT.get(sql)
     if found is None:
         found = _BY_TEXT[sql] = Statement(sql)
