@@ -1,6 +1,7 @@
 """Rinnalla beside bare baselines in one sitting: req/s, p50, p99 and server CPU per request.
 
 usage: .venv/bin/python bench/side_by_side.py [--seconds 3] [--rounds 2] [--connections 50]
+       [--only page] [--pages-before COMMIT] [--no-poc]
 
 Every server is one uvicorn worker (uvloop, httptools) pinned to CPU 0 with taskset; wrk (one
 thread, 50 connections, installed with apt-get when missing) runs pinned to CPU 1 on loopback.
@@ -16,6 +17,10 @@ shared/research/poc/sqlite_kept_connection is there, the proof of concept itself
 synchronous=NORMAL) runs too: issue 21's visit target is stated against it. Rinnalla runs as
 shipped (SQLite with synchronous=FULL), seeded with 100 clients, one of them with 500 visits,
 and 1,000 stored visits of the logged-in worker to replay.
+
+`--pages-before COMMIT` also serves that commit's code (its files from `git archive`, this
+environment) on SQLite, seeded alike, and measures each page against it: before and after in one
+run, interleaved. bench/pages.py counts the statements per page.
 
 The machine may be shared: CPU per request is the figure that holds; req/s and latency move
 with whatever else runs (the load average is printed).
@@ -258,19 +263,29 @@ def measure(server: Server, path: str, script: Path, env: dict, seconds: int, co
     return result
 
 
-def rinnalla(kind: str, work: Path, port: int, replay_file: Path) -> tuple[Server, dict, str | None, tuple[str, str]]:
+def rinnalla(
+    kind: str, work: Path, port: int, replay_file: Path, root: Path = ROOT
+) -> tuple[Server, dict, str | None, tuple[str, str]]:
+    """Rinnalla from `root` (this checkout, or an older commit's files for --pages-before)."""
     data_dir = Path(tempfile.mkdtemp(prefix=f"rinnalla-sbs-{kind}-", dir=work))
     url, pg_name = vb.database_url(kind, str(data_dir))
-    env = {"DATA_DIR": str(data_dir), "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "SQLITE_SYNCHRONOUS": "FULL"}
+    env = {"DATA_DIR": str(data_dir), "DATABASE_URL": url, "PYTHONPATH": str(root), "SQLITE_SYNCHRONOUS": "FULL"}
     full_env = {**os.environ, **env}
     full_env.pop("RINNALLA_FAST_HASHES", None)
     os.environ.pop("RINNALLA_FAST_HASHES", None)  # the servers inherit this environment: real hashes
-    subprocess.run([PY, "-m", "server.cli", "migrate"], env=full_env, check=True, capture_output=True)
+    # cwd: `python -m` and `-c` put the working directory first on the path, before PYTHONPATH.
+    subprocess.run([PY, "-m", "server.cli", "migrate"], env=full_env, check=True, capture_output=True, cwd=root)
     seeded = subprocess.run(
-        [PY, "-c", SEED, str(replay_file), vb.PASSWORD], env=full_env, check=True, capture_output=True, text=True
+        [PY, "-c", SEED, str(replay_file), vb.PASSWORD],
+        env=full_env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=root,
     )
     first, second = seeded.stdout.split()[-2:]
-    server = Server(f"rinnalla-{kind}", [PY, "-m", "server.cli", "serve", "--port", str(port)], port, env)
+    label = f"rinnalla-{kind}" if root == ROOT else f"rinnalla-{kind}-before"
+    server = Server(label, [PY, "-m", "server.cli", "serve", "--port", str(port)], port, env, cwd=root)
     cookie, csrf = vb.login(server.url)
     return (
         server,
@@ -294,6 +309,12 @@ def main() -> None:
     )
     parser.add_argument("--no-poc", action="store_true", help="skip the proof of concept's own server")
     parser.add_argument("--only", default="", help="run only the request kinds whose label contains this")
+    parser.add_argument(
+        "--pages-before",
+        default="",
+        metavar="COMMIT",
+        help="also serve this commit's code (git archive) on SQLite, seeded alike, as the pages' baseline",
+    )
     args = parser.parse_args()
     ensure_wrk()
     work = Path(tempfile.mkdtemp(prefix="rinnalla-sbs-"))
@@ -339,6 +360,16 @@ def main() -> None:
                 {"POC_ENGINE": "kept", "POC_DB": str(poc_db)},
                 cwd=work,
             )
+        before = None
+        if args.pages_before:
+            before_root = work / "before"
+            before_root.mkdir()
+            archive = subprocess.run(["git", "archive", args.pages_before], cwd=ROOT, check=True, capture_output=True)
+            subprocess.run(["tar", "-x", "-C", str(before_root)], input=archive.stdout, check=True)
+            r_before, env_before, _, (client_500_before, _other) = rinnalla(
+                "sqlite", work, 8313, replay_file, before_root
+            )
+            before = (r_before, env_before, client_500_before)
         r_sqlite, env_sqlite, _, (client_500, _other) = rinnalla("sqlite", work, 8311, replay_file)
         r_pg, env_pg, pg_name, _ = rinnalla("postgres", work, 8312, replay_file)
         pg_names.append(pg_name)
@@ -367,11 +398,18 @@ def main() -> None:
             ),
             ("GET /api/v1/me", (hello, "/", "plain", {}), (r_sqlite, "/api/v1/me", "get", env_sqlite), 2.5),
             ("GET /healthz", (hello, "/", "plain", {}), (r_sqlite, "/healthz", "plain", {}), None),
-            ("page: home", None, (r_sqlite, "/", "get", env_sqlite), 3.0),
-            ("page: caseload", None, (r_sqlite, "/clients", "get", env_sqlite), 3.0),
-            ("page: visit form", None, (r_sqlite, "/visits/new", "get", env_sqlite), 3.0),
-            ("page: client with 500 visits", None, (r_sqlite, f"/clients/{client_500}", "get", env_sqlite), 4.0),
         ]
+        for label, path, target in (
+            ("page: home", "/", 3.0),
+            ("page: caseload", "/clients", 3.0),
+            ("page: visit form", "/visits/new", 3.0),
+            ("page: client with 500 visits", f"/clients/{client_500}", 4.0),
+        ):
+            baseline = None
+            if before is not None:
+                old_path = path.replace(f"/{client_500}", f"/{before[2]}")
+                baseline = (before[0], old_path, "get", before[1])
+            kinds.append((label, baseline, (r_sqlite, path, "get", env_sqlite), target))
         if poc is not None:
             kinds[0:0] = [
                 ("(proof of concept /visits, fresh)", None, (poc, "/visits", "bare_post", bare_fresh), None),
@@ -435,16 +473,15 @@ def report(kinds, results, args, loads, with_poc: bool) -> None:
                 f"{med(base_rows, 'cpu_ms'):.3f}",
             ]
             ratio = f"{med(own_rows, 'cpu_ms') / max(med(base_rows, 'cpu_ms'), 1e-9):.2f}x"
-        goal = (
-            ""
-            if target is None
-            else (f"<= {target} ms" if base is None and not label.startswith("(") else f"<= {target}x")
-        )
+        goal = "" if target is None else (f"<= {target} ms" if label.startswith("page") else f"<= {target}x")
         errors = sum(r["errors"] for r in own_rows) + sum(r["errors"] for r in base_rows or [])
         name = (
-            {"kept": "bare kept writer", "pginsert": "bare Piccolo insert", "hello": "bare hello"}.get(
-                base[0].label, ""
-            )
+            {
+                "kept": "bare kept writer",
+                "pginsert": "bare Piccolo insert",
+                "hello": "bare hello",
+                "rinnalla-sqlite-before": f"Rinnalla {args.pages_before}",
+            }.get(base[0].label, "")
             if base
             else ""
         )

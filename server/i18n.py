@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 import gettext as _gettext
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 
@@ -102,8 +102,37 @@ _SHORT_TIME = {"fi": "H.mm", "sv": "H.mm", "en": "HH:mm"}
 _AT = {"fi": " 'klo' ", "sv": " 'kl.' ", "en": "', '"}
 
 
+@cache
+def _format_locale(language: str) -> Locale:
+    return Locale.parse(_FORMAT_LOCALES[language])
+
+
 def _locale() -> Locale:
-    return Locale.parse(_FORMAT_LOCALES[current_language()])
+    """Parsed once per language: Locale.parse per formatted date was a visible part of list pages."""
+    return _format_locale(current_language())
+
+
+# The short formats above written out directly: Babel's formatter parses and applies the pattern
+# on every call, and list pages (a client's 30 visits) format dozens of dates per request.
+# tests/test_date_formats.py holds them equal to Babel's output for every language and month.
+_AT_TEXT = {"fi": " klo ", "sv": " kl. ", "en": ", "}
+
+
+@cache
+def _month_abbreviations(language: str) -> dict[int, str]:
+    return dict(_format_locale(language).months["format"]["abbreviated"])
+
+
+def _short_date(day: date, language: str) -> str:
+    if language == "en":
+        return f"{day.day} {_month_abbreviations(language)[day.month]} {day.year:04d}"
+    return f"{day.day}.{day.month}.{day.year:04d}"
+
+
+def _short_time(moment: datetime, language: str) -> str:
+    if language == "en":
+        return f"{moment.hour:02d}:{moment.minute:02d}"
+    return f"{moment.hour}.{moment.minute:02d}"
 
 
 def format_datetime(moment: datetime | None, fmt: str = "short") -> str:
@@ -111,7 +140,10 @@ def format_datetime(moment: datetime | None, fmt: str = "short") -> str:
         return ""
     if fmt == "short":
         language = current_language()
-        fmt = f"{_SHORT_DATE[language]}{_AT[language]}{_SHORT_TIME[language]}"
+        if moment.tzinfo is None:  # as Babel reads a naive time: UTC
+            moment = moment.replace(tzinfo=UTC)
+        local = moment.astimezone(local_zone())
+        return f"{_short_date(local, language)}{_AT_TEXT[language]}{_short_time(local, language)}"
     return _format_datetime(moment, fmt, tzinfo=local_zone(), locale=_locale())
 
 
@@ -121,7 +153,7 @@ def format_date(day: date | datetime | None, fmt: str = "short") -> str:
     if isinstance(day, datetime):
         day = day.astimezone(local_zone()).date()
     if fmt == "short":
-        fmt = _SHORT_DATE[current_language()]
+        return _short_date(day, current_language())
     return _format_date(day, fmt, locale=_locale())
 
 

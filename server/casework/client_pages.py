@@ -19,7 +19,7 @@ from server.audit.glass import ReasonNeeded, reading_walls
 from server.audit.pages import admin_reason_page
 from server.audit.uselog import access_log_rows, log_client_read, log_client_reads
 from server.casework import conflicts
-from server.casework.client_view import client_page_template, glass_client_page
+from server.casework.client_view import TIMELINE_PAGE, client_page_template, glass_client_page, timeline
 from server.casework.clients import (
     CAME_FROM,
     PAGE_SIZE,
@@ -29,9 +29,10 @@ from server.casework.clients import (
     create_client,
     list_clients,
     update_client,
+    walls_checked_once,
 )
 from server.casework.planning import create_appointment, create_followup
-from server.casework.tables import THEMES
+from server.casework.tables import THEMES, Client
 from server.casework.versions import StaleVersion
 from server.i18n import format_date
 from server.i18n import gettext as _
@@ -315,6 +316,27 @@ async def client_page(walls: Walls, client_id: FromPath[int], saved: FromQuery[s
     return await client_page_template(walls, client_id, saved=saved)
 
 
+@get("/clients/{client_id:int}/visits", name="client_visits")
+async def older_visits(
+    request: HTMXRequest, walls: Walls, client_id: FromPath[int], offset: FromQuery[int] = TIMELINE_PAGE
+) -> Template:
+    """The client's visits older than the client page shows, a page at a time: swapped in place of
+    the page's "Show older visits" link by htmx, or a page of their own without JS."""
+    try:
+        reading = await reading_walls(walls, client_id, "client_visits")
+    except ReasonNeeded:
+        return await admin_reason_page(client_id)
+    offset = min(max(offset, 0), 10**6)
+    with walls_checked_once():
+        client = await reading.get(Client, client_id, Client.id, Client.team, Client.pseudonym)
+        await log_client_read(reading, client_id, client["team"], "client_visits")
+        visits, older = await timeline(reading, client_id, offset)
+    context = {"client": client, "visits": visits, "older_offset": older, "timeline_offset": offset}
+    if request.htmx:
+        return HTMXTemplate(template_name="partials/_visit_timeline.html", context=context)
+    return Template("pages/client_visits.html", context=context)
+
+
 async def _add_to_client(request: Request, walls: TeamScope, client_id: int, create, form: str) -> Template | Redirect:
     """A follow-up or appointment form of the client page: saved, or the page again with its errors."""
     raw = {**await form_dict(request), "client_id": client_id}
@@ -365,6 +387,7 @@ ROUTES = [
     edit_client_page,
     edit_client,
     client_page,
+    older_visits,
     add_followup,
     add_appointment,
     add_referral,

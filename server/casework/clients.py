@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from litestar.exceptions import NotFoundException
 from piccolo.custom_types import Combinable
 
 from server.accounts.tables import Pair
@@ -23,10 +27,11 @@ from server.casework.tables import (
 )
 from server.casework.versions import read_version, write_if_current
 from server.db.lifecycle import engine
+from server.db.prepared import column_list, placeholders, statement
 from server.i18n import N_
 from server.push.link_ending import end_client_links
 from server.push.planner import plan_client
-from server.scope import TeamScope
+from server.scope import MAX_ID, TeamScope
 from server.timeutil import local_today, utcnow
 from server.validation import InvalidInput, Reader
 
@@ -201,9 +206,9 @@ async def _replace_themes(client_id: int, themes: list[str]) -> None:
 async def themes_of(client_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {client_id: [] for client_id in client_ids}
     if client_ids:
-        rows = await ClientTheme.select(ClientTheme.client, ClientTheme.theme).where(
-            ClientTheme.client.is_in(client_ids)
-        )
+        rows = await statement(
+            f"SELECT client, theme FROM client_theme WHERE client IN ({placeholders(len(client_ids))})"  # nosec B608 # placeholders only
+        ).fetch(*client_ids)
         for row in rows:
             found[row["client"]].append(row["theme"])
     for themes in found.values():
@@ -211,17 +216,42 @@ async def themes_of(client_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
+# The walls already checked in this request, while a page that asks many parts of one client is
+# built (`walls_checked_once`): each part checks the wall itself, and all but the first find it here.
+_checked: ContextVar[dict[tuple, dict[str, Any]] | None] = ContextVar("rinnalla_clients_checked", default=None)
+
+
+@contextmanager
+def walls_checked_once() -> Iterator[None]:
+    """Within the block, require_client asks the database once per client and walls; the block is
+    one request's read of one page, so nothing it finds can go stale."""
+    token = _checked.set({})
+    try:
+        yield
+    finally:
+        _checked.reset(token)
+
+
+_DETAIL_COLUMNS = (*_PUBLIC_COLUMNS, Client.consent_data_by, Client.consent_reminders_by)
+
+
 async def client_detail(walls: TeamScope, client_id: int) -> dict[str, Any]:
-    row = await walls.get(
-        Client,
-        client_id,
-        *_PUBLIC_COLUMNS,
-        Client.consent_data_by,
-        Client.consent_reminders_by,
-        Client.consent_data_by.display_name.as_alias("consent_data_by_name"),
-        Client.consent_reminders_by.display_name.as_alias("consent_reminders_by_name"),
-    )
+    if not 1 <= client_id <= MAX_ID:
+        raise NotFoundException()
+    teams = walls.team_id_list()
+    # SQL written once per shape (server/db/prepared.py): every client page reads it.
+    row = await statement(
+        f"SELECT {column_list(_DETAIL_COLUMNS, 'c')}, d.display_name AS consent_data_by_name, "  # nosec B608 # column names and placeholders only
+        "r.display_name AS consent_reminders_by_name FROM client c "
+        "LEFT JOIN app_user d ON d.id = c.consent_data_by LEFT JOIN app_user r ON r.id = c.consent_reminders_by "
+        f"WHERE c.team IN ({placeholders(len(teams))}) AND c.id = {{}}"
+    ).first(*teams, client_id)
+    if row is None:
+        raise NotFoundException()
     row["themes"] = (await themes_of([client_id]))[client_id]
+    checked = _checked.get()
+    if checked is not None:  # the wall is passed: the parts of the page need not ask again
+        checked[(walls.team_ids, walls.glass_reason, client_id)] = {key: row[key] for key in ("id", "team", "pair")}
     return row
 
 
@@ -234,26 +264,30 @@ async def list_clients(
     limit: int = PAGE_SIZE,
     offset: int = 0,
 ) -> tuple[list[dict], int]:
-    condition = walls.condition(Client)
+    teams = walls.team_id_list()
+    where, args = [f"c.team IN ({placeholders(len(teams))})"], list[Any](teams)
     # Matched against the case-folded key, so "äijä" finds "Äijä" on SQLite too. LIKE wildcards a
     # person typed are dropped (the databases escape them differently; pseudonyms lack them).
     key = "".join(ch for ch in search_key(query) if ch not in "%_\\")
     if key:
-        condition &= Client.search_key.like(f"%{key}%")
+        where.append("c.search_key LIKE {}")
+        args.append(f"%{key}%")
     if status in STATUSES:
-        condition &= Client.status == status
+        where.append("c.status = {}")
+        args.append(status)
     if theme in THEMES:
-        condition &= Client.id.is_in(ClientTheme.select(ClientTheme.client).where(ClientTheme.theme == theme))
+        where.append("c.id IN (SELECT client FROM client_theme WHERE theme = {})")
+        args.append(theme)
     if mine_only and walls.user.pair_id is not None:
-        condition &= Client.pair == walls.user.pair_id
-    total = await Client.count().where(condition)
-    rows = await (
-        Client.select(Client.id, Client.pseudonym, Client.status, Client.release_date, Client.pair)
-        .where(condition)
-        .order_by(Client.pseudonym)
-        .limit(limit)
-        .offset(offset)
-    )
+        where.append("c.pair = {}")
+        args.append(walls.user.pair_id)
+    condition = " AND ".join(where)
+    # SQL written once per shape (server/db/prepared.py): the caseload and the visit form run this.
+    total = (await statement(f"SELECT COUNT(*) AS n FROM client c WHERE {condition}").fetch(*args))[0]["n"]  # nosec B608 # placeholders only
+    rows = await statement(
+        "SELECT c.id, c.pseudonym, c.status, c.release_date, c.pair FROM client c "  # nosec B608 # placeholders only
+        f"WHERE {condition} ORDER BY c.pseudonym LIMIT {{}} OFFSET {{}}"
+    ).fetch(*args, limit, offset)
     themes = await themes_of([row["id"] for row in rows])
     for row in rows:
         row["themes"] = themes[row["id"]]
@@ -262,4 +296,10 @@ async def list_clients(
 
 async def require_client(walls: TeamScope, client_id: int) -> dict[str, Any]:
     """The client's team and pair, or 404: the wall in front of everything attached to a client."""
-    return await walls.get(Client, client_id, Client.id, Client.team, Client.pair)
+    checked = _checked.get()
+    if checked is None:
+        return await walls.get(Client, client_id, Client.id, Client.team, Client.pair)
+    key = (walls.team_ids, walls.glass_reason, client_id)
+    if key not in checked:
+        checked[key] = await walls.get(Client, client_id, Client.id, Client.team, Client.pair)
+    return dict(checked[key])

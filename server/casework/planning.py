@@ -11,6 +11,7 @@ from server.casework.clients import require_client
 from server.casework.tables import Appointment, FollowUp
 from server.casework.versions import write_if_current
 from server.db.lifecycle import engine
+from server.db.prepared import column_list, placeholders, statement
 from server.push.planner import plan_client
 from server.scope import TeamScope
 from server.timeutil import local_day_bounds, local_today, utcnow
@@ -152,22 +153,22 @@ async def appointment(walls: TeamScope, appointment_id: int) -> dict[str, Any]:
     return await walls.get(Appointment, appointment_id, *_APPOINTMENT_COLUMNS)
 
 
+# The client page's lists as SQL written once per shape (server/db/prepared.py).
 async def client_followups(walls: TeamScope, client_id: int) -> list[dict[str, Any]]:
-    return await (
-        walls.select(FollowUp, *FOLLOWUP_COLUMNS)
-        .where(FollowUp.client == client_id)
-        .order_by(FollowUp.due_at, ascending=False)
-        .limit(50)
-    )
+    teams = walls.team_id_list()
+    return await statement(
+        f"SELECT {column_list(FOLLOWUP_COLUMNS, 'f')} FROM followup f "  # nosec B608 # column names and placeholders only
+        f"WHERE f.team IN ({placeholders(len(teams))}) AND f.client = {{}} ORDER BY f.due_at DESC LIMIT 50"
+    ).fetch(*teams, client_id)
 
 
 async def client_appointments(walls: TeamScope, client_id: int) -> list[dict[str, Any]]:
-    return await (
-        walls.select(Appointment, *_APPOINTMENT_COLUMNS)
-        .where((Appointment.client == client_id) & Appointment.cancelled_at.is_null())
-        .order_by(Appointment.starts_at, ascending=False)
-        .limit(50)
-    )
+    teams = walls.team_id_list()
+    return await statement(
+        f"SELECT {column_list(_APPOINTMENT_COLUMNS, 'a')} FROM appointment a "  # nosec B608 # column names and placeholders only
+        f"WHERE a.team IN ({placeholders(len(teams))}) AND a.client = {{}} AND a.cancelled_at IS NULL "
+        "ORDER BY a.starts_at DESC LIMIT 50"
+    ).fetch(*teams, client_id)
 
 
 async def list_followups(

@@ -11,13 +11,13 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Response, Template
 
 from server.accounts.sessions import pair_of
-from server.accounts.tables import User
 from server.audit.uselog import log_client_reads
 from server.casework.calendar import appointment_file, feed_ics, feed_owner
 from server.casework.clients import list_clients
 from server.casework.planning import followup_with_client, set_followup_done
 from server.casework.tables import THEMES, VISIT_ACTIONS, Client
 from server.casework.visits import KINDS, read_visit, record_visit
+from server.db.prepared import Statement
 from server.scope import TeamScope, Walls
 from server.services.directory import service_choices
 from server.timeutil import to_local, utcnow
@@ -25,16 +25,17 @@ from server.validation import InvalidInput, Reader
 from server.web.forms import form_dict
 from server.web.navigation import safe_next
 
+# Written once as SQL (server/db/prepared.py): every visit form asks it.
+_TEAM_WORKERS = Statement(
+    "SELECT id, display_name FROM app_user WHERE team = {} AND is_active = {} ORDER BY display_name"
+)
+
 
 async def workers_to_choose(walls: TeamScope) -> list[dict[str, Any]]:
     """The user and their partner first; the rest of the team can be ticked too."""
     if walls.user.team_id is None:
         return []
-    rows = await (
-        User.select(User.id, User.display_name)
-        .where((User.team == walls.user.team_id) & User.is_active.eq(True))
-        .order_by(User.display_name)
-    )
+    rows = await _TEAM_WORKERS.fetch(walls.user.team_id, True)
     mine = {walls.user.id, walls.user.partner_id}
     ordered = sorted(rows, key=lambda r: (r["id"] not in mine, r["display_name"]))
     return [{**r, "default": r["id"] in mine} for r in ordered]

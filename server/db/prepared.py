@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from server.db.lifecycle import engine
@@ -75,3 +76,28 @@ class Statement:
 
 def on_sqlite() -> bool:
     return isinstance(engine(), KeptSQLiteEngine)
+
+
+_BY_TEXT: dict[str, Statement] = {}
+
+
+def statement(sql: str) -> Statement:
+    """The Statement for this text, converted once and kept: for queries whose text varies with the
+    length of an `IN` list (a team scope, a page of ids), so each length is converted only once.
+    Only for texts built from code and placeholders: lengths are bounded by the page sizes, so the
+    kept texts stay a few hundred at most."""
+    found = _BY_TEXT.get(sql)
+    if found is None:
+        found = _BY_TEXT[sql] = Statement(sql)
+    return found
+
+
+def placeholders(count: int) -> str:
+    """`{}, {}, …` for an `IN (…)` of `count` values; an empty list is given one value no row has."""
+    return ", ".join(["{}"] * max(count, 1))
+
+
+def column_list(columns: Iterable[Any], alias: str) -> str:
+    """`alias."a", alias."b", …` for plain Piccolo columns of one table: a tuple of columns kept for
+    Piccolo's queries, reused in SQL written by hand (rows come back with the same keys)."""
+    return ", ".join(f'{alias}."{column._meta.db_column_name}"' for column in columns)

@@ -11,6 +11,7 @@ from typing import Any
 from server.audit.uselog import log_client_read, log_client_write
 from server.casework.clients import require_client
 from server.db.lifecycle import engine
+from server.db.prepared import column_list, placeholders, statement
 from server.i18n import N_
 from server.pathway.tables import AGREEMENT_KINDS, AGREEMENT_STATUSES, GOAL_STATUSES, Agreement, Goal, GoalChange
 from server.push.planner import plan_client
@@ -249,13 +250,16 @@ async def set_goal_status(walls: TeamScope, goal_id: int, raw: dict[str, Any]) -
 async def agreements_of_client(walls: TeamScope, client_id: int, what: str | None = "agreements") -> list[dict]:
     """The client's agreements, newest first, each with its goals and their histories."""
     client = await require_client(walls, client_id)
-    rows = await (
-        walls.select(Agreement, *_AGREEMENT_COLUMNS)
-        .where(Agreement.client == client_id)
-        .order_by(Agreement.starts_on, ascending=False)
-        .order_by(Agreement.id, ascending=False)
-    )
-    goals = await walls.select(Goal, *_GOAL_COLUMNS).where(Goal.client == client_id).order_by(Goal.position)
+    teams = walls.team_id_list()
+    walled = f"team IN ({placeholders(len(teams))}) AND client = {{}}"
+    # SQL written once per shape (server/db/prepared.py): every client page shows them.
+    rows = await statement(
+        f"SELECT {column_list(_AGREEMENT_COLUMNS, 'a')} FROM path_agreement a WHERE a.{walled} "  # nosec B608 # column names and placeholders only
+        "ORDER BY a.starts_on DESC, a.id DESC"
+    ).fetch(*teams, client_id)
+    goals = await statement(
+        f"SELECT {column_list(_GOAL_COLUMNS, 'g')} FROM path_goal g WHERE g.{walled} ORDER BY g.position"  # nosec B608 # column names and placeholders only
+    ).fetch(*teams, client_id)
     histories = await _histories([goal["id"] for goal in goals])
     if what:
         await log_client_read(walls, client_id, client["team"], what, object_="agreements")

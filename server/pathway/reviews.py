@@ -15,8 +15,9 @@ from typing import Any
 from server.audit.uselog import log_client_read, log_client_reads, log_client_write
 from server.casework.clients import require_client
 from server.db.lifecycle import engine
+from server.db.prepared import Statement, column_list, placeholders, statement
 from server.i18n import N_
-from server.pathway.tables import REVIEW_AREAS, Agreement, PathSettings, Review, ReviewScore
+from server.pathway.tables import REVIEW_AREAS, PathSettings, Review, ReviewScore
 from server.push.planner import plan_client
 from server.scope import TeamScope
 from server.timeutil import local_today, utcnow
@@ -147,15 +148,20 @@ async def create_review(walls: TeamScope, client_id: int, raw: dict[str, Any]) -
 
 
 async def _reviews(walls: TeamScope, client_id: int, review_id: int | None = None) -> list[dict[str, Any]]:
-    condition = walls.condition(Review) & (Review.client == client_id)
+    teams = walls.team_id_list()
+    condition, args = f"r.team IN ({placeholders(len(teams))}) AND r.client = {{}}", [*teams, client_id]
     if review_id is not None:
-        condition &= Review.id == review_id
-    rows = await Review.select(*_REVIEW_COLUMNS).where(condition).order_by(Review.held_on).order_by(Review.id)
+        condition += " AND r.id = {}"
+        args.append(review_id)
+    # SQL written once per shape (server/db/prepared.py): every client page shows them.
+    rows = await statement(
+        f"SELECT {column_list(_REVIEW_COLUMNS, 'r')} FROM path_review r WHERE {condition} ORDER BY r.held_on, r.id"  # nosec B608 # column names and placeholders only
+    ).fetch(*args)
     scores: dict[int, dict[str, dict[str, Any]]] = {row["id"]: {} for row in rows}
     if rows:
-        for score in await ReviewScore.select(
-            ReviewScore.review, ReviewScore.area, ReviewScore.score, ReviewScore.word
-        ).where(ReviewScore.review.is_in(list(scores))):
+        for score in await statement(
+            f"SELECT review, area, score, word FROM path_review_score WHERE review IN ({placeholders(len(scores))})"  # nosec B608 # placeholders only
+        ).fetch(*scores):
             scores[score["review"]][score["area"]] = {"score": score["score"], "word": score["word"]}
     return [
         {
@@ -207,7 +213,7 @@ async def reviews_of_client(walls: TeamScope, client_id: int, what: str | None =
 
 
 async def review_months(team_id: int) -> int:
-    row = await PathSettings.select(PathSettings.review_every_months).where(PathSettings.team == team_id).first()
+    row = await _REVIEW_EVERY.first(team_id)
     return row["review_every_months"] if row else DEFAULT_REVIEW_MONTHS
 
 
@@ -232,42 +238,44 @@ async def save_review_months(team_id: int, months: int) -> None:
         )
 
 
+# The client page's questions about the next review, as SQL written once (server/db/prepared.py).
+_FIRST_IN_FORCE = Statement(
+    "SELECT starts_on FROM path_agreement WHERE client = {} AND status = 'active' AND ends_on >= {} "
+    "ORDER BY starts_on LIMIT 1"
+)
+_LATEST_REVIEW = Statement("SELECT held_on FROM path_review WHERE client = {} ORDER BY held_on DESC LIMIT 1")
+_REVIEW_EVERY = Statement("SELECT review_every_months FROM path_settings WHERE team = {} LIMIT 1")
+
+
 async def review_due_on(client_id: int, team_id: int, today: date | None = None) -> date | None:
     """When the client's next review is due, or None: no agreement in force, no review to plan."""
     today = today or local_today()
-    agreement = await (
-        Agreement.select(Agreement.starts_on)
-        .where((Agreement.client == client_id) & (Agreement.status == "active") & (Agreement.ends_on >= today))
-        .order_by(Agreement.starts_on)
-        .first()
-    )
+    agreement = await _FIRST_IN_FORCE.first(client_id, today)
     if agreement is None:
         return None
-    latest = (
-        await Review.select(Review.held_on)
-        .where(Review.client == client_id)
-        .order_by(Review.held_on, ascending=False)
-        .first()
-    )
+    latest = await _LATEST_REVIEW.first(client_id)
     since = max(agreement["starts_on"], latest["held_on"]) if latest else agreement["starts_on"]
     return add_months(since, await review_months(team_id))
+
+
+# reviews_due's three queries as SQL (server/db/prepared.py): it runs on every home page.
+_AGREEMENTS_IN_FORCE = """SELECT a.client, a.team, a.starts_on, c.pseudonym AS pseudonym
+FROM path_agreement a JOIN client c ON c.id = a.client
+WHERE a.team IN ({teams}) AND a.status = 'active' AND a.ends_on >= {{}} AND c.status != 'closed'{mine}"""
+_REVIEWS_OF = "SELECT client, held_on FROM path_review WHERE client IN ({clients})"
+_REVIEW_MONTHS = "SELECT team, review_every_months FROM path_settings WHERE team IN ({teams})"
 
 
 async def reviews_due(walls: TeamScope, mine_only: bool, what: str = "home") -> list[dict[str, Any]]:
     """Clients (of the pair, or the scope) whose review is due within a week or overdue, soonest
     first. The same rule as `review_due_on`, in three queries for a whole caseload."""
     today = local_today()
-    condition = (
-        walls.condition(Agreement)
-        & (Agreement.status == "active")
-        & (Agreement.ends_on >= today)
-        & (Agreement.client.status != "closed")
-    )
+    teams = walls.team_id_list()
+    mine = ""
+    args: list[Any] = [*teams, today]
     if mine_only and walls.user.pair_id is not None:
-        condition &= Agreement.client.pair == walls.user.pair_id
-    rows = await Agreement.select(
-        Agreement.client, Agreement.team, Agreement.starts_on, Agreement.client.pseudonym.as_alias("pseudonym")
-    ).where(condition)
+        mine, args = " AND c.pair = {}", [*args, walls.user.pair_id]
+    rows = await statement(_AGREEMENTS_IN_FORCE.format(teams=placeholders(len(teams)), mine=mine)).fetch(*args)
     if not rows:
         return []
     began: dict[int, dict[str, Any]] = {}
@@ -275,13 +283,12 @@ async def reviews_due(walls: TeamScope, mine_only: bool, what: str = "home") -> 
         if row["client"] not in began or row["starts_on"] < began[row["client"]]["starts_on"]:
             began[row["client"]] = row
     latest: dict[int, date] = {}
-    for row in await Review.select(Review.client, Review.held_on).where(Review.client.is_in(list(began))):
+    reviews = statement(_REVIEWS_OF.format(clients=placeholders(len(began))))
+    for row in await reviews.fetch(*began):
         latest[row["client"]] = max(latest.get(row["client"], row["held_on"]), row["held_on"])
-    teams = {row["team"] for row in began.values()}
-    months = {team: DEFAULT_REVIEW_MONTHS for team in teams}
-    for row in await PathSettings.select(PathSettings.team, PathSettings.review_every_months).where(
-        PathSettings.team.is_in(list(teams))
-    ):
+    teams_in = sorted({row["team"] for row in began.values()})
+    months = {team: DEFAULT_REVIEW_MONTHS for team in teams_in}
+    for row in await statement(_REVIEW_MONTHS.format(teams=placeholders(len(teams_in)))).fetch(*teams_in):
         months[row["team"]] = row["review_every_months"]
     due = []
     for client_id, row in began.items():

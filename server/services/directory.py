@@ -14,9 +14,9 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar.exceptions import NotFoundException
-from piccolo.custom_types import Combinable
 
 from server.accounts.sessions import CurrentUser
+from server.db.prepared import Statement, statement
 from server.i18n import N_, current_language
 from server.services.tables import CATEGORIES, Service
 from server.timeutil import utcnow
@@ -95,13 +95,24 @@ def links_of(service: dict[str, Any]) -> dict[str, str]:
     }
 
 
+_SERVICE_COLUMNS = ", ".join(f'"{column._meta.db_column_name}"' for column in Service._meta.columns)
+
+
+_SERVICE_NAMES = Statement("SELECT id, quick_link, name_fi, name_sv, name_en FROM service WHERE active = {}")
+
+
 async def list_services(query: str = "", category: str = "", quick_only: bool = False) -> list[dict[str, Any]]:
-    condition: Combinable = Service.active.eq(True)
+    where, args = ["active = {}"], list[Any]([True])
     if quick_only:
-        condition &= Service.quick_link.eq(True)
+        where.append("quick_link = {}")
+        args.append(True)
     if category in CATEGORIES:
-        condition &= Service.category == category
-    rows = [localized(row) for row in await Service.select().where(condition)]
+        where.append("category = {}")
+        args.append(category)
+    # SQL written once per shape (server/db/prepared.py): the home page, visit form and client page
+    # list services on every request.
+    found = await statement(f"SELECT {_SERVICE_COLUMNS} FROM service WHERE {' AND '.join(where)}").fetch(*args)  # nosec B608 # column names and placeholders only
+    rows = [localized(row) for row in found]
     needle = query.casefold().strip()
     if needle:  # a few hundred rows at most: matched here, in every language's name and text
         rows = [
@@ -113,8 +124,13 @@ async def list_services(query: str = "", category: str = "", quick_only: bool = 
 
 
 async def service_choices() -> list[tuple[int, str]]:
-    """(id, name) of every active service, for a form's select."""
-    return [(row["id"], row["name"]) for row in await list_services()]
+    """(id, name) of every active service, for a form's select, in list_services' order. Only the
+    names are read and none of the rest is put in the reader's language: the client page and the
+    visit form ask this on every request."""
+    language = current_language()
+    rows = await _SERVICE_NAMES.fetch(True)
+    named = [(not row["quick_link"], (row[f"name_{language}"] or row["name_fi"] or ""), row["id"]) for row in rows]
+    return [(service_id, name) for _quick, name, service_id in sorted(named, key=lambda n: (n[0], n[1].casefold()))]
 
 
 def category_choices() -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ from server.audit.uselog import log_client_write
 from server.casework.clients import require_client
 from server.casework.tables import FollowUp, Visit
 from server.db.lifecycle import engine
+from server.db.prepared import column_list, placeholders, statement
 from server.i18n import N_, current_language
 from server.i18n import gettext as _
 from server.push.planner import plan_client
@@ -236,8 +237,16 @@ async def set_referral_status(walls: TeamScope, referral_id: int, raw: dict[str,
 
 async def referrals_of_client(walls: TeamScope, client_id: int, open_only: bool = False) -> list[dict[str, Any]]:
     await require_client(walls, client_id)
-    condition = walls.condition(Referral) & (Referral.client == client_id)
+    teams = walls.team_id_list()
+    where, args = f"r.team IN ({placeholders(len(teams))}) AND r.client = {{}}", list[Any]([*teams, client_id])
     if open_only:
-        condition &= Referral.status.not_in(list(OUTCOMES))
-    rows = await Referral.select(*_COLUMNS).where(condition).order_by(Referral.id, ascending=False)
+        where += f" AND r.status NOT IN ({placeholders(len(OUTCOMES))})"
+        args += list(OUTCOMES)
+    # _COLUMNS as SQL written once per shape (server/db/prepared.py): the client page asks it.
+    rows = await statement(
+        f"SELECT {column_list(_COLUMNS[:11], 'r')}, s.name_fi AS service_name_fi, s.name_sv AS service_name_sv, "  # nosec B608 # column names and placeholders only
+        "s.name_en AS service_name_en, s.phone AS service_phone, v.uuid AS visit_uuid, r.uuid "
+        "FROM referral r LEFT JOIN service s ON s.id = r.service LEFT JOIN visit v ON v.id = r.visit "
+        f"WHERE {where} ORDER BY r.id DESC"
+    ).fetch(*args)
     return [public_referral(row, current_language()) for row in rows]

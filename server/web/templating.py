@@ -10,6 +10,7 @@ from litestar.template.config import TemplateConfig
 
 from server import i18n
 from server.resources import TEMPLATE_DIR
+from server.settings import get_settings
 from server.web import labels
 from server.web.assets import asset_url, asset_version, script_modules
 
@@ -25,6 +26,10 @@ def make_environment(domain_globals: dict[str, Any]) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Compiled templates are kept for the life of the process; checking every template's file
+        # for changes (a stat per template and per include, each render) is for DEBUG only.
+        auto_reload=get_settings().debug,
+        cache_size=-1,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(datetime=i18n.format_datetime, date=i18n.format_date, time=i18n.format_time)
