@@ -14,13 +14,13 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
+from server.accounts import member_routes, team_routes
 from server.accounts import routes as account_routes
-from server.accounts import team_manage, team_routes
 from server.accounts.mfa_gate import SecondFactorRequired, requires_second_factor, second_factor_required_handler
 from server.accounts.middleware import RequestContextMiddleware
 from server.audit import routes as audit_routes
-from server.casework import api as casework_api
-from server.casework import client_pages, visit_pages
+from server.casework import api_routes as casework_api
+from server.casework import client_routes, referral_routes, visit_routes
 from server.casework import routes as casework_routes
 from server.dashboard import routes as dashboard_routes
 from server.db.lifecycle import close_database, open_database
@@ -28,9 +28,9 @@ from server.observability import metrics
 from server.observability.logs import configure_logging
 from server.offline import routes as offline_routes
 from server.offline.texts import script_texts
-from server.pathway import api as pathway_api
-from server.pathway import link_pages as pathway_link_pages
-from server.pathway import pages as pathway_pages
+from server.pathway import api_routes as pathway_api
+from server.pathway import link_routes as pathway_link_routes
+from server.pathway import routes as pathway_routes
 from server.push import link_routes as push_link_routes
 from server.push import routes as push_routes
 from server.push.vapid import public_key as push_public_key
@@ -38,7 +38,7 @@ from server.release import routes as release_routes
 from server.resources import STATIC_DIR
 from server.rhythm import routes as rhythm_routes
 from server.scope import TeamScope, scope_for
-from server.services import api as service_api
+from server.services import api_routes as service_api
 from server.services import routes as service_routes
 from server.settings import get_settings
 from server.web import assets, system_routes
@@ -79,10 +79,11 @@ def create_app() -> Litestar:
             *metrics.ROUTES,
             *account_routes.ROUTES,
             *team_routes.ROUTES,
-            *team_manage.ROUTES,
+            *member_routes.ROUTES,
             *casework_routes.ROUTES,
-            *client_pages.ROUTES,
-            *visit_pages.ROUTES,
+            *client_routes.ROUTES,
+            *referral_routes.ROUTES,
+            *visit_routes.ROUTES,
             *casework_api.ROUTES,
             *offline_routes.ROUTES,
             *service_routes.ROUTES,
@@ -94,9 +95,9 @@ def create_app() -> Litestar:
             *audit_routes.ROUTES,
             *assets.ROUTES,
             *release_routes.ROUTES,
-            *pathway_pages.ROUTES,
+            *pathway_routes.ROUTES,
             *pathway_api.ROUTES,
-            *pathway_link_pages.ROUTES,
+            *pathway_link_routes.ROUTES,
             static,
         ],
         guards=[app_guards(requires_second_factor)],

@@ -71,8 +71,8 @@ MODULES = _modules()
 
 def test_the_rules_see_the_code():
     assert {"casework", "accounts", "push"} <= _domains()
-    assert "server.casework.api" in _route_modules(MODULES)
-    assert "server.web.limits" in _imports(MODULES["server.casework.api"], "server.casework.api")
+    assert "server.casework.api_routes" in _route_modules(MODULES)
+    assert "server.web.limits" in _imports(MODULES["server.casework.api_routes"], "server.casework.api_routes")
 
 
 def test_no_domain_imports_another_domains_routes():

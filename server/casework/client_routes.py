@@ -31,12 +31,12 @@ from server.casework.clients import (
     update_client,
 )
 from server.casework.planning import create_appointment, create_followup
+from server.casework.referrals import create_referral, set_referral_status
 from server.casework.tables import THEMES
 from server.casework.versions import StaleVersion
 from server.i18n import format_date
 from server.i18n import gettext as _
 from server.scope import TeamScope, Walls
-from server.services.referrals import create_referral, set_referral_status
 from server.validation import InvalidInput, search_text
 from server.web.forms import form_dict
 from server.web.guards import requires_lead

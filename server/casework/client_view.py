@@ -14,13 +14,13 @@ from server.casework.clients import (
 )
 from server.casework.planning import client_appointments, client_followups
 from server.casework.presence import with_present_names
+from server.casework.referrals import referrals_of_client
 from server.casework.visits import list_visits
 from server.pathway.sections import path_section
 from server.push.links import client_links
 from server.release.plan import page_section as release_plan_section
 from server.scope import TeamScope
 from server.services.directory import service_choices
-from server.services.referrals import referrals_of_client
 from server.timeutil import local_today
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)

@@ -30,6 +30,7 @@ from server.casework.attendees import (
     with_group_fields,
 )
 from server.casework.clients import require_client
+from server.casework.referrals import insert_referral, require_service
 from server.casework.tables import (
     THEMES,
     VISIT_ACTIONS,
@@ -46,7 +47,6 @@ from server.i18n import N_
 from server.push.planner import plan_client
 from server.rhythm.debriefs import remind_to_debrief
 from server.scope import MAX_ID, TeamScope
-from server.services.referrals import insert_referral, require_service
 from server.timeutil import local_zone, utcnow
 from server.validation import MAX_ANONYMOUS, MAX_NOTES, InvalidInput, Reader
 
