@@ -24,7 +24,7 @@ from server.casework import client_routes, referral_routes, visit_routes
 from server.casework import routes as casework_routes
 from server.dashboard import routes as dashboard_routes
 from server.db.lifecycle import close_database, open_database
-from server.observability import metrics
+from server.observability import metrics, metrics_routes
 from server.observability.logs import configure_logging
 from server.offline import routes as offline_routes
 from server.offline.texts import script_texts
@@ -41,12 +41,13 @@ from server.scope import TeamScope, scope_for
 from server.services import api_routes as service_api
 from server.services import routes as service_routes
 from server.settings import get_settings
-from server.web import assets, system_routes
+from server.web import asset_routes, system_routes
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.guards import api_description_visible, app_guards
 from server.web.limits import MAX_BODY_BYTES, plausible_path_and_query
 from server.web.security_headers import add_security_headers
 from server.web.templating import template_config
+from server.wiring import wire
 
 
 async def provide_scope(request: Request) -> TeamScope:
@@ -66,6 +67,7 @@ async def database_lifespan(_app: Litestar) -> AsyncIterator[None]:
 def create_app() -> Litestar:
     settings = get_settings()
     configure_logging(settings.log_file)
+    wire()
     static = create_static_files_router(
         path="/static",
         directories=[STATIC_DIR],
@@ -76,7 +78,7 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[
             *system_routes.ROUTES,
-            *metrics.ROUTES,
+            *metrics_routes.ROUTES,
             *account_routes.ROUTES,
             *team_routes.ROUTES,
             *member_routes.ROUTES,
@@ -93,7 +95,7 @@ def create_app() -> Litestar:
             *dashboard_routes.ROUTES,
             *rhythm_routes.ROUTES,
             *audit_routes.ROUTES,
-            *assets.ROUTES,
+            *asset_routes.ROUTES,
             *release_routes.ROUTES,
             *pathway_routes.ROUTES,
             *pathway_api.ROUTES,
