@@ -18,6 +18,7 @@ from server.accounts import member_routes, team_routes
 from server.accounts import routes as account_routes
 from server.accounts.mfa_gate import SecondFactorRequired, requires_second_factor, second_factor_required_handler
 from server.accounts.middleware import RequestContextMiddleware
+from server.accounts.sessions import scope_for
 from server.audit import routes as audit_routes
 from server.casework import api_routes as casework_api
 from server.casework import client_routes, referral_routes, visit_routes
@@ -37,7 +38,7 @@ from server.push.vapid import public_key as push_public_key
 from server.release import routes as release_routes
 from server.resources import STATIC_DIR
 from server.rhythm import routes as rhythm_routes
-from server.scope import TeamScope, scope_for
+from server.scope import TeamScope
 from server.services import api_routes as service_api
 from server.services import routes as service_routes
 from server.settings import get_settings

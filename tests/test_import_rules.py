@@ -105,3 +105,140 @@ def test_only_the_push_transport_uses_pywebpush():
         if any(imported.split(".")[0] == "pywebpush" for imported in _imports(tree, name))
     )
     assert users == ["server.push.transport"]
+
+
+# The layers: every direct part of server/ (a folder, or a top-level module such as scope.py) is
+# one node. An import counts wherever it stands: at the top of a module or inside a function (an
+# import put inside a function to dodge a cycle is still a dependency, only a hidden one). Only
+# `server.*` imports count; the parts' own imports of themselves do not.
+
+
+def _part_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "server" else None
+
+
+def _part_names() -> set[str]:
+    return {path.stem if path.suffix == ".py" else path.name for path in SERVER.iterdir()} - {"__init__"}
+
+
+def _part_graph(modules: dict[str, ast.Module]) -> dict[str, dict[str, list[str]]]:
+    """part -> part it imports -> the `module imports module` lines that make that arrow."""
+    names = _part_names()
+    graph: dict[str, dict[str, list[str]]] = {}
+    for name, tree in modules.items():
+        source = _part_of(name)
+        if source is None:
+            continue
+        for imported in sorted(_imports(tree, name)):
+            target = _part_of(imported)
+            if target in names and target != source:
+                graph.setdefault(source, {}).setdefault(target, []).append(f"{name} imports {imported}")
+    return graph
+
+
+def _a_cycle(graph: dict[str, dict[str, list[str]]]) -> list[str]:
+    """One cycle of parts (first part repeated at the end), or [] when the arrows point one way."""
+    state: dict[str, str] = {}
+    path: list[str] = []
+
+    def visit(part: str) -> list[str]:
+        state[part] = "open"
+        path.append(part)
+        for target in sorted(graph.get(part, {})):
+            if state.get(target) == "open":
+                return [*path[path.index(target) :], target]
+            if target not in state and (found := visit(target)):
+                return found
+        state[part] = "done"
+        path.pop()
+        return []
+
+    for part in sorted(graph):
+        if part not in state and (found := visit(part)):
+            return found
+    return []
+
+
+def _explain(graph: dict[str, dict[str, list[str]]], cycle: list[str]) -> str:
+    lines = [" -> ".join(cycle)]
+    for source, target in zip(cycle, cycle[1:], strict=False):
+        lines += [f"  {source} -> {target}:", *(f"    {why}" for why in graph[source][target][:5])]
+    return "\n".join(lines)
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    graph = {"a": {"b": ["x"]}, "b": {"c": ["y"]}, "c": {"a": ["z"]}, "d": {"a": ["w"]}}
+    assert _a_cycle(graph) == ["a", "b", "c", "a"]
+    assert _a_cycle({"a": {"b": ["x"]}, "b": {}}) == []
+    function_level = ast.parse("def f():\n    from server.push.planner import plan_client\n")
+    assert "server.push.planner" in _imports(function_level, "server.casework.clients")
+
+
+def test_no_cycle_between_the_parts_of_server():
+    graph = _part_graph(MODULES)
+    assert {"casework", "accounts", "scope", "web"} <= set(graph)
+    cycle = _a_cycle(graph)
+    assert cycle == [], "the parts of server/ import each other in a circle:\n" + _explain(graph, cycle)
+
+
+# Route modules are named one way: `routes.py` (a domain's pages) or `<topic>_routes.py`
+# (`api_routes.py` for the JSON API). A module with a route handler or a ROUTES list is one.
+
+HANDLER_DECORATORS = {"get", "post", "put", "patch", "delete", "route", "websocket"}
+
+
+def _defines_handlers(tree: ast.Module) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                called = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if isinstance(called, ast.Name) and called.id in HANDLER_DECORATORS:
+                    return True
+    return False
+
+
+def test_route_modules_are_named_one_way():
+    routes = _route_modules(MODULES) | {name for name, tree in MODULES.items() if _defines_handlers(tree)}
+    misnamed = sorted(name for name in routes if not name.rsplit(".", 1)[-1].endswith("routes"))
+    assert misnamed == [], "route handlers belong in routes.py or <topic>_routes.py"
+    without_routes = sorted(
+        name for name in MODULES if name.rsplit(".", 1)[-1].endswith("routes") and name not in _route_modules(MODULES)
+    )
+    assert without_routes == [], "a module named *routes.py exports ROUTES"
+
+
+# One outbox writes reminder rows: the planner, rhythm and the rest call it. The dispatcher claims
+# rows and records what a send did; nothing else inserts, updates or deletes them.
+
+REMINDER_TABLES = {"Reminder", "ReminderDelivery"}
+REMINDER_WRITERS = {"server.push.outbox", "server.push.dispatcher"}
+WRITE_METHODS = {"insert", "update", "delete", "raw"}
+
+
+def _writes_reminders(tree: ast.Module) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in WRITE_METHODS
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in REMINDER_TABLES
+        ):
+            found.append(f"{node.func.value.id}.{node.func.attr} (line {node.lineno})")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            words = node.value.lower().replace('"', " ").split()
+            for verb, table in zip(words, words[2:], strict=False):
+                if verb in {"insert", "update", "delete"} and table.startswith("reminder"):
+                    found.append(f"SQL {verb} on {table} (line {node.lineno})")
+            for verb, table in zip(words, words[1:], strict=False):
+                if verb == "update" and table.startswith("reminder"):
+                    found.append(f"SQL update on {table} (line {node.lineno})")
+    return found
+
+
+def test_only_the_outbox_writes_reminder_rows():
+    writers = {name: found for name, tree in MODULES.items() if (found := _writes_reminders(tree))}
+    assert "server.push.outbox" in writers  # the check sees the writes it is about
+    assert {name: found for name, found in writers.items() if name not in REMINDER_WRITERS} == {}

@@ -12,14 +12,13 @@ from typing import Any
 
 from litestar.exceptions import NotFoundException
 
-from server.accounts.sessions import CurrentUser
 from server.accounts.tables import Pair
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.push import outbox
 from server.push.outbox import Outgoing
 from server.rhythm.tables import Debrief, DebriefNote
-from server.scope import TeamScope
+from server.scope import CurrentUser, TeamScope
 from server.timeutil import local_zone, to_local, utcnow
 from server.validation import MAX_NOTES, Reader
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from server.accounts.sessions import CurrentUser
 from server.accounts.tables import User
 from server.db.lifecycle import engine
 from server.i18n import N_
 from server.push import outbox
 from server.push.outbox import Outgoing
 from server.rhythm.tables import Supervision, WorkerTerms
+from server.scope import CurrentUser
 from server.timeutil import local_today, local_zone, to_local
 from server.validation import Reader
 

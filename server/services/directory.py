@@ -16,8 +16,8 @@ from urllib.parse import quote
 from litestar.exceptions import NotFoundException
 from piccolo.custom_types import Combinable
 
-from server.accounts.sessions import CurrentUser
 from server.i18n import N_, current_language
+from server.scope import CurrentUser
 from server.services.tables import CATEGORIES, Service
 from server.timeutil import utcnow
 from server.validation import Reader
