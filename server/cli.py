@@ -47,9 +47,9 @@ async def _with_database(body: Callable[..., Awaitable[Any]], *args: Any, **kwar
 
 def _describe(exc: Exception) -> str:
     from server.accounts.services import AccountError
-    from server.audit.purge import RetentionError
     from server.db.lifecycle import MigrationError
     from server.ops.backup import BackupError
+    from server.ops.purge import RetentionError
 
     if isinstance(exc, (AccountError, SettingsError, MigrationError, BackupError, RetentionError)):
         return str(exc)
@@ -352,7 +352,7 @@ async def audit_report(client_id: int, start: str, end: str) -> None:
 @run_async
 async def purge(dry_run: bool) -> None:
     """Remove clients closed longer than CLIENT_RETENTION_YEARS and log rows older than LOG_RETENTION_YEARS."""
-    from server.audit import purge as retention
+    from server.ops import purge as retention
 
     plan = await (retention.plan_purge() if dry_run else retention.purge())
     verb = "Would purge" if dry_run else "Purged"
