@@ -40,7 +40,9 @@ def run_async(body: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
 
 async def _with_database(body: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
     from server.db.lifecycle import database
+    from server.wiring import wire  # here, like every part: settings are checked before it loads
 
+    wire()
     async with database():
         return await body(*args, **kwargs)
 

@@ -5,12 +5,52 @@ docs/architecture.md). The app factory, the worker and the command line call `wi
 
 from __future__ import annotations
 
+from typing import Any
+
 from server.accounts.throttle import throttle_figures
+from server.casework import elsewhere, today
+from server.casework.client_view import ClientPage, add_client_page_parts
 from server.observability.metrics_routes import read_at_scrape
+from server.pathway.reviews import reviews_due
+from server.pathway.sections import path_section
+from server.push.link_ending import end_client_links
+from server.push.links import client_links
 from server.push.outbox import outbox_figures
+from server.push.planner import plan_client
 from server.push.subscriptions import phone_figures
+from server.release.plan import page_section as release_plan_section
+from server.rhythm.debriefs import remind_to_debrief
+from server.scope import TeamScope
+from server.services.directory import service_choices
 
 
 def wire() -> None:
     """Idempotent: tests make many apps in one process."""
     read_at_scrape(outbox_figures, phone_figures, throttle_figures)
+    add_client_page_parts(_path_part, _release_plan_part, _reminder_links_part, _service_choices_part)
+    today.reviews_due_from(_reviews_due)
+    elsewhere.follow_with(
+        elsewhere.Followers(replan=plan_client, end_links=end_client_links, remind_to_debrief=remind_to_debrief)
+    )
+
+
+async def _path_part(page: ClientPage) -> dict[str, Any]:
+    return {"path": await path_section(page.walls, page.client["id"], page.form, page.errors, page.values)}
+
+
+async def _release_plan_part(page: ClientPage) -> dict[str, Any]:
+    if page.form == "release_plan":
+        return await release_plan_section(page.client, page.errors, page.values)
+    return await release_plan_section(page.client)
+
+
+async def _reminder_links_part(page: ClientPage) -> dict[str, Any]:
+    return {"reminder_links": await client_links(page.walls, page.client["id"])}
+
+
+async def _service_choices_part(page: ClientPage) -> dict[str, Any]:
+    return {"service_choices": await service_choices()}
+
+
+async def _reviews_due(walls: TeamScope, mine_only: bool) -> list[dict]:
+    return await reviews_due(walls, mine_only=mine_only)

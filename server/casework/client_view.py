@@ -3,6 +3,10 @@ whose forms live on it (release plan, agreement and reviews) when they show it a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
@@ -16,14 +20,39 @@ from server.casework.planning import client_appointments, client_followups
 from server.casework.presence import with_present_names
 from server.casework.referrals import referrals_of_client
 from server.casework.visits import list_visits
-from server.pathway.sections import path_section
-from server.push.links import client_links
-from server.release.plan import page_section as release_plan_section
 from server.scope import TeamScope
-from server.services.directory import service_choices
 from server.timeutil import local_today
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    """What a part of the client page from another domain is drawn for."""
+
+    walls: TeamScope
+    client: dict[str, Any]
+    form: str  # the add-form shown open, with these errors and typed values
+    errors: dict[str, Any]
+    values: dict[str, Any]
+
+
+# The parts other domains add to the client page (the path, the release plan, the client's
+# reminder links, the services to refer to). They build on casework, so casework does not import
+# them: server/wiring.py hands them in. Each returns entries of the page's context.
+ClientPagePart = Callable[[ClientPage], Awaitable[dict[str, Any]]]
+_PARTS: list[ClientPagePart] = []
+
+
+def add_client_page_parts(*parts: ClientPagePart) -> None:
+    _PARTS.extend(part for part in parts if part not in _PARTS)
+
+
+async def _other_parts(page: ClientPage) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    for part in _PARTS:
+        context.update(await part(page))
+    return context
 
 
 async def client_page_template(
@@ -45,6 +74,7 @@ async def client_page_template(
     followups = await client_followups(walls, client_id)
     appointments = await client_appointments(walls, client_id)
     days_to_release = (client["release_date"] - local_today()).days if client["release_date"] else None
+    page = ClientPage(walls, client, form, errors or {}, values or {})
     return Template(
         "pages/client.html",
         status_code=status_code,
@@ -54,8 +84,6 @@ async def client_page_template(
             "followups": followups,
             "appointments": appointments,
             "referrals": await referrals_of_client(walls, client_id),
-            "service_choices": await service_choices(),
-            "reminder_links": await client_links(walls, client_id),
             "open_followups": [f for f in followups if f["done_at"] is None],
             "done_followups": [f for f in followups if f["done_at"] is not None],
             "days_to_release": days_to_release,
@@ -63,8 +91,7 @@ async def client_page_template(
             "form": form,
             "errors": errors or {},
             "values": values or {},
-            "path": await path_section(walls, client_id, form, errors, values),
-            **await release_plan_section(client, *((errors, values) if form == "release_plan" else ())),
+            **await _other_parts(page),
         },
     )
 
