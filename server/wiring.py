@@ -11,12 +11,15 @@ from server.accounts.throttle import throttle_figures
 from server.casework import elsewhere, today
 from server.casework.client_view import ClientPage, add_client_page_parts
 from server.observability.metrics_routes import read_at_scrape
+from server.pathway.reminders import path_reminders
 from server.pathway.reviews import reviews_due
 from server.pathway.sections import path_section
+from server.pathway.sharing import client_view as shared_path
+from server.push import planner
 from server.push.link_ending import end_client_links
+from server.push.link_routes import add_link_page_parts
 from server.push.links import client_links
 from server.push.outbox import outbox_figures
-from server.push.planner import plan_client
 from server.push.subscriptions import phone_figures
 from server.release.plan import page_section as release_plan_section
 from server.rhythm.debriefs import remind_to_debrief
@@ -29,8 +32,10 @@ def wire() -> None:
     read_at_scrape(outbox_figures, phone_figures, throttle_figures)
     add_client_page_parts(_path_part, _release_plan_part, _reminder_links_part, _service_choices_part)
     today.reviews_due_from(_reviews_due)
+    planner.plan_also(path_reminders)
+    add_link_page_parts(_shared_path_part)
     elsewhere.follow_with(
-        elsewhere.Followers(replan=plan_client, end_links=end_client_links, remind_to_debrief=remind_to_debrief)
+        elsewhere.Followers(replan=planner.plan_client, end_links=end_client_links, remind_to_debrief=remind_to_debrief)
     )
 
 
@@ -54,3 +59,7 @@ async def _service_choices_part(page: ClientPage) -> dict[str, Any]:
 
 async def _reviews_due(walls: TeamScope, mine_only: bool) -> list[dict]:
     return await reviews_due(walls, mine_only=mine_only)
+
+
+async def _shared_path_part(link: dict[str, Any]) -> dict[str, Any]:
+    return {"path": await shared_path(link)}

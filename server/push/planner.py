@@ -14,6 +14,7 @@ event still lies ahead.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -177,6 +178,22 @@ def drop_passed(planned: list[Planned], now: datetime) -> list[Planned]:
     ]
 
 
+# Reminders that domains built on push plan for a client too (the path's agreement and review
+# dates). server/wiring.py hands them in; planning before it has would cancel theirs, so it refuses.
+ReminderSource = Callable[[dict[str, Any], datetime], Awaitable[list[Planned]]]
+_SOURCES: list[list[ReminderSource]] = []
+
+
+def plan_also(*sources: ReminderSource) -> None:
+    _SOURCES[:] = [list(sources)]
+
+
+def _other_sources() -> list[ReminderSource]:
+    if not _SOURCES:
+        raise RuntimeError("the planner's other reminder sources are not wired: call server.wiring.wire() at start")
+    return _SOURCES[0]
+
+
 async def desired_reminders(client: dict[str, Any], now: datetime) -> list[Planned]:
     if client["status"] == "closed":
         return []
@@ -199,9 +216,8 @@ async def desired_reminders(client: dict[str, Any], now: datetime) -> list[Plann
     )
     for row in appointments:
         planned += appointment_reminders(row, rules)
-    from server.pathway.reminders import path_reminders  # the path builds on this module
-
-    planned += await path_reminders(client, now)
+    for source in _other_sources():
+        planned += await source(client, now)
     return drop_passed(planned, now)
 
 
