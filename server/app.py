@@ -21,7 +21,7 @@ from server.accounts.middleware import RequestContextMiddleware
 from server.accounts.sessions import scope_for
 from server.audit import routes as audit_routes
 from server.casework import api_routes as casework_api
-from server.casework import client_routes, referral_routes, visit_routes
+from server.casework import client_routes, visit_routes
 from server.casework import routes as casework_routes
 from server.dashboard import routes as dashboard_routes
 from server.db.lifecycle import close_database, open_database
@@ -35,6 +35,7 @@ from server.pathway import routes as pathway_routes
 from server.push import link_routes as push_link_routes
 from server.push import routes as push_routes
 from server.push.vapid import public_key as push_public_key
+from server.referrals import routes as referral_routes
 from server.release import routes as release_routes
 from server.resources import STATIC_DIR
 from server.rhythm import routes as rhythm_routes

@@ -9,7 +9,8 @@ from typing import Any
 
 from server.accounts.throttle import throttle_figures
 from server.casework import elsewhere, today
-from server.casework.client_view import ClientPage, add_client_page_parts
+from server.casework.client_view import ClientPage
+from server.casework.page_parts import add_parts
 from server.observability.metrics_routes import read_at_scrape
 from server.pathway.reminders import path_reminders
 from server.pathway.reviews import reviews_due
@@ -21,21 +22,30 @@ from server.push.link_routes import add_link_page_parts
 from server.push.links import client_links
 from server.push.outbox import outbox_figures
 from server.push.subscriptions import phone_figures
+from server.referrals.referrals import insert_referral, referrals_of_client, require_service
 from server.release.plan import page_section as release_plan_section
 from server.rhythm.debriefs import remind_to_debrief
 from server.scope import TeamScope
-from server.services.directory import service_choices
+from server.services.directory import list_services, service_choices
 
 
 def wire() -> None:
     """Idempotent: tests make many apps in one process."""
     read_at_scrape(outbox_figures, phone_figures, throttle_figures)
-    add_client_page_parts(_path_part, _release_plan_part, _reminder_links_part, _service_choices_part)
+    add_parts("client", _path_part, _release_plan_part, _referrals_part, _reminder_links_part, _service_choices_part)
+    add_parts("visit_form", _service_choices_part)
+    add_parts("home", _quick_services_part)
     today.reviews_due_from(_reviews_due)
     planner.plan_also(path_reminders)
     add_link_page_parts(_shared_path_part)
     elsewhere.follow_with(
-        elsewhere.Followers(replan=planner.plan_client, end_links=end_client_links, remind_to_debrief=remind_to_debrief)
+        elsewhere.Followers(
+            replan=planner.plan_client,
+            end_links=end_client_links,
+            remind_to_debrief=remind_to_debrief,
+            require_service=require_service,
+            insert_referral=insert_referral,
+        )
     )
 
 
@@ -53,8 +63,16 @@ async def _reminder_links_part(page: ClientPage) -> dict[str, Any]:
     return {"reminder_links": await client_links(page.walls, page.client["id"])}
 
 
-async def _service_choices_part(page: ClientPage) -> dict[str, Any]:
+async def _referrals_part(page: ClientPage) -> dict[str, Any]:
+    return {"referrals": await referrals_of_client(page.walls, page.client["id"])}
+
+
+async def _service_choices_part(_page: Any) -> dict[str, Any]:
     return {"service_choices": await service_choices()}
+
+
+async def _quick_services_part(_walls: TeamScope) -> dict[str, Any]:
+    return {"quick_services": [s for s in await list_services(quick_only=True) if s["phone"]]}
 
 
 async def _reviews_due(walls: TeamScope, mine_only: bool) -> list[dict]:

@@ -3,56 +3,40 @@ whose forms live on it (release plan, agreement and reviews) when they show it a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from litestar import Request
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from server.audit.uselog import log_client_read, log_client_reads
 from server.casework.attendees import visit_clients
 from server.casework.clients import (
     client_detail,
 )
+from server.casework.page_parts import parts_of
 from server.casework.planning import client_appointments, client_followups
 from server.casework.presence import with_present_names
-from server.casework.referrals import referrals_of_client
 from server.casework.visits import list_visits
 from server.scope import TeamScope
 from server.timeutil import local_today
+from server.validation import InvalidInput
+from server.web.forms import form_dict
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
 @dataclass(frozen=True)
 class ClientPage:
-    """What a part of the client page from another domain is drawn for."""
+    """What a part of the client page from another domain is drawn for (server/casework/page_parts.py)."""
 
     walls: TeamScope
     client: dict[str, Any]
     form: str  # the add-form shown open, with these errors and typed values
     errors: dict[str, Any]
     values: dict[str, Any]
-
-
-# The parts other domains add to the client page (the path, the release plan, the client's
-# reminder links, the services to refer to). They build on casework, so casework does not import
-# them: server/wiring.py hands them in. Each returns entries of the page's context.
-ClientPagePart = Callable[[ClientPage], Awaitable[dict[str, Any]]]
-_PARTS: list[ClientPagePart] = []
-
-
-def add_client_page_parts(*parts: ClientPagePart) -> None:
-    _PARTS.extend(part for part in parts if part not in _PARTS)
-
-
-async def _other_parts(page: ClientPage) -> dict[str, Any]:
-    context: dict[str, Any] = {}
-    for part in _PARTS:
-        context.update(await part(page))
-    return context
 
 
 async def client_page_template(
@@ -83,7 +67,6 @@ async def client_page_template(
             "visits": visits,
             "followups": followups,
             "appointments": appointments,
-            "referrals": await referrals_of_client(walls, client_id),
             "open_followups": [f for f in followups if f["done_at"] is None],
             "done_followups": [f for f in followups if f["done_at"] is not None],
             "days_to_release": days_to_release,
@@ -91,7 +74,7 @@ async def client_page_template(
             "form": form,
             "errors": errors or {},
             "values": values or {},
-            **await _other_parts(page),
+            **await parts_of("client", page),
         },
     )
 
@@ -116,3 +99,18 @@ async def glass_client_page(reading: TeamScope, client_id: int) -> Template:
             "open_followups": [f for f in followups if f["done_at"] is None],
         },
     )
+
+
+async def saved_or_page_again(
+    request: Request, walls: TeamScope, client_id: int, create, form: str
+) -> Template | Redirect:
+    """An add-form of the client page (follow-up, appointment, referral): saved, or the page again
+    with its errors and what was typed."""
+    raw = {**await form_dict(request), "client_id": client_id}
+    try:
+        await create(walls, raw)
+    except InvalidInput as problem:
+        return await client_page_template(
+            walls, client_id, form=form, errors=problem.errors, values=raw, status_code=422
+        )
+    return Redirect(f"/clients/{client_id}?saved={form}#{form}s", status_code=303)

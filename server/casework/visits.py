@@ -31,7 +31,6 @@ from server.casework.attendees import (
     with_group_fields,
 )
 from server.casework.clients import require_client
-from server.casework.referrals import insert_referral, require_service
 from server.casework.tables import (
     THEMES,
     VISIT_ACTIONS,
@@ -248,7 +247,7 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
     team_id, pair_id = await _team_and_pair(walls, visit)
     workers = await _workers(walls, team_id, visit.worker_ids)
     if visit.refer_service_id is not None:
-        await require_service(visit.refer_service_id, "refer_service_id")
+        await elsewhere.service_to_refer(visit.refer_service_id, "refer_service_id")
     received_at = utcnow()
     async with engine().transaction():
         values = (
@@ -324,7 +323,7 @@ async def _store_parts(
             await _insert_parts(table, len(values)).fetch(*[arg for value in values for arg in (visit_pk, value)])
     if visit.refer_service_id is not None and visit.client_id is not None:  # "referred during the visit"
         client = {"id": visit.client_id, "team": team_id, "pair": pair_id}
-        await insert_referral(client, visit.refer_service_id, visit.referral_note, visit_pk, author)
+        await elsewhere.referred_during_visit(client, visit.refer_service_id, visit.referral_note, visit_pk, author)
     if visit.followup_on is not None and visit.client_id is not None:
         due = datetime.combine(visit.followup_on, time(FOLLOWUP_HOUR), tzinfo=local_zone())
         rows = await FollowUp.insert(

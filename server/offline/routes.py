@@ -21,7 +21,6 @@ from server.accounts.middleware import WIPE_HEADERS
 from server.accounts.sessions import session_ends_by
 from server.audit.uselog import log_client_reads
 from server.casework.clients import list_clients
-from server.casework.referral_routes import refer_context
 from server.casework.tables import THEMES, VISIT_ACTIONS
 from server.casework.visit_routes import workers_to_choose
 from server.casework.visits import KINDS
@@ -30,6 +29,7 @@ from server.i18n import gettext as _
 from server.offline import field_copy_routes
 from server.offline.device_keys import DEVICE_KEY, UNWRAP_KEY, derived_key
 from server.offline.field_copy_routes import FIELD_COPY_PAGES
+from server.referrals.routes import refer_context
 from server.scope import Walls
 from server.services.directory import directory_context, service_choices
 from server.validation import Reader

@@ -16,8 +16,9 @@ from litestar.response import Redirect, Template
 
 from server.audit.glass import reading_walls
 from server.audit.uselog import log_client_reads
+from server.casework.client_view import saved_or_page_again
 from server.casework.clients import list_clients
-from server.casework.referrals import create_referral, referral_detail, referrals_of_client, set_referral_status
+from server.referrals.referrals import create_referral, referral_detail, referrals_of_client, set_referral_status
 from server.scope import TeamScope, Walls
 from server.services.directory import get_service, service_choices
 from server.validation import InvalidInput
@@ -72,6 +73,20 @@ async def refer_client(request: Request, walls: Walls, service_id: FromPath[int]
     return Redirect(f"/clients/{referral['client_id']}?saved=referral#referrals", status_code=303)
 
 
+# On the client page.
+
+
+@post("/clients/{client_id:int}/referrals")
+async def add_referral(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
+    return await saved_or_page_again(request, walls, client_id, create_referral, "referral")
+
+
+@post("/referrals/{referral_id:int}/status")
+async def move_referral(request: Request, walls: Walls, referral_id: FromPath[int]) -> Redirect:
+    referral = await set_referral_status(walls, referral_id, await form_dict(request))
+    return Redirect(f"/clients/{referral['client_id']}?saved=referral#referrals", status_code=303)
+
+
 # The same as JSON, for the phone's queue and other tools.
 
 
@@ -102,4 +117,13 @@ async def api_update_referral(request: Request, walls: Walls, referral_id: FromP
     return referral
 
 
-ROUTES = [refer_form, refer_client, api_create_referral, api_list_referrals, api_get_referral, api_update_referral]
+ROUTES = [
+    refer_form,
+    refer_client,
+    add_referral,
+    move_referral,
+    api_create_referral,
+    api_list_referrals,
+    api_get_referral,
+    api_update_referral,
+]
