@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = ROOT / "server"
 
@@ -119,7 +121,8 @@ def _part_of(module: str) -> str | None:
 
 
 def _part_names() -> set[str]:
-    return {path.stem if path.suffix == ".py" else path.name for path in SERVER.iterdir()} - {"__init__"}
+    modules = {path.stem for path in SERVER.glob("*.py")} - {"__init__"}
+    return modules | {path.name for path in SERVER.iterdir() if path.is_dir() and any(path.glob("*.py"))}
 
 
 def _part_graph(modules: dict[str, ast.Module]) -> dict[str, dict[str, list[str]]]:
@@ -175,9 +178,77 @@ def test_the_cycle_finder_finds_a_cycle():
     assert "server.push.planner" in _imports(function_level, "server.casework.clients")
 
 
+# The parts from the ground up: each imports only parts below it. `wiring` hands upper parts'
+# functions to the hooks of lower ones (casework's page parts and what a change means elsewhere,
+# the planner's other reminder sources, the metrics read at scrape time).
+LAYERS = [
+    "settings",
+    "timeutil",
+    "i18n",
+    "resources",
+    "db",
+    "piccolo_conf",
+    "scope",
+    "validation",
+    "observability",
+    "web",
+    "accounts",
+    "casework",
+    "audit",
+    "services",
+    "release",
+    "push",
+    "pathway",
+    "referrals",
+    "rhythm",
+    "dashboard",
+    "offline",
+    "ops",
+    "demo",
+    "wiring",
+    "worker",
+    "cli",
+    "app",
+]
+# Imports that still point up, each a cycle still to break. The list only shrinks: a pair that
+# no longer exists fails the test until it is struck from here.
+#  - accounts -> casework, push: ending sessions forgets the user's phones and calendar addresses;
+#    the settings page shows them. accounts -> rhythm: the team page shows worker terms.
+#  - casework -> audit: the use log, break-the-glass and the disclosure log, which casework's
+#    pages and writes call, live in audit, whose tables point at casework's clients.
+STILL_UPWARD = {
+    ("accounts", "casework"),
+    ("accounts", "push"),
+    ("accounts", "rhythm"),
+    ("casework", "audit"),
+}
+
+
+def _upward(graph: dict[str, dict[str, list[str]]]) -> dict[tuple[str, str], list[str]]:
+    rank = {part: index for index, part in enumerate(LAYERS)}
+    return {
+        (source, target): why
+        for source, targets in graph.items()
+        for target, why in targets.items()
+        if rank[target] > rank[source]
+    }
+
+
+def test_every_part_has_a_layer():
+    assert _part_names() <= set(LAYERS), "a new part of server/ takes its place in LAYERS"
+
+
+def test_imports_point_down_the_layers():
+    upward = _upward(_part_graph(MODULES))
+    new = {pair: why[:5] for pair, why in upward.items() if pair not in STILL_UPWARD}
+    assert new == {}, "these parts import a part above them (wire it in server/wiring.py, or move the code)"
+    assert set(upward) == STILL_UPWARD, "an upward import is gone: strike it from STILL_UPWARD"
+
+
+@pytest.mark.xfail(strict=True, reason="the cycles of STILL_UPWARD remain; strict: passing fails until removed")
 def test_no_cycle_between_the_parts_of_server():
     graph = _part_graph(MODULES)
-    assert {"casework", "accounts", "scope", "web"} <= set(graph)
+    assert "casework" in graph
     cycle = _a_cycle(graph)
     assert cycle == [], "the parts of server/ import each other in a circle:\n" + _explain(graph, cycle)
 
