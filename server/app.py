@@ -14,8 +14,8 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
+from server.accounts import member_routes, team_routes
 from server.accounts import routes as account_routes
-from server.accounts import team_manage, team_routes
 from server.accounts.mfa_gate import SecondFactorRequired, requires_second_factor, second_factor_required_handler
 from server.accounts.middleware import RequestContextMiddleware
 from server.accounts.password_change import (
@@ -23,35 +23,38 @@ from server.accounts.password_change import (
     password_change_required_handler,
     requires_own_password,
 )
+from server.accounts.sessions import scope_for
 from server.audit import routes as audit_routes
-from server.casework import api as casework_api
-from server.casework import client_pages, visit_pages
+from server.casework import api_routes as casework_api
+from server.casework import client_routes, visit_routes
 from server.casework import routes as casework_routes
 from server.dashboard import routes as dashboard_routes
 from server.db.lifecycle import close_database, open_database
-from server.observability import metrics
+from server.observability import metrics, metrics_routes
 from server.observability.logs import configure_logging
 from server.offline import routes as offline_routes
 from server.offline.texts import script_texts
-from server.pathway import api as pathway_api
-from server.pathway import link_pages as pathway_link_pages
-from server.pathway import pages as pathway_pages
+from server.pathway import api_routes as pathway_api
+from server.pathway import link_routes as pathway_link_routes
+from server.pathway import routes as pathway_routes
 from server.push import link_routes as push_link_routes
 from server.push import routes as push_routes
 from server.push.vapid import public_key as push_public_key
+from server.referrals import routes as referral_routes
 from server.release import routes as release_routes
 from server.resources import STATIC_DIR
 from server.rhythm import routes as rhythm_routes
-from server.scope import TeamScope, scope_for
-from server.services import api as service_api
+from server.scope import TeamScope
+from server.services import api_routes as service_api
 from server.services import routes as service_routes
 from server.settings import get_settings
-from server.web import assets, system_routes
+from server.web import asset_routes, system_routes
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.guards import api_description_visible, app_guards
 from server.web.limits import MAX_BODY_BYTES, plausible_path_and_query
 from server.web.security_headers import add_security_headers
 from server.web.templating import template_config
+from server.wiring import wire
 
 
 async def provide_scope(request: Request) -> TeamScope:
@@ -71,6 +74,7 @@ async def database_lifespan(_app: Litestar) -> AsyncIterator[None]:
 def create_app() -> Litestar:
     settings = get_settings()
     configure_logging(settings.log_file)
+    wire()
     static = create_static_files_router(
         path="/static",
         directories=[STATIC_DIR],
@@ -81,13 +85,14 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[
             *system_routes.ROUTES,
-            *metrics.ROUTES,
+            *metrics_routes.ROUTES,
             *account_routes.ROUTES,
             *team_routes.ROUTES,
-            *team_manage.ROUTES,
+            *member_routes.ROUTES,
             *casework_routes.ROUTES,
-            *client_pages.ROUTES,
-            *visit_pages.ROUTES,
+            *client_routes.ROUTES,
+            *referral_routes.ROUTES,
+            *visit_routes.ROUTES,
             *casework_api.ROUTES,
             *offline_routes.ROUTES,
             *service_routes.ROUTES,
@@ -97,11 +102,11 @@ def create_app() -> Litestar:
             *dashboard_routes.ROUTES,
             *rhythm_routes.ROUTES,
             *audit_routes.ROUTES,
-            *assets.ROUTES,
+            *asset_routes.ROUTES,
             *release_routes.ROUTES,
-            *pathway_pages.ROUTES,
+            *pathway_routes.ROUTES,
             *pathway_api.ROUTES,
-            *pathway_link_pages.ROUTES,
+            *pathway_link_routes.ROUTES,
             static,
         ],
         guards=[app_guards(requires_own_password, requires_second_factor)],

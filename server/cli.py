@@ -40,16 +40,18 @@ def run_async(body: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
 
 async def _with_database(body: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
     from server.db.lifecycle import database
+    from server.wiring import wire  # here, like every part: settings are checked before it loads
 
+    wire()
     async with database():
         return await body(*args, **kwargs)
 
 
 def _describe(exc: Exception) -> str:
     from server.accounts.services import AccountError
-    from server.audit.purge import RetentionError
     from server.db.lifecycle import MigrationError
     from server.ops.backup import BackupError
+    from server.ops.purge import RetentionError
 
     if isinstance(exc, (AccountError, SettingsError, MigrationError, BackupError, RetentionError)):
         return str(exc)
@@ -353,7 +355,7 @@ async def audit_report(client_id: int, start: str, end: str) -> None:
 @run_async
 async def purge(dry_run: bool) -> None:
     """Remove clients closed longer than CLIENT_RETENTION_YEARS and log rows older than LOG_RETENTION_YEARS."""
-    from server.audit import purge as retention
+    from server.ops import purge as retention
 
     plan = await (retention.plan_purge() if dry_run else retention.purge())
     verb = "Would purge" if dry_run else "Purged"

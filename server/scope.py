@@ -1,7 +1,8 @@
 """Team walls in one place: every query of team data goes through a TeamScope.
 
 A worker and a lead see their own team; an admin sees every team of the organisation (one
-installation serves one organisation). A row outside the scope answers 404, exactly like a row
+installation serves one organisation). The walls are built from the signed-in user by
+`server.accounts.sessions.scope_for`. A row outside the scope answers 404, exactly like a row
 that does not exist, so ids of other teams cannot even be confirmed.
 """
 
@@ -15,10 +16,34 @@ from litestar.exceptions import NotFoundException
 from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
-from server.accounts.sessions import CurrentUser
-from server.accounts.tables import Team
-
 MAX_ID = 2**31 - 1  # PostgreSQL serial ids are 32-bit
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """Who is asking: the signed-in user as their session found them (server/accounts/sessions.py)."""
+
+    id: int
+    email: str
+    display_name: str
+    role: str
+    team_id: int | None
+    team_name: str | None
+    language: str
+    session_id: int
+    pair_id: int | None = None
+    partner_id: int | None = None
+    partner_name: str | None = None
+    has_second_factor: bool = False
+    password_change_due: bool = False
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role in {"lead", "admin"}
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
 
 @dataclass(frozen=True)
@@ -72,13 +97,6 @@ class TeamScope:
         if row is None:
             raise NotFoundException()
         return row
-
-
-async def scope_for(user: CurrentUser) -> TeamScope:
-    if user.is_admin:
-        rows = await Team.select(Team.id).order_by(Team.id)
-        return TeamScope(user=user, team_ids=tuple(row["id"] for row in rows))
-    return TeamScope(user=user, team_ids=(user.team_id,) if user.team_id is not None else ())
 
 
 # How a handler asks for the scope: `walls: Walls` (provided once, app-wide, in server.app).

@@ -23,6 +23,7 @@ from server.push.transport import http_session
 from server.rhythm.supervision import plan_all_supervision
 from server.settings import get_settings
 from server.timeutil import local_today, utcnow
+from server.wiring import wire
 
 log = logging.getLogger("rinnalla.worker")
 HOUSEKEEPING_SECONDS = 60
@@ -61,6 +62,7 @@ async def _sleep_until_due(stop: asyncio.Event) -> None:
 
 async def run_worker(once: bool = False) -> None:
     configure_logging(get_settings().log_file)
+    wire()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -74,9 +74,11 @@ def pytest_report_header(config):
 
 
 def pytest_sessionstart(session):
+    from server.wiring import wire
     from tests.support.db import migrate_fresh
 
     asyncio.run(migrate_fresh())
+    wire()  # the parts plugged together as the app, the worker and the command line do
 
 
 def pytest_sessionfinish(session, exitstatus):

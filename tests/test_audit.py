@@ -14,9 +14,9 @@ import pytest
 
 from server.accounts.services import add_user
 from server.audit import chain
-from server.audit.purge import plan_purge, purge
 from server.audit.tables import DisclosureLog, GlassAccess
 from server.casework.tables import AccessLog, Client, Visit
+from server.ops.purge import plan_purge, purge
 from server.services.directory import load_national_services
 from server.services.tables import Service
 from server.settings import get_settings

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from server.accounts.services import add_pair, add_user
-from server.accounts.sessions import CurrentUser
+from server.accounts.sessions import scope_for
 from server.accounts.tables import Pair
 from server.casework.tables import AccessLog, FollowUp, Visit, VisitTheme, VisitWorker
 from server.dashboard.figures import dashboard
-from server.scope import TeamScope, scope_for
+from server.scope import CurrentUser, TeamScope
 from server.services.tables import Referral, Service
 from tests.support.casework import make_client
 from tests.support.fixtures import PASSWORD, login

@@ -9,11 +9,11 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from server.accounts.sessions import CurrentUser
+from server.accounts.sessions import scope_for
 from server.accounts.tables import Pair
 from server.casework.clients import update_client
 from server.casework.tables import Client
-from server.scope import scope_for
+from server.scope import CurrentUser
 from tests.support.browser import PHONE, chromium
 from tests.support.casework import make_client
 from tests.support.fixtures import PASSWORD

@@ -10,7 +10,7 @@ import pytest
 
 from server.accounts.tables import Pair
 from server.casework.tables import AccessLog, Appointment, FollowUp
-from server.offline.field_copy import FIELD_COPY_PAGES
+from server.offline.field_copy_routes import FIELD_COPY_PAGES
 from server.timeutil import local_day_bounds, local_today, utcnow
 from tests.support.casework import api, make_client
 from tests.support.fixtures import login

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from server.accounts.sessions import CurrentUser
 from server.audit import chain
 from server.audit.uselog import use_row
 from server.casework.tables import AccessLog
-from server.scope import TeamScope
+from server.scope import CurrentUser, TeamScope
 from tests.support.casework import api, make_client
 from tests.support.fixtures import login
 

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from server.observability import metrics
+from server.observability import metrics_routes
 from server.settings import get_settings
 from tests.conftest import SUITE_LOG
 from tests.support.casework import api, make_client
@@ -35,7 +35,7 @@ async def test_readyz_fails_when_the_templates_are_not_installed(client, world, 
 @pytest.fixture
 def metrics_token(monkeypatch):
     changed = dataclasses.replace(get_settings(), metrics_token="m3trics-t0ken")
-    monkeypatch.setattr(metrics, "get_settings", lambda: changed)
+    monkeypatch.setattr(metrics_routes, "get_settings", lambda: changed)
     return "m3trics-t0ken"
 
 

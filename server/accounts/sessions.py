@@ -8,46 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from piccolo.custom_types import Combinable
 
 from server.accounts import devices
-from server.accounts.tables import Pair, User, UserSession
+from server.accounts.tables import Pair, Team, User, UserSession
 from server.casework.tables import CalendarFeed
 from server.db.prepared import Statement
 from server.push.tables import PushSubscription
+from server.scope import CurrentUser, TeamScope
 from server.settings import get_settings
 from server.timeutil import utcnow
 
 # last_seen_at is written at most this often, so reading a page is not a write per request.
 TOUCH_INTERVAL = timedelta(seconds=60)
-
-
-@dataclass(frozen=True)
-class CurrentUser:
-    id: int
-    email: str
-    display_name: str
-    role: str
-    team_id: int | None
-    team_name: str | None
-    language: str
-    session_id: int
-    pair_id: int | None = None
-    partner_id: int | None = None
-    partner_name: str | None = None
-    has_second_factor: bool = False
-    password_change_due: bool = False
-
-    @property
-    def is_lead(self) -> bool:
-        return self.role in {"lead", "admin"}
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
 
 
 def cookie_name() -> str:
@@ -246,3 +221,10 @@ async def purge_ended_sessions(older_than: datetime) -> int:
 
 async def user_by_email(email: str) -> dict | None:
     return await User.select().where(User.email == email.strip().lower()).first()
+
+
+async def scope_for(user: CurrentUser) -> TeamScope:
+    if user.is_admin:
+        rows = await Team.select(Team.id).order_by(Team.id)
+        return TeamScope(user=user, team_ids=tuple(row["id"] for row in rows))
+    return TeamScope(user=user, team_ids=(user.team_id,) if user.team_id is not None else ())

@@ -8,6 +8,7 @@ import math
 from datetime import timedelta
 
 from server.accounts.tables import LoginFailure
+from server.observability import metrics
 from server.settings import get_settings
 from server.timeutil import utcnow
 
@@ -132,3 +133,8 @@ async def register_wrong_guess(scope: str, address: str) -> None:
 
 def _scoped(scope: str, address: str) -> str:
     return f"{scope}|{address}"[:64]
+
+
+async def throttle_figures() -> None:
+    """Failed logins the throttle still counts, for /metrics (read at scrape time)."""
+    metrics.FAILURES_NOW.set(await LoginFailure.count())

@@ -3,26 +3,27 @@ whose forms live on it (release plan, agreement and reviews) when they show it a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from server.audit.uselog import log_client_read, log_client_reads
 from server.casework.attendees import visit_clients
 from server.casework.clients import client_detail, walls_checked_once
+from server.casework.page_parts import parts_of
 from server.casework.planning import client_appointments, client_followups
 from server.casework.presence import with_present_names
 from server.casework.visits import client_timeline
-from server.pathway.sections import path_section
-from server.push.links import client_links
-from server.release.plan import page_section as release_plan_section
 from server.scope import TeamScope
-from server.services.directory import service_choices
-from server.services.referrals import referrals_of_client
 from server.timeutil import local_today
+from server.validation import InvalidInput
+from server.web.forms import form_dict
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
-
 
 # Visits on the client page, and per "show older" step. The first page is the 30 the page always
 # showed (so its use-log rows are those it always wrote); older ones are a tap away.
@@ -37,6 +38,17 @@ async def timeline(walls: TeamScope, client_id: int, offset: int) -> tuple[list[
     # A group visit's note on this page is the other attendees' data too.
     await log_client_reads(walls, [other for other in visit_clients(visits) if other != client_id], "client_page_group")
     return visits, (offset + TIMELINE_PAGE if more else None)
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    """What a part of the client page from another domain is drawn for (server/casework/page_parts.py)."""
+
+    walls: TeamScope
+    client: dict[str, Any]
+    form: str  # the add-form shown open, with these errors and typed values
+    errors: dict[str, Any]
+    values: dict[str, Any]
 
 
 async def client_page_template(
@@ -68,6 +80,7 @@ async def _client_page(
     followups = await client_followups(walls, client_id)
     appointments = await client_appointments(walls, client_id)
     days_to_release = (client["release_date"] - local_today()).days if client["release_date"] else None
+    page = ClientPage(walls, client, form, errors or {}, values or {})
     return Template(
         "pages/client.html",
         status_code=status_code,
@@ -78,9 +91,6 @@ async def _client_page(
             "timeline_offset": 0,
             "followups": followups,
             "appointments": appointments,
-            "referrals": await referrals_of_client(walls, client_id),
-            "service_choices": await service_choices(),
-            "reminder_links": await client_links(walls, client_id),
             "open_followups": [f for f in followups if f["done_at"] is None],
             "done_followups": [f for f in followups if f["done_at"] is not None],
             "days_to_release": days_to_release,
@@ -88,8 +98,7 @@ async def _client_page(
             "form": form,
             "errors": errors or {},
             "values": values or {},
-            "path": await path_section(walls, client_id, form, errors, values),
-            **await release_plan_section(client, *((errors, values) if form == "release_plan" else ())),
+            **await parts_of("client", page),
         },
     )
 
@@ -113,3 +122,18 @@ async def glass_client_page(reading: TeamScope, client_id: int) -> Template:
             "open_followups": [f for f in followups if f["done_at"] is None],
         },
     )
+
+
+async def saved_or_page_again(
+    request: Request, walls: TeamScope, client_id: int, create, form: str
+) -> Template | Redirect:
+    """An add-form of the client page (follow-up, appointment, referral): saved, or the page again
+    with its errors and what was typed."""
+    raw = {**await form_dict(request), "client_id": client_id}
+    try:
+        await create(walls, raw)
+    except InvalidInput as problem:
+        return await client_page_template(
+            walls, client_id, form=form, errors=problem.errors, values=raw, status_code=422
+        )
+    return Redirect(f"/clients/{client_id}?saved={form}#{form}s", status_code=303)

@@ -15,6 +15,7 @@ from piccolo.custom_types import Combinable
 
 from server.accounts.tables import Pair
 from server.audit.uselog import log_client_write
+from server.casework import elsewhere
 from server.casework.tables import (
     THEMES,
     Appointment,
@@ -29,8 +30,6 @@ from server.casework.versions import read_version, write_if_current
 from server.db.lifecycle import engine
 from server.db.prepared import column_list, placeholders, statement
 from server.i18n import N_
-from server.push.link_ending import end_client_links
-from server.push.planner import plan_client
 from server.scope import MAX_ID, TeamScope
 from server.timeutil import local_today, utcnow
 from server.validation import InvalidInput, Reader
@@ -164,7 +163,7 @@ async def create_client(walls: TeamScope, raw: dict[str, Any]) -> int:
     async with engine().transaction():
         client_id = (await Client.insert(row))[0]["id"]
         await _replace_themes(client_id, changes.themes or [])
-        await plan_client(client_id)
+        await elsewhere.client_changed(client_id)
         await log_client_write(walls, client_id, team_id, "create")
     return client_id
 
@@ -191,8 +190,8 @@ async def update_client(walls: TeamScope, client_id: int, raw: dict[str, Any]) -
             for table in (FollowUp, Appointment):
                 await table.update({table.pair: values[Client.pair]}).where(table.client == client_id)
         if values.get(Client.status) == "closed" and current["status"] != "closed":
-            await end_client_links(client_id)  # the client's own phone stops hearing from us
-        await plan_client(client_id)  # a new release date or status changes the reminders
+            await elsewhere.client_closed(client_id)  # the client's own phone stops hearing from us
+        await elsewhere.client_changed(client_id)  # a new release date or status changes the reminders
         await log_client_write(walls, client_id, current["team"], "status" if status_changed else "update")
     return new_version
 

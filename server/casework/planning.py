@@ -7,12 +7,12 @@ from typing import Any
 from litestar.exceptions import NotFoundException
 
 from server.audit.uselog import log_client_write
+from server.casework import elsewhere
 from server.casework.clients import require_client
 from server.casework.tables import Appointment, FollowUp
 from server.casework.versions import write_if_current
 from server.db.lifecycle import engine
 from server.db.prepared import column_list, placeholders, statement
-from server.push.planner import plan_client
 from server.scope import TeamScope
 from server.timeutil import local_day_bounds, local_today, utcnow
 from server.validation import MAX_NOTES, Reader
@@ -83,7 +83,7 @@ async def create_followup(walls: TeamScope, raw: dict[str, Any]) -> dict[str, An
                 created_by=walls.user.id,
             )
         ).returning(*FOLLOWUP_COLUMNS)
-        await plan_client(client["id"])
+        await elsewhere.client_changed(client["id"])
         await log_client_write(walls, client["id"], client["team"], "create", f"followup:{rows[0]['id']}")
     return public_followup(rows[0])
 
@@ -103,7 +103,7 @@ async def set_followup_done(
         await write_if_current(FollowUp, followup_id, version, values, walls.condition(FollowUp))
         row = await FollowUp.select(*FOLLOWUP_COLUMNS).where(FollowUp.id == followup_id).first()
         assert row is not None  # written just above in this transaction
-        await plan_client(row["client"])  # a done follow-up is not reminded; undone, it is again
+        await elsewhere.client_changed(row["client"])  # a done follow-up is not reminded; undone, it is again
         await log_client_write(walls, row["client"], followup["team"], "status", f"followup:{followup_id}")
     return public_followup(row)
 
@@ -144,7 +144,7 @@ async def create_appointment(walls: TeamScope, raw: dict[str, Any]) -> dict[str,
                 created_by=walls.user.id,
             )
         ).returning(*_APPOINTMENT_COLUMNS)
-        await plan_client(client["id"])
+        await elsewhere.client_changed(client["id"])
         await log_client_write(walls, client["id"], client["team"], "create", f"appointment:{rows[0]['id']}")
     return public_appointment(rows[0])
 

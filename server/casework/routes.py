@@ -7,9 +7,9 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from server.audit.uselog import log_client_reads
+from server.casework.page_parts import parts_of
 from server.casework.today import todays_work
 from server.scope import Walls
-from server.services.directory import list_services
 from server.timeutil import local_today
 
 
@@ -29,7 +29,7 @@ async def home(walls: Walls, saved: FromQuery[str] = "") -> Template:
             "today": today,
             "today_date": local_today(),
             "saved": saved,
-            "quick_services": [s for s in await list_services(quick_only=True) if s["phone"]],
+            **await parts_of("home", walls),
         },
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -10,6 +11,17 @@ from server.scope import TeamScope
 from server.timeutil import local_day_bounds, local_today
 
 RELEASE_HORIZON_DAYS = 30
+
+
+# Reviews falling due come from the pathway, which builds on casework: server/wiring.py hands
+# its reader in (walls, mine only) rather than casework importing it.
+ReviewsDue = Callable[[TeamScope, bool], Awaitable[list[dict]]]
+_REVIEWS_DUE: list[ReviewsDue] = []
+
+
+def reviews_due_from(reader: ReviewsDue) -> None:
+    if reader not in _REVIEWS_DUE:
+        _REVIEWS_DUE.append(reader)
 
 
 @dataclass
@@ -66,9 +78,7 @@ async def todays_work(scope: TeamScope) -> Today:
     for row in releases:
         row["days_left"] = (row["release_date"] - today).days
     active = (await statement(_ACTIVE.format(mine=mine_c)).fetch(*args_c))[0]["n"]
-    from server.pathway.reviews import reviews_due  # the path builds on casework
-
-    reviews = await reviews_due(scope, mine_only=not scope.user.is_lead)
+    reviews = [row for reader in _REVIEWS_DUE for row in await reader(scope, not scope.user.is_lead)]
     return Today(
         followups=followups, appointments=appointments, releases=releases, active_clients=active, reviews_due=reviews
     )

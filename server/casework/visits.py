@@ -18,6 +18,7 @@ from litestar.exceptions import HTTPException, NotFoundException
 
 from server.accounts.tables import User
 from server.audit.uselog import log_client_write
+from server.casework import elsewhere
 from server.casework.attendees import (
     GROUP,
     NETWORK_MEETING,
@@ -39,10 +40,7 @@ from server.casework.tables import (
 from server.db.lifecycle import engine
 from server.db.prepared import Statement, on_sqlite, placeholders, statement
 from server.i18n import N_
-from server.push.planner import plan_client
-from server.rhythm.debriefs import remind_to_debrief
 from server.scope import MAX_ID, TeamScope
-from server.services.referrals import insert_referral, require_service
 from server.timeutil import local_zone, utcnow
 from server.validation import MAX_ANONYMOUS, MAX_NOTES, InvalidInput, Reader
 
@@ -245,7 +243,7 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
     team_id, pair_id = await _team_and_pair(walls, visit)
     workers = await _workers(walls, team_id, visit.worker_ids)
     if visit.refer_service_id is not None:
-        await require_service(visit.refer_service_id, "refer_service_id")
+        await elsewhere.service_to_refer(visit.refer_service_id, "refer_service_id")
     received_at = utcnow()
     async with engine().transaction():
         values = (
@@ -278,12 +276,12 @@ async def record_visit(walls: TeamScope, visit: VisitInput) -> tuple[dict[str, A
                 )
             if visit.client_id is not None and (visit.followup_on or visit.refer_service_id):
                 # Reminders also for what arrived late by sync (a passed moment is sent once, not never).
-                await plan_client(visit.client_id)
+                await elsewhere.client_changed(visit.client_id)
             if visit.client_id is not None:  # a replay stores nothing new: nothing to log
                 await log_client_write(walls, visit.client_id, team_id, "create", f"visit:{visit.visit_id}")
             if "crisis" in visit.actions and walls.user.pair_id is not None:
                 # The pair that was there talks it through, whoever's client it was.
-                await remind_to_debrief(walls.user.pair_id, walls.user.team_id or team_id, visit.occurred_at)
+                await elsewhere.crisis_recorded(walls.user.pair_id, walls.user.team_id or team_id, visit.occurred_at)
     if inserted:  # the first delivery: answer from what was just stored, without reading it back
         row = {
             "uuid": visit.visit_id,
@@ -321,7 +319,7 @@ async def _store_parts(
             await _insert_parts(table, len(values)).fetch(*[arg for value in values for arg in (visit_pk, value)])
     if visit.refer_service_id is not None and visit.client_id is not None:  # "referred during the visit"
         client = {"id": visit.client_id, "team": team_id, "pair": pair_id}
-        await insert_referral(client, visit.refer_service_id, visit.referral_note, visit_pk, author)
+        await elsewhere.referred_during_visit(client, visit.refer_service_id, visit.referral_note, visit_pk, author)
     if visit.followup_on is not None and visit.client_id is not None:
         due = datetime.combine(visit.followup_on, time(FOLLOWUP_HOUR), tzinfo=local_zone())
         rows = await FollowUp.insert(

@@ -14,7 +14,6 @@ from piccolo.columns import Column
 from server.accounts.tables import Pair
 from server.audit.glass import recent_searches
 from server.audit.uselog import log_client_reads
-from server.dashboard import charts
 from server.dashboard.figures import (
     DEFAULT_WEEKS,
     DRILLS,
@@ -29,6 +28,7 @@ from server.rhythm.debriefs import lead_requests
 from server.scope import TeamScope, Walls
 from server.timeutil import utcnow
 from server.validation import InvalidInput, Reader
+from server.web import charts
 from server.web.forms import form_dict
 from server.web.guards import requires_lead
 from server.web.labels import label

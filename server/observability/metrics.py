@@ -1,31 +1,22 @@
-"""Prometheus metrics at /metrics, behind `Authorization: Bearer METRICS_TOKEN` (404 when unset).
+"""Prometheus metrics, answered at /metrics (server/observability/metrics_routes.py).
 
 Request counts and latencies are per process (label `process`: scrape each web process, or sum
 them); the queue and reminder figures are read from the database at scrape time, so any process
-answers them for the whole installation.
+answers them for the whole installation. The domains that own those tables fill those gauges at
+scrape time (`push.outbox.outbox_figures`, say); the app factory hands their readers to the route.
 """
 
 from __future__ import annotations
 
-import hmac
 import os
 import time
 
-from litestar import Request, get
 from litestar.enums import ScopeType
-from litestar.exceptions import NotFoundException
 from litestar.middleware import ASGIMiddleware
-from litestar.response import Response
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from piccolo.query.functions.aggregate import Count
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from server.accounts.tables import LoginFailure
 from server.observability.logs import reset_request_id, set_request_id
-from server.push.tables import PushSubscription, Reminder
-from server.settings import get_settings
-from server.timeutil import utcnow
 
 REGISTRY = CollectorRegistry()
 PROCESS = str(os.getpid())
@@ -102,27 +93,3 @@ class ObservabilityMiddleware(ASGIMiddleware):
                 REQUESTS.labels(PROCESS, method, route, str(status)).inc()
                 LATENCY.labels(PROCESS, method, route).observe(time.perf_counter() - started)
             reset_request_id(token)
-
-
-async def _database_figures() -> None:
-    now = utcnow()
-    REMINDERS.clear()
-    for row in await Reminder.select(Reminder.state, Count(alias="n")).group_by(Reminder.state):
-        REMINDERS.labels(row["state"]).set(row["n"])
-    QUEUE.set(await Reminder.count().where((Reminder.state == "pending") & (Reminder.next_attempt_at <= now)))
-    RETRIED.set(await Reminder.count().where(Reminder.attempts > 1))
-    PHONES.set(await PushSubscription.count())
-    FAILURES_NOW.set(await LoginFailure.count())
-
-
-@get("/metrics", opt={"public": True}, include_in_schema=False, cache_control=None)
-async def metrics(request: Request) -> Response:
-    expected = get_settings().metrics_token
-    given = request.headers.get("authorization", "")
-    if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-        raise NotFoundException()  # not even whether metrics exist here
-    await _database_figures()
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
-
-
-ROUTES = [metrics]

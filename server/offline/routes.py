@@ -22,16 +22,16 @@ from server.accounts.sessions import session_ends_by
 from server.audit.uselog import log_client_reads
 from server.casework.clients import list_clients
 from server.casework.tables import THEMES, VISIT_ACTIONS
-from server.casework.visit_pages import workers_to_choose
+from server.casework.visit_routes import workers_to_choose
 from server.casework.visits import KINDS
 from server.i18n import LANGUAGES, N_, current_language, set_language
 from server.i18n import gettext as _
-from server.offline import field_copy
+from server.offline import field_copy_routes
 from server.offline.device_keys import DEVICE_KEY, UNWRAP_KEY, derived_key
-from server.offline.field_copy import FIELD_COPY_PAGES
+from server.offline.field_copy_routes import FIELD_COPY_PAGES
+from server.referrals.routes import refer_context
 from server.scope import Walls
 from server.services.directory import directory_context, service_choices
-from server.services.refer_routes import refer_context
 from server.validation import Reader
 from server.web.assets import asset_version, offline_assets
 from server.web.limits import json_object
@@ -200,5 +200,5 @@ ROUTES = [
     device_key,
     device_wipe_check,
     device_picklist,
-    *field_copy.ROUTES,
+    *field_copy_routes.ROUTES,
 ]

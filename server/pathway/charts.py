@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.dashboard.charts import WIDTH
+from server.web.charts import WIDTH
 
 LABEL_WIDTH = 134
 BAR = 9

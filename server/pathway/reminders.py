@@ -8,6 +8,7 @@ from typing import Any
 
 from server.pathway.reviews import review_due_on
 from server.pathway.tables import Agreement
+from server.push.planner import COUNTDOWN_HOUR, Planned, _at_local, held
 from server.timeutil import local_day_bounds, local_today
 
 AGREEMENT_NOTICE_DAYS = 30
@@ -16,8 +17,6 @@ OVERDUE_NOTICE = timedelta(days=1)  # a review long overdue (an agreement entere
 
 
 async def path_reminders(client: dict[str, Any], now: datetime) -> list[Any]:
-    from server.push.planner import COUNTDOWN_HOUR, Planned, _at_local, held  # the planner calls us
-
     today = local_today()
     planned = []
     agreements = await Agreement.select(Agreement.id, Agreement.ends_on).where(

@@ -7,6 +7,9 @@ address that keeps guessing gets 429.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -14,13 +17,21 @@ from litestar.response import Template
 
 from server.casework.calendar import client_appointment_ics
 from server.i18n import N_
-from server.pathway.sharing import client_view
 from server.push import links, subscriptions
 from server.push.link_access import NO_STORE, PUBLIC
 from server.push.link_access import link_of_request as _link
 from server.push.vapid import public_key
 from server.validation import InvalidInput
 from server.web.limits import json_object
+
+# Parts other domains add to the client's link page (the path, when the client agreed to see it).
+# They build on push's links, so server/wiring.py hands them in. Each returns context entries.
+LinkPagePart = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+_PARTS: list[LinkPagePart] = []
+
+
+def add_link_page_parts(*parts: LinkPagePart) -> None:
+    _PARTS.extend(part for part in parts if part not in _PARTS)
 
 
 @get("/r/{token:str}", opt=PUBLIC)
@@ -36,7 +47,7 @@ async def link_page(request: Request, token: FromPath[str]) -> Template:
             "token": token,
             "phones": await links.link_phones(link["id"]),
             "public_key": public_key(),
-            "path": await client_view(link),
+            **{name: value for part in _PARTS for name, value in (await part(link)).items()},
         },
     )
 

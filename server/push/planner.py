@@ -14,6 +14,7 @@ event still lies ahead.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -22,6 +23,8 @@ from piccolo.custom_types import Combinable
 
 from server.casework.tables import Appointment, Client, FollowUp
 from server.db.lifecycle import engine
+from server.push import outbox
+from server.push.outbox import Outgoing
 from server.push.rules import Rules, team_rules
 from server.push.tables import Reminder
 from server.services.tables import Referral
@@ -175,6 +178,22 @@ def drop_passed(planned: list[Planned], now: datetime) -> list[Planned]:
     ]
 
 
+# Reminders that domains built on push plan for a client too (the path's agreement and review
+# dates). server/wiring.py hands them in; planning before it has would cancel theirs, so it refuses.
+ReminderSource = Callable[[dict[str, Any], datetime], Awaitable[list[Planned]]]
+_SOURCES: list[list[ReminderSource]] = []
+
+
+def plan_also(*sources: ReminderSource) -> None:
+    _SOURCES[:] = [list(sources)]
+
+
+def _other_sources() -> list[ReminderSource]:
+    if not _SOURCES:
+        raise RuntimeError("the planner's other reminder sources are not wired: call server.wiring.wire() at start")
+    return _SOURCES[0]
+
+
 async def desired_reminders(client: dict[str, Any], now: datetime) -> list[Planned]:
     if client["status"] == "closed":
         return []
@@ -197,9 +216,8 @@ async def desired_reminders(client: dict[str, Any], now: datetime) -> list[Plann
     )
     for row in appointments:
         planned += appointment_reminders(row, rules)
-    from server.pathway.reminders import path_reminders  # the path builds on this module
-
-    planned += await path_reminders(client, now)
+    for source in _other_sources():
+        planned += await source(client, now)
     return drop_passed(planned, now)
 
 
@@ -221,54 +239,31 @@ async def plan_client(client_id: int) -> None:
             & Reminder.audience.is_in(["pair", "client"])
         )
         # Also one being sent right now: its dispatcher then finds it cancelled and leaves it so.
-        stale = [row["id"] for row in planned if row["dedupe_key"] not in wanted and row["state"] != "cancelled"]
-        if stale:
-            await Reminder.update({Reminder.state: "cancelled", Reminder.locked_until: None}).where(
-                Reminder.id.is_in(stale)
-            )
+        await outbox.cancel(
+            [row["id"] for row in planned if row["dedupe_key"] not in wanted and row["state"] != "cancelled"]
+        )
         # Wanted again (a date moved back, a follow-up undone, a client reopened): pending anew.
         for row in planned:
             if row["state"] == "cancelled" and row["dedupe_key"] in wanted:
-                await _revive(row["id"], wanted[row["dedupe_key"]])
+                await outbox.reschedule(row["id"], _outgoing(wanted[row["dedupe_key"]], client["team"], client_id, now))
         if wanted:
-            await Reminder.insert(
-                *[
-                    Reminder(
-                        dedupe_key=item.dedupe_key,
-                        kind=item.kind,
-                        audience=item.audience,
-                        team=client["team"],
-                        client=client_id,
-                        subject_id=item.subject_id,
-                        event_at=item.event_at,
-                        due_at=item.due_at,
-                        next_attempt_at=item.due_at,
-                        urgent=item.urgent,
-                        created_at=now,
-                    )
-                    for item in wanted.values()
-                ]
-            ).on_conflict(target=Reminder.dedupe_key, action="DO NOTHING")
-            # A client moved to another team: their reminders follow.
-            await Reminder.update({Reminder.team: client["team"]}).where(
-                (Reminder.client == client_id) & (Reminder.state == "pending") & (Reminder.team != client["team"])
-            )
+            await outbox.enqueue([_outgoing(item, client["team"], client_id, now) for item in wanted.values()])
+            await outbox.follow_team(client_id, client["team"])
 
 
-async def _revive(reminder_id: int, item: Planned) -> None:
-    await Reminder.update(
-        {
-            Reminder.state: "pending",
-            Reminder.due_at: item.due_at,
-            Reminder.next_attempt_at: item.due_at,
-            Reminder.event_at: item.event_at,
-            Reminder.urgent: item.urgent,
-            Reminder.attempts: 0,
-            Reminder.devices: 0,
-            Reminder.last_error: "",
-            Reminder.claim: "",
-        }
-    ).where((Reminder.id == reminder_id) & (Reminder.state == "cancelled"))
+def _outgoing(item: Planned, team_id: int, client_id: int, now: datetime) -> Outgoing:
+    return Outgoing(
+        dedupe_key=item.dedupe_key,
+        kind=item.kind,
+        audience=item.audience,
+        due_at=item.due_at,
+        event_at=item.event_at,
+        team=team_id,
+        client=client_id,
+        subject_id=item.subject_id,
+        urgent=item.urgent,
+        created_at=now,
+    )
 
 
 async def plan_all_clients(team_id: int | None = None, batch: int = 500) -> int:

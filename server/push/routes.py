@@ -14,10 +14,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from server.i18n import LANGUAGE_NAMES, LANGUAGES, N_
-from server.push import links, rules, subscriptions
+from server.push import links, outbox, rules, subscriptions
 from server.push.dispatcher import Round, dispatch_batch
+from server.push.outbox import Outgoing
 from server.push.planner import plan_all_clients
-from server.push.tables import Reminder
 from server.push.transport import http_session
 from server.push.vapid import public_key
 from server.scope import Walls
@@ -80,21 +80,22 @@ async def remove_this_phone(request: Request) -> None:
 async def send_test(user_id: int) -> Round:
     """A test reminder to the user's own phones, sent now through the same dispatcher."""
     now = utcnow()
-    rows = await Reminder.insert(
-        Reminder(
-            dedupe_key=f"test:{user_id}:{secrets.token_hex(8)}",
-            kind="test",
-            audience="user",
-            user=user_id,
-            event_at=now + timedelta(hours=1),
-            due_at=now,
-            next_attempt_at=now,
-            urgent=True,
-        )
-    ).returning(Reminder.id)
+    ids = await outbox.enqueue(
+        [
+            Outgoing(
+                dedupe_key=f"test:{user_id}:{secrets.token_hex(8)}",
+                kind="test",
+                audience="user",
+                user=user_id,
+                event_at=now + timedelta(hours=1),
+                due_at=now,
+                urgent=True,
+            )
+        ]
+    )
     tally = Round()
     async with http_session() as session:
-        await dispatch_batch(session, tally, limit=1, reminder_id=rows[0]["id"])
+        await dispatch_batch(session, tally, limit=1, reminder_id=ids[0])
     return tally
 
 

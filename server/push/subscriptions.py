@@ -11,6 +11,7 @@ from piccolo.columns import Column
 from piccolo.custom_types import Combinable
 
 from server.i18n import N_
+from server.observability import metrics
 from server.push.endpoints import endpoint_allowed
 from server.push.tables import PushSubscription
 from server.push.vapid import public_key
@@ -189,3 +190,8 @@ async def remove_link_device(link_id: int, endpoint: str) -> bool:
         .returning(PushSubscription.id)
     )
     return bool(removed)
+
+
+async def phone_figures() -> None:
+    """Phones that take pushes, for /metrics (read at scrape time)."""
+    metrics.PHONES.set(await PushSubscription.count())

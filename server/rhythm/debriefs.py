@@ -12,13 +12,13 @@ from typing import Any
 
 from litestar.exceptions import NotFoundException
 
-from server.accounts.sessions import CurrentUser
 from server.accounts.tables import Pair
 from server.db.lifecycle import engine
 from server.i18n import N_
-from server.push.tables import Reminder
+from server.push import outbox
+from server.push.outbox import Outgoing
 from server.rhythm.tables import Debrief, DebriefNote
-from server.scope import TeamScope
+from server.scope import CurrentUser, TeamScope
 from server.timeutil import local_zone, to_local, utcnow
 from server.validation import MAX_NOTES, Reader
 
@@ -171,9 +171,9 @@ async def remind_to_debrief(pair_id: int, team_id: int, crisis_at: datetime) -> 
     if pair is None:
         return
     due = datetime.combine(day + timedelta(days=1), time(REMINDER_HOUR), tzinfo=local_zone())
-    await Reminder.insert(
-        *[
-            Reminder(
+    await outbox.enqueue(
+        [
+            Outgoing(
                 dedupe_key=f"{_key_prefix(pair_id)}{day.isoformat()}:{user}",
                 kind="debrief",
                 audience="user",
@@ -181,18 +181,13 @@ async def remind_to_debrief(pair_id: int, team_id: int, crisis_at: datetime) -> 
                 user=user,
                 event_at=due + timedelta(hours=12),
                 due_at=due,
-                next_attempt_at=due,
                 created_at=crisis_at,
             )  # the crisis's time: a debrief after it covers it
             for user in (pair["first_member"], pair["second_member"])
         ]
-    ).on_conflict(target=Reminder.dedupe_key, action="DO NOTHING")
+    )
 
 
 async def _talked_through(pair_id: int, occurred_at: datetime) -> None:
     """A debrief covers the crisis reminders of crises before it (not one later the same day)."""
-    await Reminder.update({Reminder.state: "cancelled"}).where(
-        Reminder.dedupe_key.like(f"{_key_prefix(pair_id)}%")
-        & (Reminder.state == "pending")
-        & (Reminder.created_at <= occurred_at)
-    )
+    await outbox.cancel_pending(_key_prefix(pair_id), created_by=occurred_at)

@@ -14,7 +14,6 @@ from typing import Any, overload
 from piccolo.columns import Column
 from piccolo.query.functions.aggregate import Sum
 
-from server.accounts.sessions import CurrentUser
 from server.accounts.tables import User
 from server.casework.presence import present_at
 from server.casework.tables import Visit
@@ -22,7 +21,7 @@ from server.db.lifecycle import engine
 from server.i18n import N_
 from server.rhythm.supervision import plan_supervision
 from server.rhythm.tables import ActivityRate, FeeLimit, HoursEntry, WorkerTerms
-from server.scope import TeamScope
+from server.scope import CurrentUser, TeamScope
 from server.settings import get_settings
 from server.timeutil import local_today, utcnow
 from server.validation import InvalidInput, Reader

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from server.accounts.sessions import CurrentUser
 from server.accounts.tables import User
 from server.db.lifecycle import engine
 from server.i18n import N_
-from server.push.tables import Reminder
+from server.push import outbox
+from server.push.outbox import Outgoing
 from server.rhythm.tables import Supervision, WorkerTerms
+from server.scope import CurrentUser
 from server.timeutil import local_today, local_zone, to_local
 from server.validation import Reader
 
@@ -99,27 +100,24 @@ async def plan_supervision(user_id: int) -> None:
     due_day: date = current["due"]
     key = f"supervision:{user_id}:{due_day.isoformat()}"
     async with engine().transaction():
-        await Reminder.update({Reminder.state: "cancelled"}).where(
-            Reminder.dedupe_key.like(f"supervision:{user_id}:%")
-            & (Reminder.dedupe_key != key)
-            & (Reminder.state == "pending")
-        )
+        await outbox.cancel_pending(f"supervision:{user_id}:", keep=key)
         due = datetime.combine(max(due_day, local_today()), time(REMINDER_HOUR), tzinfo=local_zone())
         event_at = datetime.combine(due_day, time.min, tzinfo=local_zone()) + OVERDUE_REMINDED_FOR
         if event_at <= due:
             return  # long overdue: the page says so; a push a month late would only nag
-        await Reminder.insert(
-            Reminder(
-                dedupe_key=key,
-                kind="supervision",
-                audience="user",
-                team=current["team"],
-                user=user_id,
-                event_at=event_at,
-                due_at=due,
-                next_attempt_at=due,
-            )
-        ).on_conflict(target=Reminder.dedupe_key, action="DO NOTHING")
+        await outbox.enqueue(
+            [
+                Outgoing(
+                    dedupe_key=key,
+                    kind="supervision",
+                    audience="user",
+                    team=current["team"],
+                    user=user_id,
+                    event_at=event_at,
+                    due_at=due,
+                )
+            ]
+        )
 
 
 async def plan_all_supervision() -> int:

@@ -1,1 +1,1 @@
-"""Service directory (palveluhakemisto) and referrals that are followed until the client got there."""
+"""Service directory (palveluhakemisto): local and national services, one tap to call. (Referrals to them: server/referrals.)"""

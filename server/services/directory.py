@@ -15,9 +15,9 @@ from urllib.parse import quote
 
 from litestar.exceptions import NotFoundException
 
-from server.accounts.sessions import CurrentUser
 from server.db.prepared import Statement, statement
 from server.i18n import N_, current_language
+from server.scope import CurrentUser
 from server.services.tables import CATEGORIES, Service
 from server.timeutil import utcnow
 from server.validation import Reader

@@ -9,7 +9,6 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.services import refer_routes
 from server.services.directory import add_local_service, directory_context, get_service, retire_local_service
 from server.validation import InvalidInput
 from server.web.forms import form_dict
@@ -50,4 +49,4 @@ async def service_card(service_id: FromPath[int]) -> Template:
     return Template("pages/service_card.html", context={"service": service, "links": links, "qr": qr})
 
 
-ROUTES = [services_page, add_service, retire_service, service_card, *refer_routes.ROUTES]
+ROUTES = [services_page, add_service, retire_service, service_card]

@@ -1,4 +1,4 @@
-// The pair's day kept on the phone (server/offline/field_copy.py): today's follow-ups and
+// The pair's day kept on the phone (server/offline/field_copy_routes.py): today's follow-ups and
 // appointments, coming releases, and each client's phone, next appointment and open follow-ups.
 // Sealed under the user's device key like the pick list, so it opens with no network, but no
 // longer than the session it came with (`until`); logout and another user's login remove it

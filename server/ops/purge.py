@@ -33,7 +33,8 @@ from server.casework.tables import (
     VisitWorker,
 )
 from server.db.lifecycle import engine
-from server.push.tables import PushSubscription, Reminder, ReminderDelivery, ReminderLink
+from server.push import outbox
+from server.push.tables import PushSubscription, ReminderLink
 from server.rhythm.tables import HoursEntry
 from server.services.tables import Referral
 from server.settings import get_settings
@@ -129,12 +130,10 @@ async def purge(today: date | None = None) -> PurgePlan:
 
 async def _empty_client(client_id: int) -> None:
     visits = Visit.select(Visit.id).where(Visit.client == client_id)
-    reminders = Reminder.select(Reminder.id).where(Reminder.client == client_id)
     links = ReminderLink.select(ReminderLink.id).where(ReminderLink.client == client_id)
     # A worker's own hours stay; they only stop pointing at the visit.
     await HoursEntry.update({HoursEntry.visit: None}).where(HoursEntry.visit.is_in(visits))
-    await ReminderDelivery.delete().where(ReminderDelivery.reminder.is_in(reminders))
-    await Reminder.delete().where(Reminder.client == client_id)
+    await outbox.forget_client(client_id)
     await PushSubscription.delete().where(PushSubscription.link.is_in(links))
     await ReminderLink.delete().where(ReminderLink.client == client_id)
     await Referral.delete().where(Referral.client == client_id)

@@ -14,12 +14,12 @@ from server.accounts.sessions import pair_of
 from server.audit.uselog import log_client_reads
 from server.casework.calendar import appointment_file, feed_ics, feed_owner
 from server.casework.clients import list_clients
+from server.casework.page_parts import parts_of
 from server.casework.planning import followup_with_client, set_followup_done
 from server.casework.tables import THEMES, VISIT_ACTIONS, Client
 from server.casework.visits import KINDS, read_visit, record_visit
 from server.db.prepared import Statement
 from server.scope import TeamScope, Walls
-from server.services.directory import service_choices
 from server.timeutil import to_local, utcnow
 from server.validation import InvalidInput, Reader
 from server.web.forms import form_dict
@@ -66,7 +66,7 @@ async def _visit_form(
             "client": client,
             "client_choices": choices,
             "workers": await workers_to_choose(walls),
-            "service_choices": await service_choices(),
+            **await parts_of("visit_form", walls),
             "THEMES": THEMES,
             "ACTIONS": VISIT_ACTIONS,
             "KINDS": KINDS,

@@ -14,13 +14,13 @@ from litestar.exceptions import HTTPException
 
 from server.audit.disclosures import log_referral_disclosure
 from server.audit.uselog import log_client_write
+from server.casework import elsewhere
 from server.casework.clients import require_client
 from server.casework.tables import FollowUp, Visit
 from server.db.lifecycle import engine
 from server.db.prepared import column_list, placeholders, statement
 from server.i18n import N_, current_language
 from server.i18n import gettext as _
-from server.push.planner import plan_client
 from server.scope import TeamScope
 from server.services.tables import OUTCOMES, REFERRAL_STATUSES, Referral, Service
 from server.timeutil import local_today, local_zone, utcnow
@@ -176,7 +176,7 @@ async def create_referral(walls: TeamScope, raw: dict[str, Any]) -> dict[str, An
             walls.user.id,
             referral_uuid,
         )
-        await plan_client(client["id"])
+        await elsewhere.client_changed(client["id"])
         await log_client_write(walls, client["id"], client["team"], "create", f"referral:{referral_id}")
     return await referral_detail(walls, referral_id)
 
@@ -230,7 +230,7 @@ async def set_referral_status(walls: TeamScope, referral_id: int, raw: dict[str,
             await FollowUp.update({FollowUp.done_at: utcnow(), FollowUp.done_by: walls.user.id}).where(
                 (FollowUp.id == current["followup"]) & walls.condition(FollowUp) & FollowUp.done_at.is_null()
             )
-            await plan_client(moved_client)  # the outcome is known: no check reminder
+            await elsewhere.client_changed(moved_client)  # the outcome is known: no check reminder
         await log_client_write(walls, moved_client, current["team"], "status", f"referral:{referral_id}")
     return await referral_detail(walls, referral_id)
 

@@ -19,7 +19,13 @@ from server.audit.glass import ReasonNeeded, reading_walls
 from server.audit.pages import admin_reason_page
 from server.audit.uselog import access_log_rows, log_client_read, log_client_reads
 from server.casework import conflicts
-from server.casework.client_view import TIMELINE_PAGE, client_page_template, glass_client_page, timeline
+from server.casework.client_view import (
+    TIMELINE_PAGE,
+    client_page_template,
+    glass_client_page,
+    saved_or_page_again,
+    timeline,
+)
 from server.casework.clients import (
     CAME_FROM,
     PAGE_SIZE,
@@ -37,7 +43,6 @@ from server.casework.versions import StaleVersion
 from server.i18n import format_date
 from server.i18n import gettext as _
 from server.scope import TeamScope, Walls
-from server.services.referrals import create_referral, set_referral_status
 from server.validation import InvalidInput, search_text
 from server.web.forms import form_dict
 from server.web.guards import requires_lead
@@ -337,37 +342,15 @@ async def older_visits(
     return Template("pages/client_visits.html", context=context)
 
 
-async def _add_to_client(request: Request, walls: TeamScope, client_id: int, create, form: str) -> Template | Redirect:
-    """A follow-up or appointment form of the client page: saved, or the page again with its errors."""
-    raw = {**await form_dict(request), "client_id": client_id}
-    try:
-        await create(walls, raw)
-    except InvalidInput as problem:
-        return await client_page_template(
-            walls, client_id, form=form, errors=problem.errors, values=raw, status_code=422
-        )
-    return Redirect(f"/clients/{client_id}?saved={form}#{form}s", status_code=303)
-
 
 @post("/clients/{client_id:int}/followups")
 async def add_followup(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
-    return await _add_to_client(request, walls, client_id, create_followup, "followup")
+    return await saved_or_page_again(request, walls, client_id, create_followup, "followup")
 
 
 @post("/clients/{client_id:int}/appointments")
 async def add_appointment(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
-    return await _add_to_client(request, walls, client_id, create_appointment, "appointment")
-
-
-@post("/clients/{client_id:int}/referrals")
-async def add_referral(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
-    return await _add_to_client(request, walls, client_id, create_referral, "referral")
-
-
-@post("/referrals/{referral_id:int}/status")
-async def move_referral(request: Request, walls: Walls, referral_id: FromPath[int]) -> Redirect:
-    referral = await set_referral_status(walls, referral_id, await form_dict(request))
-    return Redirect(f"/clients/{referral['client_id']}?saved=referral#referrals", status_code=303)
+    return await saved_or_page_again(request, walls, client_id, create_appointment, "appointment")
 
 
 @get("/clients/{client_id:int}/access-log", guards=[requires_lead])
@@ -390,7 +373,5 @@ ROUTES = [
     older_visits,
     add_followup,
     add_appointment,
-    add_referral,
-    move_referral,
     access_log_page,
 ]

@@ -16,6 +16,7 @@ from server.casework.client_view import client_page_template
 from server.casework.clients import require_client
 from server.pathway import agreements, reviews
 from server.pathway.sections import path_section
+from server.push.planner import plan_all_clients
 from server.scope import TeamScope, Walls
 from server.validation import InvalidInput
 from server.web.forms import form_dict
@@ -127,8 +128,6 @@ async def save_review_rhythm(request: Request) -> Template | Redirect:
             "pages/review_rhythm.html", status_code=422, context={"values": raw, "errors": problem.errors, "saved": ""}
         )
     await reviews.save_review_months(request.user.team_id, months)
-    from server.push.planner import plan_all_clients
-
     await plan_all_clients(request.user.team_id)  # every due date of the team moves
     return Redirect("/team/reviews?saved=1", status_code=303)
 
