@@ -18,7 +18,7 @@ from server.accounts import member_routes, team_routes
 from server.accounts import routes as account_routes
 from server.accounts.mfa_gate import SecondFactorRequired, requires_second_factor, second_factor_required_handler
 from server.accounts.middleware import RequestContextMiddleware
-from server.accounts.password_change import (
+from server.accounts.password_gate import (
     PasswordChangeRequired,
     password_change_required_handler,
     requires_own_password,

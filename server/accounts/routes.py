@@ -12,7 +12,7 @@ from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.accounts import mfa_routes, password_change, pending, second_factor, sessions, throttle
+from server.accounts import mfa_routes, password_routes, pending, second_factor, sessions, throttle
 from server.accounts.mfa_gate import SETUP_PATH
 from server.accounts.services import authenticate
 from server.accounts.tables import User
@@ -298,5 +298,5 @@ ROUTES = [
     end_other_sessions,
     me,
     *mfa_routes.ROUTES,
-    *password_change.ROUTES,
+    *password_routes.ROUTES,
 ]

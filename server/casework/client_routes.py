@@ -342,7 +342,6 @@ async def older_visits(
     return Template("pages/client_visits.html", context=context)
 
 
-
 @post("/clients/{client_id:int}/followups")
 async def add_followup(request: Request, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
     return await saved_or_page_again(request, walls, client_id, create_followup, "followup")

@@ -1,50 +1,22 @@
-"""Settings → password: a user changes their own password; a temporary one must be changed first.
-
-A lead who adds a member with a temporary password (and `rinnalla user add` when it generates one)
-has read that password, so it opens nothing but this page (`password_change_due`): every other
-route answers a redirect here (a browser), or 403 naming this page (the API), until the user has
-set a password only they know. Changing the password ends the user's other sessions: a phone
-logged in with the old password has to log in again.
-"""
+"""Settings → password: a user changes their own password (the current one asked, wrong guesses
+slowed down); changing it ends the user's other sessions. A temporary password opens only this
+page (server/accounts/password_gate.py)."""
 
 from __future__ import annotations
 
-from litestar import Request, Response, get, post
-from litestar.connection import ASGIConnection
-from litestar.exceptions import HTTPException
-from litestar.handlers.base import BaseRouteHandler
+from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from server.accounts import sessions, throttle
-from server.accounts.mfa_gate import gate_answer
+from server.accounts.password_gate import ALLOWED, PASSWORD_PATH
 from server.accounts.passwords import hash_password_async, password_problem, verify_password_async
 from server.accounts.tables import User
 from server.i18n import N_
 from server.web.forms import form_dict
 
-PASSWORD_PATH = "/settings/password"
 # Wrong current passwords typed here: counted per user, like the second factor's proofs.
 GUESS_SCOPE = "password-change"
 GUESS_LIMIT = 5
-# Routes a user with a temporary password may still reach (besides public ones).
-ALLOWED = "before_password_change"
-
-
-class PasswordChangeRequired(HTTPException):
-    status_code = 403
-    detail = "Your password is a temporary one: set your own at /settings/password first"
-
-
-def requires_own_password(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    if handler.opt.get("public") or handler.opt.get(ALLOWED):
-        return
-    user = connection.scope.get("user")
-    if user is not None and user.password_change_due:
-        raise PasswordChangeRequired()
-
-
-def password_change_required_handler(request: Request, exc: PasswordChangeRequired) -> Response:
-    return gate_answer(request, exc.detail, PASSWORD_PATH)
 
 
 def _page(request: Request, errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
