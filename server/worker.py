@@ -14,6 +14,7 @@ import signal
 import time
 from datetime import timedelta
 
+from server.accounts import devices
 from server.accounts.sessions import purge_ended_sessions
 from server.accounts.throttle import purge_old_failures
 from server.db.lifecycle import database
@@ -31,6 +32,8 @@ POLL_SECONDS = 15
 # Ended sessions stay visible this long (who was logged in where), then their rows go.
 SESSION_ROWS_KEPT = timedelta(days=30)
 REMINDER_ROWS_KEPT = timedelta(days=180)
+# A lead's wipe marker for a lost phone waits this long for the phone to come online again.
+WIPE_MARKERS_KEPT = timedelta(days=180)
 
 
 _supervision_planned_on = None
@@ -42,10 +45,12 @@ async def housekeeping() -> None:
         await plan_all_supervision()
         _supervision_planned_on = local_today()
     removed = await purge_ended_sessions(utcnow() - SESSION_ROWS_KEPT)
+    # A phone is known as long as its sessions' rows are kept (it fetches its keys on every page).
+    phones = await devices.purge_unseen(utcnow() - SESSION_ROWS_KEPT, utcnow() - WIPE_MARKERS_KEPT)
     await purge_old_failures()
     reminders = await purge_finished(utcnow() - REMINDER_ROWS_KEPT)
-    if removed or reminders:
-        log.info("removed %d ended sessions, %d settled reminders", removed, reminders)
+    if removed or reminders or phones:
+        log.info("removed %d ended sessions, %d settled reminders, %d unseen phones", removed, reminders, phones)
 
 
 async def _sleep_until_due(stop: asyncio.Event) -> None:

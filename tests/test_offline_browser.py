@@ -146,6 +146,10 @@ async def log_visit(page, net, client: str | None = None, place: str = "", **fie
         await page.goto(f"{net.base_url}/visits/new?anonymous=true")
     else:
         await page.goto(f"{net.base_url}/visits/new")
+    # The page's script takes the form over (to the queue) once it has the user's keys: a click
+    # before that posts the plain form, which a busy machine showed as a "lost" queued visit.
+    await page.locator("html[data-forms-ready]").wait_for(state="attached")
+    if client is not None:
         await page.select_option("#client_id", label=client)
     if place:
         details = page.locator("details.add-form")

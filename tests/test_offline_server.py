@@ -6,8 +6,10 @@ import uuid
 
 import pytest
 
-from server.accounts.tables import Pair
+from server.accounts.sessions import revoke_sessions
+from server.accounts.tables import Pair, UserSession
 from server.casework.tables import Visit
+from server.offline.device_keys import session_keys
 from server.web.assets import STATIC_DIR, asset_version
 from tests.support.casework import api, make_client
 from tests.support.fixtures import login
@@ -116,6 +118,30 @@ async def test_device_key_is_the_same_for_one_user_on_one_device_and_differs_oth
     await login(client, "bob@example.org")
     bobs = await api(client, "POST", "/api/v1/device/key", {"device_id": device})
     assert bobs.json() != first.json()
+
+
+async def test_the_session_key_is_the_sessions_own_and_is_refused_once_it_is_revoked(client, world):
+    device = str(uuid.uuid4())
+    await login(client, "alice@example.org")
+    first = (await api(client, "POST", "/api/v1/device/key", {"device_id": device})).json()
+    again = (await api(client, "POST", "/api/v1/device/key", {"device_id": device})).json()
+    assert first == again and len(first["session"]) == 43 and len(first["session_tag"]) == 16
+    assert first["session"] not in (first["key"], first["unwrap"])
+    await revoke_sessions(world.alice)  # the lead ends the lost phone's session
+    refused = await api(client, "POST", "/api/v1/device/key", {"device_id": device})
+    assert refused.status_code == 401 and "session" not in refused.text
+    await login(client, "alice@example.org")  # the same worker and phone, a new session
+    second = (await api(client, "POST", "/api/v1/device/key", {"device_id": device})).json()
+    assert (second["key"], second["unwrap"]) == (first["key"], first["unwrap"])  # the queue opens again
+    assert second["session"] != first["session"] and second["session_tag"] != first["session_tag"]
+
+
+async def test_a_session_revoked_after_its_cookie_was_checked_gets_no_session_key(client, world):
+    await login(client, "alice@example.org")
+    session = await UserSession.select(UserSession.id).where(UserSession.user == world.alice).first()
+    assert await session_keys(session["id"], world.alice, uuid.uuid4()) is not None
+    await revoke_sessions(world.alice)
+    assert await session_keys(session["id"], world.alice, uuid.uuid4()) is None
 
 
 async def test_device_key_refuses_bad_input_and_requests_without_csrf(client, world):

@@ -3,13 +3,15 @@
 A phone's session cookie may have expired long before anyone notices the phone is lost; the
 wipe a lead asks for must still reach it. The phone tells its id when it fetches its keys with a
 live session (server/offline/routes.py); a wipe marks every phone of the user; and a phone with
-no session asks by its id alone whether it is to wipe. Only a hash of the id is kept.
+no session asks by its id alone whether it is to wipe. Only a hash of the id is kept, and only
+while it may still matter (purge_unseen, run by the worker's housekeeping with the sessions').
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import datetime
 
 from server.accounts.tables import KnownDevice
 from server.timeutil import utcnow
@@ -34,6 +36,21 @@ async def remember(user_id: int, device_id: uuid.UUID) -> None:
 
 async def mark_for_wipe(user_id: int) -> None:
     await KnownDevice.update({KnownDevice.wipe_at: utcnow()}).where(KnownDevice.user == user_id)
+
+
+async def purge_unseen(not_seen_since: datetime, marked_before: datetime) -> int:
+    """Forget phones that fetched no keys since `not_seen_since` (every session they had has ended
+    and its row is gone) and carry no wipe marker newer than `marked_before`: a lost phone's marker
+    waits longer, for the phone to be switched on again somewhere."""
+    gone = (
+        await KnownDevice.delete()
+        .where(
+            (KnownDevice.seen_at < not_seen_since)
+            & (KnownDevice.wipe_at.is_null() | (KnownDevice.wipe_at < marked_before))
+        )
+        .returning(KnownDevice.id)
+    )
+    return len(gone)
 
 
 async def is_marked(device_id: uuid.UUID) -> bool:

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar.exceptions import HTTPException, NotFoundException
+from piccolo.table import Table
 
 from server.audit import chain
 from server.audit.tables import GlassAccess, OrgSearch
@@ -220,6 +221,31 @@ async def reading_walls(walls: TeamScope, client_id: int, what: str) -> TeamScop
         raise ReasonNeeded(client_id)
     await log_refused(walls, client_id, what)
     raise NotFoundException()
+
+
+async def within_walls(walls: TeamScope, table: type[Table], row_id: int, what: str, *columns: Any) -> dict:
+    """One row of the walls (a client, or a row of a client's record: agreement, goal, review,
+    referral), or 404 as for an id that does not exist; an attempt at another team's is logged
+    as refused for that client's team, as reading_walls does for a client's record."""
+    try:
+        return await walls.get(table, row_id, *columns)
+    except NotFoundException:
+        if 1 <= row_id <= MAX_ID:
+            client_id = row_id if table is Client else await _client_of(table, row_id)
+            if client_id is not None:
+                await log_refused(walls, client_id, what)
+        raise
+
+
+async def client_within_walls(walls: TeamScope, client_id: int, what: str) -> dict:
+    """The client's id, team and pair (as casework's require_client), or 404 with the refused
+    attempt logged."""
+    return await within_walls(walls, Client, client_id, what, Client.id, Client.team, Client.pair)
+
+
+async def _client_of(table: type[Table], row_id: int) -> int | None:
+    row = await table.select(table.client).where(table._meta.primary_key == row_id).first()  # type: ignore[attr-defined]
+    return row["client"] if row else None
 
 
 async def recent_openings(walls: TeamScope, since) -> list[dict[str, Any]]:

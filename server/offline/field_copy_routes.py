@@ -1,10 +1,10 @@
 """The pair's day for the phone: what they need in a basement with no network.
 
 Today's follow-ups and appointments, the coming releases, and each client of the pair with their
-phone number, next appointment and open follow-ups. The phone keeps it sealed under the user's
-device key (web/static/js/field-copy.js) exactly like the pick list: it opens with no network
-only while the user has not logged out here, and goes at logout, at another user's login and
-at a wipe. Every client in it is use-logged as read, once per copy.
+phone number, next appointment and open follow-ups. The phone keeps it sealed under the login
+session's key (web/static/js/field-copy.js, server/offline/device_keys.py) exactly like the pick
+list: it opens with no network only while that session lives, and goes at logout, at another
+login and at a wipe. Every client in it is use-logged as read, once per copy.
 """
 
 from __future__ import annotations

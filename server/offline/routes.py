@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
@@ -27,7 +27,7 @@ from server.casework.visits import KINDS
 from server.i18n import LANGUAGES, N_, current_language, set_language
 from server.i18n import gettext as _
 from server.offline import field_copy_routes
-from server.offline.device_keys import DEVICE_KEY, UNWRAP_KEY, derived_key
+from server.offline.device_keys import DEVICE_KEY, UNWRAP_KEY, derived_key, session_keys
 from server.offline.field_copy_routes import FIELD_COPY_PAGES
 from server.referrals.routes import refer_context
 from server.scope import Walls
@@ -150,15 +150,21 @@ async def device_session(request: Request) -> dict[str, Any]:
 
 @post("/api/v1/device/key", status_code=200)
 async def device_key(request: Request) -> dict[str, str]:
+    """The device's keys for this user (server/offline/device_keys.py), and this session's data
+    key: only to a live session, in the body of an answer no one keeps (never in a URL or log)."""
     reader = Reader(await json_object(request))
     device_id = reader.uuid("device_id")
     if device_id is None and "device_id" not in reader.errors:
         reader.fail("device_id", N_("This field is required."))
     reader.done()
+    this_session = await session_keys(request.user.session_id, request.user.id, device_id)  # type: ignore[arg-type]
+    if this_session is None:  # revoked between the cookie check and here: nothing for it
+        raise NotAuthorizedException()
     await devices.remember(request.user.id, device_id)  # type: ignore[arg-type]
     return {
         "key": derived_key(DEVICE_KEY, request.user.id, device_id),  # type: ignore[arg-type]
         "unwrap": derived_key(UNWRAP_KEY, request.user.id, device_id),  # type: ignore[arg-type]
+        **this_session,
     }
 
 
@@ -178,9 +184,10 @@ async def device_wipe_check(request: Request) -> Response:
 async def device_picklist(walls: Walls) -> dict[str, Any]:
     """The pair's active caseload as pseudonyms and ids, and who can be ticked as present.
 
-    Kept sealed on the phone so a known client can be chosen with no network; nothing else of
-    the clients leaves the server here. `until`: when this session ends at the latest if the
-    phone is not used online again; the phone stops opening the list then, network or not.
+    Kept sealed on the phone under this session's key (server/offline/device_keys.py) so a known
+    client can be chosen with no network while the session lives; nothing else of the clients
+    leaves the server here. `until`: when this session ends at the latest if the phone is not
+    used online again; the phone stops opening the list then, network or not.
     """
     clients, _total = await list_clients(walls, status="active", mine_only=True, limit=MAX_PICKLIST)
     await log_client_reads(walls, [row["id"] for row in clients], "device_picklist")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.audit.glass import client_within_walls, within_walls
 from server.audit.uselog import log_client_read, log_client_write
 from server.casework.clients import require_client
 from server.db.lifecycle import engine
@@ -97,7 +98,7 @@ def public_agreement(row: dict[str, Any], goals: list[dict[str, Any]]) -> dict[s
 
 
 async def create_agreement(walls: TeamScope, client_id: int, raw: dict[str, Any]) -> dict[str, Any]:
-    client = await require_client(walls, client_id)
+    client = await client_within_walls(walls, client_id, "agreements")
     values = read_agreement(raw)
     now = utcnow()
     async with engine().transaction():
@@ -148,7 +149,7 @@ async def create_agreement(walls: TeamScope, client_id: int, raw: dict[str, Any]
 
 
 async def _agreement(walls: TeamScope, agreement_id: int) -> dict[str, Any]:
-    row = await walls.get(Agreement, agreement_id, *_AGREEMENT_COLUMNS)
+    row = await within_walls(walls, Agreement, agreement_id, "agreement", *_AGREEMENT_COLUMNS)
     goals = await walls.select(Goal, *_GOAL_COLUMNS).where(Goal.agreement == agreement_id).order_by(Goal.position)
     histories = await _histories([goal["id"] for goal in goals])
     return public_agreement(row, [public_goal(goal, histories[goal["id"]]) for goal in goals])
@@ -189,8 +190,8 @@ async def agreement_detail(walls: TeamScope, agreement_id: int) -> dict[str, Any
 
 async def update_agreement(walls: TeamScope, agreement_id: int, raw: dict[str, Any]) -> dict[str, Any]:
     """Status (active, ended, discontinued) and the end date; nothing else of an agreement changes."""
-    current = await walls.get(
-        Agreement, agreement_id, Agreement.id, Agreement.client, Agreement.team, Agreement.starts_on
+    current = await within_walls(
+        walls, Agreement, agreement_id, "agreement", Agreement.id, Agreement.client, Agreement.team, Agreement.starts_on
     )
     reader = Reader(raw)
     values: dict[Any, Any] = {}
@@ -212,7 +213,7 @@ async def update_agreement(walls: TeamScope, agreement_id: int, raw: dict[str, A
 
 
 async def set_goal_status(walls: TeamScope, goal_id: int, raw: dict[str, Any]) -> dict[str, Any]:
-    current = await walls.get(Goal, goal_id, *_GOAL_COLUMNS, Goal.team)
+    current = await within_walls(walls, Goal, goal_id, "goal", *_GOAL_COLUMNS, Goal.team)
     reader = Reader(raw)
     status = reader.choice("status", GOAL_STATUSES)
     if not status and "status" not in reader.errors:
@@ -249,7 +250,7 @@ async def set_goal_status(walls: TeamScope, goal_id: int, raw: dict[str, Any]) -
 
 async def agreements_of_client(walls: TeamScope, client_id: int, what: str | None = "agreements") -> list[dict]:
     """The client's agreements, newest first, each with its goals and their histories."""
-    client = await require_client(walls, client_id)
+    client = await client_within_walls(walls, client_id, "agreements")
     teams = walls.team_id_list()
     walled = f"team IN ({placeholders(len(teams))}) AND client = {{}}"
     # SQL written once per shape (server/db/prepared.py): every client page shows them.
@@ -292,9 +293,10 @@ def form_errors(errors: dict[str, str], boxes: dict[str, str]) -> dict[str, str]
 
 
 async def agreement_exists(walls: TeamScope, agreement_id: int) -> None:
-    """404 for an agreement outside the walls, before any body is read."""
-    await walls.get(Agreement, agreement_id, Agreement.id)
+    """404 for an agreement outside the walls, before any body is read (another team's is logged
+    as refused)."""
+    await within_walls(walls, Agreement, agreement_id, "agreement", Agreement.id)
 
 
 async def goal_exists(walls: TeamScope, goal_id: int) -> None:
-    await walls.get(Goal, goal_id, Goal.id)
+    await within_walls(walls, Goal, goal_id, "goal", Goal.id)

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath
 
+from server.audit.glass import client_within_walls
 from server.casework.clients import require_client
 from server.i18n import gettext as _
 from server.pathway import agreements, reviews
@@ -17,7 +18,8 @@ from server.web.limits import json_object
 
 @post("/api/v1/clients/{client_id:int}/agreements", status_code=201)
 async def api_create_agreement(request: Request, walls: Walls, client_id: FromPath[int]) -> Response:
-    await require_client(walls, client_id)  # another team's client: 404 before the body is read
+    # Another team's client: 404 before the body is read, the attempt logged as refused.
+    await client_within_walls(walls, client_id, "api_agreements")
     agreement = await agreements.create_agreement(walls, client_id, await json_object(request))
     return Response(agreement, status_code=201)
 
@@ -47,7 +49,7 @@ async def api_update_goal(request: Request, walls: Walls, goal_id: FromPath[int]
 
 @post("/api/v1/clients/{client_id:int}/reviews", status_code=201)
 async def api_create_review(request: Request, walls: Walls, client_id: FromPath[int]) -> Response:
-    await require_client(walls, client_id)
+    await client_within_walls(walls, client_id, "api_reviews")
     return Response(await reviews.create_review(walls, client_id, await json_object(request)), status_code=201)
 
 

@@ -12,8 +12,8 @@ import calendar
 from datetime import date, timedelta
 from typing import Any
 
+from server.audit.glass import client_within_walls
 from server.audit.uselog import log_client_read, log_client_reads, log_client_write
-from server.casework.clients import require_client
 from server.db.lifecycle import engine
 from server.db.prepared import Statement, column_list, placeholders, statement
 from server.i18n import N_
@@ -121,7 +121,7 @@ def form_errors(errors: dict[str, str]) -> dict[str, str]:
 
 
 async def create_review(walls: TeamScope, client_id: int, raw: dict[str, Any]) -> dict[str, Any]:
-    client = await require_client(walls, client_id)
+    client = await client_within_walls(walls, client_id, "reviews")
     values = read_review(raw)
     async with engine().transaction():
         rows = await Review.insert(
@@ -205,7 +205,7 @@ def progress(reviews: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def reviews_of_client(walls: TeamScope, client_id: int, what: str | None = "reviews") -> list[dict[str, Any]]:
     """The client's reviews, oldest first."""
-    client = await require_client(walls, client_id)
+    client = await client_within_walls(walls, client_id, "reviews")
     reviews = await _reviews(walls, client_id)
     if what:
         await log_client_read(walls, client_id, client["team"], what, object_="reviews")

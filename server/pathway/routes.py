@@ -12,8 +12,8 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
+from server.audit.glass import client_within_walls
 from server.casework.client_view import client_page_template
-from server.casework.clients import require_client
 from server.pathway import agreements, reviews
 from server.pathway.sections import path_section
 from server.push.planner import plan_all_clients
@@ -61,7 +61,7 @@ async def _save(
 
 @post("/clients/{client_id:int}/agreements")
 async def add_agreement(request: HTMXRequest, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
-    await require_client(walls, client_id)
+    await client_within_walls(walls, client_id, "agreements")
     boxes: dict[str, str] = {}
 
     def to_body(raw: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +96,7 @@ async def goal_status(request: HTMXRequest, walls: Walls, goal_id: FromPath[int]
 
 @post("/clients/{client_id:int}/reviews")
 async def add_review(request: HTMXRequest, walls: Walls, client_id: FromPath[int]) -> Template | Redirect:
-    await require_client(walls, client_id)
+    await client_within_walls(walls, client_id, "reviews")
     return await _save(
         request,
         walls,

@@ -13,6 +13,7 @@ from typing import Any
 from litestar.exceptions import HTTPException
 
 from server.audit.disclosures import log_referral_disclosure
+from server.audit.glass import client_within_walls, within_walls
 from server.audit.uselog import log_client_write
 from server.casework import elsewhere
 from server.casework.clients import require_client
@@ -149,7 +150,7 @@ async def create_referral(walls: TeamScope, raw: dict[str, Any]) -> dict[str, An
         stored = await _stored_with_id(walls, referral_uuid)
         if stored is not None:  # a replay: the referral is made already, whatever moved since
             return stored
-    client = await require_client(walls, client_id)  # type: ignore[arg-type]
+    client = await client_within_walls(walls, client_id, "referral")  # type: ignore[arg-type]
     await require_service(service_id)  # type: ignore[arg-type]
     visit_pk = await _visit_of_client(walls, visit_uuid, client["id"])
     # A form sent twice on a weak signal: the same open referral made today is the one meant.
@@ -196,7 +197,7 @@ async def _stored_with_id(walls: TeamScope, referral_uuid: Any) -> dict[str, Any
 
 
 async def referral_detail(walls: TeamScope, referral_id: int) -> dict[str, Any]:
-    row = await walls.get(Referral, referral_id, *_COLUMNS)
+    row = await within_walls(walls, Referral, referral_id, "referral", *_COLUMNS)
     return public_referral(row, current_language())
 
 
@@ -206,7 +207,9 @@ async def set_referral_status(walls: TeamScope, referral_id: int, raw: dict[str,
     if not status and "status" not in reader.errors:
         reader.fail("status", N_("This field is required."))
     reader.done()
-    current = await walls.get(Referral, referral_id, Referral.status, Referral.followup, Referral.client, Referral.team)
+    current = await within_walls(
+        walls, Referral, referral_id, "referral", Referral.status, Referral.followup, Referral.client, Referral.team
+    )
     moved_client = current["client"]
     if status == current["status"]:  # the same step sent twice (a double tap, a resent request)
         return await referral_detail(walls, referral_id)

@@ -1,7 +1,13 @@
-// Sealing what is kept on the phone, in two layers.
+// Sealing what is kept on the phone, in layers.
 //
-// - The user's *device key* (AES-GCM, non-extractable, kept in IndexedDB) seals what must open
-//   with no network: the pick list of pseudonyms and each waiting visit's summary (when, whom).
+// - The *session key* (AES-GCM, non-extractable, kept in IndexedDB) belongs to one login
+//   session: it seals what must open with no network but only while that session lives, the
+//   pick list and the Today copy (picklist.js, field-copy.js). The server gives it only to that
+//   live session; the phone deletes it when it learns the session is over (logout, a page with
+//   nobody logged in, a refused key request, another login, a wipe), and then nothing on the
+//   phone opens those lists any more (crypto-shredding), not even the device key.
+// - The user's *device key* (AES-GCM, non-extractable, kept in IndexedDB) seals each waiting
+//   visit's summary (when, whom): it must open after the session has ended, for the queue.
 // - A waiting visit's content (notes, themes, everything sent) is sealed to the user's *public
 //   key* (ECDH P-256 with a fresh key per visit), which needs no secret: visits can be sealed
 //   offline even after the session has ended. The matching private key is kept only wrapped,
@@ -10,7 +16,7 @@
 //   content opens only while the user is logged in. A lost phone, whose session
 //   the lead ends, holds nothing readable but pseudonyms and times.
 //
-// Both secrets come from the server (server/offline/device_keys.py) only to the user's own
+// Every secret comes from the server (server/offline/device_keys.py) only to the user's own
 // session. Logging out deletes the device key too; the sealed visits stay, for that user alone.
 
 import * as store from "./store.js";
@@ -81,9 +87,14 @@ async function keysWithPair(userId, material, unwrapKey) {
       pair = await newKeyPair(userId, unwrapKey);
       privateKey = await unwrapPrivate(pair, userId, unwrapKey);
     }
+    // Another session than the kept key's (a new login): its key replaces the old one, and what
+    // the old one sealed no longer opens.
+    const newSession = kept?.session_tag !== material.session_tag;
     const keys = { user_id: userId, key: kept?.key ?? (await importAesKey(material.key)),
-      public_key: pair.public_key, wrapped_private: pair.wrapped_private, wrap_iv: pair.wrap_iv };
-    if (!kept?.key || kept.public_key !== pair.public_key) await store.put("keys", keys);
+      public_key: pair.public_key, wrapped_private: pair.wrapped_private, wrap_iv: pair.wrap_iv,
+      session_key: newSession ? await importAesKey(material.session) : kept.session_key,
+      session_tag: material.session_tag };
+    if (!kept?.key || kept.public_key !== pair.public_key || newSession) await store.put("keys", keys);
     return { keys, privateKey };
   });
 }
@@ -99,6 +110,7 @@ export async function unlock(userId, csrfToken) {
   });
   if (!response.ok) {
     lock(userId);
+    if (response.status === 401) await endSession(userId); // no live session: its key goes
     await wipeIfAsked(response);
     return null;
   }
@@ -115,14 +127,38 @@ export function lock(userId) {
   privateKeys.delete(userId);
 }
 
-// Logging out, or another user on the phone: the device key goes (pseudonyms and summaries no
-// longer open); the key pair stays, wrapped, so the waiting visits open again for the same user.
+// Logging out, or another user on the phone: the device key and the session key go (pseudonyms
+// and summaries no longer open); the key pair stays, wrapped, so the waiting visits open again
+// for the same user.
 export async function forgetKey(userId) {
   privateKeys.delete(userId);
   const kept = await keysOf(userId);
   if (!kept) return;
-  const { key: _deviceKey, ...pairOnly } = kept;
+  const { key: _deviceKey, session_key: _sessionKey, session_tag: _tag, ...pairOnly } = kept;
   await store.put("keys", pairOnly);
+}
+
+// The live session's key and its tag as kept on the phone, or null: what the pick list and the
+// Today copy are sealed under (they open offline, but only while this key is kept).
+export async function sessionKeyOf(userId) {
+  const kept = await keysOf(userId);
+  return kept?.session_key ? { key: kept.session_key, tag: kept.session_tag } : null;
+}
+
+// The user's session is over: its key goes, and with it everything sealed under it (the server
+// gives that key to nobody any more). The device key and the wrapped pair stay, for the queue.
+export async function endSession(userId) {
+  await exclusively(`rinnalla-keys-${userId}`, async () => {
+    const kept = await keysOf(userId);
+    if (!kept?.session_key) return;
+    const { session_key: _sessionKey, session_tag: _tag, ...rest } = kept;
+    await store.put("keys", rest);
+  });
+}
+
+// Nobody's session is alive on this phone (a server page with nobody logged in).
+export async function endAllSessions() {
+  for (const row of await store.all("keys")) await endSession(row.user_id);
 }
 
 export async function seal(key, userId, id, value) {

@@ -44,8 +44,9 @@ export async function queueUser() {
   return pageUserId() ?? (await store.get("state", "user")) ?? null;
 }
 
-// A logged-in page: this user is now the phone's user. Another user's key and pick list go
-// (their sealed visits stay, unreadable until they log in here again).
+// A logged-in page: this user is now the phone's user. Another user's keys and pick list go
+// (their sealed visits stay, unreadable until they log in here again). unlock() keeps this
+// session's key; a new login's key replaces the last session's, whose lists then cannot open.
 export async function rememberUser(userId) {
   // Ask the browser not to evict the queue when space runs low (best effort, no prompt).
   navigator.storage?.persist?.().catch(() => {});
@@ -60,7 +61,7 @@ export async function rememberUser(userId) {
   return unlock(userId, await tokens.current());
 }
 
-// Logging out: personal data goes, the sealed queue stays for this user alone.
+// Logging out: personal data goes with the session's key, the sealed queue stays for this user alone.
 export async function forgetUser(userId) {
   await forgetKey(userId);
   await store.remove("state", "picklist");

@@ -1,6 +1,7 @@
 // The phone's own database (IndexedDB), shared by the pages and the service worker.
 //   outbox: waiting visits, sealed (see seal.js), one row per visit id, indexed by user
-//   keys:   each user's non-extractable sealing key on this device
+//   keys:   each user's non-extractable keys on this device (seal.js): the device key, the live
+//           session's key (pick list, Today copy) and the wrapped key pair of the queue
 //   state:  small facts: this device's id, who used the app last, language, sealed pick lists
 
 const DB_NAME = "rinnalla";
