@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from litestar import Litestar, Request, Router
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -43,7 +42,8 @@ from server.services import routes as service_routes
 from server.settings import get_settings
 from server.web import assets, system_routes
 from server.web.errors import EXCEPTION_HANDLERS
-from server.web.guards import api_description_visible, app_guards
+from server.web.csrf import csrf_config
+from server.web.guards import api_description_visible, route_checks
 from server.web.limits import MAX_BODY_BYTES, plausible_path_and_query
 from server.web.security_headers import add_security_headers
 from server.web.templating import template_config
@@ -99,19 +99,11 @@ def create_app() -> Litestar:
             *pathway_link_pages.ROUTES,
             static,
         ],
-        guards=[app_guards(requires_second_factor)],
         dependencies={"walls": Provide(provide_scope)},
-        middleware=[metrics.ObservabilityMiddleware(), RequestContextMiddleware()],
-        # Files and the worker script carry no form: no CSRF cookie on responses that caches share.
-        # __Host- on https, like the session cookie: no subdomain can set or shadow the token.
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_secure=settings.is_https,
-            cookie_name="__Host-csrftoken" if settings.is_https else "csrftoken",
-            cookie_samesite="lax",
-            cookie_httponly=False,
-            exclude=["/assets/", "/static/", "/sw.js", "/manifest.webmanifest", "/metrics", "/healthz", "/readyz"],
-        ),
+        # One layer for request id, metrics, session, language, CSRF and the checks every route
+        # gets (same origin, login, second factor): see server/accounts/middleware.py. Litestar's
+        # own compression (compression_config=...) would run inside it, nearer the route.
+        middleware=[RequestContextMiddleware(csrf_config(settings), route_checks(requires_second_factor))],
         plugins=[HTMXPlugin()],
         template_config=template_config({"script_texts": script_texts, "push_public_key": push_public_key}),
         exception_handlers={**EXCEPTION_HANDLERS, SecondFactorRequired: second_factor_required_handler},
