@@ -41,8 +41,8 @@ from server.services import api as service_api
 from server.services import routes as service_routes
 from server.settings import get_settings
 from server.web import assets, system_routes
-from server.web.errors import EXCEPTION_HANDLERS
 from server.web.csrf import csrf_config
+from server.web.errors import EXCEPTION_HANDLERS
 from server.web.guards import api_description_visible, route_checks
 from server.web.limits import MAX_BODY_BYTES, plausible_path_and_query
 from server.web.security_headers import add_security_headers

@@ -92,7 +92,7 @@ def new_request_id() -> str:
 
 def request_done(scope: Scope, status: int, seconds: float) -> None:
     """Count and time the request by its route template (files are not counted)."""
-    route, method = _route(scope), scope.get("method", "")
+    route, method = _route(scope), str(scope.get("method", ""))
     if route.startswith(("/assets/", "/static")):
         return
     counter = _COUNTERS.get((method, route, status))

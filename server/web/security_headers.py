@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 from server.settings import get_settings
@@ -50,7 +49,7 @@ def _is_public_file(scope: Scope, status: int) -> bool:
 def add_response_headers(scope: Scope, headers: dict[str, str]) -> None:
     """Headers for this request's answer, whichever answer it is (the route's, or an error's):
     Set-Cookie is added, any other name replaces what the route set."""
-    waiting = scope.setdefault("response_headers", [])  # type: ignore[typeddict-item,misc]
+    waiting = scope.setdefault("response_headers", [])  # type: ignore[typeddict-item]
     waiting.extend((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items())
 
 
@@ -82,7 +81,7 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     if not has_cache_control and not _is_public_file(scope, message["status"]):
         headers.append(_NO_STORE)
     # The request's id (server/accounts/middleware.py), so a person's report can be matched to the log.
-    request_id = scope.get("request_id")  # type: ignore[typeddict-item]
-    if request_id:
+    request_id = scope.get("request_id")
+    if isinstance(request_id, str):
         headers.append((b"x-request-id", request_id.encode()))
     message["headers"] = headers
