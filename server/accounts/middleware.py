@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 
 from litestar.config.csrf import CSRFConfig
-from litestar.connection import ASGIConnection, Request
+from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware
@@ -85,10 +85,11 @@ class RequestContextMiddleware(ASGIMiddleware):
             add_response_headers(scope, WIPE_HEADERS)
         handler = scope["route_handler"]
         if not csrf.is_excluded(scope["path"], handler.opt):
-            await self._check_csrf(scope, receive, cookies.get(self.csrf_config.cookie_name))
+            await self._check_csrf(connection, receive, cookies.get(self.csrf_config.cookie_name))
         self.route_check(connection, handler)
 
-    async def _check_csrf(self, scope: Scope, receive: Receive, cookie: str | None) -> None:
+    async def _check_csrf(self, connection: ASGIConnection, receive: Receive, cookie: str | None) -> None:
+        scope = connection.scope
         state = ScopeState.from_scope(scope)
         if scope["method"] in csrf.SAFE_METHODS:  # type: ignore[typeddict-item]
             state.csrf_token = cookie or csrf.new_token(self.csrf_config)
@@ -96,5 +97,4 @@ class RequestContextMiddleware(ASGIMiddleware):
                 cookie_header = csrf.token_cookie(self.csrf_config, state.csrf_token).to_header(header="")
                 add_response_headers(scope, {"set-cookie": cookie_header})
             return
-        request: Request = scope["litestar_app"].request_class(scope=scope, receive=receive)
-        state.csrf_token = await csrf.verified_token(self.csrf_config, request, cookie)
+        state.csrf_token = await csrf.verified_token(self.csrf_config, connection, receive, cookie)
