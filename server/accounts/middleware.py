@@ -38,7 +38,7 @@ from server.web.security_headers import add_response_headers
 # asks the browser to delete its caches and storage (IndexedDB: the sealed queue), and says so in
 # a header of ours too, for browsers that ignore Clear-Site-Data (static/js/wipe.js does it then).
 WIPE_HEADERS = {"Clear-Site-Data": '"cache", "storage"', "X-Rinnalla-Wipe": "1"}
-# Static files need neither a session lookup, a language, a token nor a check.
+# Static files need neither a session lookup, a language nor a token.
 FILE_PREFIXES = ("/static/", "/assets/")
 
 
@@ -63,7 +63,10 @@ class RequestContextMiddleware(ASGIMiddleware):
             await send(message)
 
         try:
-            if not scope["path"].startswith(FILE_PREFIXES):
+            if scope["path"].startswith(FILE_PREFIXES):
+                scope["user"] = None  # files are public routes; a route that is not stays closed
+                self.route_check(ASGIConnection(scope), scope["route_handler"])
+            else:
                 await self._enter(scope, receive)
             await next_app(scope, receive, send_noting_status)
         except HTTPException as exc:  # refused here (CSRF, login): answered by the app's handlers

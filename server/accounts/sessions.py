@@ -84,10 +84,12 @@ def live_sessions(now: datetime):
 # One query per request for who is logged in (user, team, current pair and partner): this runs
 # before every page and API call, so it is a prepared statement rather than four ORM joins, and
 # it answers the two questions about times itself (no timestamps to convert back per request).
+# `id + 0`: an expression has no declared type, so SQLite hands back its own integer instead of
+# passing each id through Piccolo's INTEGER converter (five Python calls a request).
 _RESOLVE = Statement("""
-SELECT s.id AS session_id, s.last_seen_at < {} AS touch_due, u.id AS user_id, u.email, u.display_name, u.role,
-       u.language, u.totp_enabled_at IS NOT NULL AS has_second_factor,
-       t.id AS team_id, t.name AS team_name, p.id AS pair_id, partner.id AS partner_id,
+SELECT s.id + 0 AS session_id, s.last_seen_at < {} AS touch_due, u.id + 0 AS user_id, u.email, u.display_name,
+       u.role, u.language, u.totp_enabled_at IS NOT NULL AS has_second_factor,
+       t.id + 0 AS team_id, t.name AS team_name, p.id + 0 AS pair_id, partner.id + 0 AS partner_id,
        partner.display_name AS partner_name
 FROM user_session s
 JOIN app_user u ON u.id = s."user"
