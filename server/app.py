@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from litestar import Litestar, Request, Router
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -30,7 +29,7 @@ from server.casework import client_routes, visit_routes
 from server.casework import routes as casework_routes
 from server.dashboard import routes as dashboard_routes
 from server.db.lifecycle import close_database, open_database
-from server.observability import metrics, metrics_routes
+from server.observability import metrics_routes
 from server.observability.logs import configure_logging
 from server.offline import routes as offline_routes
 from server.offline.texts import script_texts
@@ -49,8 +48,9 @@ from server.services import api_routes as service_api
 from server.services import routes as service_routes
 from server.settings import get_settings
 from server.web import asset_routes, system_routes
+from server.web.csrf import csrf_config
 from server.web.errors import EXCEPTION_HANDLERS
-from server.web.guards import api_description_visible, app_guards
+from server.web.guards import api_description_visible, route_checks
 from server.web.limits import MAX_BODY_BYTES, plausible_path_and_query
 from server.web.security_headers import add_security_headers
 from server.web.templating import template_config
@@ -109,19 +109,13 @@ def create_app() -> Litestar:
             *pathway_link_routes.ROUTES,
             static,
         ],
-        guards=[app_guards(requires_own_password, requires_second_factor)],
         dependencies={"walls": Provide(provide_scope)},
-        middleware=[metrics.ObservabilityMiddleware(), RequestContextMiddleware()],
-        # Files and the worker script carry no form: no CSRF cookie on responses that caches share.
-        # __Host- on https, like the session cookie: no subdomain can set or shadow the token.
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_secure=settings.is_https,
-            cookie_name="__Host-csrftoken" if settings.is_https else "csrftoken",
-            cookie_samesite="lax",
-            cookie_httponly=False,
-            exclude=["/assets/", "/static/", "/sw.js", "/manifest.webmanifest", "/metrics", "/healthz", "/readyz"],
-        ),
+        # One layer for request id, metrics, session, language, CSRF and the checks every route
+        # gets (same origin, login, second factor): see server/accounts/middleware.py. Litestar's
+        # own compression (compression_config=...) would run inside it, nearer the route.
+        middleware=[
+            RequestContextMiddleware(csrf_config(settings), route_checks(requires_own_password, requires_second_factor))
+        ],
         plugins=[HTMXPlugin()],
         template_config=template_config({"script_texts": script_texts, "push_public_key": push_public_key}),
         exception_handlers={

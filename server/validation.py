@@ -6,6 +6,7 @@ theme is refused the same way everywhere. Messages are English msgids, translate
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
@@ -211,11 +212,16 @@ def search_text(value: str) -> str:
     return "" if unstorable(text) else text[:80]
 
 
+_CONTROLS = re.compile("[\x01-\x1f\x7f-\x9f]")
+_CONTROLS_BUT_LINES = re.compile("[\x01-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def clean_text(value: str, multiline: bool = False) -> str:
     """NFC, no bidi overrides, no control characters but newlines in notes; trimmed."""
     value = unicodedata.normalize("NFC", value).translate(_BIDI_CONTROLS)
-    allowed = {"\n", "\t"} if multiline else set()
-    value = "".join(ch for ch in value if ch in allowed or unicodedata.category(ch) != "Cc" or ch == "\x00")
+    # Every control character (category Cc: U+0001-U+001F, U+007F-U+009F) goes, but newlines and
+    # tabs in notes; NUL stays, for `unstorable` to refuse the field by name.
+    value = (_CONTROLS_BUT_LINES if multiline else _CONTROLS).sub("", value)
     if multiline:
         value = value.replace("\r\n", "\n")
         return value.strip()

@@ -88,3 +88,20 @@ async def test_log_lines_are_json_and_the_scan_catches_personal_data(tmp_path):
         encoding="utf-8",
     )
     assert len(personal_data_in(str(planted))) == 3
+
+
+async def test_a_refusal_before_any_route_carries_the_request_id_and_is_counted_with_its_status(
+    client, world, metrics_token
+):
+    """Login and CSRF are checked in the request layer itself, not in a route: the answers they
+    refuse with still carry a request id, the security headers and their own status in the metrics."""
+    anonymous = await client.get("/api/v1/me")
+    assert anonymous.status_code == 401 and len(anonymous.headers["x-request-id"]) == 16
+    assert "content-security-policy" in anonymous.headers
+    await login(client, "alice@example.org")
+    no_token = await client.post("/api/v1/followups", json={})
+    assert no_token.status_code == 403 and len(no_token.headers["x-request-id"]) == 16
+    assert no_token.headers["x-request-id"] != anonymous.headers["x-request-id"]
+    assert "content-security-policy" in no_token.headers
+    text = (await client.get("/metrics", headers={"authorization": f"Bearer {metrics_token}"})).text
+    assert 'route="/api/v1/me",status="401"}' in text and 'route="/api/v1/followups",status="403"}' in text

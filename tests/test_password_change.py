@@ -52,7 +52,9 @@ async def test_a_temporary_password_opens_only_the_change_page_until_changed(cli
     assert answer.status_code == 303 and answer.headers["location"] == "/"
     assert (await client.get("/")).status_code == 200
     assert (await client.get("/api/v1/me")).json()["email"] == "pekka@example.org"
-    row = await User.select(User.password_hash, User.password_change_due).where(User.email == "pekka@example.org").first()
+    row = (
+        await User.select(User.password_hash, User.password_change_due).where(User.email == "pekka@example.org").first()
+    )
     assert verify_password(row["password_hash"], OWN) and row["password_change_due"] is False
 
     client.cookies.clear()

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -24,6 +23,7 @@ from server.push.subscriptions import user_devices
 from server.settings import get_settings
 from server.web.client_address import client_address
 from server.web.context import LANGUAGE_COOKIE
+from server.web.csrf import csrf_config, new_token, token_cookie
 from server.web.navigation import safe_next
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -163,17 +163,8 @@ async def login_code(request: Request, data: Annotated[CodeForm, FORM]) -> Respo
 def _new_csrf_token(request: Request, response: Response) -> None:
     """A CSRF token dies with the session it was used in (a phone's queue may still hold one):
     login and logout set a new one, and the queue fetches it again after its one 403."""
-    config = request.app.csrf_config
-    if config is not None:
-        response.set_cookie(
-            key=config.cookie_name,
-            value=generate_csrf_token(config.secret),
-            path=config.cookie_path,
-            domain=config.cookie_domain,
-            secure=config.cookie_secure,
-            httponly=config.cookie_httponly,
-            samesite=config.cookie_samesite,
-        )
+    config = csrf_config(get_settings())
+    response.set_cookie(token_cookie(config, new_token(config)))
 
 
 @post("/logout", opt={"public": True})

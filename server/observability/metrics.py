@@ -9,14 +9,10 @@ scrape time (`push.outbox.outbox_figures`, say); the app factory hands their rea
 from __future__ import annotations
 
 import os
-import time
+from typing import Any
 
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-
-from server.observability.logs import reset_request_id, set_request_id
 
 REGISTRY = CollectorRegistry()
 PROCESS = str(os.getpid())
@@ -53,43 +49,47 @@ FAILURES_NOW = Gauge(
 )
 
 
+_VISITS = {True: VISITS.labels(PROCESS, "created"), False: VISITS.labels(PROCESS, "replayed")}
+
+
 def visit_received(created: bool) -> None:
-    VISITS.labels(PROCESS, "created" if created else "replayed").inc()
+    _VISITS[created].inc()
 
 
 def login_failed() -> None:
     LOGIN_FAILURES.labels(PROCESS).inc()
 
 
+# Per (method, route, status): the labelled children, looked up once (labels() checks and locks).
+_COUNTERS: dict[tuple[str, str, int], Any] = {}
+_TIMERS: dict[tuple[str, str], Any] = {}
+_ROUTES: dict[Any, str] = {}
+
+
 def _route(scope: Scope) -> str:
     handler = scope.get("route_handler")
-    paths = getattr(handler, "paths", None)
-    return sorted(paths)[0] if paths else "unmatched"
+    route = _ROUTES.get(handler)
+    if route is None:
+        paths = getattr(handler, "paths", None)
+        route = _ROUTES[handler] = sorted(paths)[0] if paths else "unmatched"
+    return route
 
 
-class ObservabilityMiddleware(ASGIMiddleware):
-    """A request id for the logs (and the `x-request-id` header), and the request's metrics."""
+def new_request_id() -> str:
+    """For the logs and the `x-request-id` header (server/web/security_headers.py adds it)."""
+    return os.urandom(8).hex()
 
-    scopes = (ScopeType.HTTP,)
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        request_id = os.urandom(8).hex()
-        token = set_request_id(request_id)
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        try:
-            await next_app(scope, receive, send_with_id)
-        finally:
-            route, method = _route(scope), scope.get("method", "")
-            if not route.startswith(("/assets/", "/static")):
-                REQUESTS.labels(PROCESS, method, route, str(status)).inc()
-                LATENCY.labels(PROCESS, method, route).observe(time.perf_counter() - started)
-            reset_request_id(token)
+def request_done(scope: Scope, status: int, seconds: float) -> None:
+    """Count and time the request by its route template (files are not counted)."""
+    route, method = _route(scope), str(scope.get("method", ""))
+    if route.startswith(("/assets/", "/static")):
+        return
+    counter = _COUNTERS.get((method, route, status))
+    if counter is None:
+        counter = _COUNTERS[(method, route, status)] = REQUESTS.labels(PROCESS, method, route, str(status))
+    timer = _TIMERS.get((method, route))
+    if timer is None:
+        timer = _TIMERS[(method, route)] = LATENCY.labels(PROCESS, method, route)
+    counter.inc()
+    timer.observe(seconds)

@@ -1,13 +1,14 @@
 """Who may reach a route. Routes are closed by default: `opt={"public": True}` opens one.
 
-Guards are coroutines: Litestar runs a plain-function guard in a worker thread (and copies the
-connection for it), which cost about a third of a small API answer. The app-wide checks run as
-one guard, `app_guards`, in the order same origin, login, second factor.
+Route guards are coroutines: Litestar runs a plain-function guard in a worker thread (and copies the
+connection for it). The app-wide checks are no guard at all: `route_checks` runs them in the one
+request layer (server/accounts/middleware.py), right after the CSRF check, in the order same
+origin, login, second factor; Litestar copies the route handler for every guard it runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from litestar.connection import ASGIConnection
@@ -77,17 +78,17 @@ def _same_origin(connection: ASGIConnection) -> None:
 RouteCheck = Callable[[ASGIConnection, BaseRouteHandler], None]
 
 
-def app_guards(*after_login: RouteCheck) -> Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]:
-    """Every route's checks in one coroutine: same origin for changes, then login, then the
-    checks the app factory adds for a logged-in user (the second factor a role needs)."""
+def route_checks(*after_login: RouteCheck) -> RouteCheck:
+    """Every route's checks in one call: same origin for changes, then login, then the checks the
+    app factory adds for a logged-in user (the second factor a role needs)."""
 
-    async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    def check(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         _same_origin(connection)
         if handler.opt.get("public"):
             return
         if connection.scope.get("user") is None:
             raise NotAuthorizedException()
-        for check in after_login:
-            check(connection, handler)
+        for after in after_login:
+            after(connection, handler)
 
-    return guard
+    return check

@@ -10,6 +10,7 @@ import pytest
 from server.accounts import passwords
 from server.accounts.sessions import hash_token
 from server.accounts.tables import LoginFailure, UserSession
+from server.settings import get_settings
 from server.timeutil import utcnow
 from tests.support.fixtures import PASSWORD, csrf_token, login
 
@@ -156,3 +157,42 @@ async def test_19_a_second_factor_does_not_tell_which_accounts_exist(client, wor
     unknown, _ = await _attempt(client, "nobody@example.org")
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.text.replace("alice@example.org", "X") == unknown.text.replace("nobody@example.org", "X")
+
+
+# --- sessions are looked up on every request ----------------------------------------------------
+
+
+async def test_a_revoked_or_idle_session_is_refused_on_the_very_next_request(client, world):
+    """Nothing of a session is kept between requests: the request after a revocation (a lost
+    phone, another process's logout) or after the idle limit is already refused."""
+    await login(client, "alice@example.org")
+    token_hash = hash_token(client.cookies["rinnalla_session"])
+    assert (await client.get("/api/v1/me")).status_code == 200
+    await UserSession.update({UserSession.revoked_at: utcnow()}).where(UserSession.token_hash == token_hash)
+    assert (await client.get("/api/v1/me")).status_code == 401
+
+    await login(client, "alice@example.org")
+    token_hash = hash_token(client.cookies["rinnalla_session"])
+    assert (await client.get("/api/v1/me")).status_code == 200
+    idle = timedelta(minutes=get_settings().session_idle_minutes, seconds=1)
+    await UserSession.update({UserSession.last_seen_at: utcnow() - idle}).where(UserSession.token_hash == token_hash)
+    assert (await client.get("/api/v1/me")).status_code == 401
+
+
+async def test_a_request_keeps_the_session_alive_but_writes_at_most_once_a_minute(client, world):
+    await login(client, "alice@example.org")
+    token_hash = hash_token(client.cookies["rinnalla_session"])
+
+    async def last_seen():
+        return (await UserSession.select(UserSession.last_seen_at).where(UserSession.token_hash == token_hash))[0][
+            "last_seen_at"
+        ]
+
+    recent = utcnow() - timedelta(seconds=30)
+    await UserSession.update({UserSession.last_seen_at: recent}).where(UserSession.token_hash == token_hash)
+    assert (await client.get("/api/v1/me")).status_code == 200
+    assert await last_seen() == recent  # read within the minute: no write
+    a_while_ago = utcnow() - timedelta(minutes=5)
+    await UserSession.update({UserSession.last_seen_at: a_while_ago}).where(UserSession.token_hash == token_hash)
+    assert (await client.get("/api/v1/me")).status_code == 200
+    assert await last_seen() > utcnow() - timedelta(seconds=30)  # touched: the idle time starts again
