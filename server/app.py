@@ -9,6 +9,7 @@ from dataclasses import replace
 from litestar import Litestar, Request, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
@@ -42,6 +43,7 @@ from server.services import api as service_api
 from server.services import routes as service_routes
 from server.settings import get_settings
 from server.web import assets, system_routes
+from server.web.compression import CompressionMiddleware
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.guards import api_description_visible, app_guards
 from server.web.limits import MAX_BODY_BYTES, plausible_path_and_query
@@ -101,7 +103,12 @@ def create_app() -> Litestar:
         ],
         guards=[app_guards(requires_second_factor)],
         dependencies={"walls": Provide(provide_scope)},
-        middleware=[metrics.ObservabilityMiddleware(), RequestContextMiddleware()],
+        # Compression sits outside the CSRF check: it unmasks the token the page carried first.
+        middleware=[
+            metrics.ObservabilityMiddleware(),
+            RequestContextMiddleware(),
+            DefineMiddleware(CompressionMiddleware, secret=settings.secret_key),
+        ],
         # Files and the worker script carry no form: no CSRF cookie on responses that caches share.
         # __Host- on https, like the session cookie: no subdomain can set or shadow the token.
         csrf_config=CSRFConfig(
