@@ -49,12 +49,19 @@ def asset_url(relative: str) -> str:
     return f"/assets/{asset_version()}/{relative.lstrip('/')}"
 
 
+# The service worker: a static file, but served from the root (/sw.js) for its scope.
+SERVICE_WORKER = "sw.js"
+
+
 def offline_assets() -> list[str]:
     """URLs of every static file the service worker keeps for offline use."""
     return [asset_url(STYLES_BUNDLE)] + [
-        asset_url(path.relative_to(STATIC_DIR).as_posix())
+        asset_url(relative)
         for path in sorted(STATIC_DIR.rglob("*"))
-        if path.is_file() and path.suffix in OFFLINE_SUFFIXES and path.suffix != ".css"
+        if path.is_file()
+        and path.suffix in OFFLINE_SUFFIXES
+        and path.suffix != ".css"
+        and (relative := path.relative_to(STATIC_DIR).as_posix()) != SERVICE_WORKER
     ]
 
 
@@ -110,11 +117,16 @@ async def asset(request: Request, version: FromPath[str], file_path: FromPath[Pa
             media_type=MEDIA_TYPES[".css"],
             headers={**headers, **({"Content-Encoding": "gzip"} if gzip_ok else {})},
         )
-    path = _static_file(file_path.as_posix())
+    return static_file(request, file_path.as_posix(), cache)
+
+
+def static_file(request: Request, relative: str, cache: str) -> Response | File:
+    """A file of web/static, text gzipped once per file and version (a third of the bytes on a
+    slow phone network), never per request; pages and JSON are compressed in compression.py."""
+    path = _static_file(relative)
     media_type = MEDIA_TYPES.get(path.suffix, "application/octet-stream")
-    # Text files go gzipped (a third of the bytes on a slow phone network). Only these: pages,
-    # which carry tokens next to what a person typed, stay uncompressed (BREACH).
-    if path.suffix in TEXT_SUFFIXES and gzip_ok:
+    headers = {"Cache-Control": cache, "Vary": "Accept-Encoding"}
+    if path.suffix in TEXT_SUFFIXES and "gzip" in request.headers.get("accept-encoding", ""):
         return Response(
             _gzipped(path, path.stat().st_mtime), media_type=media_type, headers={**headers, "Content-Encoding": "gzip"}
         )
