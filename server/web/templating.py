@@ -11,7 +11,7 @@ from litestar.template.config import TemplateConfig
 from server import i18n
 from server.resources import TEMPLATE_DIR
 from server.web import labels
-from server.web.assets import asset_url, asset_version, script_modules
+from server.web.assets import asset_url, asset_version
 
 HTMX_VERSION = "2.0.11"
 
@@ -34,7 +34,6 @@ def make_environment(domain_globals: dict[str, Any]) -> Environment:
         LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
         HTMX_VERSION=HTMX_VERSION,
         asset=asset_url,
-        script_modules=script_modules,
         asset_version=asset_version,
         **labels.template_globals(),
         **domain_globals,
