@@ -231,8 +231,9 @@ OPEN_FIRST_ITEM = """async () => {
   const { queueUser, tokens } = await import(base + "js/session.js");
   const { unlock } = await import(base + "js/seal.js");
   const user = await queueUser();
-  // These module files run apart from the page's joined app.js: unlocked here as the page does at start-up.
-  await unlock(user, await tokens.current());
+  // These module files run apart from the page's joined app.js: unlocked here as the page does at
+  // start-up, which fails as the page's did when the session has ended or there is no network.
+  await unlock(user, await tokens.current()).catch(() => null);
   const [item] = await itemsOf(user);
   return { content: await openItem(user, item), summary: await summaryOf(user, item) };
 }"""
