@@ -36,8 +36,8 @@ Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# Measured on our pages (11-18 KB of HTML): level 4 takes 0.14-0.19 ms of CPU and leaves bytes
-# within 3 % of level 9 (0.16-0.27 ms); level 1 saves 0.03 ms but sends 7-12 % more.
+# Measured on the visit form (21.8 KB of HTML, bench/offline.py): level 4 takes 0.14 ms of CPU
+# and leaves 3 % more bytes than level 9 (0.24 ms); level 1 takes 0.08 ms but sends 12 % more.
 GZIP_LEVEL = 4
 # Below about one TCP segment gzip saves no round trip and costs its header and CPU.
 MINIMUM_BYTES = 1400
