@@ -2,7 +2,7 @@
 import js from "@eslint/js";
 import globals from "globals";
 
-// web/templates/sw.js is a Jinja template: each one-line `{{ ... }}` becomes a string literal of the
+// web/templates/link_sw.js (the client link's worker) is a Jinja template: each one-line `{{ ... }}` becomes a string literal of the
 // same length (lines and columns of findings stay true; the values are release data rendered with
 // `tojson`, not code), and each `{% ... %}` becomes blanks. The rest is linted as written; a tag
 // over several lines stays as it is and fails the parse, so nothing is skipped silently.
@@ -31,7 +31,12 @@ export default [
     rules: { ...js.configs.recommended.rules, ...ownRules },
   },
   {
-    files: ["web/templates/sw.js"],
+    files: ["web/static/sw.js"],
+    languageOptions: { ecmaVersion: "latest", sourceType: "module", globals: { ...globals.serviceworker } },
+    rules: { ...js.configs.recommended.rules, ...ownRules },
+  },
+  {
+    files: ["web/templates/*.js"],
     processor: jinja,
     languageOptions: { ecmaVersion: "latest", sourceType: "module", globals: { ...globals.serviceworker } },
     rules: { ...js.configs.recommended.rules, ...ownRules },

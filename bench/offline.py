@@ -6,7 +6,12 @@ Starts `rinnalla serve` on a fresh SQLite database with the demo data, drives De
 Chromium (Playwright) and prints tables:
 - bytes of the visit form page with every file it loads, raw and gzipped (level 6);
 - first load (nothing cached) and repeat load (service worker) of the visit form with the
-  network throttled to DevTools' "Slow 3G" (2 s latency, 400 kbit/s each way);
+  network throttled to DevTools' "Slow 3G" (2 s latency, 400 kbit/s each way). Each load gives
+  three moments, counted from the start of the navigation: *first paint* (the browser's first
+  contentful paint: the form is on screen), *form usable* (the page script has enhanced the
+  form, `html[data-forms-ready]`: a visit typed now goes to the phone's queue) and *load event*
+  (every file of the page fetched; the figure earlier runs reported). Also the requests the
+  first load made and the bytes it moved (as sent, compressed where the server compresses);
 - the time to send a queue of N waiting visits (sealed in IndexedDB, as the app keeps them)
   once the network is back, and the visits the server then holds;
 - Lighthouse scores, when the `lighthouse` command is installed (npm), else a note.
@@ -118,11 +123,59 @@ async def page_bytes(browser, base: str) -> list[tuple[str, int, int]]:
     return [(url, len(body), len(gzip.compress(body, 6))) for url, body in bodies]
 
 
-async def load_ms(page) -> float:
-    return await page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+# Notes the moment the page script marks the forms ready, in the page's own clock (from the
+# navigation's start), so the figure does not include Playwright's polling.
+FORMS_READY_CLOCK = """
+new MutationObserver((changes, observer) => {
+  if (document.documentElement?.dataset.formsReady) {
+    window.__formsReadyAt = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-forms-ready"] });
+"""
 
 
-async def slow_3g_loads(browser, base: str) -> tuple[float, float]:
+async def page_html(browser, base: str) -> bytes:
+    context = await browser.new_context(**PHONE, service_workers="block")
+    page = await context.new_page()
+    await log_in(page, base)
+    response = await page.goto(f"{base}/visits/new")
+    body = await response.body()
+    await context.close()
+    return body
+
+
+def gzip_levels(html: bytes, repeats: int = 300) -> str:
+    """What compressing the page costs the server per response, level by level (CPU time)."""
+    rows = ["\n| gzip level (visit form page) | bytes | CPU ms per page |", "|---|---:|---:|"]
+    for level in (1, 4, 6, 9):
+        started = time.process_time()
+        for _ in range(repeats):
+            packed = gzip.compress(html, level, mtime=0)
+        rows.append(f"| {level} | {len(packed):,} | {(time.process_time() - started) * 1000 / repeats:.3f} |")
+    return "\n".join([f"\nvisit form page: {len(html):,} bytes of HTML", *rows])
+
+
+async def load_moments(page) -> dict[str, float]:
+    """First contentful paint, forms usable and load event, ms from the navigation's start."""
+    await page.locator("html[data-forms-ready]").wait_for(state="attached", timeout=120000)
+    await page.wait_for_function("performance.getEntriesByType('navigation')[0].loadEventEnd > 0", timeout=120000)
+    return await page.evaluate(
+        """() => ({
+        paint: performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? NaN,
+        usable: window.__formsReadyAt ?? NaN,
+        load: performance.getEntriesByType("navigation")[0].loadEventEnd,
+      })"""
+    )
+
+
+async def slow_3g_loads(browser, base: str) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """First load, repeat load and a load with no network of the visit form.
+
+    DevTools' throttling applies to the page, not to the service worker's own fetches: the
+    repeat load's page (network first, through the worker) travels unthrottled, so on a real
+    Slow 3G network it costs one more round trip (2 s) and the page's bytes than measured here.
+    """
     context = await browser.new_context(**PHONE)
     page = await context.new_page()
     await log_in(page, base)  # the session cookie only: then a fresh context with nothing cached
@@ -130,18 +183,26 @@ async def slow_3g_loads(browser, base: str) -> tuple[float, float]:
     await context.close()
     context = await browser.new_context(**PHONE)
     await context.add_cookies(cookies)
+    await context.add_init_script(FORMS_READY_CLOCK)
     page = await context.new_page()
     cdp = await context.new_cdp_session(page)
     await cdp.send("Network.enable")
     await cdp.send("Network.emulateNetworkConditions", SLOW_3G)
+    moved: dict[str, int] = {}
+    cdp.on("Network.loadingFinished", lambda event: moved.__setitem__(event["requestId"], event["encodedDataLength"]))
     await page.goto(f"{base}/visits/new")
-    first = await load_ms(page)
+    first = await load_moments(page)
+    first |= {"requests": len(moved), "bytes": sum(moved.values())}
     await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     await page.locator("html[data-offline-ready]").wait_for(state="attached", timeout=120000)
     await page.goto(f"{base}/visits/new")
-    repeat = await load_ms(page)
+    repeat = await load_moments(page)
+    # With no network at all: the worker answers with the release's shell page and files.
+    await context.set_offline(True)
+    await page.goto(f"{base}/visits/new")
+    offline = await load_moments(page)
     await context.close()
-    return first, repeat
+    return first, repeat, offline
 
 
 async def drain_queue(browser, base: str, size: int) -> tuple[int, float]:
@@ -222,6 +283,7 @@ async def main() -> None:
     parser.add_argument("--queue", type=int, default=500)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--no-lighthouse", action="store_true", help="skip the Lighthouse scores")
     args = parser.parse_args()
     data_dir = Path(os.environ.get("DATA_DIR") or tempfile.mkdtemp(prefix="bench-offline-"))
     shutil.rmtree(data_dir, ignore_errors=True)
@@ -237,13 +299,26 @@ async def main() -> None:
                 name = re.sub(r"^/assets/\w+/", "", url)  # the release hash says nothing here
                 print(f"| `{name}` | {raw:,} | {packed:,} |")
             print(f"| **total** | **{sum(s[1] for s in sizes):,}** | **{sum(s[2] for s in sizes):,}** |")
+            print(gzip_levels(await page_html(browser, base)))
 
             loads = [await slow_3g_loads(browser, base) for _ in range(args.runs)]
+            first = [load[0] for load in loads]
+            print(
+                f"\nfirst load: {statistics.median(f['requests'] for f in first):.0f} requests, "
+                f"{statistics.median(f['bytes'] for f in first):,.0f} bytes on the wire (median of {args.runs})"
+            )
             print(f"\n| visit form on Slow 3G ({args.runs} runs) | median ms | min | max |\n|---|---:|---:|---:|")
-            for label, values in (
-                ("first load (nothing cached)", [load[0] for load in loads]),
-                ("repeat load (service worker)", [load[1] for load in loads]),
+            for label, index, moment in (
+                ("first load: first paint", 0, "paint"),
+                ("first load: form usable", 0, "usable"),
+                ("first load: load event", 0, "load"),
+                ("repeat load (service worker): first paint", 1, "paint"),
+                ("repeat load (service worker): form usable", 1, "usable"),
+                ("repeat load (service worker): load event", 1, "load"),
+                ("no network (service worker): first paint", 2, "paint"),
+                ("no network (service worker): form usable", 2, "usable"),
             ):
+                values = [load[index][moment] for load in loads]
                 print(f"| {label} | {statistics.median(values):,.0f} | {min(values):,.0f} | {max(values):,.0f} |")
 
             print(f"\n| draining {args.queue} waiting visits | sent | seconds | visits/s |\n|---|---:|---:|---:|")
@@ -257,7 +332,8 @@ async def main() -> None:
             stored = http.get("/api/v1/visits", params={"limit": 1}).json()["total"]
             cookie_header = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
         print(f"\nvisits on the server after the drains (demo data included): {stored:,}")
-        print(lighthouse(base, cookie_header))
+        if not args.no_lighthouse:
+            print(lighthouse(base, cookie_header))
     finally:
         server.terminate()
         server.wait(timeout=30)

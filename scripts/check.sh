@@ -38,7 +38,7 @@ fi
 if [ ! -x node_modules/.bin/eslint ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error >/dev/null || { echo "check: eslint FAILED (npm ci)"; exit 1; }
 fi
-run "eslint" node_modules/.bin/eslint --max-warnings 0 web/static/js web/templates/sw.js
+run "eslint" node_modules/.bin/eslint --max-warnings 0 web/static/js web/static/sw.js web/templates/link_sw.js
 
 if [ ${#failed[@]} -ne 0 ]; then
   echo "check: FAILED: ${failed[*]}" >&2

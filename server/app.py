@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from litestar import Litestar, Request, Router
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
@@ -48,6 +49,7 @@ from server.services import api_routes as service_api
 from server.services import routes as service_routes
 from server.settings import get_settings
 from server.web import asset_routes, system_routes
+from server.web.compression import CompressionMiddleware
 from server.web.csrf import csrf_config
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.guards import api_description_visible, route_checks
@@ -111,10 +113,14 @@ def create_app() -> Litestar:
         ],
         dependencies={"walls": Provide(provide_scope)},
         # One layer for request id, metrics, session, language, CSRF and the checks every route
-        # gets (same origin, login, second factor): see server/accounts/middleware.py. Litestar's
-        # own compression (compression_config=...) would run inside it, nearer the route.
+        # gets (same origin, login, second factor): see server/accounts/middleware.py. Compression
+        # sits outside it: it turns the token a page carried (masked against BREACH) back into the
+        # token before the CSRF check, and masks it in what goes out.
         middleware=[
-            RequestContextMiddleware(csrf_config(settings), route_checks(requires_own_password, requires_second_factor))
+            DefineMiddleware(CompressionMiddleware, secret=settings.secret_key),
+            RequestContextMiddleware(
+                csrf_config(settings), route_checks(requires_own_password, requires_second_factor)
+            ),
         ],
         plugins=[HTMXPlugin()],
         template_config=template_config({"script_texts": script_texts, "push_public_key": push_public_key}),

@@ -84,8 +84,8 @@ async def test_the_copy_shell_pages_hold_no_personal_data(client, world):
             assert response.status_code == 200
             assert "Salainen" not in response.text and "040 555" not in response.text and "Alice" not in response.text
             assert f'data-field-copy="{page}"' in response.text
-    script = (await client.get("/sw.js")).text
-    assert "/shell/sv/client" in script and "/shell/fi/caseload" in script
+    shell = (await client.get("/sw.json")).json()["shell"]
+    assert shell["sv"]["client"] == "/shell/sv/client" and shell["fi"]["caseload"] == "/shell/fi/caseload"
 
 
 async def test_the_timeline_names_both_members_of_the_pair(client, world):

@@ -232,8 +232,12 @@ async def test_waiting_visits_are_sealed_on_the_phone(world, make):
 OPEN_FIRST_ITEM = """async () => {
   const base = document.querySelector("script[type=module]").src.replace("js/app.js", "");
   const { itemsOf, openItem, summaryOf } = await import(base + "js/outbox.js");
-  const { queueUser } = await import(base + "js/session.js");
+  const { queueUser, tokens } = await import(base + "js/session.js");
+  const { unlock } = await import(base + "js/seal.js");
   const user = await queueUser();
+  // These module files run apart from the page's joined app.js: unlocked here as the page does at
+  // start-up, which fails as the page's did when the session has ended or there is no network.
+  await unlock(user, await tokens.current()).catch(() => null);
   const [item] = await itemsOf(user);
   return { content: await openItem(user, item), summary: await summaryOf(user, item) };
 }"""

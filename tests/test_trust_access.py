@@ -8,6 +8,7 @@ import pytest
 
 from server.casework.tables import AccessLog
 from tests.support.casework import make_client
+from tests.support.fixtures import unmasked
 from tests.test_client_link import _link
 
 pytestmark = pytest.mark.anyio
@@ -189,7 +190,9 @@ async def test_the_code_is_asked_on_its_own_step_and_the_password_is_not_kept_in
     wrong = await login(client, "alice@example.org", "not the password")
     unknown = await login(client, "nobody@example.org", "not the password")
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.text.replace("alice@example.org", "X") == unknown.text.replace("nobody@example.org", "X")
+    assert unmasked(wrong.text.replace("alice@example.org", "X")) == unmasked(
+        unknown.text.replace("nobody@example.org", "X")
+    )
     proven = await login(client, "alice@example.org")
     assert proven.status_code == 303 and proven.headers["location"] == "/login/code"
     kept = client.cookies["rinnalla_login"]

@@ -8,12 +8,13 @@ phone's IndexedDB and is filled in by the page's scripts.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import File, Template
 from litestar.utils.scope.state import ScopeState
 
 from server.accounts import devices
@@ -33,7 +34,8 @@ from server.referrals.routes import refer_context
 from server.scope import Walls
 from server.services.directory import directory_context, service_choices
 from server.validation import Reader
-from server.web.assets import asset_version, offline_assets
+from server.web.asset_routes import static_file
+from server.web.assets import SERVICE_WORKER, asset_version, offline_assets
 from server.web.limits import json_object
 
 NO_CACHE = {"Cache-Control": "no-cache"}
@@ -75,14 +77,22 @@ async def manifest() -> Response:
 
 
 @get("/sw.js", opt={"public": True}, include_in_schema=False)
-async def service_worker() -> Template:
-    # Served from the root so its scope is the whole app; no-cache so an update is seen at once.
-    return Template(
-        "sw.js",
-        media_type="text/javascript",
-        headers=NO_CACHE,
-        context={"version": asset_version(), "assets": offline_assets(), "shell": shell_urls()},
-    )
+async def service_worker(request: Request) -> Response | File:
+    # A fixed file, served from the root so its scope is the whole app; no-cache so an update is
+    # seen at once. What it needs from the server it reads from /sw.json.
+    return static_file(request, SERVICE_WORKER, NO_CACHE["Cache-Control"])
+
+
+@lru_cache(maxsize=1)
+def _service_worker_values(version: str) -> bytes:
+    values = {"release": version, "assets": offline_assets(), "shell": shell_urls()}
+    return json.dumps(values).encode()
+
+
+@get("/sw.json", opt={"public": True}, include_in_schema=False)
+async def service_worker_values() -> Response:
+    """The release, its files and the shell pages: what the service worker keeps for offline use."""
+    return Response(_service_worker_values(asset_version()), media_type="application/json", headers=NO_CACHE)
 
 
 def _shell_context(page: str) -> dict[str, Any]:
@@ -201,6 +211,7 @@ async def device_picklist(walls: Walls) -> dict[str, Any]:
 ROUTES = [
     manifest,
     service_worker,
+    service_worker_values,
     shell_page,
     outbox_page,
     device_session,

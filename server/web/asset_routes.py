@@ -1,4 +1,5 @@
-"""`/assets/<version>/...`: the versioned static files (server/web/assets.py says why versioned)."""
+"""`/assets/<version>/...`: the versioned static files (server/web/assets.py says why versioned),
+and any file of web/static served with its text gzipped once (the service worker at /sw.js)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,27 @@ from litestar.params import FromPath
 from litestar.response import File
 
 from server.resources import STATIC_DIR
-from server.web.assets import IMMUTABLE, MEDIA_TYPES, STYLES_BUNDLE, STYLESHEETS, TEXT_SUFFIXES, asset_version
+from server.web.assets import (
+    IMMUTABLE,
+    MEDIA_TYPES,
+    SCRIPT_BUNDLE,
+    STYLES_BUNDLE,
+    STYLESHEETS,
+    TEXT_SUFFIXES,
+    asset_version,
+)
+from server.web.script_bundle import bundle
 
 
 @lru_cache(maxsize=1)
 def _styles(version: str) -> tuple[bytes, bytes]:
     joined = b"\n".join(b"/* %s */\n" % name.encode() + (STATIC_DIR / name).read_bytes() for name in STYLESHEETS)
+    return joined, gzip.compress(joined, 6)
+
+
+@lru_cache(maxsize=1)
+def _script(version: str) -> tuple[bytes, bytes]:
+    joined = bundle(STATIC_DIR / "js", "app.js").encode()
     return joined, gzip.compress(joined, 6)
 
 
@@ -42,18 +58,24 @@ async def asset(request: Request, version: FromPath[str], file_path: FromPath[Pa
     cache = IMMUTABLE
     headers = {"Cache-Control": cache, "Vary": "Accept-Encoding"}
     gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
-    if file_path.as_posix().lstrip("/") == STYLES_BUNDLE:
-        plain, packed = _styles(version)
+    joined = {STYLES_BUNDLE: (_styles, ".css"), SCRIPT_BUNDLE: (_script, ".js")}.get(file_path.as_posix().lstrip("/"))
+    if joined:
+        plain, packed = joined[0](version)
         return Response(
             packed if gzip_ok else plain,
-            media_type=MEDIA_TYPES[".css"],
+            media_type=MEDIA_TYPES[joined[1]],
             headers={**headers, **({"Content-Encoding": "gzip"} if gzip_ok else {})},
         )
-    path = _static_file(file_path.as_posix())
+    return static_file(request, file_path.as_posix(), cache)
+
+
+def static_file(request: Request, relative: str, cache: str) -> Response | File:
+    """A file of web/static, text gzipped once per file and version (a third of the bytes on a
+    slow phone network), never per request; pages and JSON are compressed in compression.py."""
+    path = _static_file(relative)
     media_type = MEDIA_TYPES.get(path.suffix, "application/octet-stream")
-    # Text files go gzipped (a third of the bytes on a slow phone network). Only these: pages,
-    # which carry tokens next to what a person typed, stay uncompressed (BREACH).
-    if path.suffix in TEXT_SUFFIXES and gzip_ok:
+    headers = {"Cache-Control": cache, "Vary": "Accept-Encoding"}
+    if path.suffix in TEXT_SUFFIXES and "gzip" in request.headers.get("accept-encoding", ""):
         return Response(
             _gzipped(path, path.stat().st_mtime), media_type=media_type, headers={**headers, "Content-Encoding": "gzip"}
         )

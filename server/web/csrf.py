@@ -24,7 +24,16 @@ from server.settings import Settings
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = frozenset({RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART})
 # Files and the worker script carry no form: no CSRF cookie on responses that caches share.
-EXCLUDED_PREFIXES = ("/assets/", "/static/", "/sw.js", "/manifest.webmanifest", "/metrics", "/healthz", "/readyz")
+EXCLUDED_PREFIXES = (
+    "/assets/",
+    "/static/",
+    "/sw.js",
+    "/sw.json",
+    "/manifest.webmanifest",
+    "/metrics",
+    "/healthz",
+    "/readyz",
+)
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:

@@ -12,7 +12,7 @@ from server import i18n
 from server.resources import TEMPLATE_DIR
 from server.settings import get_settings
 from server.web import labels
-from server.web.assets import asset_url, asset_version, script_modules
+from server.web.assets import asset_url, asset_version
 
 HTMX_VERSION = "2.0.11"
 
@@ -39,7 +39,6 @@ def make_environment(domain_globals: dict[str, Any]) -> Environment:
         LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
         HTMX_VERSION=HTMX_VERSION,
         asset=asset_url,
-        script_modules=script_modules,
         asset_version=asset_version,
         **labels.template_globals(),
         **domain_globals,

@@ -12,7 +12,7 @@ from server.accounts.sessions import hash_token
 from server.accounts.tables import LoginFailure, UserSession
 from server.settings import get_settings
 from server.timeutil import utcnow
-from tests.support.fixtures import PASSWORD, csrf_token, login
+from tests.support.fixtures import PASSWORD, csrf_token, login, unmasked
 
 pytestmark = pytest.mark.anyio
 
@@ -98,6 +98,10 @@ async def _attempt(client, email: str):
     return response, time.perf_counter() - started
 
 
+def _alike(page: str, email: str) -> str:
+    return unmasked(page.replace(email, "X"))
+
+
 async def test_19_wrong_password_and_unknown_email_answer_alike(client, world, monkeypatch):
     hashes_checked = []
     real_verify = passwords.verify_password
@@ -109,7 +113,7 @@ async def test_19_wrong_password_and_unknown_email_answer_alike(client, world, m
     wrong, _ = await _attempt(client, "alice@example.org")
     unknown, _ = await _attempt(client, "nobody@example.org")
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.text.replace("alice@example.org", "X") == unknown.text.replace("nobody@example.org", "X")
+    assert _alike(wrong.text, "alice@example.org") == _alike(unknown.text, "nobody@example.org")
     assert {k: v for k, v in wrong.headers.items() if k not in {"content-length", "x-request-id", "set-cookie"}} == {
         k: v for k, v in unknown.headers.items() if k not in {"content-length", "x-request-id", "set-cookie"}
     }
@@ -156,7 +160,7 @@ async def test_19_a_second_factor_does_not_tell_which_accounts_exist(client, wor
     wrong, _ = await _attempt(client, "alice@example.org")
     unknown, _ = await _attempt(client, "nobody@example.org")
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.text.replace("alice@example.org", "X") == unknown.text.replace("nobody@example.org", "X")
+    assert _alike(wrong.text, "alice@example.org") == _alike(unknown.text, "nobody@example.org")
 
 
 # --- sessions are looked up on every request ----------------------------------------------------

@@ -122,12 +122,19 @@ async function main() {
   offerInstall();
   await tryStep(rememberLanguage);
   const loggedIn = pageUserId();
-  if (loggedIn) await tryStep(() => rememberUser(loggedIn));
+  // Taking the user's keys is a round trip to the server (2 s on a slow phone network): it runs
+  // while the visit form is enhanced, which needs only what the phone holds already.
+  const remembering = loggedIn ? tryStep(() => rememberUser(loggedIn)) : null;
   // A page from the server with no user (the login page): no live session, so the day's copy goes.
-  else if (!isShell()) await tryStep(forgetFieldCopy);
+  if (!loggedIn && !isShell()) await tryStep(forgetFieldCopy);
   const userId = await tryStep(queueUser);
   // Forms first: a visit typed here must reach the queue even if a later step fails.
   for (const form of document.querySelectorAll("form[data-visit-form]")) await tryStep(() => enhanceVisitForm(form));
+  // With this user's keys already on the phone a visit is sealed into the queue at once; the first
+  // time on a phone, only once the keys have come.
+  const visitFormsOnly = !document.querySelector("form[data-client-edit-form]");
+  if (visitFormsOnly && userId && (await tryStep(() => keyOf(userId)))) document.documentElement.dataset.formsReady = "true";
+  await remembering;
   for (const form of document.querySelectorAll("form[data-client-edit-form]")) await tryStep(() => enhanceClientForm(form));
   await tryStep(forgetChosenEdit);
   document.documentElement.dataset.formsReady = "true"; // a visit typed now goes to the queue

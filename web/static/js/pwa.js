@@ -69,7 +69,14 @@ export async function registerServiceWorker() {
   }
   try {
     if (linkWorker) return await registerLinkWorker(linkWorker);
-    const registration = await navigator.serviceWorker.register("/sw.js", { type: "module", scope: "/" });
+    // One address per release (the worker is a fixed file that reads its release from it), so a
+    // new release installs a worker of its own; "none": its modules never come from the HTTP cache.
+    const release = document.querySelector('meta[name="rinnalla-release"]').content;
+    const registration = await navigator.serviceWorker.register(`/sw.js?release=${encodeURIComponent(release)}`, {
+      type: "module",
+      scope: "/",
+      updateViaCache: "none",
+    });
     offerUpdates(registration);
     return registration;
   } catch {

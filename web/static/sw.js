@@ -1,4 +1,7 @@
-// Rinnalla service worker, release {{ version }} (rendered by server/offline/routes.py).
+// Rinnalla service worker: a static file, served at /sw.js (server/offline/routes.py) so its
+// scope is the whole app. The page registers it as /sw.js?release=<release>, a new address for
+// every release, so each release installs a worker of its own; what the server knows (the files
+// and shell pages to keep) comes from /sw.json at install and is kept in the release's cache.
 //
 // - The app shell (styles, scripts, icons and shell pages without personal data) is kept in a
 //   cache named after the release; a new release installs beside it and takes over only when
@@ -9,19 +12,43 @@
 // - Background Sync (Chromium) sends waiting visits even when no page is open; the pages
 //   themselves send on load, on `online`, when shown, and on a timer (Safari, Firefox).
 
-import { counts, drain, SYNC_TAG } from {{ asset("js/outbox.js") | tojson }};
-import * as store from {{ asset("js/store.js") | tojson }};
-import { refreshFieldCopy } from {{ asset("js/field-copy.js") | tojson }};
-import { wipeIfAsked } from {{ asset("js/wipe.js") | tojson }};
+// The same modules the pages use, from the unversioned /static/ path (a worker cannot import by a
+// computed address); the page registers with updateViaCache "none", so they are never stale.
+import { counts, drain, SYNC_TAG } from "/static/js/outbox.js";
+import * as store from "/static/js/store.js";
+import { refreshFieldCopy } from "/static/js/field-copy.js";
+import { wipeIfAsked } from "/static/js/wipe.js";
 
-const CACHE = "rinnalla-" + {{ version | tojson }};
-const ASSETS = {{ assets | tojson }};
-const SHELL = {{ shell | tojson }};
+const RELEASE = new URL(self.location.href).searchParams.get("release");
+const CACHE = "rinnalla-" + RELEASE;
+const CONFIG = "/sw.json";
+
+// { release, assets: [urls], shell: { language: { page: url } } }, from the release's cache once
+// installed (it answers with no network too).
+let config = null;
+async function serverValues() {
+  if (!config) {
+    const cache = await caches.open(CACHE);
+    config = await (await cache.match(CONFIG)).json();
+  }
+  return config;
+}
+
+async function install() {
+  const response = await fetch(CONFIG, { cache: "no-store", credentials: "omit" });
+  const values = await response.clone().json();
+  // Another release answered (a rolling deploy, or this worker's own update check after a new
+  // release): install nothing rather than store a mix of two; the page registers the right one.
+  if (values.release !== RELEASE) throw new Error("the server is at release " + values.release);
+  const urls = [...values.assets, ...Object.values(values.shell).flatMap((pages) => Object.values(pages))];
+  const cache = await caches.open(CACHE);
+  // `reload`: past the HTTP cache, so the release's files are the ones stored.
+  await cache.addAll(urls.map((url) => new Request(url, { cache: "reload" })));
+  await cache.put(CONFIG, response);
+}
 
 self.addEventListener("install", (event) => {
-  const urls = [...ASSETS, ...Object.values(SHELL).flatMap((pages) => Object.values(pages))];
-  // `reload`: past the HTTP cache, so the release's files are the ones stored.
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(urls.map((url) => new Request(url, { cache: "reload" })))));
+  event.waitUntil(install());
 });
 
 self.addEventListener("activate", (event) => {
@@ -46,7 +73,8 @@ function fieldCopyPage(path) {
 
 async function shellPageFor(url) {
   const language = (await store.get("state", "lang").catch(() => null)) || "fi";
-  const pages = SHELL[language] || SHELL.fi;
+  const { shell } = await serverValues();
+  const pages = shell[language] || shell.fi;
   let page = "offline";
   if (url.pathname === "/visits/new") page = url.searchParams.get("anonymous") === "true" ? "anonymous" : "visit";
   else if (url.pathname === "/outbox") page = "outbox";
