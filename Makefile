@@ -2,6 +2,8 @@
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# Read here, before `test` names it: make expands a rule's prerequisites where the rule stands.
+AUDIT_STAMP := $(VENV)/.audit-installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
@@ -46,7 +48,6 @@ test-postgres: $(STAMP)
 # Security checks (scripts/audit.sh): bandit over server/ and pip-audit over the installed
 # packages. `make audit` fails (exit 2) when the vulnerability data can't be reached; `make test`
 # runs the same checks but only notes that case (CI sits behind a package mirror).
-AUDIT_STAMP := $(VENV)/.audit-installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
 $(AUDIT_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,audit]'
